@@ -1,0 +1,11 @@
+// The subcommands of `scopeprof`; each takes its arguments after the subcommand name.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace scopeprof::cli {
+
+int runRules(const std::vector<std::string> &Args);
+
+} // namespace scopeprof::cli

@@ -1,0 +1,85 @@
+// `scopeprof`: dispatches git-style subcommands; `rewrite` execs the LLVM-linked scopeprof-rewrite.
+#include "Args.h"
+#include "Commands.h"
+#include "scopeprof/Version.h"
+
+#include <fmt/core.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+using namespace scopeprof::cli;
+
+namespace {
+
+struct Command {
+  const char *Name;
+  const char *Summary;
+  int (*Run)(const std::vector<std::string> &);
+};
+
+int runRewrite(const std::vector<std::string> &Args);
+
+const Command Commands[] = {
+    {"rewrite", "insert profiling scopes into a source tree (see scopeprof rewrite --help)",
+     runRewrite},
+    {"rules", "check a rules file, or ask which rule decides for a function", runRules},
+};
+
+constexpr const char *Usage = "usage: scopeprof [--help] [--version] <command> [<args>]\n";
+
+void printHelp() {
+  fmt::print("scopeprof {}: where does the time go in this C/C++ codebase?\n\n{}\ncommands:\n",
+             SCOPEPROF_VERSION, Usage);
+  for (const Command &C : Commands)
+    fmt::print("  {:<10} {}\n", C.Name, C.Summary);
+  fmt::print("\nRun 'scopeprof <command> --help' for a command's options.\n");
+}
+
+/// The directory holding this executable, so sibling binaries are found
+/// wherever scopeprof is installed.
+std::string selfDirectory() {
+  char Buf[PATH_MAX];
+  ssize_t N = readlink("/proc/self/exe", Buf, sizeof(Buf) - 1);
+  if (N <= 0)
+    return ".";
+  std::string Path(Buf, static_cast<size_t>(N));
+  return Path.substr(0, Path.rfind('/'));
+}
+
+int runRewrite(const std::vector<std::string> &Args) {
+  std::string Tool = selfDirectory() + "/scopeprof-rewrite";
+  std::vector<char *> Argv;
+  Argv.push_back(const_cast<char *>("scopeprof-rewrite"));
+  for (const auto &A : Args)
+    Argv.push_back(const_cast<char *>(A.c_str()));
+  Argv.push_back(nullptr);
+  execv(Tool.c_str(), Argv.data());
+  printError("cannot run '{}': {}", Tool, std::strerror(errno));
+  return ExitFailure;
+}
+
+} // namespace
+
+int main(int Argc, char **Argv) {
+  if (Argc < 2)
+    return usageError("no command given", Usage);
+  std::string Name = Argv[1];
+  if (Name == "--help" || Name == "-h" || Name == "help") {
+    printHelp();
+    return ExitOk;
+  }
+  if (Name == "--version") {
+    fmt::print("scopeprof {}\n", SCOPEPROF_VERSION);
+    return ExitOk;
+  }
+  std::vector<std::string> Rest(Argv + 2, Argv + Argc);
+  for (const Command &C : Commands)
+    if (Name == C.Name)
+      return C.Run(Rest);
+  return usageError(fmt::format("unknown command '{}'", Name), Usage);
+}
