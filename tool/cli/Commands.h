@@ -7,5 +7,6 @@
 namespace scopeprof::cli {
 
 int runRules(const std::vector<std::string> &Args);
+int runDump(const std::vector<std::string> &Args);
 
 } // namespace scopeprof::cli

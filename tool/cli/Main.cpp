@@ -28,6 +28,7 @@ const Command Commands[] = {
     {"rewrite", "insert profiling scopes into a source tree (see scopeprof rewrite --help)",
      runRewrite},
     {"rules", "check a rules file, or ask which rule decides for a function", runRules},
+    {"dump", "print the log files of a run as text", runDump},
 };
 
 constexpr const char *Usage = "usage: scopeprof [--help] [--version] <command> [<args>]\n";

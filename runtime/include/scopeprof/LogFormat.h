@@ -1,0 +1,80 @@
+// The on-disk log format shared by the runtime (writer) and the reader; see docs/log-format.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace scopeprof::format {
+
+constexpr char FileMagic[8] = {'S', 'C', 'O', 'P', 'E', 'P', 'R', 'F'};
+constexpr uint32_t Version = 1;
+constexpr size_t FilePreambleSize = 16; // magic, u32 version, u32 reserved
+
+constexpr uint32_t FrameMagic = 0x52465053; // "SPFR" little-endian
+constexpr size_t FrameHeaderSize = 16;      // magic, type, payload length, crc32(payload)
+constexpr uint32_t MaxFramePayload = 64u << 20;
+
+enum FrameType : uint32_t { FrameHeader = 1, FrameBatch = 2 };
+
+/// Keys of the header frame's TLV entries: u16 key, u32 length, bytes. Integers are u64 LE.
+enum HeaderKey : uint16_t {
+  KeyPid = 1,
+  KeyPpid = 2,
+  KeyTid = 3,
+  KeyProcessName = 4,
+  KeyParentName = 5,
+  KeyExe = 6,
+  KeyCmdline = 7, ///< arguments separated by NUL
+  KeyThreadName = 8,
+  KeyClock = 9, ///< "tsc" or "monotonic"
+  KeyCalibrationTicks = 10,
+  KeyCalibrationNs = 11,
+  KeyTicksPerSecond = 12,
+  KeyRunId = 13,
+  KeyStartWallNs = 14,
+  KeyMinDurationNs = 15,
+  KeyMaxDepth = 16,
+};
+
+/// Entries of a batch frame's payload, after its u64 anchor ticks and u64 anchor ns.
+enum EntryType : uint8_t {
+  EntrySite = 1,       ///< u32 index, u64 id, u32 line, u32 kinds, u32 len + signature, u32 len + file
+  EntryCalls = 2,      ///< u32 count, count x 24-byte records (meta, start ticks, end ticks)
+  EntryException = 3,  ///< u32 len + type, u32 len + message: for the broken calls that follow
+  EntryThreadName = 4, ///< u32 len + name
+  EntrySummary = 5,    ///< u32 index, u64 calls, u64 total ns: cumulative, calls not written one by one
+  EntryDropped = 6,    ///< u64 cumulative calls dropped under SCOPEPROF_ON_FULL=drop
+  EntryRegion = 7,     ///< u32 index, u32 depth, u64 start ticks, u64 end ticks, u64 paused ticks
+};
+
+constexpr uint64_t MetaIndexMask = 0xffffffffull;
+constexpr unsigned MetaDepthShift = 32;
+constexpr uint64_t MetaDepthMask = 0xffffull;
+constexpr uint64_t FlagBroken = 1ull << 48;
+constexpr uint64_t FlagExt = 1ull << 63;
+constexpr unsigned ExtTypeShift = 40; // in an extension unit's meta; low 32 bits: payload bytes
+
+enum ExtType : uint8_t { ExtException = 1, ExtRegion = 2, ExtThreadName = 3 };
+
+/// CRC-32 (IEEE, reflected), table-driven.
+inline uint32_t crc32(const void *Data, size_t Size, uint32_t Crc = 0) {
+  static const auto Table = [] {
+    struct T {
+      uint32_t V[256];
+    } Tab{};
+    for (uint32_t I = 0; I < 256; ++I) {
+      uint32_t C = I;
+      for (int K = 0; K < 8; ++K)
+        C = (C & 1) ? 0xEDB88320u ^ (C >> 1) : C >> 1;
+      Tab.V[I] = C;
+    }
+    return Tab;
+  }();
+  const auto *P = static_cast<const unsigned char *>(Data);
+  Crc = ~Crc;
+  for (size_t I = 0; I < Size; ++I)
+    Crc = Table.V[(Crc ^ P[I]) & 0xFF] ^ (Crc >> 8);
+  return ~Crc;
+}
+
+} // namespace scopeprof::format

@@ -1,0 +1,245 @@
+/* scopeprof/scope.h: what instrumented code includes. SCOPEPROF_FN is the one line the rewriter
+ * puts at the top of a function body; the rest is the manual and control API. C and C++. */
+#ifndef SCOPEPROF_SCOPE_H
+#define SCOPEPROF_SCOPE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Site states. The hot path only tests for SCOPEPROF_SITE_ON; a new site is registered
+ * (rules evaluated, index assigned) the first time it runs. */
+enum { SCOPEPROF_SITE_OFF = 0, SCOPEPROF_SITE_ON = 1, SCOPEPROF_SITE_NEW = 2 };
+
+/* Kind bits, the same as the rules language's kind: selector. */
+enum {
+  SCOPEPROF_KIND_FREE = 1u << 0,
+  SCOPEPROF_KIND_METHOD = 1u << 1,
+  SCOPEPROF_KIND_CTOR = 1u << 2,
+  SCOPEPROF_KIND_DTOR = 1u << 3,
+  SCOPEPROF_KIND_OPERATOR = 1u << 4,
+  SCOPEPROF_KIND_LAMBDA = 1u << 5,
+  SCOPEPROF_KIND_STATIC = 1u << 6,
+  SCOPEPROF_KIND_TEMPLATE = 1u << 7
+};
+
+/* One per instrumented function (per instantiation for templates; they share the id).
+ * Constant-initialized, so there is no guard variable on the hot path. */
+typedef struct scopeprof_site {
+  uint32_t state; /* first: the only field the hot path reads */
+  uint32_t index; /* process-wide, assigned at registration */
+  uint64_t id;    /* stable hash of (project-relative file, qualified signature) */
+  const char *signature;
+  const char *file;
+  uint32_t line;
+  uint32_t kinds;
+  struct scopeprof_site *next; /* the registry of sites seen so far */
+} scopeprof_site;
+
+/* A completed call, 24 bytes in the per-thread buffer. meta packs the site index (bits 0-31),
+ * the depth (32-47) and flags (48-63); times are raw clock ticks (see docs/log-format.md). */
+typedef struct scopeprof_record {
+  uint64_t meta;
+  uint64_t start;
+  uint64_t end;
+} scopeprof_record;
+
+#define SCOPEPROF_FLAG_BROKEN (1ull << 48) /* left by an exception */
+#define SCOPEPROF_FLAG_EXT (1ull << 63)    /* not a call: an extension unit, see log-format.md */
+
+/* Per-thread hot state. Trivially destructible and constant-initialized, so a thread_local
+ * access is one instruction and costs no destructor registration; a key destructor inside
+ * the runtime flushes at thread exit. pos == end means "no buffer yet, or full". */
+typedef struct scopeprof_thread {
+  scopeprof_record *pos;
+  scopeprof_record *end;
+  uint32_t depth;
+  uint32_t throw_epoch; /* bumped by every throw in this thread */
+} scopeprof_thread;
+
+extern __thread scopeprof_thread scopeprof_tls __attribute__((tls_model("initial-exec")));
+extern int scopeprof_clock_is_tsc;
+
+/* Slow paths, out of line. */
+int scopeprof_register_site(scopeprof_site *site);
+scopeprof_record *scopeprof_refill(void);
+void scopeprof_exit_unwound(scopeprof_site *site, uint64_t start, uint64_t end, uint32_t depth);
+
+/* Control API. */
+void scopeprof_enable(void);
+void scopeprof_disable(void);
+void scopeprof_flush(void);
+/* Replaces the run-time rules (the rules language); returns 0, or -1 with a message on stderr. */
+int scopeprof_set_rules(const char *text);
+/* The run directory this process writes to, or NULL when recording is off. */
+const char *scopeprof_run_dir(void);
+
+/* Regions: manual intervals that can be paused; paused time is excluded from the duration.
+ * Regions with the same name and file share one site. */
+typedef struct scopeprof_region {
+  const char *name;
+  const char *file;
+  uint32_t line;
+  uint32_t running;
+  uint64_t start;
+  uint64_t paused_since; /* 0 while running */
+  uint64_t paused_ticks;
+  uint32_t depth;
+  uint32_t index; /* the shared site's index, while running */
+} scopeprof_region;
+void scopeprof_region_start(scopeprof_region *region);
+void scopeprof_region_pause(scopeprof_region *region);
+void scopeprof_region_resume(scopeprof_region *region);
+void scopeprof_region_stop(scopeprof_region *region);
+
+uint64_t scopeprof_monotonic_ticks(void);
+
+static inline uint64_t scopeprof_now(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (__builtin_expect(scopeprof_clock_is_tsc, 1))
+    return __builtin_ia32_rdtsc();
+#endif
+  return scopeprof_monotonic_ticks();
+}
+
+static inline void scopeprof_append(uint64_t meta, uint64_t start, uint64_t end) {
+  scopeprof_record *r = scopeprof_tls.pos;
+  if (__builtin_expect(r == scopeprof_tls.end, 0))
+    r = scopeprof_refill();
+  r->meta = meta;
+  r->start = start;
+  r->end = end;
+  /* Release: a flusher on another thread may read up to pos. */
+  __atomic_store_n(&scopeprof_tls.pos, r + 1, __ATOMIC_RELEASE);
+}
+
+/* The C form: a cleanup attribute ends the scope. */
+typedef struct scopeprof_c_scope {
+  scopeprof_site *site;
+  uint64_t start;
+} scopeprof_c_scope;
+
+static inline scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site) {
+  scopeprof_c_scope s = {0, 0};
+  uint32_t state = __atomic_load_n(&site->state, __ATOMIC_RELAXED);
+  if (__builtin_expect(state != SCOPEPROF_SITE_ON, 0) &&
+      (state == SCOPEPROF_SITE_OFF || !scopeprof_register_site(site)))
+    return s;
+  s.site = site;
+  ++scopeprof_tls.depth;
+  s.start = scopeprof_now();
+  return s;
+}
+
+static inline void scopeprof_c_exit(scopeprof_c_scope *s) {
+  if (!s->site)
+    return;
+  uint64_t end = scopeprof_now();
+  uint32_t depth = --scopeprof_tls.depth;
+  scopeprof_append(s->site->index | ((uint64_t)depth << 32), s->start, end);
+}
+
+#ifdef __cplusplus
+} /* extern "C" */
+
+namespace scopeprof {
+namespace detail {
+
+/* The RAII scope SCOPEPROF_FN declares. A throw in this thread while the scope is open
+ * bumps throw_epoch; only then does the destructor take the slow path to find out whether
+ * it is being unwound. */
+class Scope {
+public:
+  explicit Scope(scopeprof_site *S) noexcept {
+    uint32_t State = __atomic_load_n(&S->state, __ATOMIC_RELAXED);
+    if (__builtin_expect(State != SCOPEPROF_SITE_ON, 0) &&
+        (State == SCOPEPROF_SITE_OFF || !scopeprof_register_site(S))) {
+      Site = nullptr;
+      return;
+    }
+    Site = S;
+    Epoch = scopeprof_tls.throw_epoch;
+    ++scopeprof_tls.depth;
+    Start = scopeprof_now();
+  }
+  ~Scope() {
+    if (!Site)
+      return;
+    uint64_t End = scopeprof_now();
+    uint32_t Depth = --scopeprof_tls.depth;
+    if (__builtin_expect(Epoch != scopeprof_tls.throw_epoch, 0))
+      scopeprof_exit_unwound(Site, Start, End, Depth);
+    else
+      scopeprof_append(Site->index | (static_cast<uint64_t>(Depth) << 32), Start, End);
+  }
+  Scope(const Scope &) = delete;
+  Scope &operator=(const Scope &) = delete;
+
+private:
+  scopeprof_site *Site;
+  uint64_t Start;
+  uint32_t Epoch;
+};
+
+/* FNV-1a, at compile time, for SCOPEPROF_SCOPE's ids. */
+constexpr uint64_t hash(const char *S, uint64_t H = 0xcbf29ce484222325ull) {
+  return *S ? hash(S + 1, (H ^ static_cast<unsigned char>(*S)) * 0x100000001b3ull) : H;
+}
+
+} // namespace detail
+
+inline void enable() { scopeprof_enable(); }
+inline void disable() { scopeprof_disable(); }
+inline void flush() { scopeprof_flush(); }
+inline bool setRules(const char *Text) { return scopeprof_set_rules(Text) == 0; }
+
+/* A named interval that can be paused; paused time is excluded from its duration. */
+class Region {
+public:
+  explicit Region(const char *Name, const char *File = __builtin_FILE(),
+                  uint32_t Line = __builtin_LINE()) noexcept
+      : R{Name, File, Line, 0, 0, 0, 0, 0, 0} {}
+  ~Region() { stop(); }
+  void start() noexcept { scopeprof_region_start(&R); }
+  void pause() noexcept { scopeprof_region_pause(&R); }
+  void resume() noexcept { scopeprof_region_resume(&R); }
+  void stop() noexcept { scopeprof_region_stop(&R); }
+  Region(const Region &) = delete;
+  Region &operator=(const Region &) = delete;
+
+private:
+  scopeprof_region R;
+};
+
+} // namespace scopeprof
+
+#define SCOPEPROF_CAT2(a, b) a##b
+#define SCOPEPROF_CAT(a, b) SCOPEPROF_CAT2(a, b)
+
+/* SCOPEPROF_FN(id, "qualified signature", "file", line, kinds) */
+#define SCOPEPROF_FN(ID, SIGNATURE, FILE, LINE, KINDS)                                        \
+  static scopeprof_site scopeprof_site_ = {SCOPEPROF_SITE_NEW, 0, ID, SIGNATURE, FILE, LINE,   \
+                                           KINDS, nullptr};                                    \
+  ::scopeprof::detail::Scope scopeprof_scope_(&scopeprof_site_)
+
+/* SCOPEPROF_SCOPE("name"): any block, until the end of the enclosing scope. */
+#define SCOPEPROF_SCOPE(NAME)                                                                  \
+  static scopeprof_site SCOPEPROF_CAT(scopeprof_site_, __LINE__) = {                           \
+      SCOPEPROF_SITE_NEW, 0, ::scopeprof::detail::hash(NAME, ::scopeprof::detail::hash(__FILE__)), \
+      NAME, __FILE__, __LINE__, 0, nullptr};                                                   \
+  ::scopeprof::detail::Scope SCOPEPROF_CAT(scopeprof_scope_, __LINE__)(                        \
+      &SCOPEPROF_CAT(scopeprof_site_, __LINE__))
+
+#else /* C */
+
+#define SCOPEPROF_FN(ID, SIGNATURE, FILE, LINE, KINDS)                                        \
+  static scopeprof_site scopeprof_site_ = {SCOPEPROF_SITE_NEW, 0, ID, SIGNATURE, FILE, LINE,   \
+                                           KINDS, 0};                                          \
+  __attribute__((cleanup(scopeprof_c_exit))) scopeprof_c_scope scopeprof_scope_ =              \
+      scopeprof_c_enter(&scopeprof_site_)
+
+#endif /* __cplusplus */
+
+#endif /* SCOPEPROF_SCOPE_H */

@@ -1,0 +1,74 @@
+// Streaming reader of scopeprof log files: validates frames, converts ticks to ns, reports damage.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace scopeprof::logreader {
+
+struct FileHeader {
+  uint32_t Version = 0;
+  uint64_t Pid = 0, Ppid = 0, Tid = 0;
+  std::string ProcessName, ParentName, Exe, ThreadName, Clock, RunId;
+  std::vector<std::string> Args;
+  uint64_t CalibrationTicks = 0, CalibrationNs = 0, TicksPerSecond = 0;
+  uint64_t StartWallNs = 0, MinDurationNs = 0, MaxDepth = 0;
+};
+
+struct Site {
+  uint32_t Index = 0;
+  uint64_t Id = 0;
+  uint32_t Line = 0, Kinds = 0;
+  std::string Signature, File;
+};
+
+struct Call {
+  uint32_t SiteIndex = 0;
+  uint32_t Depth = 0;
+  bool Broken = false;
+  bool Region = false;
+  uint64_t StartNs = 0, EndNs = 0; ///< CLOCK_MONOTONIC, shared by every process on the machine
+  uint64_t PausedNs = 0;           ///< regions only: time paused, excluded from the duration
+};
+
+/// Callbacks in file order. A site is always described before the first call that uses it;
+/// exception() describes the exception behind the broken calls that follow it.
+class Visitor {
+public:
+  virtual ~Visitor() = default;
+  virtual void header(const FileHeader &) {}
+  virtual void site(const Site &) {}
+  virtual void call(const Call &) {}
+  virtual void exception(const std::string & /*Type*/, const std::string & /*Message*/) {}
+  virtual void threadName(const std::string &) {}
+  /// Cumulative count and time of calls not written one by one (under the duration threshold
+  /// or deeper than the depth limit); the last value per site is the total.
+  virtual void summary(uint32_t /*SiteIndex*/, uint64_t /*Calls*/, uint64_t /*TotalNs*/) {}
+  virtual void dropped(uint64_t /*Total*/) {}
+  /// After each complete batch; \p EndOffset is where the next one starts.
+  virtual void batchEnd(uint64_t /*EndOffset*/) {}
+};
+
+struct Problem {
+  uint64_t Offset = 0;
+  std::string Message;
+  bool Torn = false; ///< an incomplete last batch (the writer was killed), not corruption
+};
+
+struct ReadResult {
+  bool Recognized = false; ///< a scopeprof log of a supported version
+  uint64_t Batches = 0;
+  uint64_t ValidEnd = 0; ///< offset after the last complete, valid batch
+  std::vector<Problem> Problems;
+};
+
+/// Reads \p Path; batches before \p ResumeOffset (a previous ValidEnd) are skipped, the header
+/// is always read. Memory is bounded by the largest batch, whatever the file size.
+ReadResult readLogFile(const std::string &Path, Visitor &V, uint64_t ResumeOffset = 0);
+
+/// Every *.splog file under \p Path (a run directory, or the output directory holding runs),
+/// sorted; \p Path may also be a single file. Sets \p Error when \p Path cannot be read.
+std::vector<std::string> findLogFiles(const std::string &Path, std::string &Error);
+
+} // namespace scopeprof::logreader

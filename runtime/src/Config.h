@@ -1,0 +1,32 @@
+// Runtime configuration from SCOPEPROF_* environment variables (docs/runtime.md).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace scopeprof::runtime {
+
+struct Config {
+  std::string OutDir = "scopeprof-out";
+  std::string RunDir; ///< SCOPEPROF_RUN_DIR: set for children so they join the parent's run
+  bool Enabled = true;
+  std::string RulesFile;
+  uint64_t MinDurationNs = 0;
+  uint32_t MaxDepth = 0; ///< 0: unlimited
+  size_t BufferBytes = 128 * 1024;
+  bool DropWhenFull = false;
+  bool Verbose = false;
+  enum ClockKind { ClockAuto, ClockTsc, ClockMonotonic } Clock = ClockAuto;
+};
+
+/// Reads the environment. A bad value is reported once on stderr, naming the
+/// variable, and the default is kept: the profiled program is never stopped.
+Config readConfig();
+
+/// "500", "500ns", "2us", "1.5ms", "1s" -> ns; false when malformed.
+bool parseDuration(const char *Text, uint64_t &Ns);
+/// "65536", "64K", "1M" -> bytes; false when malformed.
+bool parseSize(const char *Text, size_t &Bytes);
+
+} // namespace scopeprof::runtime

@@ -1,0 +1,21 @@
+// Pieces of the recorder shared between its source files; not part of the public API.
+#pragma once
+
+#include "scopeprof/scope.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace scopeprof::runtime {
+
+/// Appends an extension unit of \p Type whose payload is \p Size bytes, to this thread's buffer.
+void appendExtension(uint8_t Type, const void *Payload, uint32_t Size);
+
+/// Notes, in this thread's record stream, that the thread is now called \p Name.
+void recordThreadName(const char *Name);
+
+/// Records an instrumented scope left while an exception is in flight: its type and message
+/// go out once per exception, before the first broken call it unwinds.
+void recordUnwound(scopeprof_site *Site, uint64_t Start, uint64_t End, uint32_t Depth);
+
+} // namespace scopeprof::runtime

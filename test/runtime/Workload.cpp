@@ -1,0 +1,182 @@
+// A program with known calls, for exact runtime checks (test/runtime/check_runtime.py).
+// Modes: exact T N K | exit-with-threads T N | spin | exec-child N | threshold N | drop N
+#include "scopeprof/scope.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <pthread.h>
+#include <stdexcept>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#define FN(ID, SIG) SCOPEPROF_FN(ID, SIG, "test/runtime/Workload.cpp", __LINE__, SCOPEPROF_KIND_FREE)
+
+static const char *Self;
+static std::atomic<int> Sink{0};
+
+int leaf(int X) {
+  FN(0x100, "leaf(int)");
+  Sink += X;
+  return X;
+}
+int inner(int X) {
+  FN(0x101, "inner(int)");
+  return leaf(X) + leaf(X + 1);
+}
+int outer(int X) {
+  FN(0x102, "outer(int)");
+  return inner(X);
+}
+
+// Recurses to Depth, then throws; the scopes between the throw and the catch are broken.
+int thrower(int Depth) {
+  FN(0x103, "thrower(int)");
+  if (Depth == 0)
+    throw std::runtime_error("thrown at the bottom");
+  return thrower(Depth - 1) + 1;
+}
+// Catches at a given level: catcher(levels above, depth below).
+int catcher(int Above, int Below) {
+  FN(0x104, "catcher(int, int)");
+  if (Above > 0)
+    return catcher(Above - 1, Below);
+  try {
+    return thrower(Below);
+  } catch (const std::runtime_error &) {
+    return -1;
+  }
+}
+// An exception from uninstrumented library code.
+int atOutOfRange() {
+  FN(0x105, "atOutOfRange()");
+  std::vector<int> V;
+  return V.at(7);
+}
+
+void worker(int Index, int N) {
+  std::string Name = "worker-" + std::to_string(Index);
+  pthread_setname_np(pthread_self(), Name.c_str());
+  for (int I = 0; I < N; ++I) {
+    if (I == N / 2)
+      pthread_setname_np(pthread_self(), ("renamed-" + std::to_string(Index)).c_str());
+    outer(I);
+  }
+}
+
+void childWork(int Index, int N) {
+  FN(0x106, "childWork(int, int)");
+  for (int I = 0; I < N; ++I)
+    leaf(I);
+  if (Index % 2 == 1) {
+    std::string Count = std::to_string(N);
+    execl(Self, Self, "exec-child", Count.c_str(), static_cast<char *>(nullptr));
+    std::perror("execl");
+    _exit(3);
+  }
+}
+
+void execChild(int N) {
+  FN(0x107, "execChild(int)");
+  for (int I = 0; I < N; ++I)
+    leaf(I);
+}
+
+int exact(int T, int N, int K) {
+  FN(0x108, "exact(int, int, int)");
+  pthread_setname_np(pthread_self(), "main-thread");
+  std::vector<std::thread> Threads;
+  for (int I = 0; I < T; ++I)
+    Threads.emplace_back(worker, I, N);
+  for (auto &Th : Threads)
+    Th.join();
+  catcher(0, 3); // thrower x4 broken, caught in catcher depth 0
+  catcher(2, 1); // thrower x2 broken, catcher x3 fine
+  try {
+    atOutOfRange();
+  } catch (const std::out_of_range &) {
+  }
+  {
+    scopeprof::Region R("paused-region");
+    R.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    R.pause();
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    R.resume();
+    R.stop();
+  }
+  for (int I = 0; I < K; ++I) {
+    pid_t Pid = fork();
+    if (Pid == 0) {
+      childWork(I, N);
+      std::exit(0);
+    }
+    int Status = 0;
+    waitpid(Pid, &Status, 0);
+    if (!WIFEXITED(Status) || WEXITSTATUS(Status) != 0)
+      return 1;
+  }
+  return 0;
+}
+
+// Threads finish their calls and then stay alive, blocked, while main returns.
+int exitWithThreads(int T, int N) {
+  FN(0x109, "exitWithThreads(int, int)");
+  // Never destroyed: glibc's condition variable destructor waits for its blocked waiters.
+  static std::mutex &M = *new std::mutex;
+  static std::condition_variable &Cv = *new std::condition_variable;
+  static int Done = 0;
+  for (int I = 0; I < T; ++I)
+    std::thread([N] {
+      for (int J = 0; J < N; ++J)
+        leaf(J);
+      std::unique_lock<std::mutex> L(M);
+      ++Done;
+      Cv.notify_all();
+      Cv.wait(L, [] { return false; });
+    }).detach();
+  std::unique_lock<std::mutex> L(M);
+  Cv.wait(L, [T] { return Done == T; });
+  return 0;
+}
+
+// Records forever, at a modest rate; the test kills it with SIGKILL.
+int spin() {
+  for (int I = 1;; ++I) {
+    outer(I);
+    if (I % 64 == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (I % 1024 == 0)
+      std::printf("%d\n", I), std::fflush(stdout);
+  }
+}
+
+int main(int Argc, char **Argv) {
+  Self = Argv[0];
+  std::string Mode = Argc > 1 ? Argv[1] : "";
+  auto Arg = [&](int I) { return Argc > I ? std::atoi(Argv[I]) : 0; };
+  if (Mode == "exact")
+    return exact(Arg(2), Arg(3), Arg(4));
+  if (Mode == "exit-with-threads")
+    return exitWithThreads(Arg(2), Arg(3));
+  if (Mode == "spin")
+    return spin();
+  if (Mode == "exec-child") {
+    execChild(Arg(2));
+    return 0;
+  }
+  if (Mode == "calls") { // N calls of outer: for thresholds, drop policy, run-time rules
+    for (int I = 0; I < Arg(2); ++I)
+      outer(I);
+    return 0;
+  }
+  std::fprintf(stderr, "usage: %s exact T N K | exit-with-threads T N | spin | calls N\n", Argv[0]);
+  return 2;
+}

@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+"""Runs the runtime test programs and checks what `scopeprof dump` shows, exactly.
+
+usage: check_runtime.py SCOPEPROF WORKLOAD CWORKLOAD SCENARIO
+"""
+import collections
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SCOPEPROF, WORKLOAD, CWORKLOAD, SCENARIO = sys.argv[1:5]
+
+CALL = re.compile(r'  call depth=(\d+) (region )?(.*) start=(\d+) dur=(\d+)(?: paused=(\d+))?( \[broken\])?$')
+
+
+class LogFile:
+    def __init__(self, path):
+        self.path = path
+        self.process = {}
+        self.thread = {}
+        self.renames = []
+        self.calls = []  # dicts: depth, name, region, dur, paused, broken, error
+        self.exceptions = []
+        self.summaries = {}
+        self.dropped = 0
+        self.problems = []
+
+    def count(self, name, **kw):
+        return sum(1 for c in self.calls if c['name'] == name and all(c[k] == v for k, v in kw.items()))
+
+
+def fields(line):
+    return {k: v.strip('"') for k, v in re.findall(r'(\w+)=("[^"]*"|\S+)', line)}
+
+
+def dump(path, expect_clean=True):
+    proc = subprocess.run([SCOPEPROF, 'dump', path], capture_output=True, text=True)
+    if expect_clean and proc.returncode != 0:
+        fail(f'dump exited {proc.returncode}: {proc.stderr}')
+    files, current, error = [], None, None
+    for line in proc.stdout.splitlines():
+        if line.startswith('file '):
+            current = LogFile(line[5:])
+            files.append(current)
+            error = None
+        elif line.startswith('  process '):
+            current.process = fields(line)
+        elif line.startswith('  thread '):
+            current.thread = fields(line)
+        elif line.startswith('  thread-name '):
+            current.renames.append(line.split('"')[1])
+        elif line.startswith('  exception '):
+            f = fields(line)
+            current.exceptions.append((f['type'], f['message']))
+            error = len(current.exceptions) - 1
+        elif line.startswith('  call '):
+            m = CALL.match(line)
+            if not m:
+                fail(f'unparsable call line: {line}')
+            current.calls.append(dict(depth=int(m[1]), region=bool(m[2]), name=m[3], dur=int(m[5]),
+                                      end=int(m[4]) + int(m[5]) + int(m[6] or 0),
+                                      paused=int(m[6] or 0), broken=bool(m[7]),
+                                      error=error if m[7] else None))
+        elif line.startswith('  summary '):
+            f = fields(line)
+            current.summaries[f['site']] = (int(f['calls']), int(f['total']))
+        elif line.startswith('  dropped '):
+            current.dropped = int(line.split()[1])
+        elif line.startswith('  problem '):
+            current.problems.append(line)
+    for f in files:
+        # Calls are logged as they end, in order, whatever the batching.
+        last = 0
+        for c in f.calls:
+            expect(c['end'] + 1000 >= last, f'{f.path}: calls out of order at {c}')
+            last = max(last, c['end'])
+    return files, proc
+
+
+def fail(message):
+    print(f'FAIL [{SCENARIO}]: {message}')
+    sys.exit(1)
+
+
+def expect(cond, message):
+    if not cond:
+        fail(message)
+
+
+def run(args, env_extra, out, **kw):
+    env = dict(os.environ, SCOPEPROF_OUT=out, **env_extra)
+    env.pop('SCOPEPROF_RUN_DIR', None)
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, **kw)
+
+
+def scenario_exact(tmp):
+    T, N, K = 3, 1000, 3
+    p = run([WORKLOAD, 'exact', str(T), str(N), str(K)], {}, tmp)
+    expect(p.returncode == 0, f'workload failed: {p.stderr}')
+    runs = os.listdir(tmp)
+    expect(len(runs) == 1, f'expected one run directory, found {runs}')
+    files, _ = dump(tmp)
+    for f in files:
+        expect(not f.problems, f'{f.path}: {f.problems}')
+    main = [f for f in files if f.count('exact(int, int, int)') == 1]
+    expect(len(main) == 1, 'exactly one file holds exact()')
+    main = main[0]
+    parent_pid = main.process['pid']
+    expect(main.thread['tid'] == parent_pid, 'exact() ran on the main thread')
+
+    # Workers: exact counts, nesting, names.
+    workers = [f for f in files if f.process['pid'] == parent_pid and f is not main]
+    expect(len(workers) == T, f'{len(workers)} worker files, expected {T}')
+    for w in workers:
+        expect(w.count('outer(int)', depth=0) == N, f'{w.path}: outer')
+        expect(w.count('inner(int)', depth=1) == N, f'{w.path}: inner')
+        expect(w.count('leaf(int)', depth=2) == 2 * N, f'{w.path}: leaf')
+        expect(len(w.calls) == 4 * N, f'{w.path}: {len(w.calls)} calls, expected {4 * N}')
+        expect(re.fullmatch(r'worker-\d', w.thread['name']), f'thread name {w.thread["name"]}')
+        expect(w.renames == ['renamed-' + w.thread['name'][-1]], f'renames {w.renames}')
+
+    # Exceptions: types, messages, broken scopes, tracebacks (the broken chain per exception).
+    expect(main.count('thrower(int)', broken=True) == 6, 'six broken thrower scopes')
+    expect(main.count('thrower(int)', broken=False) == 0, 'no thrower scope ends normally')
+    expect(main.count('catcher(int, int)', broken=False) == 4, 'catcher scopes end normally')
+    expect(main.count('atOutOfRange()', broken=True) == 1, 'atOutOfRange is broken')
+    expect(main.exceptions == [('std::runtime_error', 'thrown at the bottom')] * 2 +
+           [('std::out_of_range', 'vector::_M_range_check: __n (which is 7) >= this->size() (which is 0)')],
+           f'exceptions {main.exceptions}')
+    chains = collections.defaultdict(list)
+    for c in main.calls:
+        if c['broken']:
+            chains[c['error']].append(c['depth'])
+    depths = [chains[k] for k in sorted(chains)]
+    expect(depths == [[5, 4, 3, 2], [5, 4], [1]], f'traceback depths {depths}')
+    # Regions: paused time excluded.
+    regions = [c for c in main.calls if c['region']]
+    expect(len(regions) == 1 and regions[0]['name'] == 'paused-region', f'regions {regions}')
+    expect(regions[0]['paused'] >= 30e6 and regions[0]['dur'] >= 20e6 and regions[0]['dur'] < 30e6 + 20e6,
+           f'region timing {regions[0]}')
+
+    # Forked children (one execs): own pid, the parent's pid and name.
+    children = [f for f in files if f.process['pid'] != parent_pid]
+    expect(len(children) == K + 1, f'{len(children)} child files, expected {K + 1}')
+    pids = collections.Counter(f.process['pid'] for f in children)
+    expect(sorted(pids.values()) == [1] * (K - 1) + [2], f'child pids {pids}')
+    for c in children:
+        expect(c.process['ppid'] == parent_pid, f'{c.path}: ppid {c.process["ppid"]}')
+        expect(c.process['parent'] == main.process['name'], f'{c.path}: parent name')
+        expect(c.count('leaf(int)') == N, f'{c.path}: leaf calls {c.count("leaf(int)")}')
+    exec_images = [c for c in children if 'exec-child' in c.process['args']]
+    expect(len(exec_images) == 1, 'one exec-ed image')
+    expect(exec_images[0].count('execChild(int)', depth=0) == 1, 'execChild')
+    expect(exec_images[0].count('leaf(int)', depth=1) == N, 'exec-ed leaf depth')
+    finished = [c for c in children if c.count('childWork(int, int)') == 1]
+    expect(len(finished) == K - 1, 'childWork completes in children that do not exec')
+    for c in finished:
+        work_depth = [x['depth'] for x in c.calls if x['name'] == 'childWork(int, int)'][0]
+        expect(c.count('leaf(int)', depth=work_depth + 1) == N, 'child nesting continues the parent')
+
+
+def scenario_exit_with_threads(tmp):
+    T, N = 2, 20000
+    p = run([WORKLOAD, 'exit-with-threads', str(T), str(N)], {'SCOPEPROF_BUFFER_SIZE': '8K'}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    files, _ = dump(tmp)
+    leafs = sorted(f.count('leaf(int)') for f in files)
+    expect(leafs == [0] + [N] * T, f'leaf calls per file {leafs}')
+
+
+def scenario_sigkill(tmp):
+    env = dict(os.environ, SCOPEPROF_OUT=tmp, SCOPEPROF_BUFFER_SIZE='16K')
+    proc = subprocess.Popen([WORKLOAD, 'spin'], env=env, stdout=subprocess.PIPE, text=True)
+    for _ in range(5):
+        proc.stdout.readline()
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    files, _ = dump(tmp, expect_clean=False)
+    expect(len(files) == 1, 'one log file')
+    log = files[0]
+    expect(all(' torn ' in p for p in log.problems), f'only a torn tail may be reported: {log.problems}')
+    expect(len(log.calls) >= 4 * 4096, f'only {len(log.calls)} calls read back')
+    expect(all(c['name'] in ('outer(int)', 'inner(int)', 'leaf(int)') for c in log.calls), 'sane records')
+    # Cut the file at many places: every complete batch before the cut reads back, the rest is
+    # reported as torn, never misread.
+    path = log.path
+    data = open(path, 'rb').read()
+    previous = -1
+    cuts = sorted(set(list(range(len(data) - 24, len(data))) + list(range(0, len(data), max(1, len(data) // 8)))))
+    for cut in cuts:
+        if cut < 16:
+            continue
+        cut_path = os.path.join(tmp, 'cut.splog')
+        open(cut_path, 'wb').write(data[:cut])
+        cut_files, proc = dump(cut_path, expect_clean=False)
+        cut_log = cut_files[0]
+        expect(all(' torn ' in p for p in cut_log.problems), f'cut at {cut}: {cut_log.problems}')
+        expect(len(cut_log.calls) >= previous, f'cut at {cut}: fewer calls than a shorter cut')
+        previous = len(cut_log.calls)
+    expect(previous <= len(log.calls), 'a cut never adds calls')
+
+
+def scenario_c_form(tmp):
+    p = run([CWORKLOAD, '100'], {}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    files, _ = dump(tmp)
+    expect(len(files) == 1, 'one file')
+    expect(files[0].count('sum_squares(int)', depth=0) == 1, 'sum_squares')
+    expect(files[0].count('square(int)', depth=1) == 100, 'square')
+
+
+def scenario_empty_run(tmp):
+    p = run([CWORKLOAD, '0'], {}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    files, _ = dump(tmp)
+    expect(len(files) == 1 and files[0].calls == [] and files[0].process['pid'], 'a valid, empty run')
+
+
+def scenario_threshold(tmp):
+    p = run([WORKLOAD, 'calls', '10000'], {'SCOPEPROF_MIN_DURATION': '1ms'}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    files, _ = dump(tmp)
+    log = files[0]
+    # A call preempted past the threshold is written one by one; totals stay exact.
+    expect(all(c['dur'] >= 1e6 for c in log.calls), 'short calls are not written one by one')
+    expect(len(log.calls) < 100, f'{len(log.calls)} calls over 1 ms')
+    counts = {k: v[0] + log.count(k) for k, v in log.summaries.items()}
+    expect(counts == {'leaf(int)': 20000, 'inner(int)': 10000, 'outer(int)': 10000}, f'counts {counts}')
+    expect(all(v[1] > 0 for v in log.summaries.values()), 'summed time')
+
+
+def scenario_max_depth(tmp):
+    p = run([WORKLOAD, 'calls', '1000'], {'SCOPEPROF_MAX_DEPTH': '2'}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    log = dump(tmp)[0][0]
+    expect(log.count('outer(int)') == 1000 and log.count('inner(int)') == 1000, 'shallow calls kept')
+    expect(log.count('leaf(int)') == 0 and log.summaries['leaf(int)'][0] == 2000, 'deep calls summarized')
+
+
+def scenario_drop_policy(tmp):
+    p = run([WORKLOAD, 'calls', '200000'], {'SCOPEPROF_ON_FULL': 'drop', 'SCOPEPROF_BUFFER_SIZE': '4K'}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    log = dump(tmp)[0][0]
+    expect(len(log.calls) + log.dropped == 800000, f'{len(log.calls)} written + {log.dropped} dropped')
+
+
+def scenario_runtime_rules(tmp):
+    rules = os.path.join(tmp, 'rt.rules')
+    open(rules, 'w').write('exclude function:leaf\n')
+    out = os.path.join(tmp, 'out')
+    p = run([WORKLOAD, 'calls', '100'], {'SCOPEPROF_RULES': rules}, out)
+    expect(p.returncode == 0, p.stderr)
+    log = dump(out)[0][0]
+    expect(log.count('leaf(int)') == 0 and log.count('inner(int)') == 100, 'leaf excluded at run time')
+    open(rules, 'w').write('exclude fucntion:leaf\n')
+    out2 = os.path.join(tmp, 'out2')
+    p = run([WORKLOAD, 'calls', '100'], {'SCOPEPROF_RULES': rules}, out2)
+    expect(p.returncode == 0, 'a bad rules file never stops the program')
+    expect("unknown selector 'fucntion'" in p.stderr and 'recording every site' in p.stderr, p.stderr)
+    expect(dump(out2)[0][0].count('leaf(int)') == 200, 'everything recorded after a bad rules file')
+
+
+def scenario_bad_environment(tmp):
+    p = run([WORKLOAD, 'calls', '100'], {'SCOPEPROF_BUFFER_SIZE': 'lots', 'SCOPEPROF_MIN_DURATION': '5 parsecs',
+                                         'SCOPEPROF_ON_FULL': 'panic', 'SCOPEPROF_ENABLE': 'maybe'}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    for var in ('SCOPEPROF_BUFFER_SIZE=\'lots\'', 'SCOPEPROF_MIN_DURATION=\'5 parsecs\'',
+                'SCOPEPROF_ON_FULL=\'panic\'', 'SCOPEPROF_ENABLE=\'maybe\''):
+        expect(p.stderr.count(var) == 1, f'one warning for {var}: {p.stderr}')
+    expect(dump(tmp)[0][0].count('outer(int)') == 100, 'defaults used')
+
+
+def scenario_disabled(tmp):
+    p = run([WORKLOAD, 'calls', '100'], {'SCOPEPROF_ENABLE': '0'}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    files, _ = dump(tmp)
+    expect(sum(len(f.calls) for f in files) == 0, 'nothing recorded when disabled')
+
+
+def scenario_unwritable_output(tmp):
+    blocker = os.path.join(tmp, 'file')
+    open(blocker, 'w').write('not a directory')
+    p = run([WORKLOAD, 'calls', '100'], {}, os.path.join(blocker, 'out'))
+    expect(p.returncode == 0, 'the program runs on')
+    expect(p.stderr.count('cannot create run directory') == 1, p.stderr)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix=f'scopeprof-{SCENARIO}-')
+    try:
+        globals()['scenario_' + SCENARIO.replace('-', '_')](tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f'PASS [{SCENARIO}]')
+
+
+if __name__ == '__main__':
+    main()
