@@ -303,7 +303,7 @@ ReadResult readLogFile(const std::string &Path, Visitor &V, uint64_t ResumeOffse
                             true});
       break;
     }
-    if (fmt::crc32(Payload.data(), Size) != Crc) {
+    if (fmt::crc32c(Payload.data(), Size) != Crc) {
       R.Problems.push_back({Offset, "corrupt batch (checksum mismatch); skipped", false});
       Offset = FrameEnd;
       continue;

@@ -79,9 +79,9 @@ bool writeAll(int Fd, const char *Data, size_t Size) {
   return true;
 }
 
-/// Little-endian appenders for building frames.
+/// Little-endian appenders for building frames, into a string that may be reused.
 struct Bytes {
-  std::string S;
+  std::string &S;
   void u8(uint8_t V) { S.push_back(static_cast<char>(V)); }
   void u16(uint16_t V) { S.append(reinterpret_cast<const char *>(&V), 2); }
   void u32(uint32_t V) { S.append(reinterpret_cast<const char *>(&V), 4); }
@@ -123,7 +123,8 @@ struct ThreadLog {
   int Current = 0;
   uint64_t Dropped = 0;
   // Owned by the writer:
-  std::vector<bool> Described;
+  std::vector<uint8_t> Described; ///< per site index: descriptor already in this file
+  uint64_t NameCheckedNs = 0;
   std::unordered_map<uint32_t, Summary> Summaries;
   uint64_t DroppedWritten = 0;
   std::string LastName;
@@ -152,6 +153,7 @@ struct Recorder {
   uint64_t FlushRequested = 0, FlushDone = 0;
   uint64_t LastPeriodicNs = 0;
   uint64_t CallsWritten = 0, BatchesWritten = 0;
+  std::string Frame; ///< the batch being built; one writer at a time, capacity kept
 
   // Sites, under SitesM (never taken while holding M).
   pthread_mutex_t SitesM = PTHREAD_MUTEX_INITIALIZER;
@@ -258,18 +260,23 @@ void registerLocked(Recorder &R, scopeprof_site *S) {
 
 // ---- Log files -----------------------------------------------------------------------------
 
-void appendFrame(std::string &Out, uint32_t Type, const std::string &Payload) {
-  Bytes H;
-  H.u32(fmt::FrameMagic);
-  H.u32(Type);
-  H.u32(static_cast<uint32_t>(Payload.size()));
-  H.u32(fmt::crc32(Payload.data(), Payload.size()));
-  Out += H.S;
-  Out += Payload;
+/// Frames are built in place: 16 bytes reserved at \p FrameStart, then the payload.
+void beginFrame(std::string &Out) { Out.append(fmt::FrameHeaderSize, '\0'); }
+
+void endFrame(std::string &Out, size_t FrameStart, uint32_t Type) {
+  size_t PayloadStart = FrameStart + fmt::FrameHeaderSize;
+  uint32_t Header[4] = {fmt::FrameMagic, Type, static_cast<uint32_t>(Out.size() - PayloadStart),
+                        fmt::crc32c(Out.data() + PayloadStart, Out.size() - PayloadStart)};
+  std::memcpy(&Out[FrameStart], Header, sizeof(Header));
 }
 
 std::string headerFrame(const Recorder &R, pid_t Tid) {
-  Bytes P;
+  std::string Out(fmt::FileMagic, sizeof(fmt::FileMagic));
+  Bytes P{Out};
+  P.u32(fmt::Version);
+  P.u32(0);
+  size_t FrameStart = Out.size();
+  beginFrame(Out);
   P.keyU64(fmt::KeyPid, static_cast<uint64_t>(R.Pid));
   P.keyU64(fmt::KeyPpid, static_cast<uint64_t>(R.Ppid));
   P.keyU64(fmt::KeyTid, static_cast<uint64_t>(Tid));
@@ -286,12 +293,7 @@ std::string headerFrame(const Recorder &R, pid_t Tid) {
   P.keyU64(fmt::KeyStartWallNs, R.StartWallNs);
   P.keyU64(fmt::KeyMinDurationNs, R.Cfg.MinDurationNs);
   P.keyU64(fmt::KeyMaxDepth, R.Cfg.MaxDepth);
-  std::string Out(fmt::FileMagic, sizeof(fmt::FileMagic));
-  Bytes V;
-  V.u32(fmt::Version);
-  V.u32(0);
-  Out += V.S;
-  appendFrame(Out, fmt::FrameHeader, P.S);
+  endFrame(Out, FrameStart, fmt::FrameHeader);
   return Out;
 }
 
@@ -327,7 +329,10 @@ int openLogFile(const Recorder &R, pid_t Tid) {
 
 /// Builds one batch from \p N buffered units and appends it to the thread's file.
 void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t N) {
-  Bytes P;
+  std::string &Frame = R.Frame;
+  Frame.clear();
+  beginFrame(Frame);
+  Bytes P{Frame};
   uint64_t AnchorTicks, AnchorNs;
   sampleAnchor(AnchorTicks, AnchorNs);
   P.u64(AnchorTicks);
@@ -355,7 +360,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     CloseCalls();
     if (L.Described.size() <= Index)
       L.Described.resize(Index + 1);
-    L.Described[Index] = true;
+    L.Described[Index] = 1;
     P.u8(fmt::EntrySite);
     P.u32(Index);
     P.u64(S->id);
@@ -365,13 +370,26 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     P.str(S->file ? S->file : "");
   };
   const uint64_t TicksPerSecond = R.TicksPerSecond ? R.TicksPerSecond : 1;
-  for (size_t I = 0; I < N; ++I) {
+  const bool Filtering = R.MinDurationTicks || R.Cfg.MaxDepth;
+  // Calls that are written as they are: no extension unit, site described, not filtered.
+  auto Plain = [&](const scopeprof_record &U) {
+    if (U.meta & fmt::FlagExt)
+      return false;
+    auto Index = static_cast<uint32_t>(U.meta & fmt::MetaIndexMask);
+    if (Index >= L.Described.size() || !L.Described[Index])
+      return false;
+    if (!Filtering || (U.meta & fmt::FlagBroken))
+      return true;
+    auto Depth = static_cast<uint32_t>((U.meta >> fmt::MetaDepthShift) & fmt::MetaDepthMask);
+    return U.end - U.start >= R.MinDurationTicks && !(R.Cfg.MaxDepth && Depth >= R.Cfg.MaxDepth);
+  };
+  for (size_t I = 0; I < N;) {
     const scopeprof_record &U = Units[I];
     if (U.meta & fmt::FlagExt) {
       auto Type = static_cast<uint8_t>(U.meta >> fmt::ExtTypeShift);
       auto Size = static_cast<uint32_t>(U.meta & fmt::MetaIndexMask);
       const char *Payload = reinterpret_cast<const char *>(&Units[I + 1]);
-      I += (Size + sizeof(scopeprof_record) - 1) / sizeof(scopeprof_record);
+      I += 1 + (Size + sizeof(scopeprof_record) - 1) / sizeof(scopeprof_record);
       CloseCalls();
       if (Type == fmt::ExtException) {
         std::string TypeName(Payload);
@@ -392,31 +410,36 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
       }
       continue;
     }
-    auto Index = static_cast<uint32_t>(U.meta & fmt::MetaIndexMask);
-    auto Depth = static_cast<uint32_t>((U.meta >> fmt::MetaDepthShift) & fmt::MetaDepthMask);
-    uint64_t Ticks = U.end - U.start;
-    bool Broken = U.meta & fmt::FlagBroken;
-    if (!Broken && (Ticks < R.MinDurationTicks || (R.Cfg.MaxDepth && Depth >= R.Cfg.MaxDepth))) {
-      Summary &S = L.Summaries[Index];
+    Describe(static_cast<uint32_t>(U.meta & fmt::MetaIndexMask));
+    if (!Plain(U)) { // filtered: counted and summed, not written one by one
+      Summary &S = L.Summaries[static_cast<uint32_t>(U.meta & fmt::MetaIndexMask)];
       ++S.Calls;
-      S.TotalTicks += Ticks;
+      S.TotalTicks += U.end - U.start;
       S.Dirty = true;
+      ++I;
       continue;
     }
-    Describe(Index);
+    size_t RunEnd = I + 1;
+    while (RunEnd < N && Plain(Units[RunEnd]))
+      ++RunEnd;
     if (CallsCountAt == std::string::npos) {
       P.u8(fmt::EntryCalls);
       CallsCountAt = P.S.size();
       P.u32(0);
     }
-    P.S.append(reinterpret_cast<const char *>(&U), sizeof(U));
-    ++CallsInBlock;
-    ++R.CallsWritten;
+    P.S.append(reinterpret_cast<const char *>(&Units[I]), (RunEnd - I) * sizeof(scopeprof_record));
+    CallsInBlock += static_cast<uint32_t>(RunEnd - I);
+    R.CallsWritten += RunEnd - I;
+    I = RunEnd;
   }
   CloseCalls();
   // Renames by pthread_setname_np on the thread itself arrive as units above; this catches
   // the others (prctl, or a name set from another thread).
-  std::string Name = readComm("/proc/self/task/" + std::to_string(L.Tid) + "/comm");
+  std::string Name;
+  if (AnchorNs - L.NameCheckedNs >= PeriodicFlushNs) {
+    L.NameCheckedNs = AnchorNs;
+    Name = readComm("/proc/self/task/" + std::to_string(L.Tid) + "/comm");
+  }
   if (!Name.empty() && Name != L.LastName) {
     P.u8(fmt::EntryThreadName);
     P.str(Name);
@@ -441,8 +464,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   }
   if (P.S.size() == Empty || L.Fd < 0)
     return;
-  std::string Frame;
-  appendFrame(Frame, fmt::FrameBatch, P.S);
+  endFrame(Frame, 0, fmt::FrameBatch);
   static bool Warned = false;
   if (!writeAll(L.Fd, Frame.data(), Frame.size()))
     warnOnce(Warned, std::string("cannot write a log batch: ") + std::strerror(errno));

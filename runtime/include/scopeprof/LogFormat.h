@@ -56,8 +56,10 @@ constexpr unsigned ExtTypeShift = 40; // in an extension unit's meta; low 32 bit
 
 enum ExtType : uint8_t { ExtException = 1, ExtRegion = 2, ExtThreadName = 3 };
 
-/// CRC-32 (IEEE, reflected), table-driven.
-inline uint32_t crc32(const void *Data, size_t Size, uint32_t Crc = 0) {
+/// CRC-32C (Castagnoli): the SSE4.2 instruction where the CPU has it (the writer checks about
+/// 1 GB/s of records at full speed), a table otherwise.
+namespace detail {
+inline uint32_t crc32cTable(const unsigned char *P, size_t Size, uint32_t Crc) {
   static const auto Table = [] {
     struct T {
       uint32_t V[256];
@@ -65,16 +67,42 @@ inline uint32_t crc32(const void *Data, size_t Size, uint32_t Crc = 0) {
     for (uint32_t I = 0; I < 256; ++I) {
       uint32_t C = I;
       for (int K = 0; K < 8; ++K)
-        C = (C & 1) ? 0xEDB88320u ^ (C >> 1) : C >> 1;
+        C = (C & 1) ? 0x82F63B78u ^ (C >> 1) : C >> 1;
       Tab.V[I] = C;
     }
     return Tab;
   }();
-  const auto *P = static_cast<const unsigned char *>(Data);
-  Crc = ~Crc;
   for (size_t I = 0; I < Size; ++I)
     Crc = Table.V[(Crc ^ P[I]) & 0xFF] ^ (Crc >> 8);
-  return ~Crc;
+  return Crc;
+}
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) inline uint32_t crc32cHardware(const unsigned char *P, size_t Size,
+                                                                  uint32_t Crc) {
+  uint64_t C = Crc;
+  for (; Size >= 8; P += 8, Size -= 8) {
+    uint64_t V;
+    __builtin_memcpy(&V, P, 8);
+    C = __builtin_ia32_crc32di(C, V);
+  }
+  uint32_t C32 = static_cast<uint32_t>(C);
+  for (; Size > 0; ++P, --Size)
+    C32 = __builtin_ia32_crc32qi(C32, *P);
+  return C32;
+}
+#endif
+} // namespace detail
+
+inline uint32_t crc32c(const void *Data, size_t Size, uint32_t Crc = 0) {
+  const auto *P = static_cast<const unsigned char *>(Data);
+  Crc = ~Crc;
+#if defined(__x86_64__)
+  // __builtin_cpu_init: we may run in a constructor, before libgcc has looked at the CPU.
+  static const bool Hardware = (__builtin_cpu_init(), __builtin_cpu_supports("sse4.2"));
+  if (Hardware)
+    return ~detail::crc32cHardware(P, Size, Crc);
+#endif
+  return ~detail::crc32cTable(P, Size, Crc);
 }
 
 } // namespace scopeprof::format
