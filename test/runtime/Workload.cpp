@@ -172,6 +172,20 @@ int main(int Argc, char **Argv) {
     execChild(Arg(2));
     return 0;
   }
+  if (Mode == "manual") { // SCOPEPROF_SCOPE blocks; disable()/enable() around calls
+    for (int I = 0; I < 10; ++I) {
+      SCOPEPROF_SCOPE("manual block");
+      leaf(I);
+    }
+    scopeprof::disable();
+    for (int I = 0; I < 7; ++I)
+      leaf(I);
+    scopeprof::enable();
+    for (int I = 0; I < 5; ++I)
+      leaf(I);
+    scopeprof::flush();
+    return 0;
+  }
   if (Mode == "calls") { // N calls of outer: for thresholds, drop policy, run-time rules
     for (int I = 0; I < Arg(2); ++I)
       outer(I);

@@ -276,6 +276,15 @@ def scenario_bad_environment(tmp):
     expect(dump(tmp)[0][0].count('outer(int)') == 100, 'defaults used')
 
 
+def scenario_manual_api(tmp):
+    p = run([WORKLOAD, 'manual'], {}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    log = dump(tmp)[0][0]
+    expect(log.count('manual block', depth=0) == 10, 'SCOPEPROF_SCOPE blocks')
+    expect(log.count('leaf(int)', depth=1) == 10, 'calls inside the blocks')
+    expect(log.count('leaf(int)', depth=0) == 5, 'calls while disabled are not recorded')
+
+
 def scenario_disabled(tmp):
     p = run([WORKLOAD, 'calls', '100'], {'SCOPEPROF_ENABLE': '0'}, tmp)
     expect(p.returncode == 0, p.stderr)
