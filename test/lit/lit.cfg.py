@@ -19,4 +19,5 @@ config.substitutions.append(("%scopeprof", os.path.join(bin_dir, "cli", "scopepr
 config.substitutions.append(("%installed_bindir", config.scopeprof_installed_bin_dir))
 config.substitutions.append(("%clangxx", os.path.join(config.llvm_tools_dir, "clang++")))
 config.substitutions.append(("%clang", os.path.join(config.llvm_tools_dir, "clang")))
+config.substitutions.append(("%runtime_include", os.path.join(config.scopeprof_source_dir, "runtime", "include")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))

@@ -1,52 +1,402 @@
-// scopeprof-rewrite: the LibTooling driver behind `scopeprof rewrite`.
+// scopeprof-rewrite: the LibTooling driver behind `scopeprof rewrite`. Parses options, runs the
+// Instrumenter over every translation unit (in parallel), merges the edits and writes them.
+#include "FileEdits.h"
+#include "Instrumenter.h"
 #include "scopeprof/Version.h"
 
-#include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
-#include "clang/ASTMatchers/ASTMatchers.h"
 #include "clang/Tooling/ArgumentsAdjusters.h"
-#include "clang/Tooling/CommonOptionsParser.h"
+#include "clang/Tooling/CompilationDatabase.h"
 #include "clang/Tooling/Tooling.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <atomic>
+#include <set>
+#include <thread>
+
 using namespace clang;
-using namespace clang::ast_matchers;
+using namespace scopeprof::rewrite;
+namespace cl = llvm::cl;
 
 namespace {
 
-llvm::cl::OptionCategory Category("scopeprof-rewrite options");
-llvm::cl::opt<bool> List("list", llvm::cl::desc("List the function definitions found; write nothing"),
-                         llvm::cl::cat(Category));
+cl::OptionCategory Category("scopeprof-rewrite options");
+cl::opt<std::string> BuildPath("p", cl::desc("Build directory with compile_commands.json"),
+                               cl::value_desc("BUILD_DIR"), cl::cat(Category));
+cl::list<std::string> Inputs(cl::Positional, cl::desc("[FILE|DIR...]"), cl::cat(Category));
+cl::opt<std::string> RootOpt("root", cl::desc("Project root: only files under it are edited "
+                                              "(default: the common root of the inputs)"),
+                             cl::value_desc("DIR"), cl::cat(Category));
+cl::opt<std::string> RulesOpt("rules", cl::desc("Rules file (default: the nearest .scopeprof "
+                                                "upwards from the root)"),
+                              cl::value_desc("FILE"), cl::cat(Category));
+cl::opt<bool> InPlace("in-place", cl::desc("Rewrite the files in place"), cl::cat(Category));
+cl::opt<std::string> OutDir("out-dir", cl::desc("Write a rewritten mirror of the root here"),
+                            cl::value_desc("DIR"), cl::cat(Category));
+cl::opt<bool> Diff("diff", cl::desc("Print a unified diff; write nothing"), cl::cat(Category));
+cl::opt<bool> List("list", cl::desc("List every function and whether it is instrumented; write "
+                                    "nothing"),
+                   cl::cat(Category));
+cl::opt<bool> Explain("explain", cl::desc("Like --list, with the reason or rule that decided"),
+                      cl::cat(Category));
+cl::opt<bool> Strip("strip", cl::desc("Remove what a rewrite added, in place"), cl::cat(Category));
+cl::opt<unsigned> Jobs("j", cl::desc("Translation units parsed in parallel"), cl::init(1),
+                       cl::cat(Category));
+cl::opt<bool> KeepGoing("keep-going", cl::desc("Write what parsed even if some translation "
+                                               "units failed"),
+                        cl::cat(Category));
+cl::opt<bool> Quiet("quiet", cl::desc("No progress or summary on stderr"), cl::cat(Category));
 
-class ListCallback : public MatchFinder::MatchCallback {
-public:
-  void run(const MatchFinder::MatchResult &Result) override {
-    const auto *FD = Result.Nodes.getNodeAs<FunctionDecl>("fn");
-    const SourceManager &SM = *Result.SourceManager;
-    if (!SM.isWrittenInMainFile(SM.getSpellingLoc(FD->getLocation())))
-      return;
-    llvm::outs() << FD->getQualifiedNameAsString() << " "
-                 << SM.getSpellingLineNumber(FD->getLocation()) << "\n";
+int fail(const std::string &Message) {
+  llvm::errs() << "scopeprof: error: " << Message << "\n";
+  return 1;
+}
+
+int usage(const std::string &Message) {
+  llvm::errs() << "scopeprof: error: " << Message << "\n"
+               << "usage: scopeprof rewrite (-p BUILD_DIR | ... -- FLAGS) [FILE|DIR...] "
+                  "(--in-place | --out-dir DIR | --diff | --list | --explain | --strip)\n";
+  return 2;
+}
+
+std::string realPath(const std::string &Path) {
+  llvm::SmallString<256> Out;
+  if (llvm::sys::fs::real_path(Path, Out))
+    return "";
+  return std::string(Out);
+}
+
+bool isUnder(const std::string &Path, const std::string &Dir) {
+  return Path.size() > Dir.size() && Path.compare(0, Dir.size(), Dir) == 0 && Path[Dir.size()] == '/';
+}
+
+std::string commonDirectory(const std::vector<std::string> &Files) {
+  std::string Common = llvm::sys::path::parent_path(Files.front()).str();
+  for (const auto &F : Files)
+    while (!Common.empty() && Common != "/" && !isUnder(F, Common))
+      Common = llvm::sys::path::parent_path(Common).str();
+  return Common;
+}
+
+/// The nearest `.scopeprof` in \p Dir or a parent.
+std::string findRulesFile(std::string Dir) {
+  for (; !Dir.empty(); Dir = llvm::sys::path::parent_path(Dir).str()) {
+    std::string Candidate = Dir + "/.scopeprof";
+    if (llvm::sys::fs::is_regular_file(Candidate))
+      return Candidate;
+    if (Dir == "/")
+      break;
   }
-};
+  return "";
+}
+
+bool isSourceFile(llvm::StringRef Path) {
+  llvm::StringRef Ext = llvm::sys::path::extension(Path);
+  for (const char *E : {".c", ".cc", ".cpp", ".cxx", ".c++", ".h", ".hh", ".hpp", ".hxx", ".h++",
+                        ".inl", ".ipp", ".tcc"})
+    if (Ext == E)
+      return true;
+  return false;
+}
+
+/// Every source file under \p Root (for --strip and --out-dir), skipping \p Exclude.
+std::vector<std::string> filesUnder(const std::string &Root, const std::string &Exclude, bool SourcesOnly) {
+  std::vector<std::string> Out;
+  std::error_code EC;
+  for (llvm::sys::fs::recursive_directory_iterator It(Root, EC), End; It != End && !EC;
+       It.increment(EC)) {
+    if (!Exclude.empty() && (It->path() == Exclude || isUnder(It->path(), Exclude))) {
+      It.no_push();
+      continue;
+    }
+    if (It->type() == llvm::sys::fs::file_type::regular_file &&
+        (!SourcesOnly || isSourceFile(It->path())))
+      Out.push_back(It->path());
+  }
+  std::sort(Out.begin(), Out.end());
+  return Out;
+}
+
+int runStrip(const std::string &Root) {
+  unsigned Files = 0, Scopes = 0;
+  for (const auto &Path : filesUnder(Root, "", true)) {
+    std::string Content, Error;
+    if (!readFile(Path, Content, Error))
+      return fail(Error);
+    unsigned Removed = 0;
+    std::string Stripped = stripInstrumentation(Content, Removed);
+    if (!Removed)
+      continue;
+    if (!writeFileAtomically(Path, Stripped, Error))
+      return fail(Error);
+    ++Files;
+    Scopes += Removed;
+  }
+  if (!Quiet)
+    llvm::errs() << "scopeprof: stripped " << Scopes << " insertion(s) from " << Files
+                 << " file(s)\n";
+  return 0;
+}
+
+/// Where scopeprof/scope.h is: beside an installed binary, else in the source tree. Parsing
+/// adds it (after the project's own include paths) so that a rewritten tree parses again.
+std::string runtimeIncludeDir() {
+  std::string Exe = llvm::sys::fs::getMainExecutable("scopeprof-rewrite",
+                                                     reinterpret_cast<void *>(&runtimeIncludeDir));
+  std::string Installed = llvm::sys::path::parent_path(llvm::sys::path::parent_path(Exe)).str() + "/include";
+  if (llvm::sys::fs::exists(Installed + "/scopeprof/scope.h"))
+    return Installed;
+  return SCOPEPROF_RUNTIME_INCLUDE_DIR;
+}
+
+/// Parses \p Files, each in its own ClangTool so that a failure is attributed to its file.
+void parseAll(const tooling::CompilationDatabase &DB, const std::vector<std::string> &Files,
+              const Options &Opts, Findings &All, std::vector<std::string> &Failed,
+              std::set<std::string> &Untrusted, std::vector<std::string> &Conflicts) {
+  std::atomic<size_t> Next{0}, Done{0};
+  std::mutex M;
+  auto Worker = [&] {
+    for (size_t I; (I = Next++) < Files.size();) {
+      Findings Local;
+      Instrumenter Callback(Opts, Local);
+      ast_matchers::MatchFinder Finder;
+      Callback.registerMatchers(Finder);
+      tooling::ClangTool Tool(DB, {Files[I]});
+      Tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
+          "-resource-dir=" SCOPEPROF_CLANG_RESOURCE_DIR, tooling::ArgumentInsertPosition::END));
+      Tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
+          {"-idirafter", runtimeIncludeDir()}, tooling::ArgumentInsertPosition::END));
+      // Rewritten code is checked by the real compiler later; warnings here are noise.
+      Tool.appendArgumentsAdjuster(
+          tooling::getInsertArgumentAdjuster("-w", tooling::ArgumentInsertPosition::END));
+      int Status = Tool.run(tooling::newFrontendActionFactory(&Finder).get());
+      std::lock_guard<std::mutex> G(M);
+      if (!Quiet)
+        llvm::errs() << "[" << ++Done << "/" << Files.size() << "] " << Files[I]
+                     << (Status ? " (failed)" : "") << "\n";
+      for (auto &[Key, R] : Local.Reports)
+        All.Reports.emplace(Key, R);
+      if (Status != 0) {
+        // What a failed TU saw is not trusted: its files are not written (see --keep-going).
+        Failed.push_back(Files[I]);
+        Untrusted.insert(Files[I]);
+        for (const auto &[Key, R] : Local.Reports)
+          Untrusted.insert(Key.first);
+        continue;
+      }
+      Conflicts.insert(Conflicts.end(), Callback.Conflicts.begin(), Callback.Conflicts.end());
+      for (auto &[File, Edits] : Local.Insertions)
+        for (auto &[Offset, Edit] : Edits) {
+          std::string Conflict;
+          if (!All.insert(File, Offset, Edit, Conflict))
+            Conflicts.push_back(Conflict);
+        }
+      for (auto &[File, Hash] : Local.ContentHashes)
+        All.ContentHashes.emplace(File, Hash);
+    }
+  };
+  std::vector<std::thread> Threads;
+  for (unsigned T = 0; T < std::max(1u, static_cast<unsigned>(Jobs)); ++T)
+    Threads.emplace_back(Worker);
+  for (auto &T : Threads)
+    T.join();
+}
+
+void printReports(const Findings &All, bool WithRules) {
+  for (const auto &[Key, R] : All.Reports) {
+    if (R.Reason == Skip::SystemHeader || R.Reason == Skip::OutsideRoot)
+      continue; // not the project's: listing the standard library helps nobody
+    llvm::outs() << R.File << ":" << R.Line << ": " << skipReasonName(R.Reason) << ": "
+                 << R.Signature << " [" << scopeprof::rules::kindNames(R.Kinds) << "]";
+    if (WithRules) {
+      if (R.RuleLine)
+        llvm::outs() << " (rule line " << R.RuleLine << ": " << R.RuleText << ")";
+      else if (R.Reason == Skip::None || R.Reason == Skip::ExcludedByRule ||
+               R.Reason == Skip::LambdaNotSelected)
+        llvm::outs() << " (no rule matched: the default)";
+    }
+    llvm::outs() << "\n";
+  }
+}
+
+void printSummary(const Findings &All, size_t FilesWritten, const char *Verb) {
+  unsigned Counts[SkipReasonCount] = {};
+  for (const auto &[Key, R] : All.Reports)
+    ++Counts[static_cast<int>(R.Reason)];
+  llvm::errs() << "scopeprof: " << FilesWritten << " file(s) " << Verb << ", " << Counts[0]
+               << " function(s) instrumented";
+  for (int I = 1; I < SkipReasonCount; ++I)
+    if (Counts[I] && I != static_cast<int>(Skip::SystemHeader) &&
+        I != static_cast<int>(Skip::OutsideRoot))
+      llvm::errs() << ", " << Counts[I] << " " << skipReasonName(static_cast<Skip>(I));
+  llvm::errs() << "\n";
+}
 
 } // namespace
 
 int main(int Argc, const char **Argv) {
-  llvm::cl::SetVersionPrinter(
+  cl::SetVersionPrinter(
       [](llvm::raw_ostream &OS) { OS << "scopeprof-rewrite " << SCOPEPROF_VERSION << "\n"; });
-  auto Options = tooling::CommonOptionsParser::create(Argc, Argv, Category);
-  if (!Options) {
-    llvm::errs() << "scopeprof: error: " << llvm::toString(Options.takeError()) << "\n";
+  cl::HideUnrelatedOptions(Category);
+  std::string FixedError;
+  std::unique_ptr<tooling::CompilationDatabase> DB =
+      tooling::FixedCompilationDatabase::loadFromCommandLine(Argc, Argv, FixedError);
+  if (!cl::ParseCommandLineOptions(Argc, Argv,
+                                   "Inserts a profiling scope into every selected function.\n",
+                                   &llvm::errs()))
     return 2;
-  }
-  tooling::ClangTool Tool(Options->getCompilations(), Options->getSourcePathList());
-  Tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
-      "-resource-dir=" SCOPEPROF_CLANG_RESOURCE_DIR, tooling::ArgumentInsertPosition::END));
 
-  ListCallback Callback;
-  MatchFinder Finder;
-  Finder.addMatcher(functionDecl(isDefinition()).bind("fn"), &Callback);
-  return Tool.run(tooling::newFrontendActionFactory(&Finder).get());
+  int Modes = InPlace + !OutDir.empty() + Diff + List + Explain + Strip;
+  if (Modes != 1)
+    return usage("choose exactly one of --in-place, --out-dir DIR, --diff, --list, --explain or "
+                 "--strip");
+
+  // Inputs, made absolute and real.
+  std::vector<std::string> Given;
+  for (const auto &In : Inputs) {
+    std::string Real = realPath(In);
+    if (Real.empty())
+      return fail("cannot read '" + In + "': No such file or directory");
+    Given.push_back(Real);
+  }
+
+  if (Strip) {
+    std::string Root = !RootOpt.empty() ? realPath(RootOpt) : Given.size() == 1 ? Given[0] : "";
+    if (Root.empty() || !llvm::sys::fs::is_directory(Root))
+      return fail("--strip needs a directory: --root DIR or one DIR argument");
+    return runStrip(Root);
+  }
+
+  if (!DB) {
+    if (BuildPath.empty())
+      return usage("no compilation database: give -p BUILD_DIR (with compile_commands.json) or "
+                   "compiler arguments after --");
+    std::string Error;
+    DB = tooling::CompilationDatabase::loadFromDirectory(BuildPath, Error);
+    if (!DB)
+      return fail("cannot load compile_commands.json from '" + BuildPath + "': " + Error);
+  }
+
+  // Translation units: the inputs, or every file of the database; directories expand to the
+  // database's files under them.
+  std::vector<std::string> DBFiles;
+  for (const auto &F : DB->getAllFiles())
+    if (std::string Real = realPath(F); !Real.empty())
+      DBFiles.push_back(Real);
+  std::vector<std::string> Files;
+  std::string Root = RootOpt.empty() ? "" : realPath(RootOpt);
+  if (!RootOpt.empty() && Root.empty())
+    return fail("cannot read root '" + RootOpt + "': No such file or directory");
+  if (Given.empty()) {
+    for (const auto &F : DBFiles)
+      if (Root.empty() || isUnder(F, Root))
+        Files.push_back(F);
+  }
+  for (const auto &G : Given) {
+    if (llvm::sys::fs::is_directory(G)) {
+      for (const auto &F : DBFiles)
+        if (isUnder(F, G))
+          Files.push_back(F);
+    } else if (BuildPath.empty() ||
+               std::find(DBFiles.begin(), DBFiles.end(), G) != DBFiles.end()) {
+      Files.push_back(G);
+    } else {
+      return fail("'" + G + "' is not in the compilation database '" + BuildPath +
+                  "/compile_commands.json'");
+    }
+  }
+  std::sort(Files.begin(), Files.end());
+  Files.erase(std::unique(Files.begin(), Files.end()), Files.end());
+  if (Files.empty())
+    return fail("no translation units to process");
+  if (Root.empty())
+    Root = commonDirectory(Files);
+
+  std::string RulesPath = RulesOpt.empty() ? findRulesFile(Root) : std::string(RulesOpt);
+  std::optional<scopeprof::rules::RuleSet> Rules;
+  if (!RulesPath.empty()) {
+    scopeprof::rules::RulesError Err;
+    Rules = scopeprof::rules::RuleSet::load(RulesPath, &Err);
+    if (!Rules) {
+      llvm::errs() << "scopeprof: " << Err.format() << "\n";
+      return 1;
+    }
+  }
+  Options Opts{Root, Rules ? &*Rules : nullptr};
+
+  Findings All;
+  std::vector<std::string> Failed, Conflicts;
+  std::set<std::string> Untrusted;
+  parseAll(*DB, Files, Opts, All, Failed, Untrusted, Conflicts);
+
+  if (List || Explain) {
+    printReports(All, Explain);
+    if (!Quiet)
+      printSummary(All, 0, "to rewrite");
+    return Failed.empty() ? 0 : 1;
+  }
+  for (const auto &C : Conflicts)
+    llvm::errs() << "scopeprof: error: " << C << "\n";
+  if (!Conflicts.empty())
+    return 1;
+  if (!Failed.empty() && !KeepGoing)
+    return fail(std::to_string(Failed.size()) + " translation unit(s) failed to parse; nothing "
+                "written (--keep-going writes the rest)");
+
+  // Build every new content first: all or nothing.
+  std::vector<std::pair<std::string, std::string>> Outputs; // path, new content
+  std::vector<std::pair<std::string, std::string>> Originals;
+  for (const auto &[File, Edits] : All.Insertions) {
+    if (Edits.empty() || Untrusted.count(File) || !isUnder(File, Root))
+      continue;
+    std::string Content, Error;
+    if (!readFile(File, Content, Error))
+      return fail(Error);
+    auto Hash = All.ContentHashes.find(File);
+    if (Hash != All.ContentHashes.end() && Hash->second != contentHash(Content.data(), Content.size()))
+      return fail("'" + File + "' changed on disk while it was being rewritten; nothing written");
+    Outputs.emplace_back(File, applyInsertions(Content, Edits));
+    Originals.emplace_back(File, std::move(Content));
+  }
+
+  if (Diff) {
+    for (size_t I = 0; I < Outputs.size(); ++I)
+      llvm::outs() << unifiedDiff(Outputs[I].first.substr(Root.size() + 1), Originals[I].second,
+                                  Outputs[I].second);
+    if (!Quiet)
+      printSummary(All, Outputs.size(), "would be rewritten");
+    return Failed.empty() ? 0 : 1;
+  }
+
+  if (!OutDir.empty()) {
+    std::string Out = OutDir;
+    if (std::error_code EC = llvm::sys::fs::create_directories(Out))
+      return fail("cannot create --out-dir '" + Out + "': " + EC.message());
+    Out = realPath(Out);
+    // The mirror: the whole root (what the build needs), then the rewritten files on top.
+    for (const auto &Src : filesUnder(Root, Out, false)) {
+      std::string Dest = Out + Src.substr(Root.size());
+      if (std::error_code EC = llvm::sys::fs::create_directories(llvm::sys::path::parent_path(Dest)))
+        return fail("cannot create '" + llvm::sys::path::parent_path(Dest).str() + "': " + EC.message());
+      if (std::error_code EC = llvm::sys::fs::copy_file(Src, Dest))
+        return fail("cannot write '" + Dest + "': " + EC.message());
+    }
+    for (auto &[File, Content] : Outputs) {
+      std::string Error;
+      if (!writeFileAtomically(Out + File.substr(Root.size()), Content, Error))
+        return fail(Error);
+    }
+  } else {
+    for (auto &[File, Content] : Outputs) {
+      std::string Error;
+      if (!writeFileAtomically(File, Content, Error))
+        return fail(Error);
+    }
+  }
+  if (!Quiet)
+    printSummary(All, Outputs.size(), "rewritten");
+  return Failed.empty() ? 0 : 1;
 }
