@@ -119,8 +119,9 @@ bool writeFileAtomically(const std::string &Path, const std::string &Content, st
   mode_t Mode = 0644;
   if (stat(Path.c_str(), &St) == 0) {
     Mode = St.st_mode & 07777;
-    if (access(Path.c_str(), W_OK) != 0) {
-      Error = "cannot write '" + Path + "': " + std::strerror(errno);
+    // Mode bits, not access(): root may write anything, but a read-only file says "keep out".
+    if ((Mode & 0222) == 0 || access(Path.c_str(), W_OK) != 0) {
+      Error = "cannot write '" + Path + "': the file is read-only";
       return false;
     }
   }

@@ -390,6 +390,12 @@ int main(int Argc, const char **Argv) {
         return fail(Error);
     }
   } else {
+    // All or nothing: refuse before writing anything if any file cannot be written.
+    for (auto &[File, Content] : Outputs) {
+      llvm::sys::fs::file_status St;
+      if (!llvm::sys::fs::status(File, St) && (St.permissions() & llvm::sys::fs::all_write) == 0)
+        return fail("cannot write '" + File + "': the file is read-only; nothing written");
+    }
     for (auto &[File, Content] : Outputs) {
       std::string Error;
       if (!writeFileAtomically(File, Content, Error))

@@ -1,0 +1,2 @@
+#include "common.h"
+int a() { return shared(1) + Shared().get(); }

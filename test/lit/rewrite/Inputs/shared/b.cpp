@@ -1,0 +1,2 @@
+#include "common.h"
+int b() { return shared(2); }

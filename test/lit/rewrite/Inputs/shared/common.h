@@ -1,0 +1,5 @@
+#pragma once
+inline int shared(int v) { return v + 1; }
+struct Shared {
+  int get() const { return 2; }
+};
