@@ -24,26 +24,16 @@ public:
   bool atEnd() const { return P == End; }
   template <typename T> T get() {
     T V{};
-    if (static_cast<size_t>(End - P) < sizeof(T)) {
-      Ok = false;
-      P = End;
-      return V;
-    }
-    std::memcpy(&V, P, sizeof(T));
-    P += sizeof(T);
+    if (const char *R = raw(sizeof(T)))
+      std::memcpy(&V, R, sizeof(T));
     return V;
   }
   std::string bytes(size_t N) {
-    if (static_cast<size_t>(End - P) < N) {
-      Ok = false;
-      P = End;
-      return {};
-    }
-    std::string S(P, N);
-    P += N;
-    return S;
+    const char *R = raw(N);
+    return R ? std::string(R, N) : std::string();
   }
   std::string str() { return bytes(get<uint32_t>()); }
+  /// The next \p N bytes, or nullptr (and !ok()) when the payload ends first.
   const char *raw(size_t N) {
     if (static_cast<size_t>(End - P) < N) {
       Ok = false;
