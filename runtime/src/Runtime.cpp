@@ -33,14 +33,14 @@ __thread scopeprof_thread scopeprof_tls __attribute__((tls_model("initial-exec")
 int scopeprof_clock_is_tsc = 0;
 
 // The C header spells the kinds out for C code; they must stay the rules language's.
-static_assert(SCOPEPROF_KIND_FREE == scopeprof::rules::KindFree &&
-                  SCOPEPROF_KIND_METHOD == scopeprof::rules::KindMethod &&
-                  SCOPEPROF_KIND_CTOR == scopeprof::rules::KindCtor &&
-                  SCOPEPROF_KIND_DTOR == scopeprof::rules::KindDtor &&
-                  SCOPEPROF_KIND_OPERATOR == scopeprof::rules::KindOperator &&
-                  SCOPEPROF_KIND_LAMBDA == scopeprof::rules::KindLambda &&
-                  SCOPEPROF_KIND_STATIC == scopeprof::rules::KindStatic &&
-                  SCOPEPROF_KIND_TEMPLATE == scopeprof::rules::KindTemplate,
+static_assert(unsigned{SCOPEPROF_KIND_FREE} == scopeprof::rules::KindFree &&
+                  unsigned{SCOPEPROF_KIND_METHOD} == scopeprof::rules::KindMethod &&
+                  unsigned{SCOPEPROF_KIND_CTOR} == scopeprof::rules::KindCtor &&
+                  unsigned{SCOPEPROF_KIND_DTOR} == scopeprof::rules::KindDtor &&
+                  unsigned{SCOPEPROF_KIND_OPERATOR} == scopeprof::rules::KindOperator &&
+                  unsigned{SCOPEPROF_KIND_LAMBDA} == scopeprof::rules::KindLambda &&
+                  unsigned{SCOPEPROF_KIND_STATIC} == scopeprof::rules::KindStatic &&
+                  unsigned{SCOPEPROF_KIND_TEMPLATE} == scopeprof::rules::KindTemplate,
               "scope.h and rules/Rules.h disagree on kind bits");
 
 namespace scopeprof::runtime {
