@@ -225,7 +225,7 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
 
 } // namespace
 
-ReadResult readLogFile(const std::string &Path, Visitor &V, uint64_t ResumeOffset) {
+ReadResult readLogFile(const std::string &Path, Visitor &V) {
   ReadResult R;
   std::unique_ptr<FILE, FileCloser> F(std::fopen(Path.c_str(), "rb"));
   if (!F) {
@@ -275,15 +275,6 @@ ReadResult readLogFile(const std::string &Path, Visitor &V, uint64_t ResumeOffse
       break;
     }
     uint64_t FrameEnd = Offset + sizeof(Frame) + Size;
-    bool Skip = HaveHeader && Type == fmt::FrameBatch && FrameEnd <= ResumeOffset;
-    if (Skip) {
-      if (std::fseek(F.get(), static_cast<long>(Size), SEEK_CUR) != 0)
-        break;
-      // fseek past EOF succeeds; the next read tells.
-      Offset = FrameEnd;
-      R.ValidEnd = Offset;
-      continue;
-    }
     Payload.resize(Size);
     size_t Read = std::fread(Payload.data(), 1, Size, F.get());
     if (Read < Size) {
@@ -309,10 +300,10 @@ ReadResult readLogFile(const std::string &Path, Visitor &V, uint64_t ResumeOffse
       V.header(H);
     } else if (Type == fmt::FrameBatch && HaveHeader) {
       std::string Error;
+      V.batch(Offset, FrameEnd);
       if (!parseBatch(Payload, *Conv, V, Error))
         R.Problems.push_back({Offset, "malformed batch: " + Error, false});
       ++R.Batches;
-      V.batchEnd(FrameEnd);
     } else {
       R.Problems.push_back({Offset, "unexpected frame type " + std::to_string(Type) + "; skipped", false});
     }

@@ -46,8 +46,9 @@ public:
   /// or deeper than the depth limit); the last value per site is the total.
   virtual void summary(uint32_t /*SiteIndex*/, uint64_t /*Calls*/, uint64_t /*TotalNs*/) {}
   virtual void dropped(uint64_t /*Total*/) {}
-  /// After each complete batch; \p EndOffset is where the next one starts.
-  virtual void batchEnd(uint64_t /*EndOffset*/) {}
+  /// Before the entries of each valid batch, which spans [\p Offset, \p EndOffset) in the file
+  /// (a loader resuming a file knows from it which batches it has already stored).
+  virtual void batch(uint64_t /*Offset*/, uint64_t /*EndOffset*/) {}
 };
 
 struct Problem {
@@ -63,9 +64,9 @@ struct ReadResult {
   std::vector<Problem> Problems;
 };
 
-/// Reads \p Path; batches before \p ResumeOffset (a previous ValidEnd) are skipped, the header
-/// is always read. Memory is bounded by the largest batch, whatever the file size.
-ReadResult readLogFile(const std::string &Path, Visitor &V, uint64_t ResumeOffset = 0);
+/// Reads \p Path from the start (clock conversion depends on every earlier anchor).
+/// Memory is bounded by the largest batch, whatever the file size.
+ReadResult readLogFile(const std::string &Path, Visitor &V);
 
 /// Every *.splog file under \p Path (a run directory, or the output directory holding runs),
 /// sorted; \p Path may also be a single file. Sets \p Error when \p Path cannot be read.

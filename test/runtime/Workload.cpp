@@ -1,5 +1,5 @@
 // A program with known calls, for exact runtime checks (test/runtime/check_runtime.py).
-// Modes: exact T N K | exit-with-threads T N | spin | exec-child N | threshold N | drop N
+// Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
 #include "scopeprof/scope.h"
 
 #include <atomic>
@@ -147,6 +147,17 @@ int exitWithThreads(int T, int N) {
   return 0;
 }
 
+// Known times for the database tests: timedInner sleeps 30 ms, timedOuter 10 ms of its own.
+void timedInner() {
+  FN(0x120, "timedInner()");
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+}
+void timedOuter() {
+  FN(0x121, "timedOuter()");
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  timedInner();
+}
+
 // Records forever, at a modest rate; the test kills it with SIGKILL.
 int spin() {
   for (int I = 1;; ++I) {
@@ -186,11 +197,16 @@ int main(int Argc, char **Argv) {
     scopeprof::flush();
     return 0;
   }
+  if (Mode == "timed") {
+    for (int I = 0; I < Arg(2); ++I)
+      timedOuter();
+    return 0;
+  }
   if (Mode == "calls") { // N calls of outer: for thresholds, drop policy, run-time rules
     for (int I = 0; I < Arg(2); ++I)
       outer(I);
     return 0;
   }
-  std::fprintf(stderr, "usage: %s exact T N K | exit-with-threads T N | spin | calls N\n", Argv[0]);
+  std::fprintf(stderr, "usage: %s exact T N K | exit-with-threads T N | spin | manual | timed N | calls N\n", Argv[0]);
   return 2;
 }

@@ -1,7 +1,32 @@
 // Command-line parsing for the scopeprof subcommands.
 #include "Args.h"
 
+#include <cmath>
+#include <cstdlib>
+
 namespace scopeprof::cli {
+
+std::optional<uint64_t> parseDuration(const std::string &Text) {
+  char *End = nullptr;
+  double V = std::strtod(Text.c_str(), &End);
+  if (End == Text.c_str() || !std::isfinite(V) || V < 0)
+    return std::nullopt;
+  std::string Unit(End);
+  double Scale = Unit.empty() || Unit == "ns" ? 1 : Unit == "us" ? 1e3 : Unit == "ms" ? 1e6
+               : Unit == "s"                  ? 1e9
+                                              : -1;
+  if (Scale < 0 || V * Scale > 9e18)
+    return std::nullopt;
+  return static_cast<uint64_t>(V * Scale);
+}
+
+std::optional<int64_t> parseCount(const std::string &Text) {
+  char *End = nullptr;
+  long long V = std::strtoll(Text.c_str(), &End, 10);
+  if (Text.empty() || *End || V < 0 || Text[0] == '-' || Text[0] == '+')
+    return std::nullopt;
+  return V;
+}
 
 int usageError(std::string_view Message, std::string_view Usage) {
   printError("{}", Message);

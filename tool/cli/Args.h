@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -40,6 +41,12 @@ std::optional<ParsedArgs> parseArgs(const std::vector<std::string> &Argv,
 template <typename... T> void printError(fmt::format_string<T...> Format, T &&...Args) {
   fmt::print(stderr, "scopeprof: error: {}\n", fmt::format(Format, std::forward<T>(Args)...));
 }
+
+/// "250us", "1.5ms", "2s", "100ns" (a bare number is ns); nullopt when malformed.
+std::optional<uint64_t> parseDuration(const std::string &Text);
+
+/// A non-negative decimal integer; nullopt when malformed.
+std::optional<int64_t> parseCount(const std::string &Text);
 
 /// Prints a usage error and the usage line; returns ExitUsage.
 int usageError(std::string_view Message, std::string_view Usage);

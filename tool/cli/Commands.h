@@ -8,5 +8,9 @@ namespace scopeprof::cli {
 
 int runRules(const std::vector<std::string> &Args);
 int runDump(const std::vector<std::string> &Args);
+int runLoad(const std::vector<std::string> &Args);
+int runQuery(const std::vector<std::string> &Args);
+int runReport(const std::vector<std::string> &Args);
+int runExport(const std::vector<std::string> &Args);
 
 } // namespace scopeprof::cli

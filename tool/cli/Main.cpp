@@ -28,6 +28,10 @@ const Command Commands[] = {
     {"rewrite", "insert profiling scopes into a source tree (see scopeprof rewrite --help)",
      runRewrite},
     {"rules", "check a rules file, or ask which rule decides for a function", runRules},
+    {"load", "merge runs into a SQLite database", runLoad},
+    {"report", "the bottleneck table: where the time goes", runReport},
+    {"export", "a run as Chrome trace, flame graph stacks, call tree, call graph or CSV", runExport},
+    {"query", "ask the database a SQL question", runQuery},
     {"dump", "print the log files of a run as text", runDump},
 };
 

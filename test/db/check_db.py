@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+"""Loads logs of real instrumented runs into SQLite and checks the rows, the reports and the
+exports against what the programs did (and against `scopeprof dump`, an independent reader).
+
+usage: check_db.py SCOPEPROF WORKLOAD SCENARIO
+"""
+import collections
+import csv
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+SCOPEPROF, WORKLOAD, SCENARIO = sys.argv[1:4]
+
+
+def fail(message):
+    print(f'FAIL [{SCENARIO}]: {message}', file=sys.stderr)
+    sys.exit(1)
+
+
+def expect(condition, message):
+    if not condition:
+        fail(message)
+
+
+def record(tmp, *args, env=None):
+    """Runs the workload with logs under tmp/out; returns the run directory."""
+    out = os.path.join(tmp, 'out')
+    e = dict(os.environ, SCOPEPROF_OUT=out, **(env or {}))
+    p = subprocess.run([WORKLOAD, *map(str, args)], env=e, capture_output=True, text=True, cwd=tmp)
+    expect(p.returncode == 0, f'workload {args} failed: {p.stderr}')
+    runs = sorted(os.listdir(out))
+    return os.path.join(out, runs[-1])
+
+
+def scopeprof(*args, expect_rc=0, stdin=None):
+    p = subprocess.run([SCOPEPROF, *args], capture_output=True, text=True, input=stdin)
+    if expect_rc is not None and p.returncode != expect_rc:
+        fail(f'scopeprof {" ".join(args)} exited {p.returncode}, expected {expect_rc}:\n{p.stderr}')
+    return p
+
+
+def load(db, *dirs, expect_rc=0, strict=False):
+    return scopeprof('load', '--db', db, *(['--strict'] if strict else []), *dirs, expect_rc=expect_rc)
+
+
+def rows(db, sql, *params):
+    with sqlite3.connect(db) as c:
+        return c.execute(sql, params).fetchall()
+
+
+def one(db, sql, *params):
+    return rows(db, sql, *params)[0][0]
+
+
+def dumped_calls(path):
+    """Calls per (file, function) as `scopeprof dump` sees them."""
+    out = scopeprof('dump', '--no-times', path).stdout
+    return sum(1 for line in out.splitlines() if line.startswith('  call '))
+
+
+def exact_run(tmp):
+    run = record(tmp, 'exact', 3, 1000, 3)
+    db = os.path.join(tmp, 'exact.db')
+    load(db, run)
+    return run, db
+
+
+def scenario_exact_rows(tmp):
+    run, db = exact_run(tmp)
+    expect(one(db, 'SELECT count(*) FROM calls') == dumped_calls(run), 'calls = calls in the logs')
+    counts = dict(rows(db, 'SELECT s.signature, count(*) FROM calls c JOIN sites s ON s.id = c.site_id GROUP BY 1'))
+    for name, n in {'outer(int)': 3000, 'inner(int)': 3000, 'leaf(int)': 2 * 3000 + 4 * 1000,
+                    'thrower(int)': 6, 'catcher(int, int)': 4, 'exact(int, int, int)': 1}.items():
+        expect(counts.get(name) == n, f'{name}: {counts.get(name)} calls, expected {n}')
+    # Processes: the parent, three forked children, the image one of them exec'd.
+    procs = rows(db, 'SELECT pid, ppid, name, parent_name FROM processes ORDER BY start_ns')
+    expect(len(procs) == 5, f'processes {procs}')
+    parent = procs[0]
+    for pid, ppid, name, parent_name in procs[1:]:
+        expect(ppid == parent[0] and parent_name == parent[2], f'child {pid}: ppid {ppid} parent {parent_name}')
+    expect(one(db, 'SELECT count(*) FROM threads') == 8, 'eight threads')
+    names = sorted(r[0] for r in rows(db, "SELECT name FROM threads WHERE name LIKE 'renamed-%'"))
+    expect(names == ['renamed-0', 'renamed-1', 'renamed-2'], f'thread names {names}')
+    # The tree: every parent is one depth up, encloses its child, and self = duration - children.
+    bad = one(db, '''SELECT count(*) FROM calls c JOIN calls p ON p.id = c.parent_id
+                     WHERE p.depth != c.depth - 1 OR c.start_ns < p.start_ns OR c.end_ns > p.end_ns
+                        OR p.thread_id != c.thread_id''')
+    expect(bad == 0, f'{bad} calls with an inconsistent parent')
+    # A forked child inherits the open calls of its parent process, which end there, not in
+    # the child: only the children's outermost calls may name a parent that is not loaded.
+    orphans = rows(db, '''SELECT DISTINCT c.pid FROM calls c WHERE c.depth > 0
+                             AND c.parent_id NOT IN (SELECT id FROM calls)''')
+    expect(parent[0] not in [o[0] for o in orphans], 'calls of the main process all have their parent')
+    wrong_self = one(db, '''SELECT count(*) FROM calls p WHERE p.self_ns != p.duration_ns -
+                           (SELECT coalesce(sum(c.end_ns - c.start_ns), 0) FROM calls c WHERE c.parent_id = p.id)''')
+    expect(wrong_self == 0, f'{wrong_self} calls whose self time is not duration minus children')
+    parents = dict(rows(db, '''SELECT s.signature, group_concat(DISTINCT ps.signature) FROM calls c
+                               JOIN sites s ON s.id = c.site_id JOIN calls p ON p.id = c.parent_id
+                               JOIN sites ps ON ps.id = p.site_id GROUP BY 1'''))
+    expect(parents['inner(int)'] == 'outer(int)', f'inner called from {parents["inner(int)"]}')
+    # Exceptions: the outermost broken call of each exception carries the whole traceback.
+    broken = rows(db, '''SELECT c.error_type, c.traceback FROM calls c LEFT JOIN calls p ON p.id = c.parent_id
+                         WHERE c.broken AND NOT coalesce(p.broken, 0) ORDER BY c.id''')
+    expect([(t, tb.count('\n') + 1) for t, tb in broken] ==
+           [('std::runtime_error', 4), ('std::runtime_error', 2), ('std::out_of_range', 1)], f'broken {broken}')
+    expect(one(db, 'SELECT count(*) FROM calls WHERE broken') == 7, 'seven broken calls')
+    # Statistics agree with the calls.
+    stats = rows(db, '''SELECT s.signature, st.calls, st.total_ns, st.min_ns, st.max_ns, st.p50_ns, st.broken_calls
+                        FROM site_stats st JOIN sites s ON s.id = st.site_id''')
+    for name, n, total, lo, hi, p50, broken_calls in stats:
+        durations = sorted(r[0] for r in rows(db, '''SELECT duration_ns FROM calls c JOIN sites s ON s.id = c.site_id
+                                                     WHERE s.signature = ?''', name))
+        expect(n == len(durations) and total == sum(durations), f'{name}: stats {n}/{total}')
+        expect(lo == durations[0] and hi == durations[-1], f'{name}: min/max')
+        expect(p50 == durations[(len(durations) + 1) // 2 - 1], f'{name}: p50 {p50}')
+    expect(one(db, 'SELECT count(*) FROM files') == len(os.listdir(run)), 'one files row per log file')
+
+
+def scenario_known_times(tmp):
+    run = record(tmp, 'timed', 5)
+    db = os.path.join(tmp, 't.db')
+    load(db, run)
+    st = {r[0]: r[1:] for r in rows(db, '''SELECT s.signature, st.calls, st.total_ns, st.self_ns, st.mean_ns
+                                           FROM site_stats st JOIN sites s ON s.id = st.site_id''')}
+    calls, total, self_ns, mean = st['timedInner()']
+    expect(calls == 5 and 30e6 <= mean < 60e6 and self_ns == total, f'timedInner {st["timedInner()"]}')
+    calls, total, self_ns, mean = st['timedOuter()']
+    expect(calls == 5 and 40e6 <= mean < 80e6, f'timedOuter {st["timedOuter()"]}')
+    expect(10e6 * 5 <= self_ns < 25e6 * 5, f'timedOuter self {self_ns / 1e6} ms for five 10 ms sleeps')
+    expect(total - self_ns == st['timedInner()'][1], 'outer total - self = inner total')
+    q = scopeprof('query', '--format', 'csv', db,
+                  "SELECT s.signature, sum(c.self_ns) >= 5 * 10000000 FROM calls c JOIN sites s ON s.id = c.site_id "
+                  "GROUP BY 1 ORDER BY 1").stdout
+    expect(q == 'signature,sum(c.self_ns) >= 5 * 10000000\ntimedInner(),1\ntimedOuter(),1\n', f'query {q!r}')
+
+
+def scenario_counted(tmp):
+    # Calls under the threshold are counted: they appear in calls/total of the statistics.
+    run = record(tmp, 'calls', 20000, env={'SCOPEPROF_MIN_DURATION': '10s'})
+    db = os.path.join(tmp, 'c.db')
+    load(db, run)
+    expect(one(db, 'SELECT count(*) FROM calls') == 0, 'no call is 10 s long')
+    st = dict(rows(db, 'SELECT s.signature, st.calls FROM site_stats st JOIN sites s ON s.id = st.site_id'))
+    expect(st == {'outer(int)': 20000, 'inner(int)': 20000, 'leaf(int)': 40000}, f'counted {st}')
+    out = scopeprof('report', '--format', 'json', db).stdout
+    report = {r['function']: r for r in json.loads(out)}
+    expect(report['leaf(int)']['calls'] == 40000 and report['leaf(int)']['p95_ns'] is None, f'report {report}')
+
+
+def scenario_idempotent(tmp):
+    run, db = exact_run(tmp)
+    before = rows(db, 'SELECT * FROM calls ORDER BY id')
+    stats = rows(db, 'SELECT * FROM site_stats ORDER BY site_id')
+    p = load(db, run)
+    expect('8 files already loaded' in p.stderr, f'second load: {p.stderr}')
+    expect(rows(db, 'SELECT * FROM calls ORDER BY id') == before, 'reload changed calls')
+    expect(rows(db, 'SELECT * FROM site_stats ORDER BY site_id') == stats, 'reload changed statistics')
+    # A second run goes next to the first one.
+    run2 = record(tmp, 'timed', 1)
+    load(db, os.path.dirname(run2))
+    expect(one(db, 'SELECT count(*) FROM runs') == 2, 'two runs')
+    expect(rows(db, 'SELECT * FROM calls WHERE run_id = 1 ORDER BY id') == before, 'first run unchanged')
+
+
+def scenario_incremental(tmp):
+    """A run still being written: loaded as it grows, it ends exactly as a one-shot load."""
+    run = record(tmp, 'calls', 50000, env={'SCOPEPROF_BUFFER_SIZE': '16K'})
+    logs = sorted(os.listdir(run))
+    expect(len(logs) == 1, f'logs {logs}')
+    data = open(os.path.join(run, logs[0]), 'rb').read()
+    live = os.path.join(tmp, os.path.basename(run))
+    os.makedirs(live)
+    db = os.path.join(tmp, 'live.db')
+    loaded = []
+    for cut in (len(data) // 3, 2 * len(data) // 3 + 7, len(data)):
+        with open(os.path.join(live, logs[0]), 'wb') as f:
+            f.write(data[:cut])
+        p = load(db, live, expect_rc=None)
+        expect(p.returncode == (0 if cut == len(data) else 1), f'cut {cut}: rc {p.returncode} {p.stderr}')
+        if cut < len(data):
+            expect('torn last batch' in p.stderr, f'cut {cut}: {p.stderr}')
+        loaded.append(one(db, 'SELECT count(*) FROM calls'))
+    expect(0 < loaded[0] < loaded[1] < loaded[2] == 200000, f'calls after each load {loaded}')
+    whole = os.path.join(tmp, 'whole.db')
+    load(whole, run)
+    cols = 'id, site_id, start_ns, end_ns, duration_ns, self_ns, depth, parent_id'
+    expect(rows(db, f'SELECT {cols} FROM calls ORDER BY id') == rows(whole, f'SELECT {cols} FROM calls ORDER BY id'),
+           'incremental load differs from a one-shot load')
+    expect(rows(db, 'SELECT * FROM site_stats') == rows(whole, 'SELECT * FROM site_stats'), 'statistics differ')
+
+
+def damaged_run(tmp):
+    """A run of four files: a good one and three damaged in different ways."""
+    run = record(tmp, 'exact', 3, 1000, 0)
+    files = sorted(os.listdir(run))
+    good, torn, corrupt, foreign = [os.path.join(run, f) for f in files[:4]]
+    data = open(torn, 'rb').read()
+    open(torn, 'wb').write(data[:-5])
+    data = bytearray(open(corrupt, 'rb').read())
+    data[-3] ^= 0xFF  # inside the last batch's payload: checksum mismatch
+    open(corrupt, 'wb').write(bytes(data))
+    open(foreign, 'wb').write(b'this is not a scopeprof log\n')
+    return run, good, torn, corrupt, foreign
+
+
+def scenario_bad_inputs(tmp):
+    run, good, torn, corrupt, foreign = damaged_run(tmp)
+    db = os.path.join(tmp, 'd.db')
+    p = load(db, run, os.path.join(tmp, 'missing-run'), expect_rc=1)
+    for path, what in ((torn, 'torn last batch'), (corrupt, 'checksum mismatch'), (foreign, 'not a scopeprof log'),
+                       (os.path.join(tmp, 'missing-run'), 'No such file')):
+        expect(any(path in line and what in line for line in p.stderr.splitlines()), f'no "{what}" for {path}:\n{p.stderr}')
+    # Everything valid is loaded: the good file whole, the damaged ones up to the damage.
+    per_file = dict(rows(db, 'SELECT name, calls FROM files'))
+    expect(per_file[os.path.basename(good)] > 0 and per_file[os.path.basename(torn)] >= 0, f'files {per_file}')
+    expect(os.path.basename(foreign) not in per_file, 'the foreign file is not recorded')
+    problems = dict(rows(db, 'SELECT name, problems FROM files'))
+    expect('torn' in problems[os.path.basename(torn)] and problems[os.path.basename(good)] is None, f'{problems}')
+    # Unknown format version.
+    data = bytearray(open(good, 'rb').read())
+    data[8] = 99
+    newer = os.path.join(tmp, 'newer', 'run-x')
+    os.makedirs(newer)
+    open(os.path.join(newer, '1-1.splog'), 'wb').write(bytes(data))
+    p = load(os.path.join(tmp, 'n.db'), newer, expect_rc=1)
+    expect('unsupported format version 99' in p.stderr and '1-1.splog' in p.stderr, p.stderr)
+    # A directory without logs.
+    empty = os.path.join(tmp, 'empty')
+    os.makedirs(empty)
+    p = load(os.path.join(tmp, 'e.db'), empty, expect_rc=1)
+    expect(f"'{empty}'" in p.stderr and 'no scopeprof log files' in p.stderr, p.stderr)
+
+
+def scenario_strict(tmp):
+    run, *_ = damaged_run(tmp)
+    db = os.path.join(tmp, 's.db')
+    good_run = record(tmp, 'timed', 1)
+    load(db, good_run)
+    before = rows(db, 'SELECT * FROM calls ORDER BY id')
+    p = load(db, run, strict=True, expect_rc=1)
+    expect('--strict: 1 runs with problems were not loaded' in p.stderr, p.stderr)
+    expect(one(db, 'SELECT count(*) FROM runs') == 1, 'the damaged run was not added')
+    expect(rows(db, 'SELECT * FROM calls ORDER BY id') == before, 'the database is as it was')
+
+
+def scenario_database_errors(tmp):
+    run = record(tmp, 'timed', 1)
+    text = os.path.join(tmp, 'notes.txt')
+    open(text, 'w').write('my notes, not a database\n' * 100)
+    p = load(text, run, expect_rc=2)
+    expect(f"'{text}' is not a SQLite database" in p.stderr, p.stderr)
+    expect(open(text).read() == 'my notes, not a database\n' * 100, 'the text file was changed')
+    other = os.path.join(tmp, 'other.db')
+    with sqlite3.connect(other) as c:
+        c.execute('CREATE TABLE t(x)')
+    p = load(other, run, expect_rc=2)
+    expect(f"'{other}' is not a scopeprof database" in p.stderr, p.stderr)
+    newer = os.path.join(tmp, 'newer.db')
+    load(newer, run)
+    with sqlite3.connect(newer) as c:
+        c.execute('PRAGMA user_version = 99')
+    for args in (['load', '--db', newer, run], ['report', newer], ['query', newer, 'SELECT 1']):
+        p = scopeprof(*args, expect_rc=None)
+        expect(p.returncode != 0 and 'schema version 99, newer than this scopeprof knows' in p.stderr,
+               f'{args}: {p.stderr}')
+    p = scopeprof('report', os.path.join(tmp, 'absent.db'), expect_rc=1)
+    expect('no database' in p.stderr and 'absent.db' in p.stderr, p.stderr)
+    expect(not os.path.exists(os.path.join(tmp, 'absent.db')), 'report created a database')
+    good = os.path.join(tmp, 'good.db')
+    load(good, run)
+    p = scopeprof('query', good, 'SELEKT nonsense', expect_rc=1)
+    expect('syntax error' in p.stderr, p.stderr)
+    p = scopeprof('report', '--run', 'run-nope', good, expect_rc=1)
+    expect("no run 'run-nope'" in p.stderr, p.stderr)
+    for args in (['load', run], ['load', '--db', good], ['report', '--by', 'size', good],
+                 ['report', '--top', 'x', good], ['report', '--function', '[', good],
+                 ['report', '--format', 'xml', good], ['export', '--format', 'svg', '-o', 'x', good],
+                 ['export', '--format', 'csv', good], ['export', '--format', 'csv', '-o', 'x', '--from', '3 days', good]):
+        p = scopeprof(*args, expect_rc=2)
+        expect('scopeprof: error:' in p.stderr and 'usage:' in p.stderr, f'{args}: {p.stderr}')
+    target = os.path.join(tmp, 'nodir', 'out.json')
+    p = scopeprof('export', '--format', 'chrome', '-o', target, good, expect_rc=1)
+    expect(f"cannot write '{target}'" in p.stderr, p.stderr)
+
+
+def scenario_report(tmp):
+    run, db = exact_run(tmp)
+    table = scopeprof('report', db).stdout
+    lines = table.splitlines()
+    expect(lines[0].startswith('run run-') and lines[2].split()[:3] == ['function', 'calls', 'total'], table)
+    expect(lines[3].startswith('exact(int, int, int)'), f'most self time first:\n{table}')
+    data = json.loads(scopeprof('report', '--format', 'json', '--top', '0', db).stdout)
+    expect(len(data) == one(db, 'SELECT count(*) FROM site_stats'), 'every site with --top 0')
+    expect(abs(sum(r['percent_time'] for r in data) - 100) < 1e-6, 'shares add up to 100%')
+    expect([r['self_ns'] for r in data] == sorted((r['self_ns'] for r in data), reverse=True), 'sorted by self')
+    by_calls = json.loads(scopeprof('report', '--format', 'json', '--by', 'calls', '--top', '2', db).stdout)
+    expect([r['function'] for r in by_calls] == ['leaf(int)', 'inner(int)'] or
+           [r['function'] for r in by_calls] == ['leaf(int)', 'outer(int)'], f'by calls {by_calls}')
+    only = json.loads(scopeprof('report', '--format', 'json', '--function', '{inner,leaf}', db).stdout)
+    expect(sorted(r['function'] for r in only) == ['inner(int)', 'leaf(int)'], f'--function {only}')
+    expect(json.loads(scopeprof('report', '--format', 'json', '--file', 'nowhere/**', db).stdout) == [], '--file')
+    rows_csv = list(csv.DictReader(io.StringIO(scopeprof('report', '--format', 'csv', '--top', '0', db).stdout)))
+    expect({r['function']: int(r['calls']) for r in rows_csv} == {r['function']: r['calls'] for r in data}, 'csv = json')
+    md = scopeprof('report', '--format', 'markdown', '--top', '3', db).stdout.splitlines()
+    expect(md[0].startswith('| function |') and md[1].startswith('| --- |') and len(md) == 5, f'markdown {md}')
+    # Per process: a forked child ran leaf 1000 times and nothing else of the parent's.
+    child = one(db, "SELECT pid FROM processes WHERE command_line NOT LIKE '%exec-child%' ORDER BY start_ns DESC LIMIT 1")
+    per = {r['function']: r['calls'] for r in
+           json.loads(scopeprof('report', '--format', 'json', '--pid', str(child), db).stdout)}
+    expect(per.get('leaf(int)') == 1000 and 'exact(int, int, int)' not in per, f'--pid {per}')
+    tid = one(db, "SELECT tid FROM threads WHERE name = 'renamed-1'")
+    per = {r['function']: r['calls'] for r in
+           json.loads(scopeprof('report', '--format', 'json', '--tid', str(tid), db).stdout)}
+    expect(per == {'outer(int)': 1000, 'inner(int)': 1000, 'leaf(int)': 2000}, f'--tid {per}')
+    errors = json.loads(scopeprof('report', '--errors', '--format', 'json', db).stdout)
+    expect(sorted((e['type'], e['traceback'].count('\n') + 1) for e in errors) ==
+           [('std::out_of_range', 1), ('std::runtime_error', 2), ('std::runtime_error', 4)], f'errors {errors}')
+    wide = subprocess.run([SCOPEPROF, 'report', db], capture_output=True, text=True, env=dict(os.environ, COLUMNS='300'))
+    narrow = subprocess.run([SCOPEPROF, 'report', db], capture_output=True, text=True, env=dict(os.environ, COLUMNS='100'))
+    width = lambda out: max(len(l) for l in out.splitlines()[2:])
+    expect(width(narrow.stdout) < width(wide.stdout) and '...' in narrow.stdout,
+           f'narrow terminal: function names shortened\n{narrow.stdout}')
+
+
+def scenario_export(tmp):
+    run, db = exact_run(tmp)
+    out = lambda f: os.path.join(tmp, 'x.' + f)
+    for f in ('chrome', 'folded', 'calltree', 'dot', 'csv'):
+        scopeprof('export', '--format', f, '-o', out(f), db)
+    n = one(db, 'SELECT count(*) FROM calls')
+    trace = json.load(open(out('chrome')))['traceEvents']
+    complete = [e for e in trace if e['ph'] == 'X']
+    expect(len(complete) == n, f'{len(complete)} trace events for {n} calls')
+    expect(sum(1 for e in complete if e['cat'] == 'broken') == 7, 'broken calls marked')
+    tracks = {(e['pid'], e['tid']) for e in complete}
+    named = {(e['pid'], e['tid']) for e in trace if e['ph'] == 'M' and e['name'] == 'thread_name'}
+    threads = set(rows(db, 'SELECT pid, tid FROM threads'))
+    expect(tracks <= named and named == threads, 'every thread has a named track')
+    expect(all(e['ts'] >= 0 and e['dur'] >= 0 and 'file' in e['args'] for e in complete), 'event fields')
+    folded = [l.rsplit(' ', 1) for l in open(out('folded')).read().splitlines()]
+    expect(sum(int(v) for _, v in folded) == one(db, 'SELECT sum(self_ns) FROM calls'), 'folded sums to self time')
+    expect(any(s == 'exact(int, int, int);catcher(int, int);thrower(int)' for s, _ in folded), 'stack paths')
+    tree = json.load(open(out('calltree')))
+    def total_calls(nodes):
+        return sum(x['calls'] + total_calls(x['children']) for x in nodes)
+    expect(sum(total_calls(t['calls']) for t in tree['threads']) == n, 'call tree holds every call')
+    p = subprocess.run(['dot', '-Tsvg', out('dot')], capture_output=True, text=True)
+    expect(p.returncode == 0 and '<svg' in p.stdout, f'dot: {p.stderr}')
+    expect('"1000 x, ' in open(out('dot')).read(), 'edge labels with call counts')
+    table = list(csv.DictReader(open(out('csv'), newline='')))
+    expect(len(table) == n, f'{len(table)} csv rows')
+    for col in ('id', 'time', 'pid', 'ppid', 'process', 'parent_process', 'broken', 'error_type', 'error_value',
+                'traceback'):
+        expect(col in table[0], f'csv column {col}')
+    by_id = {r[0]: r for r in rows(db, 'SELECT id, duration_ns, error_message, traceback FROM calls')}
+    for r in table:
+        d = by_id[int(r['id'])]
+        expect(int(r['duration_ns']) == d[1] and (r['error_value'] or None) == d[2] and (r['traceback'] or None) == d[3],
+               f'csv row {r["id"]} round-trip')
+    # Filters: a time window and a minimum duration, checked against SQL.
+    scopeprof('export', '--format', 'csv', '-o', out('min'), '--min-duration', '100us', db)
+    expect(len(list(csv.DictReader(open(out('min'), newline='')))) == one(db, 'SELECT count(*) FROM calls WHERE duration_ns >= 100000'),
+           '--min-duration')
+    start = one(db, 'SELECT start_ns FROM runs')
+    scopeprof('export', '--format', 'chrome', '-o', out('win'), '--from', '1ms', '--to', '20ms', db)
+    win = [e for e in json.load(open(out('win')))['traceEvents'] if e['ph'] == 'X']
+    expect(len(win) == one(db, 'SELECT count(*) FROM calls WHERE start_ns BETWEEN ? AND ?', start + 1000000, start + 20000000),
+           '--from/--to')
+    p = scopeprof('export', '--format', 'folded', '-o', '-', db)
+    expect(p.stdout == open(out('folded')).read(), '-o - writes to stdout')
+
+
+SCENARIOS = {name[len('scenario_'):].replace('_', '-'): fn for name, fn in globals().items()
+             if name.startswith('scenario_')}
+
+if __name__ == '__main__':
+    if SCENARIO not in SCENARIOS:
+        fail(f'unknown scenario; known: {", ".join(SCENARIOS)}')
+    tmp = tempfile.mkdtemp(prefix='scopeprof-db-')
+    try:
+        SCENARIOS[SCENARIO](tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f'ok [{SCENARIO}]')

@@ -1,0 +1,54 @@
+// Tabular output shared by report, query and diff: an aligned console table that fits the
+// terminal, CSV (RFC 4180), JSON (an array of objects) and Markdown.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace scopeprof::cli {
+
+enum class Format { Table, Csv, Json, Markdown };
+
+/// Parses "table|csv|json|markdown"; nullopt for anything else.
+std::optional<Format> parseFormat(const std::string &Name);
+
+/// A value with its machine form (CSV, JSON) and its human form (table, Markdown).
+struct Cell {
+  enum Kind { Null, Integer, Real, Text } Type = Null;
+  std::string Raw;     ///< as written to CSV and JSON
+  std::string Display; ///< as shown to people
+
+  static Cell null() { return {}; }
+  static Cell integer(int64_t V, std::string Display = "");
+  static Cell real(double V, std::string Display = "");
+  static Cell text(std::string V);
+};
+
+struct Table {
+  std::vector<std::string> Columns;
+  std::vector<std::string> Keys; ///< machine names for CSV and JSON; defaults to Columns
+  std::vector<bool> RightAligned; ///< per column; defaults to left
+  std::vector<std::vector<Cell>> Rows;
+  /// Columns that may be shortened (with "...") when a console table is wider than the terminal.
+  std::vector<size_t> Shrinkable;
+};
+
+/// Writes \p T to stdout in \p F.
+void printTable(const Table &T, Format F);
+
+/// "812 ns", "1.23 us", "45.6 ms", "2.31 s".
+std::string formatDuration(double Ns);
+/// A signed percentage, "+12.3%".
+std::string formatPercent(double Pct);
+
+/// JSON string literal (quotes included).
+std::string jsonString(const std::string &S);
+/// A CSV field, quoted when needed.
+std::string csvField(const std::string &S);
+
+/// Width of the terminal on stdout; 0 when stdout is not a terminal and COLUMNS is unset.
+int terminalWidth();
+
+} // namespace scopeprof::cli

@@ -1,0 +1,214 @@
+// `scopeprof report DB`: the bottleneck table, or with --errors the exceptions that broke calls.
+#include "Args.h"
+#include "Commands.h"
+#include "Output.h"
+
+#include "Schema.h"
+#include "Stats.h"
+
+#include "scopeprof/rules/Glob.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <map>
+
+namespace scopeprof::cli {
+namespace {
+
+constexpr const char *Usage =
+    "usage: scopeprof report [--by self|total|calls|mean|p95] [--top N] [--function GLOB]\n"
+    "                        [--file GLOB] [--run RUN] [--pid PID] [--tid TID] [--errors]\n"
+    "                        [--format table|csv|json|markdown] DB\n";
+
+constexpr const char *Help = R"(
+The functions where the time goes, most self time first: calls, total and self time,
+mean ± standard deviation, p95, max and share of all profiled time.
+
+  --by KEY          sort by self (default), total, calls, mean or p95
+  --top N           the first N functions (default 20; 0: all)
+  --function GLOB   only functions whose qualified name matches (rules syntax: app::**)
+  --file GLOB       only functions defined in matching files (src/**)
+  --run RUN         run name or id (default: the latest loaded)
+  --pid PID         only calls of this process;  --tid TID: of this thread
+  --errors          the exceptions that broke calls, with their tracebacks
+  --format F        table (default), csv, json or markdown
+)";
+
+struct Site {
+  std::string Signature, File;
+  int64_t Line = 0;
+};
+
+std::map<int64_t, Site> loadSites(db::Database &Db) {
+  std::map<int64_t, Site> Sites;
+  auto S = Db.prepare("SELECT id, signature, file, line FROM sites");
+  while (S.step())
+    Sites[S.integer(0)] = {S.text(1), S.text(2), S.integer(3)};
+  return Sites;
+}
+
+std::string runHeadline(db::Database &Db, int64_t Run) {
+  auto S = Db.prepare("SELECT r.name, (SELECT count(*) FROM processes WHERE run_id=r.id), "
+                      "(SELECT count(*) FROM threads WHERE run_id=r.id), r.end_ns - r.start_ns, "
+                      "(SELECT count(*) FROM runs) FROM runs r WHERE r.id=?1");
+  S.bind(1, Run);
+  S.step();
+  return fmt::format("run {} ({} of {} in the database): {} processes, {} threads, {} wall", S.text(0),
+                     Run, S.integer(4), S.integer(1), S.integer(2),
+                     formatDuration(static_cast<double>(S.integer(3))));
+}
+
+int reportErrors(db::Database &Db, int64_t Run, const db::CallFilter &Filter, Format F) {
+  // One row per exception: the outermost call it broke (its parent finished normally) holds
+  // the whole traceback.
+  std::string Sql =
+      "SELECT count(*), c.error_type, c.error_message, c.traceback, min(c.pid) "
+      "FROM calls c LEFT JOIN calls p ON p.id = c.parent_id "
+      "WHERE c.run_id=?1 AND c.broken AND (p.id IS NULL OR NOT p.broken)";
+  if (Filter.Pid)
+    Sql += " AND c.pid=?2";
+  if (Filter.Tid)
+    Sql += " AND c.tid=?3";
+  Sql += " GROUP BY c.error_type, c.error_message, c.traceback ORDER BY count(*) DESC";
+  auto S = Db.prepare(Sql);
+  S.bind(1, Run);
+  if (Filter.Pid)
+    S.bind(2, *Filter.Pid);
+  if (Filter.Tid)
+    S.bind(3, *Filter.Tid);
+  Table T;
+  T.Columns = {"times", "exception", "message", "thrown in", "unwound through", "pid"};
+  T.Keys = {"times", "type", "message", "thrown_in", "traceback", "pid"};
+  T.RightAligned = {true, false, false, false, false, true};
+  T.Shrinkable = {2, 3};
+  while (S.step()) {
+    std::string Traceback = S.text(3);
+    std::string Innermost = Traceback.substr(0, Traceback.find('\n'));
+    Cell Unwound = Cell::text(Traceback);
+    auto Frames = static_cast<int64_t>(std::count(Traceback.begin(), Traceback.end(), '\n') + 1);
+    Unwound.Display = fmt::format("{} scope{}", Frames, Frames == 1 ? "" : "s");
+    T.Rows.push_back({Cell::integer(S.integer(0)), Cell::text(S.text(1)), Cell::text(S.text(2)),
+                      Cell::text(Innermost), Unwound, Cell::integer(S.integer(4))});
+  }
+  if (F == Format::Table && T.Rows.empty()) {
+    fmt::print("no call was broken by an exception\n");
+    return ExitOk;
+  }
+  printTable(T, F);
+  return ExitOk;
+}
+
+} // namespace
+
+int runReport(const std::vector<std::string> &Argv) {
+  auto Args = parseArgs(Argv,
+                        {{"--help"}, {"--by", true}, {"--top", true}, {"--function", true},
+                         {"--file", true}, {"--run", true}, {"--pid", true}, {"--tid", true},
+                         {"--errors"}, {"--format", true}},
+                        Usage);
+  if (!Args)
+    return ExitUsage;
+  if (Args->has("--help")) {
+    fmt::print("{}{}", Usage, Help);
+    return ExitOk;
+  }
+  if (Args->Positional.size() != 1)
+    return usageError("'report' needs exactly one database", Usage);
+  auto F = parseFormat(Args->value("--format").value_or("table"));
+  if (!F)
+    return usageError(fmt::format("unknown format '{}'", *Args->value("--format")), Usage);
+  std::string By = Args->value("--by").value_or("self");
+  static const std::vector<std::string> Keys = {"self", "total", "calls", "mean", "p95"};
+  if (std::find(Keys.begin(), Keys.end(), By) == Keys.end())
+    return usageError(fmt::format("unknown sort key '{}' (expected self, total, calls, mean or p95)", By),
+                      Usage);
+  auto Top = parseCount(Args->value("--top").value_or("20"));
+  if (!Top)
+    return usageError(fmt::format("--top needs a number, not '{}'", *Args->value("--top")), Usage);
+  db::CallFilter Filter;
+  for (auto [Option, Field] : {std::pair{"--pid", &Filter.Pid}, std::pair{"--tid", &Filter.Tid}}) {
+    if (auto V = Args->value(Option)) {
+      *Field = parseCount(*V);
+      if (!*Field)
+        return usageError(fmt::format("{} needs a number, not '{}'", Option, *V), Usage);
+    }
+  }
+  std::optional<rules::Glob> FunctionGlob, FileGlob;
+  for (auto [Option, Glob, Sep] :
+       {std::tuple{"--function", &FunctionGlob, rules::Separator::Scope},
+        std::tuple{"--file", &FileGlob, rules::Separator::Path}}) {
+    if (auto Pattern = Args->value(Option)) {
+      rules::GlobError Err;
+      *Glob = rules::Glob::compile(*Pattern, Sep, &Err);
+      if (!*Glob)
+        return usageError(fmt::format("bad {} pattern '{}': column {}: {}", Option, *Pattern,
+                                      Err.Column + 1, Err.Message),
+                          Usage);
+    }
+  }
+
+  try {
+    auto Db = db::openForRead(Args->Positional[0]);
+    int64_t Run = db::findRun(*Db, Args->value("--run").value_or(""));
+    if (Args->has("--errors"))
+      return reportErrors(*Db, Run, Filter, *F);
+    auto Sites = loadSites(*Db);
+    auto Stats = db::computeSiteStats(*Db, Run, Filter);
+    double AllSelf = 0;
+    for (const auto &St : Stats)
+      AllSelf += static_cast<double>(St.SelfNs);
+    auto Selected = [&](const db::SiteStats &St) {
+      const Site &S = Sites[St.SiteId];
+      return (!FunctionGlob || FunctionGlob->matches(rules::qualifiedNameOf(S.Signature))) &&
+             (!FileGlob || FileGlob->matches(S.File));
+    };
+    Stats.erase(std::remove_if(Stats.begin(), Stats.end(), [&](const auto &St) { return !Selected(St); }),
+                Stats.end());
+    auto Key = [&](const db::SiteStats &St) -> double {
+      if (By == "total")
+        return static_cast<double>(St.TotalNs);
+      if (By == "calls")
+        return static_cast<double>(St.Calls);
+      if (By == "mean")
+        return St.MeanNs;
+      if (By == "p95")
+        return static_cast<double>(St.P95Ns);
+      return static_cast<double>(St.SelfNs);
+    };
+    std::stable_sort(Stats.begin(), Stats.end(),
+                     [&](const auto &A, const auto &B) { return Key(A) > Key(B); });
+    if (*Top && Stats.size() > static_cast<size_t>(*Top))
+      Stats.resize(static_cast<size_t>(*Top));
+
+    Table T;
+    T.Columns = {"function", "calls", "total", "self", "mean", "± sd", "p95", "max", "% time", "file"};
+    T.Keys = {"function", "calls",  "total_ns",     "self_ns", "mean_ns",
+              "stddev_ns", "p95_ns", "max_ns", "percent_time", "file"};
+    T.RightAligned = {false, true, true, true, true, true, true, true, true, false};
+    T.Shrinkable = {0, 9};
+    auto Duration = [](double Ns) { return Cell::integer(static_cast<int64_t>(Ns), formatDuration(Ns)); };
+    for (const auto &St : Stats) {
+      const Site &S = Sites[St.SiteId];
+      bool HasRecorded = St.Recorded > 0;
+      auto Recorded = [&](int64_t Ns) { return HasRecorded ? Duration(static_cast<double>(Ns)) : Cell::null(); };
+      double Share = AllSelf > 0 ? 100.0 * static_cast<double>(St.SelfNs) / AllSelf : 0;
+      T.Rows.push_back({Cell::text(S.Signature), Cell::integer(St.Calls),
+                        Duration(static_cast<double>(St.TotalNs)), Duration(static_cast<double>(St.SelfNs)),
+                        Cell::real(St.MeanNs, formatDuration(St.MeanNs)),
+                        HasRecorded ? Cell::real(St.StddevNs, formatDuration(St.StddevNs)) : Cell::null(),
+                        Recorded(St.P95Ns), Recorded(St.MaxNs),
+                        Cell::real(Share, fmt::format("{:.1f}", Share)),
+                        Cell::text(fmt::format("{}:{}", S.File, S.Line))});
+    }
+    if (*F == Format::Table)
+      fmt::print("{}\n\n", runHeadline(*Db, Run));
+    printTable(T, *F);
+    return ExitOk;
+  } catch (const db::DbError &E) {
+    printError("{}", E.what());
+    return ExitFailure;
+  }
+}
+
+} // namespace scopeprof::cli

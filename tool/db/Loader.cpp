@@ -1,0 +1,408 @@
+// Streams log files into the database. Each file is read from its start (the clock conversion
+// and the call tree depend on everything before), and only batches past the part already
+// loaded are inserted, so reloading is idempotent and a growing run loads incrementally.
+#include "Loader.h"
+
+#include "LogReader.h"
+#include "Schema.h"
+#include "Stats.h"
+
+#include "scopeprof/rules/Rules.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <climits>
+#include <ctime>
+#include <map>
+#include <set>
+#include <sys/stat.h>
+#include <unordered_map>
+
+namespace scopeprof::db {
+namespace {
+
+std::string baseName(const std::string &Path) { return Path.substr(Path.rfind('/') + 1); }
+std::string dirName(const std::string &Path) {
+  auto Slash = Path.rfind('/');
+  return Slash == std::string::npos ? "." : Path.substr(0, Slash);
+}
+
+std::string utcNow() {
+  std::time_t T = std::time(nullptr);
+  std::tm Tm;
+  gmtime_r(&T, &Tm);
+  char Buf[32];
+  std::strftime(Buf, sizeof(Buf), "%Y-%m-%dT%H:%M:%SZ", &Tm);
+  return Buf;
+}
+
+std::string joinArgs(const std::vector<std::string> &Args) {
+  std::string Out;
+  for (const auto &A : Args)
+    Out += (Out.empty() ? "" : " ") + A;
+  return Out;
+}
+
+int64_t queryInt(Database &Db, std::string_view Sql) {
+  auto S = Db.prepare(Sql);
+  return S.step() ? S.integer(0) : 0;
+}
+
+/// Prepared statements and lookups shared by every file of one load.
+class Store {
+public:
+  explicit Store(Database &Db)
+      : Db(Db),
+        InsertCall(Db, "INSERT INTO calls VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+                       "?14,?15,?16)"),
+        FindSite(Db, "SELECT id FROM sites WHERE site_key=?1"),
+        InsertSite(Db, "INSERT INTO sites(site_key, signature, file, line, kinds) "
+                       "VALUES(?1,?2,?3,?4,?5)") {}
+
+  Database &Db;
+  Statement InsertCall;
+
+  int64_t run(const std::string &Name, const std::string &Directory, uint64_t StartWallNs) {
+    auto It = Runs.find(Name);
+    if (It != Runs.end())
+      return It->second;
+    auto Find = Db.prepare("SELECT id FROM runs WHERE name=?1");
+    Find.bind(1, Name);
+    int64_t Id;
+    if (Find.step()) {
+      Id = Find.integer(0);
+    } else {
+      Db.prepare("INSERT INTO runs(name, directory, start_wall_ns, loaded_at) VALUES(?1,?2,?3,?4)")
+          .bind(1, Name).bind(2, Directory).bind(3, StartWallNs).bind(4, utcNow()).run();
+      Id = Db.lastInsertId();
+    }
+    return Runs[Name] = Id;
+  }
+
+  int64_t process(int64_t Run, const logreader::FileHeader &H) {
+    auto Find = Db.prepare("SELECT id FROM processes WHERE run_id=?1 AND pid=?2 AND calibration_ns=?3");
+    Find.bind(1, Run).bind(2, H.Pid).bind(3, H.CalibrationNs);
+    if (Find.step())
+      return Find.integer(0);
+    Db.prepare("INSERT INTO processes(run_id, pid, ppid, name, parent_name, exe, command_line, "
+               "start_wall_ns, min_duration_ns, max_depth, calibration_ns) "
+               "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)")
+        .bind(1, Run).bind(2, H.Pid).bind(3, H.Ppid).bind(4, H.ProcessName).bind(5, H.ParentName)
+        .bind(6, H.Exe).bind(7, joinArgs(H.Args)).bind(8, H.StartWallNs).bind(9, H.MinDurationNs)
+        .bind(10, H.MaxDepth).bind(11, H.CalibrationNs).run();
+    return Db.lastInsertId();
+  }
+
+  int64_t thread(int64_t Process, int64_t Run, const logreader::FileHeader &H) {
+    auto Find = Db.prepare("SELECT id FROM threads WHERE process_id=?1 AND tid=?2");
+    Find.bind(1, Process).bind(2, H.Tid);
+    if (Find.step())
+      return Find.integer(0);
+    Db.prepare("INSERT INTO threads(process_id, run_id, pid, tid, name) VALUES(?1,?2,?3,?4,?5)")
+        .bind(1, Process).bind(2, Run).bind(3, H.Pid).bind(4, H.Tid).bind(5, H.ThreadName).run();
+    return Db.lastInsertId();
+  }
+
+  int64_t site(const logreader::Site &S) {
+    auto It = Sites.find(S.Id);
+    if (It != Sites.end())
+      return It->second;
+    std::string Key = fmt::format("{:016x}", S.Id);
+    FindSite.bind(1, Key);
+    int64_t Id;
+    if (FindSite.step()) {
+      Id = FindSite.integer(0);
+    } else {
+      InsertSite.bind(1, Key).bind(2, S.Signature).bind(3, S.File).bind(4, S.Line)
+          .bind(5, rules::kindNames(S.Kinds)).run();
+      Id = Db.lastInsertId();
+    }
+    FindSite.reset();
+    return Sites[S.Id] = Id;
+  }
+
+  /// Forgets ids of rows a rolled-back transaction removed.
+  void forgetRuns() { Runs.clear(); Sites.clear(); }
+
+private:
+  Statement FindSite, InsertSite;
+  std::unordered_map<std::string, int64_t> Runs;
+  std::unordered_map<uint64_t, int64_t> Sites;
+};
+
+/// One file: rebuilds the call tree of its thread and inserts the calls not yet loaded.
+class FileLoader : public logreader::Visitor {
+public:
+  FileLoader(Store &S, std::string Path, LoadSummary &Summary)
+      : S(S), Path(std::move(Path)), Summary(Summary) {}
+
+  void header(const logreader::FileHeader &H) override {
+    Header = H;
+    Run = S.run(H.RunId, dirName(Path), H.StartWallNs);
+    Process = S.process(Run, H);
+    Thread = S.thread(Process, Run, H);
+    ThreadName = H.ThreadName;
+    auto Find = S.Db.prepare("SELECT id, loaded_bytes FROM files WHERE run_id=?1 AND name=?2");
+    Find.bind(1, Run).bind(2, baseName(Path));
+    if (Find.step()) {
+      FileId = Find.integer(0);
+      LoadedBytes = static_cast<uint64_t>(Find.integer(1));
+    } else {
+      S.Db.prepare("INSERT INTO files(run_id, thread_id, name, path, loaded_bytes, batches, calls, "
+                   "loaded_at) VALUES(?1,?2,?3,?4,0,0,0,?5)")
+          .bind(1, Run).bind(2, Thread).bind(3, baseName(Path)).bind(4, Path).bind(5, utcNow())
+          .run();
+      FileId = S.Db.lastInsertId();
+    }
+  }
+
+  void site(const logreader::Site &Site) override {
+    if (SiteIds.size() <= Site.Index)
+      SiteIds.resize(Site.Index + 1, 0);
+    SiteIds[Site.Index] = S.site(Site);
+    Names[Site.Index] = Site.Signature + " (" + Site.File + ":" + std::to_string(Site.Line) + ")";
+  }
+
+  void batch(uint64_t, uint64_t EndOffset) override { Loaded = EndOffset <= LoadedBytes; }
+
+  void exception(const std::string &Type, const std::string &Message) override {
+    ErrorType = Type;
+    ErrorMessage = Message;
+    Traceback.clear();
+  }
+
+  void threadName(const std::string &Name) override { ThreadName = Name; }
+  void summary(uint32_t Index, uint64_t Calls, uint64_t TotalNs) override {
+    Counted[Index] = {Calls, TotalNs};
+  }
+  void dropped(uint64_t Total) override { Dropped = Total; }
+
+  void call(const logreader::Call &C) override {
+    if (C.SiteIndex >= SiteIds.size() || !SiteIds[C.SiteIndex]) {
+      if (UndescribedSites.insert(C.SiteIndex).second)
+        Problems.push_back(fmt::format("a call of site index {}, which the file never describes; "
+                                       "its calls were skipped", C.SiteIndex));
+      return;
+    }
+    uint64_t Elapsed = C.EndNs >= C.StartNs ? C.EndNs - C.StartNs : 0;
+    uint64_t Duration = Elapsed - std::min(Elapsed, C.PausedNs);
+    if (Stack.size() < C.Depth + 2)
+      Stack.resize(C.Depth + 2);
+
+    // Calls arrive as they end, children before their parent. The open call at each depth
+    // collects its finished children's time and the id they were told their parent has.
+    OpenCall &Me = Stack[C.Depth];
+    int64_t Id;
+    uint64_t Self = Duration;
+    if (Me.ReservedId && Me.FirstChildStart >= C.StartNs) {
+      Id = Me.ReservedId;
+      Self -= std::min(Self, Me.ChildNs);
+    } else {
+      Id = nextId(); // a reservation that does not fit belonged to a call never recorded
+    }
+    Me = OpenCall();
+    Stack[C.Depth + 1] = OpenCall();
+    int64_t Parent = 0;
+    if (C.Depth > 0) {
+      OpenCall &Up = Stack[C.Depth - 1];
+      if (!Up.ReservedId)
+        Up.ReservedId = nextId();
+      Up.ChildNs += Elapsed;
+      Up.FirstChildStart = std::min(Up.FirstChildStart, C.StartNs);
+      Parent = Up.ReservedId;
+    }
+    if (C.Broken)
+      Traceback += (Traceback.empty() ? "" : "\n") + Names[C.SiteIndex];
+    if (Loaded)
+      return;
+
+    auto &Insert = S.InsertCall;
+    Insert.bind(1, Id).bind(2, Run).bind(3, Header.Pid).bind(4, Header.Tid).bind(5, Thread)
+        .bind(6, SiteIds[C.SiteIndex]).bind(7, C.StartNs).bind(8, C.EndNs).bind(9, Duration)
+        .bind(10, Self).bind(11, C.Depth);
+    if (Parent)
+      Insert.bind(12, Parent);
+    Insert.bind(13, C.Broken ? 1 : 0);
+    if (C.Broken) {
+      Insert.bind(14, ErrorType).bind(15, ErrorMessage).bind(16, Traceback);
+    }
+    Insert.run();
+    ++NewCalls;
+    FirstStart = std::min(FirstStart, C.StartNs);
+    LastEnd = std::max(LastEnd, C.EndNs);
+    if ((++Summary.Calls & 0xfffff) == 0 && OnCalls)
+      OnCalls();
+  }
+
+  /// Stores what the file says as a whole; \p R is what the reader found.
+  void finish(const logreader::ReadResult &R) {
+    if (!FileId)
+      return;
+    auto Upsert = S.Db.prepare(
+        "INSERT INTO counted VALUES(?1,?2,?3,?4,?5) ON CONFLICT(thread_id, site_id) "
+        "DO UPDATE SET calls=excluded.calls, total_ns=excluded.total_ns");
+    for (const auto &[Index, Value] : Counted)
+      if (Index < SiteIds.size() && SiteIds[Index])
+        Upsert.bind(1, Thread).bind(2, Run).bind(3, SiteIds[Index]).bind(4, Value.first)
+            .bind(5, Value.second).run();
+    S.Db.prepare("UPDATE threads SET name=?2, dropped_calls=?3 WHERE id=?1")
+        .bind(1, Thread).bind(2, ThreadName).bind(3, Dropped).run();
+    if (NewCalls)
+      S.Db.prepare("UPDATE processes SET start_ns=min(coalesce(start_ns, ?2), ?2), "
+                   "end_ns=max(coalesce(end_ns, ?3), ?3) WHERE id=?1")
+          .bind(1, Process).bind(2, FirstStart).bind(3, LastEnd).run();
+    std::string ProblemText;
+    for (const auto &P : R.Problems)
+      ProblemText += fmt::format("offset {}: {}\n", P.Offset, P.Message);
+    for (const auto &P : Problems)
+      ProblemText += P + "\n";
+    auto Update = S.Db.prepare("UPDATE files SET loaded_bytes=max(loaded_bytes, ?2), batches=?3, "
+                               "calls=calls+?4, problems=?5, path=?6, loaded_at=?7 WHERE id=?1");
+    Update.bind(1, FileId).bind(2, R.ValidEnd).bind(3, R.Batches).bind(4, NewCalls);
+    if (!ProblemText.empty())
+      Update.bind(5, ProblemText);
+    Update.bind(6, Path).bind(7, utcNow()).run();
+  }
+
+  int64_t run() const { return Run; }
+  uint64_t newCalls() const { return NewCalls; }
+  const std::vector<std::string> &problems() const { return Problems; }
+  std::function<void()> OnCalls;
+
+private:
+  struct OpenCall {
+    int64_t ReservedId = 0;
+    uint64_t ChildNs = 0;
+    uint64_t FirstChildStart = UINT64_MAX;
+  };
+  /// Ids depend only on the file's content, so a reload assigns the same ones.
+  int64_t nextId() { return (FileId << 32) + static_cast<int64_t>(++Sequence); }
+
+  Store &S;
+  std::string Path;
+  LoadSummary &Summary;
+  logreader::FileHeader Header;
+  int64_t Run = 0, Process = 0, Thread = 0, FileId = 0;
+  uint64_t LoadedBytes = 0, Sequence = 0, NewCalls = 0, Dropped = 0;
+  uint64_t FirstStart = UINT64_MAX, LastEnd = 0;
+  bool Loaded = false;
+  std::vector<int64_t> SiteIds;
+  std::unordered_map<uint32_t, std::string> Names;
+  std::vector<OpenCall> Stack;
+  std::string ThreadName, ErrorType, ErrorMessage, Traceback;
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> Counted;
+  std::set<uint32_t> UndescribedSites;
+  std::vector<std::string> Problems;
+};
+
+/// Log files grouped by run directory (one transaction each), in a stable order.
+std::map<std::string, std::vector<std::string>> findRuns(const std::vector<std::string> &Inputs,
+                                                         LoadSummary &Summary) {
+  std::map<std::string, std::vector<std::string>> Runs;
+  for (const auto &Input : Inputs) {
+    std::string Error;
+    auto Files = logreader::findLogFiles(Input, Error);
+    if (!Error.empty())
+      Summary.Problems.push_back({Input, 0, Error});
+    else if (Files.empty())
+      Summary.Problems.push_back({Input, 0, "no scopeprof log files (*.splog) found"});
+    for (auto &F : Files)
+      Runs[dirName(F)].push_back(std::move(F));
+  }
+  for (auto &[Dir, Files] : Runs) {
+    std::sort(Files.begin(), Files.end());
+    Files.erase(std::unique(Files.begin(), Files.end()), Files.end());
+  }
+  return Runs;
+}
+
+bool unchanged(Database &Db, const std::string &Path) {
+  struct stat St;
+  if (stat(Path.c_str(), &St) != 0)
+    return false;
+  auto Find = Db.prepare("SELECT f.loaded_bytes FROM files f JOIN runs r ON r.id = f.run_id "
+                         "WHERE r.name=?1 AND f.name=?2 AND f.problems IS NULL");
+  Find.bind(1, baseName(dirName(Path))).bind(2, baseName(Path));
+  return Find.step() && Find.integer(0) == static_cast<int64_t>(St.st_size);
+}
+
+} // namespace
+
+LoadSummary loadRuns(Database &Db, const std::vector<std::string> &Inputs,
+                     const LoadOptions &Options) {
+  LoadSummary Summary;
+  auto Runs = findRuns(Inputs, Summary);
+  LoadProgress Progress;
+  for (const auto &[Dir, Files] : Runs)
+    Progress.FilesTotal += Files.size();
+  auto report = [&] {
+    Progress.Calls = Summary.Calls;
+    if (Options.OnProgress)
+      Options.OnProgress(Progress);
+  };
+
+  // Building indexes once after a bulk load is much faster than updating them per row.
+  bool Bulk = queryInt(Db, "SELECT count(*) FROM (SELECT 1 FROM calls LIMIT 1)") == 0;
+  if (Bulk)
+    dropIndexes(Db);
+  Store S(Db);
+  std::set<int64_t> Touched, NeedStats;
+  for (const auto &[Dir, Files] : Runs) {
+    Transaction T(Db);
+    std::set<int64_t> RunIds;
+    size_t ProblemsBefore = Summary.Problems.size();
+    uint64_t CallsBefore = Summary.Calls;
+    size_t FilesBefore = Summary.Files, UnchangedBefore = Summary.UnchangedFiles;
+    for (const auto &File : Files) {
+      if (unchanged(Db, File)) {
+        ++Summary.UnchangedFiles;
+      } else {
+        FileLoader L(S, File, Summary);
+        L.OnCalls = report;
+        auto R = logreader::readLogFile(File, L);
+        L.finish(R);
+        for (const auto &P : R.Problems)
+          Summary.Problems.push_back({File, P.Offset, P.Message});
+        for (const auto &P : L.problems())
+          Summary.Problems.push_back({File, 0, P});
+        if (R.Recognized) {
+          ++Summary.Files;
+          RunIds.insert(L.run());
+        }
+      }
+      ++Progress.FilesDone;
+      report();
+    }
+    if (Options.Strict && Summary.Problems.size() > ProblemsBefore) {
+      S.forgetRuns();
+      ++Summary.RejectedRuns;
+      Summary.Calls = CallsBefore;
+      Summary.Files = FilesBefore;
+      Summary.UnchangedFiles = UnchangedBefore;
+      continue; // T rolls back
+    }
+    for (int64_t Run : RunIds)
+      if (Bulk)
+        NeedStats.insert(Run);
+      else
+        storeSiteStats(Db, Run);
+    T.commit();
+    Touched.insert(RunIds.begin(), RunIds.end());
+  }
+  createIndexes(Db);
+  // Runs loaded in bulk, and any whose statistics an interrupted load left out.
+  auto Missing = Db.prepare("SELECT id FROM runs WHERE id NOT IN (SELECT run_id FROM site_stats)");
+  while (Missing.step())
+    NeedStats.insert(Missing.integer(0));
+  if (!NeedStats.empty()) {
+    Transaction T(Db);
+    for (int64_t Run : NeedStats)
+      storeSiteStats(Db, Run);
+    T.commit();
+  }
+  Summary.Runs = Touched.size();
+  return Summary;
+}
+
+} // namespace scopeprof::db

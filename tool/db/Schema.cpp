@@ -1,0 +1,167 @@
+// Schema version 1. Changing a table means a new version and a migration step below.
+#include "Schema.h"
+
+#include <sys/stat.h>
+
+namespace scopeprof::db {
+namespace {
+
+/// 'SPDB': marks the file as a scopeprof database for `file(1)` and for openForRead.
+constexpr int ApplicationId = 0x53504442;
+
+constexpr const char *SchemaV1 = R"sql(
+CREATE TABLE runs(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,        -- the run directory's name, e.g. run-20261122-101500-4242
+  directory TEXT NOT NULL,          -- where it was loaded from
+  start_wall_ns INTEGER,            -- ns since the epoch
+  start_ns INTEGER, end_ns INTEGER, -- CLOCK_MONOTONIC, like every time in this database
+  loaded_at TEXT NOT NULL);
+CREATE TABLE processes(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  pid INTEGER NOT NULL, ppid INTEGER NOT NULL,
+  name TEXT, parent_name TEXT, exe TEXT, command_line TEXT,
+  start_ns INTEGER, end_ns INTEGER,   -- first call's start, last call's end
+  start_wall_ns INTEGER,
+  min_duration_ns INTEGER, max_depth INTEGER,
+  calibration_ns INTEGER NOT NULL,    -- clock calibration: tells apart images of one pid (exec)
+  UNIQUE(run_id, pid, calibration_ns));
+CREATE TABLE threads(
+  id INTEGER PRIMARY KEY,
+  process_id INTEGER NOT NULL REFERENCES processes(id),
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  pid INTEGER NOT NULL, tid INTEGER NOT NULL,
+  name TEXT,
+  dropped_calls INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(process_id, tid));
+CREATE TABLE sites(
+  id INTEGER PRIMARY KEY,
+  site_key TEXT NOT NULL UNIQUE,    -- the rewriter's stable 64-bit id, 16 hex digits
+  signature TEXT NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL,
+  kinds TEXT NOT NULL);
+CREATE TABLE files(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  thread_id INTEGER REFERENCES threads(id),
+  name TEXT NOT NULL, path TEXT NOT NULL,
+  loaded_bytes INTEGER NOT NULL,    -- the next load starts after this offset
+  batches INTEGER NOT NULL, calls INTEGER NOT NULL,
+  problems TEXT,                    -- what could not be loaded, one line each
+  loaded_at TEXT NOT NULL,
+  UNIQUE(run_id, name));
+-- Call ids are (file id << 32) + position in the file, so reloading a file gives the same ids.
+CREATE TABLE calls(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL, pid INTEGER NOT NULL, tid INTEGER NOT NULL,
+  thread_id INTEGER NOT NULL REFERENCES threads(id),
+  site_id INTEGER NOT NULL REFERENCES sites(id),
+  start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
+  duration_ns INTEGER NOT NULL,     -- regions: paused time excluded
+  self_ns INTEGER NOT NULL,         -- duration minus the calls recorded directly under it
+  depth INTEGER NOT NULL,
+  parent_id INTEGER,                -- NULL at depth 0; may name a call still open when loaded
+  broken INTEGER NOT NULL,          -- 1: left by an exception
+  error_type TEXT, error_message TEXT,
+  traceback TEXT);                  -- broken calls of the same exception, innermost first
+-- Calls under SCOPEPROF_MIN_DURATION or deeper than SCOPEPROF_MAX_DEPTH: counted, not recorded.
+CREATE TABLE counted(
+  thread_id INTEGER NOT NULL REFERENCES threads(id),
+  run_id INTEGER NOT NULL,
+  site_id INTEGER NOT NULL REFERENCES sites(id),
+  calls INTEGER NOT NULL, total_ns INTEGER NOT NULL,
+  PRIMARY KEY(thread_id, site_id)) WITHOUT ROWID;
+CREATE TABLE site_stats(
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  site_id INTEGER NOT NULL REFERENCES sites(id),
+  calls INTEGER NOT NULL,           -- recorded + counted
+  recorded_calls INTEGER NOT NULL,
+  broken_calls INTEGER NOT NULL,
+  total_ns INTEGER NOT NULL, self_ns INTEGER NOT NULL,
+  mean_ns REAL NOT NULL,
+  stddev_ns REAL, min_ns INTEGER, p50_ns INTEGER, p95_ns INTEGER, max_ns INTEGER,
+  PRIMARY KEY(run_id, site_id)) WITHOUT ROWID;
+CREATE VIEW call_details AS
+  SELECT c.id, r.name AS run, c.pid, p.ppid, p.name AS process, p.parent_name AS parent_process,
+         c.tid, t.name AS thread, s.signature AS function, s.file, s.line, c.start_ns, c.end_ns,
+         c.duration_ns, c.self_ns, c.depth, c.parent_id, c.broken, c.error_type,
+         c.error_message, c.traceback
+  FROM calls c JOIN runs r ON r.id = c.run_id JOIN threads t ON t.id = c.thread_id
+       JOIN processes p ON p.id = t.process_id JOIN sites s ON s.id = c.site_id;
+)sql";
+
+int pragmaInt(Database &Db, const char *Name) {
+  auto S = Db.prepare(std::string("PRAGMA ") + Name);
+  return S.step() ? static_cast<int>(S.integer(0)) : 0;
+}
+
+int tableCount(Database &Db) {
+  auto S = Db.prepare("SELECT count(*) FROM sqlite_schema");
+  S.step();
+  return static_cast<int>(S.integer(0));
+}
+
+/// Throws unless \p Db is a scopeprof database this build can read.
+void checkVersion(Database &Db) {
+  if (pragmaInt(Db, "application_id") != ApplicationId)
+    throw DbError("'" + Db.path() + "' is not a scopeprof database");
+  int Version = pragmaInt(Db, "user_version");
+  if (Version > SchemaVersion)
+    throw DbError("database '" + Db.path() + "' has schema version " + std::to_string(Version) +
+                  ", newer than this scopeprof knows (" + std::to_string(SchemaVersion) +
+                  "); use a newer scopeprof");
+}
+
+void probe(Database &Db) {
+  // sqlite opens any file lazily; the first read tells whether it is a database at all.
+  try {
+    tableCount(Db);
+  } catch (const DbError &) {
+    throw DbError("'" + Db.path() + "' is not a SQLite database");
+  }
+}
+
+} // namespace
+
+std::unique_ptr<Database> openForLoad(const std::string &Path) {
+  auto Db = std::make_unique<Database>(Path, Database::Mode::ReadWrite);
+  probe(*Db);
+  Db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+           "PRAGMA temp_store=MEMORY");
+  Transaction T(*Db);
+  if (tableCount(*Db) == 0) {
+    Db->exec(SchemaV1);
+    Db->exec("PRAGMA application_id=" + std::to_string(ApplicationId) +
+             "; PRAGMA user_version=" + std::to_string(SchemaVersion));
+  }
+  checkVersion(*Db);
+  // Migrations from older versions go here, one step per version, inside this transaction.
+  T.commit();
+  return Db;
+}
+
+std::unique_ptr<Database> openForRead(const std::string &Path) {
+  struct stat St;
+  if (stat(Path.c_str(), &St) != 0)
+    throw DbError("no database '" + Path + "'");
+  auto Db = std::make_unique<Database>(Path, Database::Mode::ReadOnly);
+  probe(*Db);
+  checkVersion(*Db);
+  if (pragmaInt(*Db, "user_version") < SchemaVersion)
+    throw DbError("database '" + Path + "' has an older schema; run 'scopeprof load' on it "
+                  "once to upgrade it");
+  return Db;
+}
+
+void createIndexes(Database &Db) {
+  Db.exec("CREATE INDEX IF NOT EXISTS calls_by_site ON "
+          "calls(run_id, site_id, duration_ns, self_ns, broken);"
+          "CREATE INDEX IF NOT EXISTS calls_by_thread ON calls(thread_id, start_ns);"
+          "ANALYZE");
+}
+
+void dropIndexes(Database &Db) {
+  Db.exec("DROP INDEX IF EXISTS calls_by_site; DROP INDEX IF EXISTS calls_by_thread");
+}
+
+} // namespace scopeprof::db

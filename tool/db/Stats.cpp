@@ -1,0 +1,118 @@
+// Site statistics. Counted calls (under the duration threshold or the depth limit) add to
+// calls, total and self time; the distribution (stddev, min, percentiles, max) describes the
+// calls recorded one by one.
+#include "Stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace scopeprof::db {
+
+std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFilter &Filter) {
+  std::string Where = "run_id=?1";
+  if (Filter.Pid)
+    Where += " AND pid=?2";
+  if (Filter.Tid)
+    Where += " AND tid=?3";
+  auto bindFilter = [&](Statement &S) {
+    S.bind(1, Run);
+    if (Filter.Pid)
+      S.bind(2, *Filter.Pid);
+    if (Filter.Tid)
+      S.bind(3, *Filter.Tid);
+  };
+
+  struct Recorded {
+    double TotalNs = 0, SumSquares = 0;
+  };
+  std::map<int64_t, SiteStats> Sites;
+  std::map<int64_t, Recorded> Sums;
+  auto Group = Db.prepare(
+      "SELECT site_id, count(*), sum(broken), sum(duration_ns), sum(self_ns), min(duration_ns), "
+      "max(duration_ns), sum(CAST(duration_ns AS REAL) * duration_ns) FROM calls WHERE " + Where +
+      " GROUP BY site_id");
+  bindFilter(Group);
+  while (Group.step()) {
+    SiteStats &St = Sites[Group.integer(0)];
+    St.Recorded = Group.integer(1);
+    St.Broken = Group.integer(2);
+    St.TotalNs = Group.integer(3);
+    St.SelfNs = Group.integer(4);
+    St.MinNs = Group.integer(5);
+    St.MaxNs = Group.integer(6);
+    Sums[Group.integer(0)] = {static_cast<double>(St.TotalNs), Group.real(7)};
+  }
+  auto Counted = Db.prepare(
+      "SELECT c.site_id, sum(c.calls), sum(c.total_ns) FROM counted c JOIN threads t "
+      "ON t.id = c.thread_id WHERE c.run_id=?1" + std::string(Filter.Pid ? " AND t.pid=?2" : "") +
+      (Filter.Tid ? " AND t.tid=?3" : "") + " GROUP BY c.site_id");
+  bindFilter(Counted);
+  while (Counted.step()) {
+    SiteStats &St = Sites[Counted.integer(0)];
+    St.Calls = Counted.integer(1);
+    // Counted calls are almost always leaves: their time is attributed as self time.
+    St.TotalNs += Counted.integer(2);
+    St.SelfNs += Counted.integer(2);
+  }
+  auto AtRank = Db.prepare("SELECT duration_ns FROM calls WHERE " + Where +
+                           " AND site_id=?4 ORDER BY duration_ns LIMIT 1 OFFSET ?5");
+  auto percentile = [&](int64_t Site, int64_t N, double P) {
+    // Nearest rank: the smallest duration with at least P of the calls at or below it.
+    auto Rank = static_cast<int64_t>(std::ceil(P * static_cast<double>(N)));
+    bindFilter(AtRank);
+    AtRank.bind(4, Site).bind(5, std::max<int64_t>(Rank, 1) - 1);
+    int64_t V = AtRank.step() ? AtRank.integer(0) : 0;
+    AtRank.reset();
+    return V;
+  };
+
+  std::vector<SiteStats> Out;
+  for (auto &[Site, St] : Sites) {
+    St.SiteId = Site;
+    St.Calls += St.Recorded;
+    if (!St.Calls)
+      continue;
+    St.MeanNs = static_cast<double>(St.TotalNs) / static_cast<double>(St.Calls);
+    if (St.Recorded > 1) {
+      double N = static_cast<double>(St.Recorded), Mean = Sums[Site].TotalNs / N;
+      St.StddevNs = std::sqrt(std::max(0.0, (Sums[Site].SumSquares - N * Mean * Mean) / (N - 1)));
+    }
+    if (St.Recorded) {
+      St.P50Ns = percentile(Site, St.Recorded, 0.50);
+      St.P95Ns = percentile(Site, St.Recorded, 0.95);
+    }
+    Out.push_back(St);
+  }
+  return Out;
+}
+
+void storeSiteStats(Database &Db, int64_t Run) {
+  Db.prepare("DELETE FROM site_stats WHERE run_id=?1").bind(1, Run).run();
+  auto Insert =
+      Db.prepare("INSERT INTO site_stats VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+  for (const auto &St : computeSiteStats(Db, Run)) {
+    Insert.bind(1, Run).bind(2, St.SiteId).bind(3, St.Calls).bind(4, St.Recorded)
+        .bind(5, St.Broken).bind(6, St.TotalNs).bind(7, St.SelfNs).bind(8, St.MeanNs);
+    if (St.Recorded)
+      Insert.bind(9, St.StddevNs).bind(10, St.MinNs).bind(11, St.P50Ns).bind(12, St.P95Ns)
+          .bind(13, St.MaxNs);
+    Insert.run();
+  }
+  Db.prepare("UPDATE runs SET start_ns=(SELECT min(start_ns) FROM processes WHERE run_id=?1), "
+             "end_ns=(SELECT max(end_ns) FROM processes WHERE run_id=?1) WHERE id=?1")
+      .bind(1, Run).run();
+}
+
+int64_t findRun(Database &Db, const std::string &Spec) {
+  auto Find = Spec.empty() ? Db.prepare("SELECT id FROM runs ORDER BY id DESC LIMIT 1")
+                           : Db.prepare("SELECT id FROM runs WHERE name=?1 OR CAST(id AS TEXT)=?1");
+  if (!Spec.empty())
+    Find.bind(1, Spec);
+  if (!Find.step())
+    throw DbError(Spec.empty() ? "database '" + Db.path() + "' holds no runs"
+                               : "no run '" + Spec + "' in database '" + Db.path() + "'");
+  return Find.integer(0);
+}
+
+} // namespace scopeprof::db

@@ -1,0 +1,36 @@
+// Per-site statistics of a run (or of one process or thread in it), from the calls table.
+#pragma once
+
+#include "Sqlite.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace scopeprof::db {
+
+struct CallFilter {
+  std::optional<int64_t> Pid, Tid;
+};
+
+struct SiteStats {
+  int64_t SiteId = 0;
+  int64_t Calls = 0;    ///< recorded + counted
+  int64_t Recorded = 0; ///< written one by one; the distribution below describes these
+  int64_t Broken = 0;
+  int64_t TotalNs = 0, SelfNs = 0;
+  double MeanNs = 0, StddevNs = 0;
+  int64_t MinNs = 0, P50Ns = 0, P95Ns = 0, MaxNs = 0;
+};
+
+/// Streams the calls through the calls_by_site index: memory is independent of their number.
+std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFilter &Filter = {});
+
+/// Replaces the run's rows of site_stats (and its start and end) by freshly computed ones.
+void storeSiteStats(Database &Db, int64_t Run);
+
+/// The run named \p Spec (its name, or its id in the database); the latest run when \p Spec
+/// is empty. Throws DbError when there is no such run.
+int64_t findRun(Database &Db, const std::string &Spec);
+
+} // namespace scopeprof::db
