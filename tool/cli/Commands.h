@@ -12,5 +12,6 @@ int runLoad(const std::vector<std::string> &Args);
 int runQuery(const std::vector<std::string> &Args);
 int runReport(const std::vector<std::string> &Args);
 int runExport(const std::vector<std::string> &Args);
+int runDiff(const std::vector<std::string> &Args);
 
 } // namespace scopeprof::cli

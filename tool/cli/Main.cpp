@@ -31,6 +31,7 @@ const Command Commands[] = {
     {"load", "merge runs into a SQLite database", runLoad},
     {"report", "the bottleneck table: where the time goes", runReport},
     {"export", "a run as Chrome trace, flame graph stacks, call tree, call graph or CSV", runExport},
+    {"diff", "what got slower or faster between two runs (a CI gate: exit 1 on regression)", runDiff},
     {"query", "ask the database a SQL question", runQuery},
     {"dump", "print the log files of a run as text", runDump},
 };

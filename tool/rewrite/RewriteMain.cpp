@@ -28,7 +28,8 @@ cl::opt<std::string> BuildPath("p", cl::desc("Build directory with compile_comma
                                cl::value_desc("BUILD_DIR"), cl::cat(Category));
 cl::list<std::string> Inputs(cl::Positional, cl::desc("[FILE|DIR...]"), cl::cat(Category));
 cl::opt<std::string> RootOpt("root", cl::desc("Project root: only files under it are edited "
-                                              "(default: the common root of the inputs)"),
+                                              "(default: where the .scopeprof rules file is, "
+                                              "else the common root of the inputs)"),
                              cl::value_desc("DIR"), cl::cat(Category));
 cl::opt<std::string> RulesOpt("rules", cl::desc("Rules file (default: the nearest .scopeprof "
                                                 "upwards from the root)"),
@@ -312,10 +313,18 @@ int main(int Argc, const char **Argv) {
   Files.erase(std::unique(Files.begin(), Files.end()), Files.end());
   if (Files.empty())
     return fail("no translation units to process");
-  if (Root.empty())
+  std::string RulesPath = RulesOpt;
+  if (Root.empty()) {
+    // A `.scopeprof` rules file marks the project root: headers in include/ next to src/ are
+    // the project's too, though no translation unit lives there.
     Root = commonDirectory(Files);
-
-  std::string RulesPath = RulesOpt.empty() ? findRulesFile(Root) : std::string(RulesOpt);
+    if (RulesPath.empty())
+      RulesPath = findRulesFile(Root);
+    if (!RulesPath.empty() && RulesOpt.empty())
+      Root = llvm::sys::path::parent_path(realPath(RulesPath)).str();
+  } else if (RulesPath.empty()) {
+    RulesPath = findRulesFile(Root);
+  }
   std::optional<scopeprof::rules::RuleSet> Rules;
   if (!RulesPath.empty()) {
     scopeprof::rules::RulesError Err;

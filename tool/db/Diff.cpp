@@ -1,0 +1,235 @@
+// Diff: per-run totals decide the size of a change; per-call durations and the spread between
+// runs decide whether it is beyond noise.
+#include "Diff.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+
+namespace scopeprof::db {
+namespace {
+
+/// Durations kept per site and side for the rank test: enough for a tight test, bounded memory.
+constexpr size_t SampleSize = 2000;
+
+/// Functions that vote on the machine factor: enough recorded calls, long enough that the
+/// measurement's own cost does not dominate.
+constexpr int64_t FactorMinCalls = 20;
+constexpr double FactorMinMeanNs = 100;
+
+struct SideSite {
+  std::string Signature, Location;
+  std::map<int64_t, int64_t> SiteIdByRun;
+  std::map<int64_t, double> TotalByRun, CallsByRun, SelfByRun;
+  int64_t Recorded = 0;
+};
+
+std::map<std::string, SideSite> readSide(const RunSet &Side) {
+  std::map<std::string, SideSite> Sites;
+  auto S = Side.Db->prepare(
+      "SELECT s.site_key, s.signature, s.file || ':' || s.line, st.site_id, st.calls, st.total_ns, "
+      "st.self_ns, st.recorded_calls FROM site_stats st JOIN sites s ON s.id = st.site_id "
+      "WHERE st.run_id=?1");
+  for (int64_t Run : Side.Runs) {
+    S.bind(1, Run);
+    while (S.step()) {
+      SideSite &Site = Sites[S.text(0)];
+      Site.Signature = S.text(1);
+      Site.Location = S.text(2);
+      Site.SiteIdByRun[Run] = S.integer(3);
+      Site.CallsByRun[Run] = static_cast<double>(S.integer(4));
+      Site.TotalByRun[Run] = static_cast<double>(S.integer(5));
+      Site.SelfByRun[Run] = static_cast<double>(S.integer(6));
+      Site.Recorded += S.integer(7);
+    }
+    S.reset();
+  }
+  return Sites;
+}
+
+/// A uniform sample of the site's recorded durations over the side's runs (reservoir sampling
+/// with a fixed seed: the same databases always give the same answer).
+std::vector<double> sampleDurations(const RunSet &Side, const SideSite &Site) {
+  std::vector<double> Sample;
+  std::mt19937_64 Random(42);
+  uint64_t Seen = 0;
+  auto S = Side.Db->prepare("SELECT duration_ns FROM calls WHERE run_id=?1 AND site_id=?2");
+  for (const auto &[Run, SiteId] : Site.SiteIdByRun) {
+    S.bind(1, Run).bind(2, SiteId);
+    while (S.step()) {
+      auto V = static_cast<double>(S.integer(0));
+      if (Sample.size() < SampleSize)
+        Sample.push_back(V);
+      else if (uint64_t Slot = Random() % (Seen + 1); Slot < SampleSize)
+        Sample[Slot] = V;
+      ++Seen;
+    }
+    S.reset();
+  }
+  return Sample;
+}
+
+double meanOver(const std::map<int64_t, double> &ByRun, const std::vector<int64_t> &Runs) {
+  double Sum = 0;
+  for (int64_t Run : Runs)
+    if (auto It = ByRun.find(Run); It != ByRun.end())
+      Sum += It->second;
+  return Runs.empty() ? 0 : Sum / static_cast<double>(Runs.size());
+}
+
+std::pair<double, double> rangeOver(const std::map<int64_t, double> &ByRun,
+                                    const std::vector<int64_t> &Runs) {
+  double Lo = INFINITY, Hi = -INFINITY;
+  for (int64_t Run : Runs) {
+    auto It = ByRun.find(Run);
+    double V = It == ByRun.end() ? 0 : It->second;
+    Lo = std::min(Lo, V);
+    Hi = std::max(Hi, V);
+  }
+  return {Lo, Hi};
+}
+
+SiteDiff describe(const std::string &Key, const SideSite &Site, const std::vector<int64_t> &Runs,
+                  bool IsHead) {
+  SiteDiff D;
+  D.Key = Key;
+  D.Signature = Site.Signature;
+  D.Location = Site.Location;
+  (IsHead ? D.HeadCalls : D.BaseCalls) = meanOver(Site.CallsByRun, Runs);
+  (IsHead ? D.HeadTotal : D.BaseTotal) = meanOver(Site.TotalByRun, Runs);
+  (IsHead ? D.HeadSelf : D.BaseSelf) = meanOver(Site.SelfByRun, Runs);
+  return D;
+}
+
+double mean(const std::vector<double> &V) {
+  double Sum = 0;
+  for (double X : V)
+    Sum += X;
+  return V.empty() ? 0 : Sum / static_cast<double>(V.size());
+}
+
+} // namespace
+
+double mannWhitneyP(std::vector<double> A, std::vector<double> B) {
+  double N1 = static_cast<double>(A.size()), N2 = static_cast<double>(B.size());
+  if (A.empty() || B.empty())
+    return 1;
+  std::vector<std::pair<double, int>> All;
+  for (double V : A)
+    All.push_back({V, 0});
+  for (double V : B)
+    All.push_back({V, 1});
+  std::sort(All.begin(), All.end());
+  double RankSumA = 0, TieTerm = 0, N = N1 + N2;
+  for (size_t I = 0; I < All.size();) {
+    size_t J = I;
+    while (J < All.size() && All[J].first == All[I].first)
+      ++J;
+    double Rank = (static_cast<double>(I + 1) + static_cast<double>(J)) / 2; // average rank of ties
+    for (size_t K = I; K < J; ++K)
+      if (All[K].second == 0)
+        RankSumA += Rank;
+    double T = static_cast<double>(J - I);
+    TieTerm += T * T * T - T;
+    I = J;
+  }
+  double U = RankSumA - N1 * (N1 + 1) / 2;
+  double Variance = N1 * N2 / 12 * ((N + 1) - TieTerm / (N * (N - 1)));
+  if (Variance <= 0)
+    return 1; // every value equal
+  double Z = (U - N1 * N2 / 2) / std::sqrt(Variance);
+  return std::erfc(std::fabs(Z) / std::sqrt(2.0));
+}
+
+DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &Options) {
+  auto BaseSites = readSide(Base), HeadSites = readSide(Head);
+  DiffResult Out;
+  struct Matched {
+    const std::string *Key;
+    const SideSite *B, *H;
+    std::vector<double> BaseSample, HeadSample;
+  };
+  std::vector<Matched> Pairs;
+  std::vector<double> Ratios;
+  for (const auto &[Key, B] : BaseSites) {
+    auto It = HeadSites.find(Key);
+    if (It == HeadSites.end()) {
+      Out.Removed.push_back(describe(Key, B, Base.Runs, false));
+      continue;
+    }
+    Matched M{&Key, &B, &It->second, {}, {}};
+    if (B.Recorded && M.H->Recorded) {
+      M.BaseSample = sampleDurations(Base, B);
+      M.HeadSample = sampleDurations(Head, *M.H);
+      double BaseMean = mean(M.BaseSample), HeadMean = mean(M.HeadSample);
+      if (B.Recorded >= FactorMinCalls && M.H->Recorded >= FactorMinCalls &&
+          BaseMean >= FactorMinMeanNs && HeadMean > 0)
+        Ratios.push_back(HeadMean / BaseMean);
+    }
+    Pairs.push_back(std::move(M));
+  }
+  // A busier or slower machine makes every function slower alike; one function's real
+  // regression barely moves the median.
+  if (Options.Normalize && Ratios.size() >= 3) {
+    std::nth_element(Ratios.begin(), Ratios.begin() + static_cast<long>(Ratios.size() / 2), Ratios.end());
+    Out.MachineFactor = Ratios[Ratios.size() / 2];
+    Out.FactorSites = Ratios.size();
+  }
+  double Factor = Out.MachineFactor;
+
+  for (auto &M : Pairs) {
+    const SideSite &B = *M.B, &H = *M.H;
+    SiteDiff D = describe(*M.Key, H, Head.Runs, true);
+    D.HeadTotal /= Factor;
+    D.HeadSelf /= Factor;
+    D.BaseCalls = meanOver(B.CallsByRun, Base.Runs);
+    D.BaseTotal = meanOver(B.TotalByRun, Base.Runs);
+    D.BaseSelf = meanOver(B.SelfByRun, Base.Runs);
+    D.ChangeNs = D.HeadTotal - D.BaseTotal;
+    D.SelfChangeNs = D.HeadSelf - D.BaseSelf;
+    D.ChangePct = D.BaseTotal > 0 ? 100 * D.ChangeNs / D.BaseTotal : (D.HeadTotal > 0 ? INFINITY : 0);
+
+    // Beyond noise: the calls themselves got slower or faster (rank test), or there are
+    // clearly more or fewer of them; and, with several runs a side, the runs do not overlap.
+    bool CallsChanged = std::fabs(D.HeadCalls - D.BaseCalls) >
+                        Options.ThresholdPct / 100 * std::max(D.BaseCalls, 1.0);
+    bool Shifted = true; // only counted calls: no distribution to test, the totals must speak
+    if (!M.BaseSample.empty() && !M.HeadSample.empty()) {
+      for (double &V : M.HeadSample)
+        V /= Factor;
+      D.PValue = mannWhitneyP(std::move(M.BaseSample), std::move(M.HeadSample));
+      Shifted = *D.PValue < Options.Alpha;
+    }
+    if (Base.Runs.size() > 1 && Head.Runs.size() > 1) {
+      auto [BLo, BHi] = rangeOver(B.TotalByRun, Base.Runs);
+      auto [HLo, HHi] = rangeOver(H.TotalByRun, Head.Runs);
+      D.RunsSeparate = D.ChangeNs > 0 ? HLo / Factor > BHi : HHi / Factor < BLo;
+    }
+    D.BeyondNoise = (Shifted || CallsChanged) && D.RunsSeparate;
+    bool Large = std::fabs(D.ChangePct) > Options.ThresholdPct && std::fabs(D.ChangeNs) > Options.MinTimeNs;
+    if (D.BeyondNoise && Large)
+      D.Result = D.ChangeNs > 0 ? SiteDiff::Regression : SiteDiff::Improvement;
+    Out.Regressions += D.Result == SiteDiff::Regression;
+    Out.Improvements += D.Result == SiteDiff::Improvement;
+    Out.Sites.push_back(std::move(D));
+  }
+  for (const auto &[Key, H] : HeadSites)
+    if (!BaseSites.count(Key))
+      Out.Added.push_back(describe(Key, H, Head.Runs, true));
+  auto Order = [](const SiteDiff &A, const SiteDiff &B) {
+    if (A.Result != B.Result)
+      return A.Result == SiteDiff::Regression ||
+             (A.Result == SiteDiff::Improvement && B.Result == SiteDiff::Unchanged);
+    return std::fabs(A.SelfChangeNs) > std::fabs(B.SelfChangeNs);
+  };
+  std::sort(Out.Sites.begin(), Out.Sites.end(), Order);
+  auto ByTotal = [](const SiteDiff &A, const SiteDiff &B) {
+    return std::max(A.HeadTotal, A.BaseTotal) > std::max(B.HeadTotal, B.BaseTotal);
+  };
+  std::sort(Out.Added.begin(), Out.Added.end(), ByTotal);
+  std::sort(Out.Removed.begin(), Out.Removed.end(), ByTotal);
+  return Out;
+}
+
+} // namespace scopeprof::db
