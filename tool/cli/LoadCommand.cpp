@@ -69,8 +69,11 @@ int runLoad(const std::vector<std::string> &Argv) {
                  P.Offset ? fmt::format(" at offset {}", P.Offset) : "", P.Message);
     double Seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - Start).count();
     if (!Quiet) {
-      fmt::print(stderr, "loaded {} calls from {} files of {} runs into '{}' in {:.2f} s", Summary.Calls,
-                 Summary.Files, Summary.Runs, *DbPath, Seconds);
+      fmt::print(stderr,
+                 "loaded {} calls from {} files of {} runs into '{}' in {:.2f} s (read and insert "
+                 "{:.2f} s, index {:.2f} s, statistics {:.2f} s)",
+                 Summary.Calls, Summary.Files, Summary.Runs, *DbPath, Seconds, Summary.InsertSeconds,
+                 Summary.IndexSeconds, Summary.StatsSeconds);
       if (Summary.UnchangedFiles)
         fmt::print(stderr, "; {} files already loaded", Summary.UnchangedFiles);
       fmt::print(stderr, "\n");

@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <ctime>
 #include <map>
@@ -342,6 +343,11 @@ LoadSummary loadRuns(Database &Db, const std::vector<std::string> &Inputs,
       Options.OnProgress(Progress);
   };
 
+  using Clock = std::chrono::steady_clock;
+  auto seconds = [](Clock::time_point Since) {
+    return std::chrono::duration<double>(Clock::now() - Since).count();
+  };
+  auto Phase = Clock::now();
   // Building indexes once after a bulk load is much faster than updating them per row.
   bool Bulk = queryInt(Db, "SELECT count(*) FROM (SELECT 1 FROM calls LIMIT 1)") == 0;
   if (Bulk)
@@ -390,7 +396,11 @@ LoadSummary loadRuns(Database &Db, const std::vector<std::string> &Inputs,
     T.commit();
     Touched.insert(RunIds.begin(), RunIds.end());
   }
+  Summary.InsertSeconds = seconds(Phase);
+  Phase = Clock::now();
   createIndexes(Db);
+  Summary.IndexSeconds = seconds(Phase);
+  Phase = Clock::now();
   // Runs loaded in bulk, and any whose statistics an interrupted load left out.
   auto Missing = Db.prepare("SELECT id FROM runs WHERE id NOT IN (SELECT run_id FROM site_stats)");
   while (Missing.step())
@@ -401,6 +411,7 @@ LoadSummary loadRuns(Database &Db, const std::vector<std::string> &Inputs,
       storeSiteStats(Db, Run);
     T.commit();
   }
+  Summary.StatsSeconds = seconds(Phase);
   Summary.Runs = Touched.size();
   return Summary;
 }

@@ -29,6 +29,7 @@ struct LoadOptions {
 struct LoadSummary {
   size_t Runs = 0, Files = 0, UnchangedFiles = 0, RejectedRuns = 0;
   uint64_t Calls = 0;
+  double InsertSeconds = 0, IndexSeconds = 0, StatsSeconds = 0; ///< where the time went
   std::vector<LoadProblem> Problems;
 };
 

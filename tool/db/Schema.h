@@ -17,8 +17,8 @@ std::unique_ptr<Database> openForLoad(const std::string &Path);
 /// Opens an existing scopeprof database read-only (report, query, export, diff).
 std::unique_ptr<Database> openForRead(const std::string &Path);
 
-/// Creates the indexes the reports need (after a bulk load: building them once is faster
-/// than maintaining them row by row).
+/// Creates the index statistics, reports and diff read (after a bulk load: building it once
+/// is faster than maintaining it row by row).
 void createIndexes(Database &Db);
 void dropIndexes(Database &Db);
 

@@ -80,6 +80,8 @@ void Statement::run() {
 
 void Statement::reset() {
   sqlite3_reset(Stmt);
+  // Cheap enough per row (a loop over the parameters), and an unbound parameter must never
+  // keep the previous row's value.
   sqlite3_clear_bindings(Stmt);
 }
 
