@@ -413,5 +413,9 @@ int main(int Argc, const char **Argv) {
   }
   if (!Quiet)
     printSummary(All, Outputs.size(), "rewritten");
+  if (!Failed.empty())
+    llvm::errs() << "scopeprof: error: " << Failed.size()
+                 << " translation unit(s) failed to parse; the files they include were not "
+                    "written\n";
   return Failed.empty() ? 0 : 1;
 }
