@@ -77,6 +77,15 @@ std::string readComm(const std::string &Path) {
   return S;
 }
 
+/// A process's program name: the base name of its argv[0] (comm is cut at 15 characters:
+/// "autocompact_tes"), else comm.
+std::string processName(const std::string &Pid) {
+  std::string Cmdline = readSmallFile("/proc/" + Pid + "/cmdline");
+  std::string Arg0 = Cmdline.substr(0, Cmdline.find('\0'));
+  std::string Base = Arg0.substr(Arg0.rfind('/') + 1);
+  return Base.empty() ? readComm("/proc/" + Pid + "/comm") : Base;
+}
+
 bool writeAll(int Fd, const char *Data, size_t Size) {
   while (Size > 0) {
     ssize_t N = write(Fd, Data, Size);
@@ -657,7 +666,7 @@ std::string makeRunDir(const Config &C, pid_t Pid) {
 }
 
 void readProcessIdentity(Recorder &R) {
-  R.ProcessName = readComm("/proc/self/comm");
+  R.ProcessName = processName("self");
   char Exe[4096];
   ssize_t N = readlink("/proc/self/exe", Exe, sizeof(Exe) - 1);
   R.Exe = N > 0 ? std::string(Exe, static_cast<size_t>(N)) : "";
@@ -779,7 +788,7 @@ void initialize() {
   else if (SelfPid && SelfParentName && std::to_string(R->Pid) == SelfPid)
     R->ParentName = SelfParentName; // an instrumented process exec'd itself into us
   else
-    R->ParentName = readComm("/proc/" + std::to_string(R->Ppid) + "/comm");
+    R->ParentName = processName(std::to_string(R->Ppid));
   timespec Wall;
   clock_gettime(CLOCK_REALTIME, &Wall);
   R->StartWallNs = static_cast<uint64_t>(Wall.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(Wall.tv_nsec);

@@ -196,7 +196,7 @@ int runReport(const std::vector<std::string> &Argv) {
       T.Rows.push_back({Cell::text(S.Signature), Cell::integer(St.Calls),
                         Duration(static_cast<double>(St.TotalNs)), Duration(static_cast<double>(St.SelfNs)),
                         Cell::real(St.MeanNs, formatDuration(St.MeanNs)),
-                        HasRecorded ? Cell::real(St.StddevNs, formatDuration(St.StddevNs)) : Cell::null(),
+                        St.Recorded > 1 ? Cell::real(St.StddevNs, formatDuration(St.StddevNs)) : Cell::null(),
                         Recorded(St.P95Ns), Recorded(St.MaxNs),
                         Cell::real(Share, fmt::format("{:.1f}", Share)),
                         Cell::text(fmt::format("{}:{}", S.File, S.Line))});

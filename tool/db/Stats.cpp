@@ -95,8 +95,9 @@ void storeSiteStats(Database &Db, int64_t Run) {
     Insert.bind(1, Run).bind(2, St.SiteId).bind(3, St.Calls).bind(4, St.Recorded)
         .bind(5, St.Broken).bind(6, St.TotalNs).bind(7, St.SelfNs).bind(8, St.MeanNs);
     if (St.Recorded)
-      Insert.bind(9, St.StddevNs).bind(10, St.MinNs).bind(11, St.P50Ns).bind(12, St.P95Ns)
-          .bind(13, St.MaxNs);
+      Insert.bind(10, St.MinNs).bind(11, St.P50Ns).bind(12, St.P95Ns).bind(13, St.MaxNs);
+    if (St.Recorded > 1)
+      Insert.bind(9, St.StddevNs);
     Insert.run();
   }
   Db.prepare("UPDATE runs SET start_ns=(SELECT min(start_ns) FROM processes WHERE run_id=?1), "
