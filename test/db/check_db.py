@@ -150,7 +150,10 @@ def scenario_counted(tmp):
     expect(st == {'outer(int)': 20000, 'inner(int)': 20000, 'leaf(int)': 40000}, f'counted {st}')
     out = scopeprof('report', '--format', 'json', db).stdout
     report = {r['function']: r for r in json.loads(out)}
-    expect(report['leaf(int)']['calls'] == 40000 and report['leaf(int)']['p95_ns'] is None, f'report {report}')
+    # Counted calls are shorter than the threshold: that is their percentile ("< 10 s").
+    leaf = report['leaf(int)']
+    expect(leaf['calls'] == 40000 and leaf['p95_ns'] == 10 * 10**9 and leaf['max_ns'] is None, f'report {report}')
+    expect('< 10 s' in scopeprof('report', db).stdout, 'percentiles among counted calls shown as "< threshold"')
 
 
 def scenario_idempotent(tmp):

@@ -197,7 +197,10 @@ int runReport(const std::vector<std::string> &Argv) {
                         Duration(static_cast<double>(St.TotalNs)), Duration(static_cast<double>(St.SelfNs)),
                         Cell::real(St.MeanNs, formatDuration(St.MeanNs)),
                         St.Recorded > 1 ? Cell::real(St.StddevNs, formatDuration(St.StddevNs)) : Cell::null(),
-                        Recorded(St.P95Ns), Recorded(St.MaxNs),
+                        St.HasPercentiles ? Cell::integer(St.P95Ns, (St.P95UnderThreshold ? "< " : "") +
+                                                                 formatDuration(static_cast<double>(St.P95Ns)))
+                                          : Cell::null(),
+                        Recorded(St.MaxNs),
                         Cell::real(Share, fmt::format("{:.1f}", Share)),
                         Cell::text(fmt::format("{}:{}", S.File, S.Line))});
     }

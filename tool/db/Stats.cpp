@@ -1,6 +1,6 @@
 // Site statistics. Counted calls (under the duration threshold or the depth limit) add to
-// calls, total and self time; the distribution (stddev, min, percentiles, max) describes the
-// calls recorded one by one.
+// calls, total and self time, and rank below the threshold in the percentiles; stddev, min and
+// max describe the calls recorded one by one.
 #include "Stats.h"
 
 #include <algorithm>
@@ -55,13 +55,22 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.TotalNs += Counted.integer(2);
     St.SelfNs += Counted.integer(2);
   }
+  // Calls counted under SCOPEPROF_MIN_DURATION are known to be shorter than it: they are the
+  // lowest ranks of the distribution, and a percentile that falls among them is "< threshold".
+  auto Limit = Db.prepare("SELECT coalesce(max(min_duration_ns), 0) FROM processes WHERE run_id=?1");
+  Limit.bind(1, Run).step();
+  int64_t Threshold = Limit.integer(0);
   auto AtRank = Db.prepare("SELECT duration_ns FROM calls WHERE " + Where +
                            " AND site_id=?4 ORDER BY duration_ns LIMIT 1 OFFSET ?5");
-  auto percentile = [&](int64_t Site, int64_t N, double P) {
+  auto percentile = [&](int64_t Site, const SiteStats &St, double P, bool &Under) -> int64_t {
     // Nearest rank: the smallest duration with at least P of the calls at or below it.
-    auto Rank = static_cast<int64_t>(std::ceil(P * static_cast<double>(N)));
+    auto Rank = std::max<int64_t>(static_cast<int64_t>(std::ceil(P * static_cast<double>(St.Calls))), 1);
+    int64_t Counted = St.Calls - St.Recorded;
+    Under = Rank <= Counted;
+    if (Under)
+      return Threshold;
     bindFilter(AtRank);
-    AtRank.bind(4, Site).bind(5, std::max<int64_t>(Rank, 1) - 1);
+    AtRank.bind(4, Site).bind(5, Rank - Counted - 1);
     int64_t V = AtRank.step() ? AtRank.integer(0) : 0;
     AtRank.reset();
     return V;
@@ -78,9 +87,10 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
       double N = static_cast<double>(St.Recorded), Mean = Sums[Site].TotalNs / N;
       St.StddevNs = std::sqrt(std::max(0.0, (Sums[Site].SumSquares - N * Mean * Mean) / (N - 1)));
     }
-    if (St.Recorded) {
-      St.P50Ns = percentile(Site, St.Recorded, 0.50);
-      St.P95Ns = percentile(Site, St.Recorded, 0.95);
+    if (St.Recorded || Threshold) {
+      St.P50Ns = percentile(Site, St, 0.50, St.P50UnderThreshold);
+      St.P95Ns = percentile(Site, St, 0.95, St.P95UnderThreshold);
+      St.HasPercentiles = true;
     }
     Out.push_back(St);
   }
@@ -95,7 +105,9 @@ void storeSiteStats(Database &Db, int64_t Run) {
     Insert.bind(1, Run).bind(2, St.SiteId).bind(3, St.Calls).bind(4, St.Recorded)
         .bind(5, St.Broken).bind(6, St.TotalNs).bind(7, St.SelfNs).bind(8, St.MeanNs);
     if (St.Recorded)
-      Insert.bind(10, St.MinNs).bind(11, St.P50Ns).bind(12, St.P95Ns).bind(13, St.MaxNs);
+      Insert.bind(10, St.MinNs).bind(13, St.MaxNs);
+    if (St.HasPercentiles)
+      Insert.bind(11, St.P50Ns).bind(12, St.P95Ns);
     if (St.Recorded > 1)
       Insert.bind(9, St.StddevNs);
     Insert.run();

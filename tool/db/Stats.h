@@ -16,11 +16,14 @@ struct CallFilter {
 struct SiteStats {
   int64_t SiteId = 0;
   int64_t Calls = 0;    ///< recorded + counted
-  int64_t Recorded = 0; ///< written one by one; the distribution below describes these
+  int64_t Recorded = 0; ///< written one by one; stddev, min and max describe these
   int64_t Broken = 0;
   int64_t TotalNs = 0, SelfNs = 0;
   double MeanNs = 0, StddevNs = 0;
   int64_t MinNs = 0, P50Ns = 0, P95Ns = 0, MaxNs = 0;
+  /// Percentiles over every call: counted calls rank below the duration threshold, so a
+  /// percentile among them is the threshold itself, meaning "shorter than it".
+  bool HasPercentiles = false, P50UnderThreshold = false, P95UnderThreshold = false;
 };
 
 /// Streams the calls through the calls_by_site index: memory is independent of their number.
