@@ -12,8 +12,10 @@ std::optional<uint64_t> parseDuration(const std::string &Text) {
   if (End == Text.c_str() || !std::isfinite(V) || V < 0)
     return std::nullopt;
   std::string Unit(End);
-  double Scale = Unit.empty() || Unit == "ns" ? 1 : Unit == "us" ? 1e3 : Unit == "ms" ? 1e6
-               : Unit == "s"                  ? 1e9
+  double Scale = Unit.empty() || Unit == "ns" ? 1
+                 : Unit == "us"               ? 1e3
+                 : Unit == "ms"               ? 1e6
+                 : Unit == "s"                ? 1e9
                                               : -1;
   if (Scale < 0 || V * Scale > 9e18)
     return std::nullopt;
@@ -73,6 +75,19 @@ std::optional<ParsedArgs> parseArgs(const std::vector<std::string> &Argv,
     }
   }
   return Out;
+}
+
+std::optional<ParsedArgs> parseCommand(const std::vector<std::string> &Argv,
+                                       std::vector<OptionSpec> Specs, std::string_view Usage,
+                                       std::string_view Help, int &Exit) {
+  Specs.push_back({"--help"});
+  auto Args = parseArgs(Argv, Specs, Usage);
+  Exit = Args ? ExitOk : ExitUsage;
+  if (Args && Args->has("--help")) {
+    fmt::print("{}{}", Usage, Help);
+    return std::nullopt;
+  }
+  return Args;
 }
 
 } // namespace scopeprof::cli

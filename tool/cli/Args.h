@@ -1,4 +1,5 @@
-// A small command-line parser shared by the subcommands: --opt VALUE, --opt=VALUE, flags, positionals.
+// A small command-line parser shared by the subcommands: --opt VALUE, --opt=VALUE, flags,
+// positionals.
 #pragma once
 
 #include <fmt/core.h>
@@ -41,6 +42,13 @@ std::optional<ParsedArgs> parseArgs(const std::vector<std::string> &Argv,
 template <typename... T> void printError(fmt::format_string<T...> Format, T &&...Args) {
   fmt::print(stderr, "scopeprof: error: {}\n", fmt::format(Format, std::forward<T>(Args)...));
 }
+
+/// Parses a subcommand's arguments. `--help` is always accepted: it prints \p Usage and
+/// \p Help. nullopt means the command is done and returns \p Exit (ExitOk after --help,
+/// ExitUsage after a bad argument).
+std::optional<ParsedArgs> parseCommand(const std::vector<std::string> &Argv,
+                                       std::vector<OptionSpec> Specs, std::string_view Usage,
+                                       std::string_view Help, int &Exit);
 
 /// "250us", "1.5ms", "2s", "100ns" (a bare number is ns); nullopt when malformed.
 std::optional<uint64_t> parseDuration(const std::string &Text);

@@ -84,19 +84,25 @@ Side openSide(const std::string &Spec) {
   return S;
 }
 
-std::string signedDuration(double Ns) { return (Ns >= 0 ? "+" : "-") + formatDuration(std::fabs(Ns)); }
+std::string signedDuration(double Ns) {
+  return (Ns >= 0 ? "+" : "-") + formatDuration(std::fabs(Ns));
+}
 
 std::string calls(const db::SiteDiff &D) {
-  auto Fmt = [](double V) { return std::fabs(V - std::round(V)) < 1e-9 ? fmt::format("{:.0f}", V) : fmt::format("{:.1f}", V); };
-  return D.BaseCalls == D.HeadCalls ? Fmt(D.BaseCalls) : Fmt(D.BaseCalls) + " → " + Fmt(D.HeadCalls);
+  auto Fmt = [](double V) {
+    return std::fabs(V - std::round(V)) < 1e-9 ? fmt::format("{:.0f}", V)
+                                               : fmt::format("{:.1f}", V);
+  };
+  return D.BaseCalls == D.HeadCalls ? Fmt(D.BaseCalls)
+                                    : Fmt(D.BaseCalls) + " → " + Fmt(D.HeadCalls);
 }
 
 Table changeTable(const std::vector<const db::SiteDiff *> &Rows) {
   Table T;
-  T.Columns = {"function", "calls", "total before", "total after", "change", "", "self before",
-               "self after", "p", "verdict"};
-  T.Keys = {"function", "calls", "base_total_ns", "head_total_ns", "change_pct", "change_ns",
-            "base_self_ns", "head_self_ns", "p_value", "verdict"};
+  T.Columns = {"function", "calls",       "total before", "total after", "change",
+               "",         "self before", "self after",   "p",           "verdict"};
+  T.Keys = {"function",  "calls",        "base_total_ns", "head_total_ns", "change_pct",
+            "change_ns", "base_self_ns", "head_self_ns",  "p_value",       "verdict"};
   T.RightAligned = {false, true, true, true, true, true, true, true, true, false};
   T.Shrinkable = {0};
   for (const auto *D : Rows) {
@@ -105,11 +111,13 @@ Table changeTable(const std::vector<const db::SiteDiff *> &Rows) {
                           : D->BeyondNoise                         ? "below threshold"
                                                                    : "noise";
     auto Ns = [](double V) { return Cell::real(V, formatDuration(V)); };
-    T.Rows.push_back({Cell::text(D->Signature), Cell::text(calls(*D)), Ns(D->BaseTotal), Ns(D->HeadTotal),
-                      Cell::real(D->ChangePct, std::isfinite(D->ChangePct) ? formatPercent(D->ChangePct) : "new time"),
-                      Cell::real(D->ChangeNs, signedDuration(D->ChangeNs)), Ns(D->BaseSelf), Ns(D->HeadSelf),
-                      D->PValue ? Cell::real(*D->PValue, fmt::format("{:.2g}", *D->PValue)) : Cell::null(),
-                      Cell::text(Verdict)});
+    T.Rows.push_back(
+        {Cell::text(D->Signature), Cell::text(calls(*D)), Ns(D->BaseTotal), Ns(D->HeadTotal),
+         Cell::real(D->ChangePct,
+                    std::isfinite(D->ChangePct) ? formatPercent(D->ChangePct) : "new time"),
+         Cell::real(D->ChangeNs, signedDuration(D->ChangeNs)), Ns(D->BaseSelf), Ns(D->HeadSelf),
+         D->PValue ? Cell::real(*D->PValue, fmt::format("{:.2g}", *D->PValue)) : Cell::null(),
+         Cell::text(Verdict)});
   }
   return T;
 }
@@ -129,53 +137,61 @@ Table onlyTable(const std::vector<db::SiteDiff> &Sites, bool Head, size_t Top) {
   return T;
 }
 
-void printJson(const db::DiffResult &R, const db::DiffOptions &O, const Side &Base, const Side &Head) {
+void printJson(const db::DiffResult &R, const db::DiffOptions &O, const Side &Base,
+               const Side &Head) {
   auto Sites = [](const std::vector<db::SiteDiff> &V) {
     std::string Out;
     for (const auto &D : V)
-      Out += fmt::format("{}\n    {{\"function\": {}, \"key\": \"{}\", \"calls\": {}, \"total_ns\": {}}}",
-                         Out.empty() ? "" : ",", jsonString(D.Signature), D.Key,
-                         std::max(D.BaseCalls, D.HeadCalls), std::max(D.BaseTotal, D.HeadTotal));
+      Out += fmt::format(
+          "{}\n    {{\"function\": {}, \"key\": \"{}\", \"calls\": {}, \"total_ns\": {}}}",
+          Out.empty() ? "" : ",", jsonString(D.Signature), D.Key,
+          std::max(D.BaseCalls, D.HeadCalls), std::max(D.BaseTotal, D.HeadTotal));
     return "[" + Out + (Out.empty() ? "]" : "\n  ]");
   };
   std::string Changes;
   for (const auto &D : R.Sites)
     Changes += fmt::format(
-        "{}\n    {{\"function\": {}, \"key\": \"{}\", \"file\": {}, \"base_calls\": {}, \"head_calls\": {}, "
+        "{}\n    {{\"function\": {}, \"key\": \"{}\", \"file\": {}, \"base_calls\": {}, "
+        "\"head_calls\": {}, "
         "\"base_total_ns\": {}, \"head_total_ns\": {}, \"change_ns\": {}, \"change_pct\": {}, "
-        "\"base_self_ns\": {}, \"head_self_ns\": {}, \"p_value\": {}, \"beyond_noise\": {}, \"verdict\": \"{}\"}}",
-        Changes.empty() ? "" : ",", jsonString(D.Signature), D.Key, jsonString(D.Location), D.BaseCalls,
-        D.HeadCalls, D.BaseTotal, D.HeadTotal, D.ChangeNs,
-        std::isfinite(D.ChangePct) ? fmt::format("{}", D.ChangePct) : "null", D.BaseSelf, D.HeadSelf,
-        D.PValue ? fmt::format("{}", *D.PValue) : "null", D.BeyondNoise,
-        D.Result == db::SiteDiff::Regression ? "regression" : D.Result == db::SiteDiff::Improvement ? "improvement" : "unchanged");
+        "\"base_self_ns\": {}, \"head_self_ns\": {}, \"p_value\": {}, \"beyond_noise\": {}, "
+        "\"verdict\": \"{}\"}}",
+        Changes.empty() ? "" : ",", jsonString(D.Signature), D.Key, jsonString(D.Location),
+        D.BaseCalls, D.HeadCalls, D.BaseTotal, D.HeadTotal, D.ChangeNs,
+        std::isfinite(D.ChangePct) ? fmt::format("{}", D.ChangePct) : "null", D.BaseSelf,
+        D.HeadSelf, D.PValue ? fmt::format("{}", *D.PValue) : "null", D.BeyondNoise,
+        D.Result == db::SiteDiff::Regression    ? "regression"
+        : D.Result == db::SiteDiff::Improvement ? "improvement"
+                                                : "unchanged");
   fmt::print("{{\n  \"base\": {}, \"head\": {}, \"base_runs\": {}, \"head_runs\": {},\n"
-             "  \"threshold_pct\": {}, \"min_time_ns\": {}, \"machine_factor\": {},\n  \"regressions\": {}, \"improvements\": {},\n"
+             "  \"threshold_pct\": {}, \"min_time_ns\": {}, \"machine_factor\": {},\n  "
+             "\"regressions\": {}, \"improvements\": {},\n"
              "  \"functions\": [{}\n  ],\n  \"new\": {},\n  \"vanished\": {}\n}}\n",
-             jsonString(Base.Label), jsonString(Head.Label), Base.Runs.Runs.size(), Head.Runs.Runs.size(),
-             O.ThresholdPct, O.MinTimeNs, R.MachineFactor, R.Regressions, R.Improvements, Changes, Sites(R.Added),
-             Sites(R.Removed));
+             jsonString(Base.Label), jsonString(Head.Label), Base.Runs.Runs.size(),
+             Head.Runs.Runs.size(), O.ThresholdPct, O.MinTimeNs, R.MachineFactor, R.Regressions,
+             R.Improvements, Changes, Sites(R.Added), Sites(R.Removed));
 }
 
 } // namespace
 
 int runDiff(const std::vector<std::string> &Argv) {
-  auto Args = parseArgs(Argv,
-                        {{"--help"}, {"--threshold", true}, {"--min-time", true}, {"--top", true},
-                         {"--format", true}, {"--absolute"}},
-                        Usage);
+  int Exit;
+  auto Args = parseCommand(Argv,
+                           {{"--threshold", true},
+                            {"--min-time", true},
+                            {"--top", true},
+                            {"--format", true},
+                            {"--absolute"}},
+                           Usage, Help, Exit);
   if (!Args)
-    return ExitUsage;
-  if (Args->has("--help")) {
-    fmt::print("{}{}", Usage, Help);
-    return ExitOk;
-  }
+    return Exit;
   if (Args->Positional.size() != 2)
     return usageError("'diff' needs BASE and HEAD", Usage);
   auto F = parseFormat(Args->value("--format").value_or("table"));
   if (!F || *F == Format::Csv)
-    return usageError(fmt::format("unknown format '{}' (table, markdown or json)", *Args->value("--format")),
-                      Usage);
+    return usageError(
+        fmt::format("unknown format '{}' (table, markdown or json)", *Args->value("--format")),
+        Usage);
   db::DiffOptions O;
   O.Normalize = !Args->has("--absolute");
   if (auto V = Args->value("--threshold")) {
@@ -203,7 +219,9 @@ int runDiff(const std::vector<std::string> &Argv) {
     }
     std::vector<const db::SiteDiff *> Regressed, Improved, Others;
     for (const auto &D : R.Sites)
-      (D.Result == db::SiteDiff::Regression ? Regressed : D.Result == db::SiteDiff::Improvement ? Improved : Others)
+      (D.Result == db::SiteDiff::Regression    ? Regressed
+       : D.Result == db::SiteDiff::Improvement ? Improved
+                                               : Others)
           .push_back(&D);
     auto Limit = [&](std::vector<const db::SiteDiff *> V) {
       if (*Top && V.size() > static_cast<size_t>(*Top))
@@ -214,13 +232,16 @@ int runDiff(const std::vector<std::string> &Argv) {
     std::string Summary = fmt::format(
         "{}{} regression{}, {} improvement{}{} — {} functions compared, {} new, {} vanished "
         "(threshold {}%, min {}; base {} run{}, head {} run{}; {})",
-        Md ? "**scopeprof diff: " : "", R.Regressions, R.Regressions == 1 ? "" : "s", R.Improvements,
-        R.Improvements == 1 ? "" : "s", Md ? "**" : "", R.Sites.size(), R.Added.size(), R.Removed.size(),
-        O.ThresholdPct, formatDuration(O.MinTimeNs), Base.Runs.Runs.size(), Base.Runs.Runs.size() == 1 ? "" : "s",
-        Head.Runs.Runs.size(), Head.Runs.Runs.size() == 1 ? "" : "s",
-        R.FactorSites ? fmt::format("head times divided by the machine factor {:.3f}, the median of {} functions",
-                                    R.MachineFactor, R.FactorSites)
-                      : "raw times");
+        Md ? "**scopeprof diff: " : "", R.Regressions, R.Regressions == 1 ? "" : "s",
+        R.Improvements, R.Improvements == 1 ? "" : "s", Md ? "**" : "", R.Sites.size(),
+        R.Added.size(), R.Removed.size(), O.ThresholdPct, formatDuration(O.MinTimeNs),
+        Base.Runs.Runs.size(), Base.Runs.Runs.size() == 1 ? "" : "s", Head.Runs.Runs.size(),
+        Head.Runs.Runs.size() == 1 ? "" : "s",
+        R.FactorSites
+            ? fmt::format(
+                  "head times divided by the machine factor {:.3f}, the median of {} functions",
+                  R.MachineFactor, R.FactorSites)
+            : "raw times");
     fmt::print("{}\n", Summary);
     auto Section = [&](const std::string &Title, const Table &T) {
       if (T.Rows.empty())
@@ -232,7 +253,8 @@ int runDiff(const std::vector<std::string> &Argv) {
     Section("Improvements", changeTable(Limit(Improved)));
     if (!Md)
       Section("Largest other changes", changeTable(Limit(Others)));
-    Section(fmt::format("New functions ({})", R.Added.size()), onlyTable(R.Added, true, static_cast<size_t>(*Top)));
+    Section(fmt::format("New functions ({})", R.Added.size()),
+            onlyTable(R.Added, true, static_cast<size_t>(*Top)));
     Section(fmt::format("Vanished functions ({})", R.Removed.size()),
             onlyTable(R.Removed, false, static_cast<size_t>(*Top)));
     return R.Regressions ? ExitFailure : ExitOk;

@@ -1,4 +1,5 @@
-// `scopeprof dump DIR|FILE`: print log files as text (headers, sites, calls) for debugging and tests.
+// `scopeprof dump DIR|FILE`: print log files as text (headers, sites, calls) for debugging and
+// tests.
 #include "Args.h"
 #include "Commands.h"
 #include "LogReader.h"
@@ -51,9 +52,7 @@ public:
     if (!Tree)
       fmt::print("  exception type=\"{}\" message=\"{}\"\n", Type, Message);
   }
-  void threadName(const std::string &Name) override {
-    fmt::print("  thread-name \"{}\"\n", Name);
-  }
+  void threadName(const std::string &Name) override { fmt::print("  thread-name \"{}\"\n", Name); }
   void summary(uint32_t Index, uint64_t Calls, uint64_t TotalNs) override {
     Summaries[Index] = {Calls, TotalNs};
   }
@@ -106,13 +105,10 @@ private:
 } // namespace
 
 int runDump(const std::vector<std::string> &Argv) {
-  auto Args = parseArgs(Argv, {{"--help"}, {"--tree"}, {"--no-times"}}, Usage);
+  int Exit;
+  auto Args = parseCommand(Argv, {{"--tree"}, {"--no-times"}}, Usage, "", Exit);
   if (!Args)
-    return ExitUsage;
-  if (Args->has("--help")) {
-    fmt::print("{}", Usage);
-    return ExitOk;
-  }
+    return Exit;
   if (Args->Positional.empty())
     return usageError("'dump' needs a run directory or log file", Usage);
   bool Clean = true;

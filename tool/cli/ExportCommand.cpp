@@ -123,12 +123,13 @@ int64_t runStart(db::Database &Db, int64_t Run) {
 /// Calls in the time window: ?4, ?5 absolute start bounds, ?6 minimum duration.
 db::Statement windowedCalls(db::Database &Db, const std::string &Columns, const std::string &Joins,
                             const Options &O) {
-  auto S = Db.prepare("SELECT " + Columns + " FROM calls c " + Joins +
-                      " WHERE c.run_id=?1" + filterSql(O.Filter) +
-                      " AND c.start_ns >= ?4 AND c.start_ns <= ?5 AND c.duration_ns >= ?6 ORDER BY c.id");
+  auto S = Db.prepare(
+      "SELECT " + Columns + " FROM calls c " + Joins + " WHERE c.run_id=?1" + filterSql(O.Filter) +
+      " AND c.start_ns >= ?4 AND c.start_ns <= ?5 AND c.duration_ns >= ?6 ORDER BY c.id");
   bindFilter(S, O);
   auto Base = static_cast<uint64_t>(runStart(Db, O.Run));
-  S.bind(4, Base + O.From).bind(5, O.To == UINT64_MAX ? INT64_MAX : static_cast<int64_t>(Base + O.To))
+  S.bind(4, Base + O.From)
+      .bind(5, O.To == UINT64_MAX ? INT64_MAX : static_cast<int64_t>(Base + O.To))
       .bind(6, O.MinDuration);
   return S;
 }
@@ -148,16 +149,20 @@ void exportChrome(db::Database &Db, const Options &O, Output &Out) {
   Threads.bind(1, O.Run);
   while (Threads.step()) {
     if (Threads.integer(4))
-      Out.print("{}{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":{},\"tid\":0,\"args\":{{\"name\":{}}}}}",
-                sep(), Threads.integer(0), jsonString(fmt::format("{} ({})", Threads.text(3), Threads.integer(0))));
-    Out.print("{}{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":{},\"tid\":{},\"args\":{{\"name\":{}}}}}", sep(),
-              Threads.integer(0), Threads.integer(1), jsonString(Threads.text(2)));
+      Out.print("{}{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":{},\"tid\":0,\"args\":{{"
+                "\"name\":{}}}}}",
+                sep(), Threads.integer(0),
+                jsonString(fmt::format("{} ({})", Threads.text(3), Threads.integer(0))));
+    Out.print("{}{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":{},\"tid\":{},\"args\":{{\"name\":"
+              "{}}}}}",
+              sep(), Threads.integer(0), Threads.integer(1), jsonString(Threads.text(2)));
   }
   auto Sites = loadSites(Db);
-  auto Calls = windowedCalls(Db,
-                             "c.site_id, c.pid, c.tid, c.start_ns, c.duration_ns, c.self_ns, c.broken, "
-                             "c.error_type, c.error_message",
-                             "", O);
+  auto Calls =
+      windowedCalls(Db,
+                    "c.site_id, c.pid, c.tid, c.start_ns, c.duration_ns, c.self_ns, c.broken, "
+                    "c.error_type, c.error_message",
+                    "", O);
   while (Calls.step()) {
     const SiteInfo &S = Sites[Calls.integer(0)];
     bool Broken = Calls.integer(6);
@@ -178,8 +183,8 @@ void exportChrome(db::Database &Db, const Options &O, Output &Out) {
 /// Calls of each thread in start order, outermost first, with the stack of sites above them.
 template <typename Visit> void walkStacks(db::Database &Db, const Options &O, Visit &&V) {
   auto Calls = Db.prepare("SELECT c.thread_id, c.site_id, c.depth, c.duration_ns, c.self_ns "
-                          "FROM calls c WHERE c.run_id=?1" + filterSql(O.Filter) +
-                          " ORDER BY c.thread_id, c.start_ns, c.depth");
+                          "FROM calls c WHERE c.run_id=?1" +
+                          filterSql(O.Filter) + " ORDER BY c.thread_id, c.start_ns, c.depth");
   bindFilter(Calls, O);
   std::vector<std::pair<int64_t, int64_t>> Stack; // (depth, site)
   int64_t Thread = -1;
@@ -256,8 +261,9 @@ void exportCallTree(db::Database &Db, const Options &O, Output &Out) {
   for (const auto &[Thread, Root] : Threads) {
     Info.bind(1, Thread);
     Info.step();
-    Out.print("{}\n{{\"pid\":{},\"tid\":{},\"thread\":{},\"process\":{},\"calls\":[", First ? "" : ",",
-              Info.integer(0), Info.integer(1), jsonString(Info.text(2)), jsonString(Info.text(3)));
+    Out.print("{}\n{{\"pid\":{},\"tid\":{},\"thread\":{},\"process\":{},\"calls\":[",
+              First ? "" : ",", Info.integer(0), Info.integer(1), jsonString(Info.text(2)),
+              jsonString(Info.text(3)));
     Info.reset();
     First = false;
     printTree(Out, Root.Children, Sites, 1);
@@ -323,21 +329,27 @@ void exportCsv(db::Database &Db, const Options &O, Output &Out) {
 } // namespace
 
 int runExport(const std::vector<std::string> &Argv) {
-  auto Args = parseArgs(Argv,
-                        {{"--help"}, {"--format", true}, {"-o", true}, {"--run", true}, {"--pid", true},
-                         {"--tid", true}, {"--from", true}, {"--to", true}, {"--min-duration", true}},
-                        Usage);
+  int Exit;
+  auto Args = parseCommand(Argv,
+                           {{"--format", true},
+                            {"-o", true},
+                            {"--run", true},
+                            {"--pid", true},
+                            {"--tid", true},
+                            {"--from", true},
+                            {"--to", true},
+                            {"--min-duration", true}},
+                           Usage, Help, Exit);
   if (!Args)
-    return ExitUsage;
-  if (Args->has("--help")) {
-    fmt::print("{}{}", Usage, Help);
-    return ExitOk;
-  }
+    return Exit;
   if (Args->Positional.size() != 1)
     return usageError("'export' needs exactly one database", Usage);
-  static const std::map<std::string, void (*)(db::Database &, const Options &, Output &)> Exporters = {
-      {"chrome", exportChrome}, {"folded", exportFolded}, {"calltree", exportCallTree},
-      {"dot", exportDot},       {"csv", exportCsv}};
+  static const std::map<std::string, void (*)(db::Database &, const Options &, Output &)>
+      Exporters = {{"chrome", exportChrome},
+                   {"folded", exportFolded},
+                   {"calltree", exportCallTree},
+                   {"dot", exportDot},
+                   {"csv", exportCsv}};
   auto Format = Args->value("--format");
   if (!Format)
     return usageError("'export' needs --format", Usage);
@@ -348,7 +360,8 @@ int runExport(const std::vector<std::string> &Argv) {
   if (!Target)
     return usageError("'export' needs -o FILE ('-' for stdout)", Usage);
   Options O;
-  for (auto [Option, Field] : {std::pair{"--pid", &O.Filter.Pid}, std::pair{"--tid", &O.Filter.Tid}})
+  for (auto [Option, Field] :
+       {std::pair{"--pid", &O.Filter.Pid}, std::pair{"--tid", &O.Filter.Tid}})
     if (auto V = Args->value(Option)) {
       *Field = parseCount(*V);
       if (!*Field)
@@ -359,7 +372,8 @@ int runExport(const std::vector<std::string> &Argv) {
     if (auto V = Args->value(Option)) {
       auto D = parseDuration(*V);
       if (!D)
-        return usageError(fmt::format("{} needs a duration like 250ms, not '{}'", Option, *V), Usage);
+        return usageError(fmt::format("{} needs a duration like 250ms, not '{}'", Option, *V),
+                          Usage);
       *Field = *D;
     }
   try {

@@ -32,13 +32,10 @@ stderr), 2 bad arguments or database.
 } // namespace
 
 int runLoad(const std::vector<std::string> &Argv) {
-  auto Args = parseArgs(Argv, {{"--help"}, {"--db", true}, {"--strict"}, {"--quiet"}}, Usage);
+  int Exit;
+  auto Args = parseCommand(Argv, {{"--db", true}, {"--strict"}, {"--quiet"}}, Usage, Help, Exit);
   if (!Args)
-    return ExitUsage;
-  if (Args->has("--help")) {
-    fmt::print("{}{}", Usage, Help);
-    return ExitOk;
-  }
+    return Exit;
   auto DbPath = Args->value("--db");
   if (!DbPath)
     return usageError("'load' needs --db FILE", Usage);
@@ -67,18 +64,20 @@ int runLoad(const std::vector<std::string> &Argv) {
     for (const auto &P : Summary.Problems)
       fmt::print(stderr, "scopeprof: warning: '{}'{}: {}\n", P.Path,
                  P.Offset ? fmt::format(" at offset {}", P.Offset) : "", P.Message);
-    double Seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - Start).count();
+    double Seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - Start).count();
     if (!Quiet) {
       fmt::print(stderr,
                  "loaded {} calls from {} files of {} runs into '{}' in {:.2f} s (read and insert "
                  "{:.2f} s, index {:.2f} s, statistics {:.2f} s)",
-                 Summary.Calls, Summary.Files, Summary.Runs, *DbPath, Seconds, Summary.InsertSeconds,
-                 Summary.IndexSeconds, Summary.StatsSeconds);
+                 Summary.Calls, Summary.Files, Summary.Runs, *DbPath, Seconds,
+                 Summary.InsertSeconds, Summary.IndexSeconds, Summary.StatsSeconds);
       if (Summary.UnchangedFiles)
         fmt::print(stderr, "; {} files already loaded", Summary.UnchangedFiles);
       fmt::print(stderr, "\n");
       if (Summary.RejectedRuns)
-        fmt::print(stderr, "--strict: {} runs with problems were not loaded\n", Summary.RejectedRuns);
+        fmt::print(stderr, "--strict: {} runs with problems were not loaded\n",
+                   Summary.RejectedRuns);
     }
     return Summary.Problems.empty() ? ExitOk : ExitFailure;
   } catch (const db::DbError &E) {

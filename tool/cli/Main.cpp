@@ -30,8 +30,10 @@ const Command Commands[] = {
     {"rules", "check a rules file, or ask which rule decides for a function", runRules},
     {"load", "merge runs into a SQLite database", runLoad},
     {"report", "the bottleneck table: where the time goes", runReport},
-    {"export", "a run as Chrome trace, flame graph stacks, call tree, call graph or CSV", runExport},
-    {"diff", "what got slower or faster between two runs (a CI gate: exit 1 on regression)", runDiff},
+    {"export", "a run as Chrome trace, flame graph stacks, call tree, call graph or CSV",
+     runExport},
+    {"diff", "what got slower or faster between two runs (a CI gate: exit 1 on regression)",
+     runDiff},
     {"query", "ask the database a SQL question", runQuery},
     {"dump", "print the log files of a run as text", runDump},
 };

@@ -54,11 +54,21 @@ std::string jsonString(const std::string &S) {
   std::string Out = "\"";
   for (unsigned char C : S) {
     switch (C) {
-    case '"': Out += "\\\""; break;
-    case '\\': Out += "\\\\"; break;
-    case '\n': Out += "\\n"; break;
-    case '\r': Out += "\\r"; break;
-    case '\t': Out += "\\t"; break;
+    case '"':
+      Out += "\\\"";
+      break;
+    case '\\':
+      Out += "\\\\";
+      break;
+    case '\n':
+      Out += "\\n";
+      break;
+    case '\r':
+      Out += "\\r";
+      break;
+    case '\t':
+      Out += "\\t";
+      break;
     default:
       if (C < 0x20)
         Out += fmt::format("\\u{:04x}", C);
@@ -91,9 +101,8 @@ namespace {
 
 /// Display width in code points (names are UTF-8; multi-byte sequences count once).
 size_t width(const std::string &S) {
-  return static_cast<size_t>(std::count_if(S.begin(), S.end(), [](char C) {
-    return (static_cast<unsigned char>(C) & 0xC0) != 0x80;
-  }));
+  return static_cast<size_t>(std::count_if(
+      S.begin(), S.end(), [](char C) { return (static_cast<unsigned char>(C) & 0xC0) != 0x80; }));
 }
 
 std::string shorten(const std::string &S, size_t Max) {

@@ -28,7 +28,7 @@ struct Cell {
 
 struct Table {
   std::vector<std::string> Columns;
-  std::vector<std::string> Keys; ///< machine names for CSV and JSON; defaults to Columns
+  std::vector<std::string> Keys;  ///< machine names for CSV and JSON; defaults to Columns
   std::vector<bool> RightAligned; ///< per column; defaults to left
   std::vector<std::vector<Cell>> Rows;
   /// Columns that may be shortened (with "...") when a console table is wider than the terminal.

@@ -13,8 +13,8 @@
 namespace scopeprof::cli {
 namespace {
 
-constexpr const char *Usage =
-    "usage: scopeprof query [--format table|csv|json|markdown] DB [SQL]   (SQL from stdin when absent)\n";
+constexpr const char *Usage = "usage: scopeprof query [--format table|csv|json|markdown] DB [SQL]  "
+                              " (SQL from stdin when absent)\n";
 
 Cell cellOf(const db::Statement &S, int I) {
   switch (S.type(I)) {
@@ -32,13 +32,12 @@ Cell cellOf(const db::Statement &S, int I) {
 } // namespace
 
 int runQuery(const std::vector<std::string> &Argv) {
-  auto Args = parseArgs(Argv, {{"--help"}, {"--format", true}}, Usage);
+  int Exit;
+  auto Args = parseCommand(
+      Argv, {{"--format", true}}, Usage,
+      "\nThe database is opened read-only; docs/schema.md describes its tables.\n", Exit);
   if (!Args)
-    return ExitUsage;
-  if (Args->has("--help")) {
-    fmt::print("{}\nThe database is opened read-only; docs/schema.md describes its tables.\n", Usage);
-    return ExitOk;
-  }
+    return Exit;
   auto F = parseFormat(Args->value("--format").value_or("table"));
   if (!F)
     return usageError(fmt::format("unknown format '{}'", *Args->value("--format")), Usage);
@@ -60,8 +59,9 @@ int runQuery(const std::vector<std::string> &Argv) {
       T.Rows.push_back(std::move(Row));
     }
     for (int I = 0; I < S.columns(); ++I)
-      T.RightAligned.push_back(!T.Rows.empty() && (T.Rows[0][static_cast<size_t>(I)].Type == Cell::Integer ||
-                                                  T.Rows[0][static_cast<size_t>(I)].Type == Cell::Real));
+      T.RightAligned.push_back(!T.Rows.empty() &&
+                               (T.Rows[0][static_cast<size_t>(I)].Type == Cell::Integer ||
+                                T.Rows[0][static_cast<size_t>(I)].Type == Cell::Real));
     printTable(T, *F);
     return ExitOk;
   } catch (const db::DbError &E) {

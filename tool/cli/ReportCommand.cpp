@@ -54,18 +54,17 @@ std::string runHeadline(db::Database &Db, int64_t Run) {
                       "(SELECT count(*) FROM runs) FROM runs r WHERE r.id=?1");
   S.bind(1, Run);
   S.step();
-  return fmt::format("run {} ({} of {} in the database): {} processes, {} threads, {} wall", S.text(0),
-                     Run, S.integer(4), S.integer(1), S.integer(2),
+  return fmt::format("run {} ({} of {} in the database): {} processes, {} threads, {} wall",
+                     S.text(0), Run, S.integer(4), S.integer(1), S.integer(2),
                      formatDuration(static_cast<double>(S.integer(3))));
 }
 
 int reportErrors(db::Database &Db, int64_t Run, const db::CallFilter &Filter, Format F) {
   // One row per exception: the outermost call it broke (its parent finished normally) holds
   // the whole traceback.
-  std::string Sql =
-      "SELECT count(*), c.error_type, c.error_message, c.traceback, min(c.pid) "
-      "FROM calls c LEFT JOIN calls p ON p.id = c.parent_id "
-      "WHERE c.run_id=?1 AND c.broken AND (p.id IS NULL OR NOT p.broken)";
+  std::string Sql = "SELECT count(*), c.error_type, c.error_message, c.traceback, min(c.pid) "
+                    "FROM calls c LEFT JOIN calls p ON p.id = c.parent_id "
+                    "WHERE c.run_id=?1 AND c.broken AND (p.id IS NULL OR NOT p.broken)";
   if (Filter.Pid)
     Sql += " AND c.pid=?2";
   if (Filter.Tid)
@@ -102,17 +101,20 @@ int reportErrors(db::Database &Db, int64_t Run, const db::CallFilter &Filter, Fo
 } // namespace
 
 int runReport(const std::vector<std::string> &Argv) {
-  auto Args = parseArgs(Argv,
-                        {{"--help"}, {"--by", true}, {"--top", true}, {"--function", true},
-                         {"--file", true}, {"--run", true}, {"--pid", true}, {"--tid", true},
-                         {"--errors"}, {"--format", true}},
-                        Usage);
+  int Exit;
+  auto Args = parseCommand(Argv,
+                           {{"--by", true},
+                            {"--top", true},
+                            {"--function", true},
+                            {"--file", true},
+                            {"--run", true},
+                            {"--pid", true},
+                            {"--tid", true},
+                            {"--errors"},
+                            {"--format", true}},
+                           Usage, Help, Exit);
   if (!Args)
-    return ExitUsage;
-  if (Args->has("--help")) {
-    fmt::print("{}{}", Usage, Help);
-    return ExitOk;
-  }
+    return Exit;
   if (Args->Positional.size() != 1)
     return usageError("'report' needs exactly one database", Usage);
   auto F = parseFormat(Args->value("--format").value_or("table"));
@@ -121,8 +123,8 @@ int runReport(const std::vector<std::string> &Argv) {
   std::string By = Args->value("--by").value_or("self");
   static const std::vector<std::string> Keys = {"self", "total", "calls", "mean", "p95"};
   if (std::find(Keys.begin(), Keys.end(), By) == Keys.end())
-    return usageError(fmt::format("unknown sort key '{}' (expected self, total, calls, mean or p95)", By),
-                      Usage);
+    return usageError(
+        fmt::format("unknown sort key '{}' (expected self, total, calls, mean or p95)", By), Usage);
   auto Top = parseCount(Args->value("--top").value_or("20"));
   if (!Top)
     return usageError(fmt::format("--top needs a number, not '{}'", *Args->value("--top")), Usage);
@@ -135,9 +137,8 @@ int runReport(const std::vector<std::string> &Argv) {
     }
   }
   std::optional<rules::Glob> FunctionGlob, FileGlob;
-  for (auto [Option, Glob, Sep] :
-       {std::tuple{"--function", &FunctionGlob, rules::Separator::Scope},
-        std::tuple{"--file", &FileGlob, rules::Separator::Path}}) {
+  for (auto [Option, Glob, Sep] : {std::tuple{"--function", &FunctionGlob, rules::Separator::Scope},
+                                   std::tuple{"--file", &FileGlob, rules::Separator::Path}}) {
     if (auto Pattern = Args->value(Option)) {
       rules::GlobError Err;
       *Glob = rules::Glob::compile(*Pattern, Sep, &Err);
@@ -163,8 +164,9 @@ int runReport(const std::vector<std::string> &Argv) {
       return (!FunctionGlob || FunctionGlob->matches(rules::qualifiedNameOf(S.Signature))) &&
              (!FileGlob || FileGlob->matches(S.File));
     };
-    Stats.erase(std::remove_if(Stats.begin(), Stats.end(), [&](const auto &St) { return !Selected(St); }),
-                Stats.end());
+    Stats.erase(
+        std::remove_if(Stats.begin(), Stats.end(), [&](const auto &St) { return !Selected(St); }),
+        Stats.end());
     auto Key = [&](const db::SiteStats &St) -> double {
       if (By == "total")
         return static_cast<double>(St.TotalNs);
@@ -182,27 +184,33 @@ int runReport(const std::vector<std::string> &Argv) {
       Stats.resize(static_cast<size_t>(*Top));
 
     Table T;
-    T.Columns = {"function", "calls", "total", "self", "mean", "± sd", "p95", "max", "% time", "file"};
-    T.Keys = {"function", "calls",  "total_ns",     "self_ns", "mean_ns",
-              "stddev_ns", "p95_ns", "max_ns", "percent_time", "file"};
+    T.Columns = {"function", "calls", "total", "self",   "mean",
+                 "± sd",     "p95",   "max",   "% time", "file"};
+    T.Keys = {"function",  "calls",  "total_ns", "self_ns",      "mean_ns",
+              "stddev_ns", "p95_ns", "max_ns",   "percent_time", "file"};
     T.RightAligned = {false, true, true, true, true, true, true, true, true, false};
     T.Shrinkable = {0, 9};
-    auto Duration = [](double Ns) { return Cell::integer(static_cast<int64_t>(Ns), formatDuration(Ns)); };
+    auto Duration = [](double Ns) {
+      return Cell::integer(static_cast<int64_t>(Ns), formatDuration(Ns));
+    };
     for (const auto &St : Stats) {
       const Site &S = Sites[St.SiteId];
       bool HasRecorded = St.Recorded > 0;
-      auto Recorded = [&](int64_t Ns) { return HasRecorded ? Duration(static_cast<double>(Ns)) : Cell::null(); };
+      auto Recorded = [&](int64_t Ns) {
+        return HasRecorded ? Duration(static_cast<double>(Ns)) : Cell::null();
+      };
       double Share = AllSelf > 0 ? 100.0 * static_cast<double>(St.SelfNs) / AllSelf : 0;
-      T.Rows.push_back({Cell::text(S.Signature), Cell::integer(St.Calls),
-                        Duration(static_cast<double>(St.TotalNs)), Duration(static_cast<double>(St.SelfNs)),
-                        Cell::real(St.MeanNs, formatDuration(St.MeanNs)),
-                        St.Recorded > 1 ? Cell::real(St.StddevNs, formatDuration(St.StddevNs)) : Cell::null(),
-                        St.HasPercentiles ? Cell::integer(St.P95Ns, (St.P95UnderThreshold ? "< " : "") +
-                                                                 formatDuration(static_cast<double>(St.P95Ns)))
-                                          : Cell::null(),
-                        Recorded(St.MaxNs),
-                        Cell::real(Share, fmt::format("{:.1f}", Share)),
-                        Cell::text(fmt::format("{}:{}", S.File, S.Line))});
+      T.Rows.push_back(
+          {Cell::text(S.Signature), Cell::integer(St.Calls),
+           Duration(static_cast<double>(St.TotalNs)), Duration(static_cast<double>(St.SelfNs)),
+           Cell::real(St.MeanNs, formatDuration(St.MeanNs)),
+           St.Recorded > 1 ? Cell::real(St.StddevNs, formatDuration(St.StddevNs)) : Cell::null(),
+           St.HasPercentiles
+               ? Cell::integer(St.P95Ns, (St.P95UnderThreshold ? "< " : "") +
+                                             formatDuration(static_cast<double>(St.P95Ns)))
+               : Cell::null(),
+           Recorded(St.MaxNs), Cell::real(Share, fmt::format("{:.1f}", Share)),
+           Cell::text(fmt::format("{}:{}", S.File, S.Line))});
     }
     if (*F == Format::Table)
       fmt::print("{}\n\n", runHeadline(*Db, Run));

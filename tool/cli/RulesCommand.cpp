@@ -26,13 +26,10 @@ std::optional<rules::RuleSet> loadRules(const std::string &Path) {
 }
 
 int check(const std::vector<std::string> &Argv) {
-  auto Args = parseArgs(Argv, {{"--help"}}, Usage);
+  int Exit;
+  auto Args = parseCommand(Argv, {}, Usage, "", Exit);
   if (!Args)
-    return ExitUsage;
-  if (Args->has("--help")) {
-    fmt::print("{}", Usage);
-    return ExitOk;
-  }
+    return Exit;
   if (Args->Positional.size() != 1)
     return usageError("'rules check' takes exactly one FILE", Usage);
   auto Set = loadRules(Args->Positional[0]);
@@ -44,19 +41,12 @@ int check(const std::vector<std::string> &Argv) {
 }
 
 int match(const std::vector<std::string> &Argv) {
-  auto Args = parseArgs(Argv,
-                        {{"--help"},
-                         {"--function", true},
-                         {"--signature", true},
-                         {"--file", true},
-                         {"--kind", true}},
-                        Usage);
+  int Exit;
+  auto Args = parseCommand(
+      Argv, {{"--function", true}, {"--signature", true}, {"--file", true}, {"--kind", true}},
+      Usage, "", Exit);
   if (!Args)
-    return ExitUsage;
-  if (Args->has("--help")) {
-    fmt::print("{}", Usage);
-    return ExitOk;
-  }
+    return Exit;
   if (Args->Positional.size() != 1)
     return usageError("'rules match' takes exactly one FILE", Usage);
   if (!Args->has("--function") && !Args->has("--signature"))

@@ -172,7 +172,8 @@ DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &O
   // A busier or slower machine makes every function slower alike; one function's real
   // regression barely moves the median.
   if (Options.Normalize && Ratios.size() >= 3) {
-    std::nth_element(Ratios.begin(), Ratios.begin() + static_cast<long>(Ratios.size() / 2), Ratios.end());
+    std::nth_element(Ratios.begin(), Ratios.begin() + static_cast<long>(Ratios.size() / 2),
+                     Ratios.end());
     Out.MachineFactor = Ratios[Ratios.size() / 2];
     Out.FactorSites = Ratios.size();
   }
@@ -188,7 +189,8 @@ DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &O
     D.BaseSelf = meanOver(B.SelfByRun, Base.Runs);
     D.ChangeNs = D.HeadTotal - D.BaseTotal;
     D.SelfChangeNs = D.HeadSelf - D.BaseSelf;
-    D.ChangePct = D.BaseTotal > 0 ? 100 * D.ChangeNs / D.BaseTotal : (D.HeadTotal > 0 ? INFINITY : 0);
+    D.ChangePct =
+        D.BaseTotal > 0 ? 100 * D.ChangeNs / D.BaseTotal : (D.HeadTotal > 0 ? INFINITY : 0);
 
     // Beyond noise: the calls themselves got slower or faster (rank test), or there are
     // clearly more or fewer of them; and, with several runs a side, the runs do not overlap.
@@ -207,7 +209,8 @@ DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &O
       D.RunsSeparate = D.ChangeNs > 0 ? HLo / Factor > BHi : HHi / Factor < BLo;
     }
     D.BeyondNoise = (Shifted || CallsChanged) && D.RunsSeparate;
-    bool Large = std::fabs(D.ChangePct) > Options.ThresholdPct && std::fabs(D.ChangeNs) > Options.MinTimeNs;
+    bool Large =
+        std::fabs(D.ChangePct) > Options.ThresholdPct && std::fabs(D.ChangeNs) > Options.MinTimeNs;
     if (D.BeyondNoise && Large)
       D.Result = D.ChangeNs > 0 ? SiteDiff::Regression : SiteDiff::Improvement;
     Out.Regressions += D.Result == SiteDiff::Regression;

@@ -75,23 +75,37 @@ public:
       Id = Find.integer(0);
     } else {
       Db.prepare("INSERT INTO runs(name, directory, start_wall_ns, loaded_at) VALUES(?1,?2,?3,?4)")
-          .bind(1, Name).bind(2, Directory).bind(3, StartWallNs).bind(4, utcNow()).run();
+          .bind(1, Name)
+          .bind(2, Directory)
+          .bind(3, StartWallNs)
+          .bind(4, utcNow())
+          .run();
       Id = Db.lastInsertId();
     }
     return Runs[Name] = Id;
   }
 
   int64_t process(int64_t Run, const logreader::FileHeader &H) {
-    auto Find = Db.prepare("SELECT id FROM processes WHERE run_id=?1 AND pid=?2 AND calibration_ns=?3");
+    auto Find =
+        Db.prepare("SELECT id FROM processes WHERE run_id=?1 AND pid=?2 AND calibration_ns=?3");
     Find.bind(1, Run).bind(2, H.Pid).bind(3, H.CalibrationNs);
     if (Find.step())
       return Find.integer(0);
     Db.prepare("INSERT INTO processes(run_id, pid, ppid, name, parent_name, exe, command_line, "
                "start_wall_ns, min_duration_ns, max_depth, calibration_ns) "
                "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)")
-        .bind(1, Run).bind(2, H.Pid).bind(3, H.Ppid).bind(4, H.ProcessName).bind(5, H.ParentName)
-        .bind(6, H.Exe).bind(7, joinArgs(H.Args)).bind(8, H.StartWallNs).bind(9, H.MinDurationNs)
-        .bind(10, H.MaxDepth).bind(11, H.CalibrationNs).run();
+        .bind(1, Run)
+        .bind(2, H.Pid)
+        .bind(3, H.Ppid)
+        .bind(4, H.ProcessName)
+        .bind(5, H.ParentName)
+        .bind(6, H.Exe)
+        .bind(7, joinArgs(H.Args))
+        .bind(8, H.StartWallNs)
+        .bind(9, H.MinDurationNs)
+        .bind(10, H.MaxDepth)
+        .bind(11, H.CalibrationNs)
+        .run();
     return Db.lastInsertId();
   }
 
@@ -101,7 +115,12 @@ public:
     if (Find.step())
       return Find.integer(0);
     Db.prepare("INSERT INTO threads(process_id, run_id, pid, tid, name) VALUES(?1,?2,?3,?4,?5)")
-        .bind(1, Process).bind(2, Run).bind(3, H.Pid).bind(4, H.Tid).bind(5, H.ThreadName).run();
+        .bind(1, Process)
+        .bind(2, Run)
+        .bind(3, H.Pid)
+        .bind(4, H.Tid)
+        .bind(5, H.ThreadName)
+        .run();
     return Db.lastInsertId();
   }
 
@@ -115,8 +134,12 @@ public:
     if (FindSite.step()) {
       Id = FindSite.integer(0);
     } else {
-      InsertSite.bind(1, Key).bind(2, S.Signature).bind(3, S.File).bind(4, S.Line)
-          .bind(5, rules::kindNames(S.Kinds)).run();
+      InsertSite.bind(1, Key)
+          .bind(2, S.Signature)
+          .bind(3, S.File)
+          .bind(4, S.Line)
+          .bind(5, rules::kindNames(S.Kinds))
+          .run();
       Id = Db.lastInsertId();
     }
     FindSite.reset();
@@ -124,7 +147,10 @@ public:
   }
 
   /// Forgets ids of rows a rolled-back transaction removed.
-  void forgetRuns() { Runs.clear(); Sites.clear(); }
+  void forgetRuns() {
+    Runs.clear();
+    Sites.clear();
+  }
 
 private:
   Statement FindSite, InsertSite;
@@ -152,7 +178,11 @@ public:
     } else {
       S.Db.prepare("INSERT INTO files(run_id, thread_id, name, path, loaded_bytes, batches, calls, "
                    "loaded_at) VALUES(?1,?2,?3,?4,0,0,0,?5)")
-          .bind(1, Run).bind(2, Thread).bind(3, baseName(Path)).bind(4, Path).bind(5, utcNow())
+          .bind(1, Run)
+          .bind(2, Thread)
+          .bind(3, baseName(Path))
+          .bind(4, Path)
+          .bind(5, utcNow())
           .run();
       FileId = S.Db.lastInsertId();
     }
@@ -183,7 +213,8 @@ public:
     if (C.SiteIndex >= SiteIds.size() || !SiteIds[C.SiteIndex]) {
       if (UndescribedSites.insert(C.SiteIndex).second)
         Problems.push_back(fmt::format("a call of site index {}, which the file never describes; "
-                                       "its calls were skipped", C.SiteIndex));
+                                       "its calls were skipped",
+                                       C.SiteIndex));
       return;
     }
     uint64_t Elapsed = C.EndNs >= C.StartNs ? C.EndNs - C.StartNs : 0;
@@ -219,9 +250,17 @@ public:
       return;
 
     auto &Insert = S.InsertCall;
-    Insert.bind(1, Id).bind(2, Run).bind(3, Header.Pid).bind(4, Header.Tid).bind(5, Thread)
-        .bind(6, SiteIds[C.SiteIndex]).bind(7, C.StartNs).bind(8, C.EndNs).bind(9, Duration)
-        .bind(10, Self).bind(11, C.Depth);
+    Insert.bind(1, Id)
+        .bind(2, Run)
+        .bind(3, Header.Pid)
+        .bind(4, Header.Tid)
+        .bind(5, Thread)
+        .bind(6, SiteIds[C.SiteIndex])
+        .bind(7, C.StartNs)
+        .bind(8, C.EndNs)
+        .bind(9, Duration)
+        .bind(10, Self)
+        .bind(11, C.Depth);
     if (Parent)
       Insert.bind(12, Parent);
     Insert.bind(13, C.Broken ? 1 : 0);
@@ -240,19 +279,29 @@ public:
   void finish(const logreader::ReadResult &R) {
     if (!FileId)
       return;
-    auto Upsert = S.Db.prepare(
-        "INSERT INTO counted VALUES(?1,?2,?3,?4,?5) ON CONFLICT(thread_id, site_id) "
-        "DO UPDATE SET calls=excluded.calls, total_ns=excluded.total_ns");
+    auto Upsert =
+        S.Db.prepare("INSERT INTO counted VALUES(?1,?2,?3,?4,?5) ON CONFLICT(thread_id, site_id) "
+                     "DO UPDATE SET calls=excluded.calls, total_ns=excluded.total_ns");
     for (const auto &[Index, Value] : Counted)
       if (Index < SiteIds.size() && SiteIds[Index])
-        Upsert.bind(1, Thread).bind(2, Run).bind(3, SiteIds[Index]).bind(4, Value.first)
-            .bind(5, Value.second).run();
+        Upsert.bind(1, Thread)
+            .bind(2, Run)
+            .bind(3, SiteIds[Index])
+            .bind(4, Value.first)
+            .bind(5, Value.second)
+            .run();
     S.Db.prepare("UPDATE threads SET name=?2, dropped_calls=?3 WHERE id=?1")
-        .bind(1, Thread).bind(2, ThreadName).bind(3, Dropped).run();
+        .bind(1, Thread)
+        .bind(2, ThreadName)
+        .bind(3, Dropped)
+        .run();
     if (NewCalls)
       S.Db.prepare("UPDATE processes SET start_ns=min(coalesce(start_ns, ?2), ?2), "
                    "end_ns=max(coalesce(end_ns, ?3), ?3) WHERE id=?1")
-          .bind(1, Process).bind(2, FirstStart).bind(3, LastEnd).run();
+          .bind(1, Process)
+          .bind(2, FirstStart)
+          .bind(3, LastEnd)
+          .run();
     std::string ProblemText;
     for (const auto &P : R.Problems)
       ProblemText += fmt::format("offset {}: {}\n", P.Offset, P.Message);

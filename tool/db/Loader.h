@@ -11,7 +11,7 @@
 namespace scopeprof::db {
 
 struct LoadProblem {
-  std::string Path;   ///< the file or directory
+  std::string Path; ///< the file or directory
   uint64_t Offset = 0;
   std::string Message;
 };

@@ -148,7 +148,8 @@ std::unique_ptr<Database> openForRead(const std::string &Path) {
   probe(*Db);
   checkVersion(*Db);
   if (pragmaInt(*Db, "user_version") < SchemaVersion)
-    throw DbError("database '" + Path + "' has an older schema; run 'scopeprof load' on it "
+    throw DbError("database '" + Path +
+                  "' has an older schema; run 'scopeprof load' on it "
                   "once to upgrade it");
   return Db;
 }
@@ -161,8 +162,6 @@ void createIndexes(Database &Db) {
           "PRAGMA analysis_limit=1000; ANALYZE");
 }
 
-void dropIndexes(Database &Db) {
-  Db.exec("DROP INDEX IF EXISTS calls_by_site");
-}
+void dropIndexes(Database &Db) { Db.exec("DROP INDEX IF EXISTS calls_by_site"); }
 
 } // namespace scopeprof::db

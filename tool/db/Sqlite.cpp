@@ -4,7 +4,8 @@
 namespace scopeprof::db {
 
 Database::Database(const std::string &Path, Mode M) : Path(Path) {
-  int Flags = M == Mode::ReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int Flags =
+      M == Mode::ReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   if (sqlite3_open_v2(Path.c_str(), &Handle, Flags, nullptr) != SQLITE_OK) {
     std::string Message = Handle ? sqlite3_errmsg(Handle) : "out of memory";
     sqlite3_close(Handle);

@@ -30,8 +30,8 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   std::map<int64_t, Recorded> Sums;
   auto Group = Db.prepare(
       "SELECT site_id, count(*), sum(broken), sum(duration_ns), sum(self_ns), min(duration_ns), "
-      "max(duration_ns), sum(CAST(duration_ns AS REAL) * duration_ns) FROM calls WHERE " + Where +
-      " GROUP BY site_id");
+      "max(duration_ns), sum(CAST(duration_ns AS REAL) * duration_ns) FROM calls WHERE " +
+      Where + " GROUP BY site_id");
   bindFilter(Group);
   while (Group.step()) {
     SiteStats &St = Sites[Group.integer(0)];
@@ -43,10 +43,11 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.MaxNs = Group.integer(6);
     Sums[Group.integer(0)] = {static_cast<double>(St.TotalNs), Group.real(7)};
   }
-  auto Counted = Db.prepare(
-      "SELECT c.site_id, sum(c.calls), sum(c.total_ns) FROM counted c JOIN threads t "
-      "ON t.id = c.thread_id WHERE c.run_id=?1" + std::string(Filter.Pid ? " AND t.pid=?2" : "") +
-      (Filter.Tid ? " AND t.tid=?3" : "") + " GROUP BY c.site_id");
+  auto Counted =
+      Db.prepare("SELECT c.site_id, sum(c.calls), sum(c.total_ns) FROM counted c JOIN threads t "
+                 "ON t.id = c.thread_id WHERE c.run_id=?1" +
+                 std::string(Filter.Pid ? " AND t.pid=?2" : "") +
+                 (Filter.Tid ? " AND t.tid=?3" : "") + " GROUP BY c.site_id");
   bindFilter(Counted);
   while (Counted.step()) {
     SiteStats &St = Sites[Counted.integer(0)];
@@ -57,14 +58,16 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   }
   // Calls counted under SCOPEPROF_MIN_DURATION are known to be shorter than it: they are the
   // lowest ranks of the distribution, and a percentile that falls among them is "< threshold".
-  auto Limit = Db.prepare("SELECT coalesce(max(min_duration_ns), 0) FROM processes WHERE run_id=?1");
+  auto Limit =
+      Db.prepare("SELECT coalesce(max(min_duration_ns), 0) FROM processes WHERE run_id=?1");
   Limit.bind(1, Run).step();
   int64_t Threshold = Limit.integer(0);
   auto AtRank = Db.prepare("SELECT duration_ns FROM calls WHERE " + Where +
                            " AND site_id=?4 ORDER BY duration_ns LIMIT 1 OFFSET ?5");
   auto percentile = [&](int64_t Site, const SiteStats &St, double P, bool &Under) -> int64_t {
     // Nearest rank: the smallest duration with at least P of the calls at or below it.
-    auto Rank = std::max<int64_t>(static_cast<int64_t>(std::ceil(P * static_cast<double>(St.Calls))), 1);
+    auto Rank =
+        std::max<int64_t>(static_cast<int64_t>(std::ceil(P * static_cast<double>(St.Calls))), 1);
     int64_t Counted = St.Calls - St.Recorded;
     Under = Rank <= Counted;
     if (Under)
@@ -102,8 +105,14 @@ void storeSiteStats(Database &Db, int64_t Run) {
   auto Insert =
       Db.prepare("INSERT INTO site_stats VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
   for (const auto &St : computeSiteStats(Db, Run)) {
-    Insert.bind(1, Run).bind(2, St.SiteId).bind(3, St.Calls).bind(4, St.Recorded)
-        .bind(5, St.Broken).bind(6, St.TotalNs).bind(7, St.SelfNs).bind(8, St.MeanNs);
+    Insert.bind(1, Run)
+        .bind(2, St.SiteId)
+        .bind(3, St.Calls)
+        .bind(4, St.Recorded)
+        .bind(5, St.Broken)
+        .bind(6, St.TotalNs)
+        .bind(7, St.SelfNs)
+        .bind(8, St.MeanNs);
     if (St.Recorded)
       Insert.bind(10, St.MinNs).bind(13, St.MaxNs);
     if (St.HasPercentiles)
@@ -114,7 +123,8 @@ void storeSiteStats(Database &Db, int64_t Run) {
   }
   Db.prepare("UPDATE runs SET start_ns=(SELECT min(start_ns) FROM processes WHERE run_id=?1), "
              "end_ns=(SELECT max(end_ns) FROM processes WHERE run_id=?1) WHERE id=?1")
-      .bind(1, Run).run();
+      .bind(1, Run)
+      .run();
 }
 
 int64_t findRun(Database &Db, const std::string &Spec) {
