@@ -88,6 +88,13 @@ Config readConfig() {
     else
       C.BufferBytes = B;
   }
+  if (const char *V = std::getenv("SCOPEPROF_MAX_LOG_SIZE"); V && *V) {
+    size_t B = 0;
+    if (!parseSize(V, B))
+      warn("SCOPEPROF_MAX_LOG_SIZE", V, "a size like 500M or 4G (0: no limit)", "2G");
+    else
+      C.MaxLogBytes = B;
+  }
   if (const char *V = std::getenv("SCOPEPROF_ON_FULL"); V && *V) {
     if (std::strcmp(V, "wait") == 0 || std::strcmp(V, "drop") == 0)
       C.DropWhenFull = std::strcmp(V, "drop") == 0;

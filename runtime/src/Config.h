@@ -15,6 +15,9 @@ struct Config {
   uint64_t MinDurationNs = 0;
   uint32_t MaxDepth = 0; ///< 0: unlimited
   size_t BufferBytes = 128 * 1024;
+  /// SCOPEPROF_MAX_LOG_SIZE: past this many bytes of log per process, calls are counted per
+  /// site instead of written one by one, so a long run never fills a disk. 0: no limit.
+  size_t MaxLogBytes = size_t{2} << 30;
   bool DropWhenFull = false;
   bool Verbose = false;
   enum ClockKind { ClockAuto, ClockTsc, ClockMonotonic } Clock = ClockAuto;

@@ -173,6 +173,8 @@ struct Recorder {
   uint64_t FlushRequested = 0, FlushDone = 0;
   uint64_t LastPeriodicNs = 0;
   uint64_t CallsWritten = 0, BatchesWritten = 0;
+  uint64_t LogBytes = 0;   ///< written by this process (atomic: several threads write batches)
+  bool OverBudget = false; ///< past SCOPEPROF_MAX_LOG_SIZE: calls are only counted (atomic)
   std::string Frame; ///< the batch being built; one writer at a time, capacity kept
 
   // Sites, under SitesM (never taken while holding M).
@@ -390,7 +392,8 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     P.str(S->file ? S->file : "");
   };
   const uint64_t TicksPerSecond = R.TicksPerSecond ? R.TicksPerSecond : 1;
-  const bool Filtering = R.MinDurationTicks || R.Cfg.MaxDepth;
+  const bool OverBudget = __atomic_load_n(&R.OverBudget, __ATOMIC_RELAXED);
+  const bool Filtering = R.MinDurationTicks || R.Cfg.MaxDepth || OverBudget;
   // Calls that are written as they are: no extension unit, site described, not filtered.
   auto Plain = [&](const scopeprof_record &U) {
     if (U.meta & fmt::FlagExt)
@@ -400,6 +403,8 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
       return false;
     if (!Filtering || (U.meta & fmt::FlagBroken))
       return true;
+    if (OverBudget)
+      return false;
     auto Depth = static_cast<uint32_t>((U.meta >> fmt::MetaDepthShift) & fmt::MetaDepthMask);
     return U.end - U.start >= R.MinDurationTicks && !(R.Cfg.MaxDepth && Depth >= R.Cfg.MaxDepth);
   };
@@ -489,6 +494,13 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   if (!writeAll(L.Fd, Frame.data(), Frame.size()))
     warnOnce(Warned, std::string("cannot write a log batch: ") + std::strerror(errno));
   ++R.BatchesWritten;
+  uint64_t Written = __atomic_add_fetch(&R.LogBytes, Frame.size(), __ATOMIC_RELAXED);
+  if (R.Cfg.MaxLogBytes && Written >= R.Cfg.MaxLogBytes &&
+      !__atomic_exchange_n(&R.OverBudget, true, __ATOMIC_RELAXED))
+    std::fprintf(stderr,
+                 "scopeprof: this process wrote %llu MiB of logs (SCOPEPROF_MAX_LOG_SIZE); from "
+                 "now on its calls are counted per function, not written one by one\n",
+                 static_cast<unsigned long long>(Written >> 20));
 }
 
 /// Writes queued full buffers, oldest first, and frees them. Holds M.
@@ -752,6 +764,8 @@ void afterForkChild() {
     delete L;
   }
   R.Threads.clear();
+  R.LogBytes = 0; // the child's logs are its own, and so is its budget
+  R.OverBudget = false;
   if (ThreadLog *L = MyLog) {
     // Everything recorded before fork was written by beforeFork().
     if (L->Fd >= 0)

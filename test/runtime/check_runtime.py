@@ -235,6 +235,18 @@ def scenario_threshold(tmp):
     expect(all(v[1] > 0 for v in log.summaries.values()), 'summed time')
 
 
+def scenario_log_budget(tmp):
+    # Past SCOPEPROF_MAX_LOG_SIZE, calls are counted per site: nothing is lost, the log stops growing.
+    p = run([WORKLOAD, 'calls', '100000'], {'SCOPEPROF_MAX_LOG_SIZE': '64K', 'SCOPEPROF_BUFFER_SIZE': '16K'}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    expect(p.stderr.count('SCOPEPROF_MAX_LOG_SIZE') == 1, f'one warning: {p.stderr}')
+    log = dump(tmp)[0][0]
+    counts = {k: log.summaries.get(k, (0, 0))[0] + log.count(k) for k in ('outer(int)', 'inner(int)', 'leaf(int)')}
+    expect(counts == {'outer(int)': 100000, 'inner(int)': 100000, 'leaf(int)': 200000}, f'counts {counts}')
+    size = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(tmp) for f in fs)
+    expect(0 < len(log.calls) < 10000 and size < 200 * 1024, f'{len(log.calls)} calls written, {size} bytes')
+
+
 def scenario_max_depth(tmp):
     p = run([WORKLOAD, 'calls', '1000'], {'SCOPEPROF_MAX_DEPTH': '2'}, tmp)
     expect(p.returncode == 0, p.stderr)
@@ -268,10 +280,11 @@ def scenario_runtime_rules(tmp):
 
 def scenario_bad_environment(tmp):
     p = run([WORKLOAD, 'calls', '100'], {'SCOPEPROF_BUFFER_SIZE': 'lots', 'SCOPEPROF_MIN_DURATION': '5 parsecs',
-                                         'SCOPEPROF_ON_FULL': 'panic', 'SCOPEPROF_ENABLE': 'maybe'}, tmp)
+                                         'SCOPEPROF_ON_FULL': 'panic', 'SCOPEPROF_ENABLE': 'maybe',
+                                         'SCOPEPROF_MAX_LOG_SIZE': 'huge'}, tmp)
     expect(p.returncode == 0, p.stderr)
     for var in ('SCOPEPROF_BUFFER_SIZE=\'lots\'', 'SCOPEPROF_MIN_DURATION=\'5 parsecs\'',
-                'SCOPEPROF_ON_FULL=\'panic\'', 'SCOPEPROF_ENABLE=\'maybe\''):
+                'SCOPEPROF_ON_FULL=\'panic\'', 'SCOPEPROF_ENABLE=\'maybe\'', 'SCOPEPROF_MAX_LOG_SIZE=\'huge\''):
         expect(p.stderr.count(var) == 1, f'one warning for {var}: {p.stderr}')
     expect(dump(tmp)[0][0].count('outer(int)') == 100, 'defaults used')
 
