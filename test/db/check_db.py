@@ -138,6 +138,8 @@ def scenario_known_times(tmp):
                   "SELECT s.signature, sum(c.self_ns) >= 5 * 10000000 FROM calls c JOIN sites s ON s.id = c.site_id "
                   "GROUP BY 1 ORDER BY 1").stdout
     expect(q == 'signature,sum(c.self_ns) >= 5 * 10000000\ntimedInner(),1\ntimedOuter(),1\n', f'query {q!r}')
+    q = scopeprof('query', '--format', 'json', db, stdin='SELECT count(*) AS n FROM calls').stdout
+    expect(json.loads(q) == [{'n': 10}], f'SQL from stdin: {q!r}')
 
 
 def scenario_counted(tmp):
