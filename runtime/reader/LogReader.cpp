@@ -119,12 +119,15 @@ public:
     }
   }
   uint64_t operator()(uint64_t T) const {
-    auto Delta = static_cast<int64_t>(T - AnchorTicks);
-    return static_cast<uint64_t>(static_cast<int64_t>(AnchorNs) +
-                                 static_cast<int64_t>(static_cast<double>(Delta) * NsPerTick));
+    auto Delta = static_cast<double>(static_cast<int64_t>(T - AnchorTicks));
+    return saturate(static_cast<double>(AnchorNs) + Delta * NsPerTick);
   }
-  uint64_t duration(uint64_t Ticks) const {
-    return static_cast<uint64_t>(static_cast<double>(Ticks) * NsPerTick);
+  uint64_t duration(uint64_t Ticks) const { return saturate(static_cast<double>(Ticks) * NsPerTick); }
+
+  /// Times fit in a signed 64-bit integer (SQLite's); a damaged anchor must not overflow them.
+  static uint64_t saturate(double Ns) {
+    constexpr double Max = 9.2e18;
+    return Ns > 0 ? static_cast<uint64_t>(Ns < Max ? Ns : Max) : 0;
   }
 
 private:
@@ -164,8 +167,13 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
         Out.SiteIndex = static_cast<uint32_t>(R[0] & fmt::MetaIndexMask);
         Out.Depth = static_cast<uint32_t>((R[0] >> fmt::MetaDepthShift) & fmt::MetaDepthMask);
         Out.Broken = R[0] & fmt::FlagBroken;
+        if (R[2] < R[1]) {
+          Error = "a call ends before it starts";
+          return false;
+        }
         Out.StartNs = Conv(R[1]);
-        Out.EndNs = Out.StartNs + Conv.duration(R[2] - R[1]);
+        Out.EndNs = Clock::saturate(static_cast<double>(Out.StartNs) +
+                                    static_cast<double>(Conv.duration(R[2] - R[1])));
         V.call(Out);
       }
       break;
@@ -207,8 +215,13 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
       auto Paused = C.get<uint64_t>();
       if (!C.ok())
         break;
+      if (End < Start || Out.Depth > fmt::MetaDepthMask) {
+        Error = End < Start ? "a region ends before it starts" : "a region deeper than any call";
+        return false;
+      }
       Out.StartNs = Conv(Start);
-      Out.EndNs = Out.StartNs + Conv.duration(End - Start);
+      Out.EndNs = Clock::saturate(static_cast<double>(Out.StartNs) +
+                                  static_cast<double>(Conv.duration(End - Start)));
       Out.PausedNs = Conv.duration(Paused);
       V.call(Out);
       break;

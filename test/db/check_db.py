@@ -381,6 +381,26 @@ def scenario_export(tmp):
     expect(p.stdout == open(out('folded')).read(), '-o - writes to stdout')
 
 
+def scenario_fuzz_corpus(tmp):
+    """Every input the loader fuzzer kept (test/fuzz/loader-corpus: damaged logs of every
+    kind) loads or is reported, never crashes; twice, as the fuzzer does."""
+    corpus = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fuzz', 'loader-corpus')
+    inputs = sorted(os.listdir(corpus))
+    expect(len(inputs) > 100, f'{len(inputs)} corpus inputs')
+    for i, name in enumerate(inputs):
+        run = os.path.join(tmp, f'run-{i}')
+        os.makedirs(run)
+        shutil.copy(os.path.join(corpus, name), os.path.join(run, '1-1.splog'))
+        db = os.path.join(tmp, f'{i}.db')
+        for _ in range(2):
+            p = scopeprof('load', '--quiet', '--db', db, run, expect_rc=None)
+            expect(p.returncode in (0, 1) and 'Sanitizer' not in p.stderr, f'{name}: exit {p.returncode}\n{p.stderr}')
+            expect(p.returncode == 0 or "'" + os.path.join(run, '1-1.splog') + "'" in p.stderr,
+                   f'{name}: a problem that does not name the file:\n{p.stderr}')
+        shutil.rmtree(run)
+        os.remove(db)
+
+
 SCENARIOS = {name[len('scenario_'):].replace('_', '-'): fn for name, fn in globals().items()
              if name.startswith('scenario_')}
 

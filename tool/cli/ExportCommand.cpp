@@ -287,7 +287,7 @@ void exportDot(db::Database &Db, const Options &O, Output &Out) {
               dotString(fmt::format("{}\n{} calls, total {}, self {}", Sites[St.SiteId].Signature,
                                     St.Calls, formatDuration(static_cast<double>(St.TotalNs)),
                                     formatDuration(static_cast<double>(St.SelfNs)))));
-  auto Edges = Db.prepare("SELECT p.site_id, c.site_id, count(*), sum(c.duration_ns) FROM calls c "
+  auto Edges = Db.prepare("SELECT p.site_id, c.site_id, count(*), total(c.duration_ns) FROM calls c "
                           "JOIN calls p ON p.id = c.parent_id WHERE c.run_id=?1" +
                           filterSql(O.Filter) + " GROUP BY p.site_id, c.site_id");
   bindFilter(Edges, O);

@@ -189,8 +189,6 @@ public:
   }
 
   void site(const logreader::Site &Site) override {
-    if (SiteIds.size() <= Site.Index)
-      SiteIds.resize(Site.Index + 1, 0);
     SiteIds[Site.Index] = S.site(Site);
     Names[Site.Index] = Site.Signature + " (" + Site.File + ":" + std::to_string(Site.Line) + ")";
   }
@@ -210,7 +208,8 @@ public:
   void dropped(uint64_t Total) override { Dropped = Total; }
 
   void call(const logreader::Call &C) override {
-    if (C.SiteIndex >= SiteIds.size() || !SiteIds[C.SiteIndex]) {
+    auto Site = SiteIds.find(C.SiteIndex);
+    if (Site == SiteIds.end()) {
       if (UndescribedSites.insert(C.SiteIndex).second)
         Problems.push_back(fmt::format("a call of site index {}, which the file never describes; "
                                        "its calls were skipped",
@@ -255,7 +254,7 @@ public:
         .bind(3, Header.Pid)
         .bind(4, Header.Tid)
         .bind(5, Thread)
-        .bind(6, SiteIds[C.SiteIndex])
+        .bind(6, Site->second)
         .bind(7, C.StartNs)
         .bind(8, C.EndNs)
         .bind(9, Duration)
@@ -283,10 +282,10 @@ public:
         S.Db.prepare("INSERT INTO counted VALUES(?1,?2,?3,?4,?5) ON CONFLICT(thread_id, site_id) "
                      "DO UPDATE SET calls=excluded.calls, total_ns=excluded.total_ns");
     for (const auto &[Index, Value] : Counted)
-      if (Index < SiteIds.size() && SiteIds[Index])
+      if (auto Site = SiteIds.find(Index); Site != SiteIds.end())
         Upsert.bind(1, Thread)
             .bind(2, Run)
-            .bind(3, SiteIds[Index])
+            .bind(3, Site->second)
             .bind(4, Value.first)
             .bind(5, Value.second)
             .run();
@@ -337,7 +336,7 @@ private:
   uint64_t LoadedBytes = 0, Sequence = 0, NewCalls = 0, Dropped = 0;
   uint64_t FirstStart = UINT64_MAX, LastEnd = 0;
   bool Loaded = false;
-  std::vector<int64_t> SiteIds;
+  std::unordered_map<uint32_t, int64_t> SiteIds; ///< the file's site index -> sites.id
   std::unordered_map<uint32_t, std::string> Names;
   std::vector<OpenCall> Stack;
   std::string ThreadName, ErrorType, ErrorMessage, Traceback;

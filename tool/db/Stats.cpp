@@ -4,10 +4,20 @@
 #include "Stats.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <map>
 
 namespace scopeprof::db {
+namespace {
+
+/// Damaged logs can hold absurd times; statistics saturate instead of overflowing.
+int64_t addSaturating(int64_t A, int64_t B) {
+  int64_t Out;
+  return __builtin_add_overflow(A, B, &Out) ? (B > 0 ? INT64_MAX : INT64_MIN) : Out;
+}
+
+} // namespace
 
 std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFilter &Filter) {
   std::string Where = "run_id=?1";
@@ -29,8 +39,9 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   std::map<int64_t, SiteStats> Sites;
   std::map<int64_t, Recorded> Sums;
   auto Group = Db.prepare(
-      "SELECT site_id, count(*), sum(broken), sum(duration_ns), sum(self_ns), min(duration_ns), "
-      "max(duration_ns), sum(CAST(duration_ns AS REAL) * duration_ns) FROM calls WHERE " +
+      // total(), not sum(): a float that cannot overflow, whatever a damaged log held.
+      "SELECT site_id, count(*), sum(broken), total(duration_ns), total(self_ns), min(duration_ns), "
+      "max(duration_ns), total(CAST(duration_ns AS REAL) * duration_ns) FROM calls WHERE " +
       Where + " GROUP BY site_id");
   bindFilter(Group);
   while (Group.step()) {
@@ -44,7 +55,7 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     Sums[Group.integer(0)] = {static_cast<double>(St.TotalNs), Group.real(7)};
   }
   auto Counted =
-      Db.prepare("SELECT c.site_id, sum(c.calls), sum(c.total_ns) FROM counted c JOIN threads t "
+      Db.prepare("SELECT c.site_id, total(c.calls), total(c.total_ns) FROM counted c JOIN threads t "
                  "ON t.id = c.thread_id WHERE c.run_id=?1" +
                  std::string(Filter.Pid ? " AND t.pid=?2" : "") +
                  (Filter.Tid ? " AND t.tid=?3" : "") + " GROUP BY c.site_id");
@@ -53,8 +64,8 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     SiteStats &St = Sites[Counted.integer(0)];
     St.Calls = Counted.integer(1);
     // Counted calls are almost always leaves: their time is attributed as self time.
-    St.TotalNs += Counted.integer(2);
-    St.SelfNs += Counted.integer(2);
+    St.TotalNs = addSaturating(St.TotalNs, Counted.integer(2));
+    St.SelfNs = addSaturating(St.SelfNs, Counted.integer(2));
   }
   // Calls counted under SCOPEPROF_MIN_DURATION are known to be shorter than it: they are the
   // lowest ranks of the distribution, and a percentile that falls among them is "< threshold".
@@ -82,7 +93,7 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   std::vector<SiteStats> Out;
   for (auto &[Site, St] : Sites) {
     St.SiteId = Site;
-    St.Calls += St.Recorded;
+    St.Calls = addSaturating(St.Calls, St.Recorded);
     if (!St.Calls)
       continue;
     St.MeanNs = static_cast<double>(St.TotalNs) / static_cast<double>(St.Calls);
