@@ -274,6 +274,14 @@ def scenario_database_errors(tmp):
         p = scopeprof(*args, expect_rc=None)
         expect(p.returncode != 0 and 'schema version 99, newer than this scopeprof knows' in p.stderr,
                f'{args}: {p.stderr}')
+    older = os.path.join(tmp, 'older.db')
+    load(older, run)
+    with sqlite3.connect(older) as c:
+        c.execute('PRAGMA user_version = 0')
+    p = load(older, run, expect_rc=2)
+    expect('schema version 0, which this scopeprof cannot upgrade' in p.stderr, p.stderr)
+    p = scopeprof('report', older, expect_rc=1)
+    expect('schema version 0, older than this scopeprof reads' in p.stderr, p.stderr)
     p = scopeprof('report', os.path.join(tmp, 'absent.db'), expect_rc=1)
     expect('no database' in p.stderr and 'absent.db' in p.stderr, p.stderr)
     expect(not os.path.exists(os.path.join(tmp, 'absent.db')), 'report created a database')

@@ -135,7 +135,11 @@ std::unique_ptr<Database> openForLoad(const std::string &Path) {
              "; PRAGMA user_version=" + std::to_string(SchemaVersion));
   }
   checkVersion(*Db);
-  // Migrations from older versions go here, one step per version, inside this transaction.
+  // Each schema change adds a migration step from the version before it, run here inside
+  // this transaction. Version 1 is the first: anything older is not ours to guess at.
+  if (int Version = pragmaInt(*Db, "user_version"); Version < SchemaVersion)
+    throw DbError("database '" + Path + "' has schema version " + std::to_string(Version) +
+                  ", which this scopeprof cannot upgrade; load the runs into a new database");
   T.commit();
   return Db;
 }
@@ -147,10 +151,10 @@ std::unique_ptr<Database> openForRead(const std::string &Path) {
   auto Db = std::make_unique<Database>(Path, Database::Mode::ReadOnly);
   probe(*Db);
   checkVersion(*Db);
-  if (pragmaInt(*Db, "user_version") < SchemaVersion)
-    throw DbError("database '" + Path +
-                  "' has an older schema; run 'scopeprof load' on it "
-                  "once to upgrade it");
+  if (int Version = pragmaInt(*Db, "user_version"); Version < SchemaVersion)
+    throw DbError("database '" + Path + "' has schema version " + std::to_string(Version) +
+                  ", older than this scopeprof reads (" + std::to_string(SchemaVersion) +
+                  "); 'scopeprof load' upgrades a database it knows how to");
   return Db;
 }
 
