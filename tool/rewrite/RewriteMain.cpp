@@ -11,9 +11,12 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/VirtualFileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -165,7 +168,12 @@ void parseAll(const tooling::CompilationDatabase &DB, const std::vector<std::str
       Instrumenter Callback(Opts, Local);
       ast_matchers::MatchFinder Finder;
       Callback.registerMatchers(Finder);
-      tooling::ClangTool Tool(DB, {Files[I]});
+      // Each tool gets its own file system view, with its own working directory: the default
+      // (the real one) sets the process's, which races between threads and sends a
+      // translation unit's relative #includes to the other one's directory.
+      tooling::ClangTool Tool(DB, {Files[I]}, std::make_shared<PCHContainerOperations>(),
+                              llvm::IntrusiveRefCntPtr<llvm::vfs::FileSystem>(
+                                  llvm::vfs::createPhysicalFileSystem().release()));
       Tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
           "-resource-dir=" SCOPEPROF_CLANG_RESOURCE_DIR, tooling::ArgumentInsertPosition::END));
       Tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
@@ -223,7 +231,8 @@ void printReports(const Findings &All, bool WithRules) {
   }
 }
 
-void printSummary(const Findings &All, size_t FilesWritten, const char *Verb) {
+void printSummary(const Findings &All, const std::string &Root, size_t FilesWritten,
+                  const char *Verb) {
   unsigned Counts[SkipReasonCount] = {};
   for (const auto &[Key, R] : All.Reports)
     ++Counts[static_cast<int>(R.Reason)];
@@ -234,6 +243,24 @@ void printSummary(const Findings &All, size_t FilesWritten, const char *Verb) {
         I != static_cast<int>(Skip::OutsideRoot))
       llvm::errs() << ", " << Counts[I] << " " << skipReasonName(static_cast<Skip>(I));
   llvm::errs() << "\n";
+  // Headers next to the sources (include/ beside src/) are easy to leave out by accident:
+  // say where the skipped non-system functions live.
+  std::map<std::string, unsigned> Outside;
+  for (const auto &[Key, R] : All.Reports)
+    if (R.Reason == Skip::OutsideRoot)
+      ++Outside[llvm::sys::path::parent_path(R.File).str()];
+  if (Outside.empty())
+    return;
+  std::vector<std::pair<std::string, unsigned>> Dirs(Outside.begin(), Outside.end());
+  std::sort(Dirs.begin(), Dirs.end(), [](const auto &A, const auto &B) { return A.second > B.second; });
+  llvm::errs() << "scopeprof: note: " << Counts[static_cast<int>(Skip::OutsideRoot)]
+               << " function(s) outside the root '" << Root << "' were left alone:";
+  for (size_t I = 0; I < Dirs.size() && I < 3; ++I)
+    llvm::errs() << (I ? ", " : " ") << Dirs[I].first << " (" << Dirs[I].second << ")";
+  if (Dirs.size() > 3)
+    llvm::errs() << ", ...";
+  llvm::errs() << "; a .scopeprof rules file at the project root, or --root, takes in the "
+                  "project's own\n";
 }
 
 } // namespace
@@ -344,7 +371,7 @@ int main(int Argc, const char **Argv) {
   if (List || Explain) {
     printReports(All, Explain);
     if (!Quiet)
-      printSummary(All, 0, "to rewrite");
+      printSummary(All, Root, 0, "to rewrite");
     return Failed.empty() ? 0 : 1;
   }
   for (const auto &C : Conflicts)
@@ -376,7 +403,7 @@ int main(int Argc, const char **Argv) {
       llvm::outs() << unifiedDiff(Outputs[I].first.substr(Root.size() + 1), Originals[I].second,
                                   Outputs[I].second);
     if (!Quiet)
-      printSummary(All, Outputs.size(), "would be rewritten");
+      printSummary(All, Root, Outputs.size(), "would be rewritten");
     return Failed.empty() ? 0 : 1;
   }
 
@@ -412,7 +439,7 @@ int main(int Argc, const char **Argv) {
     }
   }
   if (!Quiet)
-    printSummary(All, Outputs.size(), "rewritten");
+    printSummary(All, Root, Outputs.size(), "rewritten");
   if (!Failed.empty())
     llvm::errs() << "scopeprof: error: " << Failed.size()
                  << " translation unit(s) failed to parse; the files they include were not "

@@ -1,0 +1,2 @@
+#include "app/pool.h"
+int main() { return app::work(1) - 2; }
