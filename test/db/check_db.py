@@ -88,17 +88,19 @@ def scenario_exact_rows(tmp):
     names = sorted(r[0] for r in rows(db, "SELECT name FROM threads WHERE name LIKE 'renamed-%'"))
     expect(names == ['renamed-0', 'renamed-1', 'renamed-2'], f'thread names {names}')
     # The tree: every parent is one depth up, encloses its child, and self = duration - children.
+    # Times are converted per batch; a parent and a child in different batches may disagree by
+    # a few hundred ns (the loader allows 1 us), never more.
     bad = one(db, '''SELECT count(*) FROM calls c JOIN calls p ON p.id = c.parent_id
-                     WHERE p.depth != c.depth - 1 OR c.start_ns < p.start_ns OR c.end_ns > p.end_ns
-                        OR p.thread_id != c.thread_id''')
+                     WHERE p.depth != c.depth - 1 OR c.start_ns < p.start_ns - 1000
+                        OR c.end_ns > p.end_ns + 1000 OR p.thread_id != c.thread_id''')
     expect(bad == 0, f'{bad} calls with an inconsistent parent')
     # A forked child inherits the open calls of its parent process, which end there, not in
     # the child: only the children's outermost calls may name a parent that is not loaded.
     orphans = rows(db, '''SELECT DISTINCT c.pid FROM calls c WHERE c.depth > 0
                              AND c.parent_id NOT IN (SELECT id FROM calls)''')
     expect(parent[0] not in [o[0] for o in orphans], 'calls of the main process all have their parent')
-    wrong_self = one(db, '''SELECT count(*) FROM calls p WHERE p.self_ns != p.duration_ns -
-                           (SELECT coalesce(sum(c.end_ns - c.start_ns), 0) FROM calls c WHERE c.parent_id = p.id)''')
+    wrong_self = one(db, '''SELECT count(*) FROM calls p WHERE p.self_ns != max(0, p.duration_ns -
+                           (SELECT coalesce(sum(c.end_ns - c.start_ns), 0) FROM calls c WHERE c.parent_id = p.id))''')
     expect(wrong_self == 0, f'{wrong_self} calls whose self time is not duration minus children')
     parents = dict(rows(db, '''SELECT s.signature, group_concat(DISTINCT ps.signature) FROM calls c
                                JOIN sites s ON s.id = c.site_id JOIN calls p ON p.id = c.parent_id

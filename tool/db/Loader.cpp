@@ -226,7 +226,10 @@ public:
     OpenCall &Me = Stack[C.Depth];
     int64_t Id;
     uint64_t Self = Duration;
-    if (Me.ReservedId && Me.FirstChildStart >= C.StartNs) {
+    // Ticks become ns per batch, around each batch's anchor: a child and its parent written in
+    // different batches can disagree by a few hundred ns, so "starts inside" allows that much.
+    constexpr uint64_t ClockSlackNs = 1000;
+    if (Me.ReservedId && Me.FirstChildStart + ClockSlackNs >= C.StartNs) {
       Id = Me.ReservedId;
       Self -= std::min(Self, Me.ChildNs);
     } else {
