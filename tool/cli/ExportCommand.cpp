@@ -89,18 +89,6 @@ struct Options {
   uint64_t From = 0, To = UINT64_MAX, MinDuration = 0;
 };
 
-struct SiteInfo {
-  std::string Signature, Location;
-};
-
-std::map<int64_t, SiteInfo> loadSites(db::Database &Db) {
-  std::map<int64_t, SiteInfo> Sites;
-  auto S = Db.prepare("SELECT id, signature, file || ':' || line FROM sites");
-  while (S.step())
-    Sites[S.integer(0)] = {S.text(1), S.text(2)};
-  return Sites;
-}
-
 /// " AND ..." for the process/thread filter on table alias c (parameters ?2 and ?3).
 std::string filterSql(const db::CallFilter &F) {
   return std::string(F.Pid ? " AND c.pid=?2" : "") + (F.Tid ? " AND c.tid=?3" : "");
@@ -157,16 +145,16 @@ void exportChrome(db::Database &Db, const Options &O, Output &Out) {
               "{}}}}}",
               sep(), Threads.integer(0), Threads.integer(1), jsonString(Threads.text(2)));
   }
-  auto Sites = loadSites(Db);
+  auto Sites = db::loadSiteNames(Db);
   auto Calls =
       windowedCalls(Db,
                     "c.site_id, c.pid, c.tid, c.start_ns, c.duration_ns, c.self_ns, c.broken, "
                     "c.error_type, c.error_message",
                     "", O);
   while (Calls.step()) {
-    const SiteInfo &S = Sites[Calls.integer(0)];
+    const db::SiteName &S = Sites[Calls.integer(0)];
     bool Broken = Calls.integer(6);
-    std::string Args = fmt::format("\"file\":{},\"self_us\":{:.3f}", jsonString(S.Location),
+    std::string Args = fmt::format("\"file\":{},\"self_us\":{:.3f}", jsonString(S.location()),
                                    static_cast<double>(Calls.integer(5)) / 1e3);
     if (Broken)
       Args += fmt::format(",\"broken\":true,\"error\":{}",
@@ -211,7 +199,7 @@ std::string frameName(const std::string &Signature) {
 }
 
 void exportFolded(db::Database &Db, const Options &O, Output &Out) {
-  auto Sites = loadSites(Db);
+  auto Sites = db::loadSiteNames(Db);
   std::map<std::string, int64_t> Stacks;
   walkStacks(Db, O, [&](int64_t, const auto &Stack, int64_t, int64_t Self) {
     std::string Path;
@@ -229,14 +217,14 @@ struct TreeNode {
 };
 
 void printTree(Output &Out, const std::map<int64_t, TreeNode> &Nodes,
-               std::map<int64_t, SiteInfo> &Sites, int Indent) {
+               std::map<int64_t, db::SiteName> &Sites, int Indent) {
   bool First = true;
   std::string Pad(static_cast<size_t>(Indent), ' ');
   for (const auto &[Site, N] : Nodes) {
     Out.print("{}\n{}{{\"function\":{},\"file\":{},\"calls\":{},\"total_ns\":{},\"self_ns\":{},"
               "\"children\":[",
               First ? "" : ",", Pad, jsonString(Sites[Site].Signature),
-              jsonString(Sites[Site].Location), N.Calls, N.TotalNs, N.SelfNs);
+              jsonString(Sites[Site].location()), N.Calls, N.TotalNs, N.SelfNs);
     First = false;
     printTree(Out, N.Children, Sites, Indent + 1);
     Out.print("{}]}}", N.Children.empty() ? "" : "\n" + Pad);
@@ -244,7 +232,7 @@ void printTree(Output &Out, const std::map<int64_t, TreeNode> &Nodes,
 }
 
 void exportCallTree(db::Database &Db, const Options &O, Output &Out) {
-  auto Sites = loadSites(Db);
+  auto Sites = db::loadSiteNames(Db);
   std::map<int64_t, TreeNode> Threads;
   walkStacks(Db, O, [&](int64_t Thread, const auto &Stack, int64_t Duration, int64_t Self) {
     TreeNode *N = &Threads[Thread];
@@ -280,16 +268,17 @@ std::string dotString(const std::string &S) {
 }
 
 void exportDot(db::Database &Db, const Options &O, Output &Out) {
-  auto Sites = loadSites(Db);
+  auto Sites = db::loadSiteNames(Db);
   Out.print("digraph calls {{\n  node [shape=box, fontname=\"monospace\"];\n");
   for (const auto &St : db::computeSiteStats(Db, O.Run, O.Filter))
     Out.print("  s{} [label={}];\n", St.SiteId,
               dotString(fmt::format("{}\n{} calls, total {}, self {}", Sites[St.SiteId].Signature,
                                     St.Calls, formatDuration(static_cast<double>(St.TotalNs)),
                                     formatDuration(static_cast<double>(St.SelfNs)))));
-  auto Edges = Db.prepare("SELECT p.site_id, c.site_id, count(*), total(c.duration_ns) FROM calls c "
-                          "JOIN calls p ON p.id = c.parent_id WHERE c.run_id=?1" +
-                          filterSql(O.Filter) + " GROUP BY p.site_id, c.site_id");
+  auto Edges =
+      Db.prepare("SELECT p.site_id, c.site_id, count(*), total(c.duration_ns) FROM calls c "
+                 "JOIN calls p ON p.id = c.parent_id WHERE c.run_id=?1" +
+                 filterSql(O.Filter) + " GROUP BY p.site_id, c.site_id");
   bindFilter(Edges, O);
   while (Edges.step())
     Out.print("  s{} -> s{} [label={}];\n", Edges.integer(0), Edges.integer(1),

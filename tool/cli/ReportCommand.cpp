@@ -35,19 +35,6 @@ mean ± standard deviation, p95, max and share of all profiled time.
   --format F        table (default), csv, json or markdown
 )";
 
-struct Site {
-  std::string Signature, File;
-  int64_t Line = 0;
-};
-
-std::map<int64_t, Site> loadSites(db::Database &Db) {
-  std::map<int64_t, Site> Sites;
-  auto S = Db.prepare("SELECT id, signature, file, line FROM sites");
-  while (S.step())
-    Sites[S.integer(0)] = {S.text(1), S.text(2), S.integer(3)};
-  return Sites;
-}
-
 std::string runHeadline(db::Database &Db, int64_t Run) {
   auto S = Db.prepare("SELECT r.name, (SELECT count(*) FROM processes WHERE run_id=r.id), "
                       "(SELECT count(*) FROM threads WHERE run_id=r.id), r.end_ns - r.start_ns, "
@@ -154,13 +141,13 @@ int runReport(const std::vector<std::string> &Argv) {
     int64_t Run = db::findRun(*Db, Args->value("--run").value_or(""));
     if (Args->has("--errors"))
       return reportErrors(*Db, Run, Filter, *F);
-    auto Sites = loadSites(*Db);
+    auto Sites = db::loadSiteNames(*Db);
     auto Stats = db::computeSiteStats(*Db, Run, Filter);
     double AllSelf = 0;
     for (const auto &St : Stats)
       AllSelf += static_cast<double>(St.SelfNs);
     auto Selected = [&](const db::SiteStats &St) {
-      const Site &S = Sites[St.SiteId];
+      const db::SiteName &S = Sites[St.SiteId];
       return (!FunctionGlob || FunctionGlob->matches(rules::qualifiedNameOf(S.Signature))) &&
              (!FileGlob || FileGlob->matches(S.File));
     };
@@ -194,11 +181,7 @@ int runReport(const std::vector<std::string> &Argv) {
       return Cell::integer(static_cast<int64_t>(Ns), formatDuration(Ns));
     };
     for (const auto &St : Stats) {
-      const Site &S = Sites[St.SiteId];
-      bool HasRecorded = St.Recorded > 0;
-      auto Recorded = [&](int64_t Ns) {
-        return HasRecorded ? Duration(static_cast<double>(Ns)) : Cell::null();
-      };
+      const db::SiteName &S = Sites[St.SiteId];
       double Share = AllSelf > 0 ? 100.0 * static_cast<double>(St.SelfNs) / AllSelf : 0;
       T.Rows.push_back(
           {Cell::text(S.Signature), Cell::integer(St.Calls),
@@ -209,8 +192,8 @@ int runReport(const std::vector<std::string> &Argv) {
                ? Cell::integer(St.P95Ns, (St.P95UnderThreshold ? "< " : "") +
                                              formatDuration(static_cast<double>(St.P95Ns)))
                : Cell::null(),
-           Recorded(St.MaxNs), Cell::real(Share, fmt::format("{:.1f}", Share)),
-           Cell::text(fmt::format("{}:{}", S.File, S.Line))});
+           St.Recorded ? Duration(static_cast<double>(St.MaxNs)) : Cell::null(),
+           Cell::real(Share, fmt::format("{:.1f}", Share)), Cell::text(S.location())});
     }
     if (*F == Format::Table)
       fmt::print("{}\n\n", runHeadline(*Db, Run));

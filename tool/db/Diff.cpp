@@ -90,15 +90,21 @@ std::pair<double, double> rangeOver(const std::map<int64_t, double> &ByRun,
   return {Lo, Hi};
 }
 
+/// Fills one side of \p D (means per run over \p Runs); the head side is divided by \p Factor.
+void fillSide(SiteDiff &D, const SideSite &Site, const std::vector<int64_t> &Runs, bool IsHead,
+              double Factor = 1) {
+  D.Signature = Site.Signature;
+  D.Location = Site.Location;
+  (IsHead ? D.HeadCalls : D.BaseCalls) = meanOver(Site.CallsByRun, Runs);
+  (IsHead ? D.HeadTotal : D.BaseTotal) = meanOver(Site.TotalByRun, Runs) / Factor;
+  (IsHead ? D.HeadSelf : D.BaseSelf) = meanOver(Site.SelfByRun, Runs) / Factor;
+}
+
 SiteDiff describe(const std::string &Key, const SideSite &Site, const std::vector<int64_t> &Runs,
                   bool IsHead) {
   SiteDiff D;
   D.Key = Key;
-  D.Signature = Site.Signature;
-  D.Location = Site.Location;
-  (IsHead ? D.HeadCalls : D.BaseCalls) = meanOver(Site.CallsByRun, Runs);
-  (IsHead ? D.HeadTotal : D.BaseTotal) = meanOver(Site.TotalByRun, Runs);
-  (IsHead ? D.HeadSelf : D.BaseSelf) = meanOver(Site.SelfByRun, Runs);
+  fillSide(D, Site, Runs, IsHead);
   return D;
 }
 
@@ -181,12 +187,8 @@ DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &O
 
   for (auto &M : Pairs) {
     const SideSite &B = *M.B, &H = *M.H;
-    SiteDiff D = describe(*M.Key, H, Head.Runs, true);
-    D.HeadTotal /= Factor;
-    D.HeadSelf /= Factor;
-    D.BaseCalls = meanOver(B.CallsByRun, Base.Runs);
-    D.BaseTotal = meanOver(B.TotalByRun, Base.Runs);
-    D.BaseSelf = meanOver(B.SelfByRun, Base.Runs);
+    SiteDiff D = describe(*M.Key, B, Base.Runs, false);
+    fillSide(D, H, Head.Runs, true, Factor);
     D.ChangeNs = D.HeadTotal - D.BaseTotal;
     D.SelfChangeNs = D.HeadSelf - D.BaseSelf;
     D.ChangePct =

@@ -4,8 +4,8 @@
 #include "Stats.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <map>
 
 namespace scopeprof::db {
@@ -40,7 +40,8 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   std::map<int64_t, Recorded> Sums;
   auto Group = Db.prepare(
       // total(), not sum(): a float that cannot overflow, whatever a damaged log held.
-      "SELECT site_id, count(*), sum(broken), total(duration_ns), total(self_ns), min(duration_ns), "
+      "SELECT site_id, count(*), sum(broken), total(duration_ns), total(self_ns), "
+      "min(duration_ns), "
       "max(duration_ns), total(CAST(duration_ns AS REAL) * duration_ns) FROM calls WHERE " +
       Where + " GROUP BY site_id");
   bindFilter(Group);
@@ -54,11 +55,11 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.MaxNs = Group.integer(6);
     Sums[Group.integer(0)] = {static_cast<double>(St.TotalNs), Group.real(7)};
   }
-  auto Counted =
-      Db.prepare("SELECT c.site_id, total(c.calls), total(c.total_ns) FROM counted c JOIN threads t "
-                 "ON t.id = c.thread_id WHERE c.run_id=?1" +
-                 std::string(Filter.Pid ? " AND t.pid=?2" : "") +
-                 (Filter.Tid ? " AND t.tid=?3" : "") + " GROUP BY c.site_id");
+  auto Counted = Db.prepare(
+      "SELECT c.site_id, total(c.calls), total(c.total_ns) FROM counted c JOIN threads t "
+      "ON t.id = c.thread_id WHERE c.run_id=?1" +
+      std::string(Filter.Pid ? " AND t.pid=?2" : "") + (Filter.Tid ? " AND t.tid=?3" : "") +
+      " GROUP BY c.site_id");
   bindFilter(Counted);
   while (Counted.step()) {
     SiteStats &St = Sites[Counted.integer(0)];
@@ -136,6 +137,14 @@ void storeSiteStats(Database &Db, int64_t Run) {
              "end_ns=(SELECT max(end_ns) FROM processes WHERE run_id=?1) WHERE id=?1")
       .bind(1, Run)
       .run();
+}
+
+std::map<int64_t, SiteName> loadSiteNames(Database &Db) {
+  std::map<int64_t, SiteName> Sites;
+  auto S = Db.prepare("SELECT id, signature, file, line FROM sites");
+  while (S.step())
+    Sites[S.integer(0)] = {S.text(1), S.text(2), S.integer(3)};
+  return Sites;
 }
 
 int64_t findRun(Database &Db, const std::string &Spec) {

@@ -3,6 +3,7 @@
 
 #include "Sqlite.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,16 @@ struct SiteStats {
   /// percentile among them is the threshold itself, meaning "shorter than it".
   bool HasPercentiles = false, P50UnderThreshold = false, P95UnderThreshold = false;
 };
+
+/// What names a site in reports and exports.
+struct SiteName {
+  std::string Signature, File;
+  int64_t Line = 0;
+  std::string location() const { return File + ":" + std::to_string(Line); }
+};
+
+/// Every site of the database, by sites.id (a few thousand at most: kept in memory).
+std::map<int64_t, SiteName> loadSiteNames(Database &Db);
 
 /// Streams the calls through the calls_by_site index: memory is independent of their number.
 std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFilter &Filter = {});
