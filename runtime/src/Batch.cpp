@@ -1,0 +1,269 @@
+// Log files: the header frame of each thread's file, and the batches the writer appends, built
+// from a thread's records (descriptors of new sites, calls, summaries of filtered calls).
+#include "Recorder.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace scopeprof::runtime {
+
+namespace {
+
+bool writeAll(int Fd, const char *Data, size_t Size) {
+  while (Size > 0) {
+    ssize_t N = write(Fd, Data, Size);
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      return false;
+    Data += N;
+    Size -= static_cast<size_t>(N);
+  }
+  return true;
+}
+
+/// Little-endian appenders for building frames, into a string that may be reused.
+struct Bytes {
+  std::string &S;
+  void u8(uint8_t V) { S.push_back(static_cast<char>(V)); }
+  void u16(uint16_t V) { S.append(reinterpret_cast<const char *>(&V), 2); }
+  void u32(uint32_t V) { S.append(reinterpret_cast<const char *>(&V), 4); }
+  void u64(uint64_t V) { S.append(reinterpret_cast<const char *>(&V), 8); }
+  void str(const std::string &V) {
+    u32(static_cast<uint32_t>(V.size()));
+    S += V;
+  }
+  void keyU64(uint16_t K, uint64_t V) {
+    u16(K);
+    u32(8);
+    u64(V);
+  }
+  void keyStr(uint16_t K, const std::string &V) {
+    u16(K);
+    u32(static_cast<uint32_t>(V.size()));
+    S += V;
+  }
+};
+
+/// Frames are built in place: 16 bytes reserved at \p FrameStart, then the payload.
+void beginFrame(std::string &Out) { Out.append(fmt::FrameHeaderSize, '\0'); }
+
+void endFrame(std::string &Out, size_t FrameStart, uint32_t Type) {
+  size_t PayloadStart = FrameStart + fmt::FrameHeaderSize;
+  uint32_t Header[4] = {fmt::FrameMagic, Type, static_cast<uint32_t>(Out.size() - PayloadStart),
+                        fmt::crc32c(Out.data() + PayloadStart, Out.size() - PayloadStart)};
+  std::memcpy(&Out[FrameStart], Header, sizeof(Header));
+}
+
+} // namespace
+
+std::string headerFrame(const Recorder &R, pid_t Tid) {
+  std::string Out(fmt::FileMagic, sizeof(fmt::FileMagic));
+  Bytes P{Out};
+  P.u32(fmt::Version);
+  P.u32(0);
+  size_t FrameStart = Out.size();
+  beginFrame(Out);
+  P.keyU64(fmt::KeyPid, static_cast<uint64_t>(R.Pid));
+  P.keyU64(fmt::KeyPpid, static_cast<uint64_t>(R.Ppid));
+  P.keyU64(fmt::KeyTid, static_cast<uint64_t>(Tid));
+  P.keyStr(fmt::KeyProcessName, R.ProcessName);
+  P.keyStr(fmt::KeyParentName, R.ParentName);
+  P.keyStr(fmt::KeyExe, R.Exe);
+  P.keyStr(fmt::KeyCmdline, R.Cmdline);
+  P.keyStr(fmt::KeyThreadName, readComm("/proc/self/task/" + std::to_string(Tid) + "/comm"));
+  P.keyStr(fmt::KeyClock, scopeprof_clock_is_tsc ? "tsc" : "monotonic");
+  P.keyU64(fmt::KeyCalibrationTicks, R.CalibrationTicks);
+  P.keyU64(fmt::KeyCalibrationNs, R.CalibrationNs);
+  P.keyU64(fmt::KeyTicksPerSecond, R.TicksPerSecond);
+  P.keyStr(fmt::KeyRunId, R.RunDir.substr(R.RunDir.rfind('/') + 1));
+  P.keyU64(fmt::KeyStartWallNs, R.StartWallNs);
+  P.keyU64(fmt::KeyMinDurationNs, R.Cfg.MinDurationNs);
+  P.keyU64(fmt::KeyMaxDepth, R.Cfg.MaxDepth);
+  endFrame(Out, FrameStart, fmt::FrameHeader);
+  return Out;
+}
+
+int openLogFile(const Recorder &R, pid_t Tid) {
+  static bool Warned = false;
+  std::string Base = R.RunDir + "/" + std::to_string(R.Pid) + "-" + std::to_string(Tid);
+  for (int Attempt = 0; Attempt < 100; ++Attempt) {
+    std::string Path = Base + (Attempt ? "-" + std::to_string(Attempt) : "") + ".splog";
+    int Fd = open(Path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+    if (Fd >= 0) {
+      std::string Header = headerFrame(R, Tid);
+      if (writeAll(Fd, Header.data(), Header.size()))
+        return Fd;
+      warnOnce(Warned, "cannot write '" + Path + "': " + std::strerror(errno));
+      close(Fd);
+      return -1;
+    }
+    if (errno != EEXIST) {
+      warnOnce(Warned, "cannot create '" + Path + "': " + std::strerror(errno));
+      return -1;
+    }
+  }
+  return -1;
+}
+
+// ---- The writer ----------------------------------------------------------------------------
+
+/// Builds one batch from \p N buffered units and appends it to the thread's file.
+void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t N) {
+  std::string &Frame = R.Frame;
+  Frame.clear();
+  beginFrame(Frame);
+  Bytes P{Frame};
+  uint64_t AnchorTicks, AnchorNs;
+  sampleAnchor(AnchorTicks, AnchorNs);
+  P.u64(AnchorTicks);
+  P.u64(AnchorNs);
+  size_t Empty = P.S.size();
+
+  size_t CallsCountAt = std::string::npos;
+  uint32_t CallsInBlock = 0;
+  auto CloseCalls = [&] {
+    if (CallsCountAt != std::string::npos)
+      std::memcpy(&P.S[CallsCountAt], &CallsInBlock, 4);
+    CallsCountAt = std::string::npos;
+    CallsInBlock = 0;
+  };
+  auto Describe = [&](uint32_t Index) {
+    if (Index < L.Described.size() && L.Described[Index])
+      return;
+    scopeprof_site *S;
+    {
+      Lock G(R.SitesM);
+      if (Index >= R.SitesByIndex.size())
+        return;
+      S = R.SitesByIndex[Index];
+    }
+    CloseCalls();
+    if (L.Described.size() <= Index)
+      L.Described.resize(Index + 1);
+    L.Described[Index] = 1;
+    P.u8(fmt::EntrySite);
+    P.u32(Index);
+    P.u64(S->id);
+    P.u32(S->line);
+    P.u32(S->kinds);
+    P.str(S->signature ? S->signature : "");
+    P.str(S->file ? S->file : "");
+  };
+  const uint64_t TicksPerSecond = R.TicksPerSecond ? R.TicksPerSecond : 1;
+  const bool OverBudget = __atomic_load_n(&R.OverBudget, __ATOMIC_RELAXED);
+  const bool Filtering = R.MinDurationTicks || R.Cfg.MaxDepth || OverBudget;
+  // Calls that are written as they are: no extension unit, site described, not filtered.
+  auto Plain = [&](const scopeprof_record &U) {
+    if (U.meta & fmt::FlagExt)
+      return false;
+    auto Index = static_cast<uint32_t>(U.meta & fmt::MetaIndexMask);
+    if (Index >= L.Described.size() || !L.Described[Index])
+      return false;
+    if (!Filtering || (U.meta & fmt::FlagBroken))
+      return true;
+    if (OverBudget)
+      return false;
+    auto Depth = static_cast<uint32_t>((U.meta >> fmt::MetaDepthShift) & fmt::MetaDepthMask);
+    return U.end - U.start >= R.MinDurationTicks && !(R.Cfg.MaxDepth && Depth >= R.Cfg.MaxDepth);
+  };
+  for (size_t I = 0; I < N;) {
+    const scopeprof_record &U = Units[I];
+    if (U.meta & fmt::FlagExt) {
+      auto Type = static_cast<uint8_t>(U.meta >> fmt::ExtTypeShift);
+      auto Size = static_cast<uint32_t>(U.meta & fmt::MetaIndexMask);
+      const char *Payload = reinterpret_cast<const char *>(&Units[I + 1]);
+      I += 1 + (Size + sizeof(scopeprof_record) - 1) / sizeof(scopeprof_record);
+      CloseCalls();
+      if (Type == fmt::ExtException) {
+        std::string TypeName(Payload);
+        std::string Message(Payload + TypeName.size() + 1);
+        P.u8(fmt::EntryException);
+        P.str(TypeName);
+        P.str(Message);
+      } else if (Type == fmt::ExtRegion) {
+        uint32_t Index;
+        std::memcpy(&Index, Payload, 4);
+        Describe(Index);
+        P.u8(fmt::EntryRegion);
+        P.S.append(Payload, 32);
+      } else if (Type == fmt::ExtThreadName) {
+        L.LastName.assign(Payload, Size);
+        P.u8(fmt::EntryThreadName);
+        P.str(L.LastName);
+      }
+      continue;
+    }
+    Describe(static_cast<uint32_t>(U.meta & fmt::MetaIndexMask));
+    if (!Plain(U)) { // filtered: counted and summed, not written one by one
+      Summary &S = L.Summaries[static_cast<uint32_t>(U.meta & fmt::MetaIndexMask)];
+      ++S.Calls;
+      S.TotalTicks += U.end - U.start;
+      S.Dirty = true;
+      ++I;
+      continue;
+    }
+    size_t RunEnd = I + 1;
+    while (RunEnd < N && Plain(Units[RunEnd]))
+      ++RunEnd;
+    if (CallsCountAt == std::string::npos) {
+      P.u8(fmt::EntryCalls);
+      CallsCountAt = P.S.size();
+      P.u32(0);
+    }
+    P.S.append(reinterpret_cast<const char *>(&Units[I]), (RunEnd - I) * sizeof(scopeprof_record));
+    CallsInBlock += static_cast<uint32_t>(RunEnd - I);
+    R.CallsWritten += RunEnd - I;
+    I = RunEnd;
+  }
+  CloseCalls();
+  // Renames by pthread_setname_np on the thread itself arrive as units above; this catches
+  // the others (prctl, or a name set from another thread).
+  std::string Name;
+  if (AnchorNs - L.NameCheckedNs >= PeriodicFlushNs) {
+    L.NameCheckedNs = AnchorNs;
+    Name = readComm("/proc/self/task/" + std::to_string(L.Tid) + "/comm");
+  }
+  if (!Name.empty() && Name != L.LastName) {
+    P.u8(fmt::EntryThreadName);
+    P.str(Name);
+    L.LastName = Name;
+  }
+  for (auto &[Index, S] : L.Summaries) {
+    if (!S.Dirty)
+      continue;
+    Describe(Index);
+    P.u8(fmt::EntrySummary);
+    P.u32(Index);
+    P.u64(S.Calls);
+    P.u64(static_cast<uint64_t>(static_cast<double>(S.TotalTicks) * 1e9 /
+                                static_cast<double>(TicksPerSecond)));
+    S.Dirty = false;
+  }
+  uint64_t Dropped = __atomic_load_n(&L.Dropped, __ATOMIC_RELAXED);
+  if (Dropped != L.DroppedWritten) {
+    P.u8(fmt::EntryDropped);
+    P.u64(Dropped);
+    L.DroppedWritten = Dropped;
+  }
+  if (P.S.size() == Empty || L.Fd < 0)
+    return;
+  endFrame(Frame, 0, fmt::FrameBatch);
+  static bool Warned = false;
+  if (!writeAll(L.Fd, Frame.data(), Frame.size()))
+    warnOnce(Warned, std::string("cannot write a log batch: ") + std::strerror(errno));
+  ++R.BatchesWritten;
+  uint64_t Written = __atomic_add_fetch(&R.LogBytes, Frame.size(), __ATOMIC_RELAXED);
+  if (R.Cfg.MaxLogBytes && Written >= R.Cfg.MaxLogBytes &&
+      !__atomic_exchange_n(&R.OverBudget, true, __ATOMIC_RELAXED))
+    std::fprintf(stderr,
+                 "scopeprof: this process wrote %llu MiB of logs (SCOPEPROF_MAX_LOG_SIZE); from "
+                 "now on its calls are counted per function, not written one by one\n",
+                 static_cast<unsigned long long>(Written >> 20));
+}
+
+
+} // namespace scopeprof::runtime

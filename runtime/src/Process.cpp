@@ -1,0 +1,282 @@
+// The process: start-up (configuration, identity, run directory), the final flush at exit, and
+// fork (the child continues in new files with its own pid).
+#include "Recorder.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace scopeprof::runtime {
+
+Recorder *Rec = nullptr;
+
+uint64_t monotonicNs() {
+  timespec T;
+  clock_gettime(CLOCK_MONOTONIC, &T);
+  return static_cast<uint64_t>(T.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(T.tv_nsec);
+}
+
+pid_t currentTid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+
+namespace {
+
+pthread_once_t InitOnce = PTHREAD_ONCE_INIT;
+
+std::string readSmallFile(const std::string &Path) {
+  std::string Out;
+  int Fd = open(Path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (Fd < 0)
+    return Out;
+  char Buf[4096];
+  for (ssize_t N; (N = read(Fd, Buf, sizeof(Buf))) > 0;)
+    Out.append(Buf, static_cast<size_t>(N));
+  close(Fd);
+  return Out;
+}
+
+} // namespace
+
+std::string readComm(const std::string &Path) {
+  std::string S = readSmallFile(Path);
+  while (!S.empty() && S.back() == '\n')
+    S.pop_back();
+  return S;
+}
+
+/// A process's program name: the base name of its argv[0] (comm is cut at 15 characters:
+/// "autocompact_tes"), else comm.
+std::string processName(const std::string &Pid) {
+  std::string Cmdline = readSmallFile("/proc/" + Pid + "/cmdline");
+  std::string Arg0 = Cmdline.substr(0, Cmdline.find('\0'));
+  std::string Base = Arg0.substr(Arg0.rfind('/') + 1);
+  return Base.empty() ? readComm("/proc/" + Pid + "/comm") : Base;
+}
+
+void warnOnce(bool &Warned, const std::string &Message) {
+  if (!Warned)
+    std::fprintf(stderr, "scopeprof: warning: %s\n", Message.c_str());
+  Warned = true;
+}
+
+namespace {
+
+std::string makeRunDir(const Config &C, pid_t Pid) {
+  static bool Warned = false;
+  if (!C.RunDir.empty()) {
+    if (mkdir(C.RunDir.c_str(), 0755) == 0 || errno == EEXIST)
+      return C.RunDir;
+    warnOnce(Warned, "cannot create run directory '" + C.RunDir + "': " + std::strerror(errno));
+    return "";
+  }
+  std::string Out = C.OutDir;
+  for (size_t I = 1; I <= Out.size(); ++I)
+    if (I == Out.size() || Out[I] == '/')
+      mkdir(Out.substr(0, I).c_str(), 0755);
+  char Stamp[32];
+  time_t Now = time(nullptr);
+  tm Tm;
+  gmtime_r(&Now, &Tm);
+  strftime(Stamp, sizeof(Stamp), "%Y%m%d-%H%M%S", &Tm);
+  std::string Dir = Out + "/run-" + Stamp + "-" + std::to_string(Pid);
+  if (mkdir(Dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    warnOnce(Warned, "cannot create run directory '" + Dir + "': " + std::strerror(errno));
+    return "";
+  }
+  if (Dir[0] != '/') {
+    char Cwd[4096];
+    if (getcwd(Cwd, sizeof(Cwd)))
+      Dir = std::string(Cwd) + "/" + Dir;
+  }
+  return Dir;
+}
+
+void readProcessIdentity(Recorder &R) {
+  R.ProcessName = processName("self");
+  char Exe[4096];
+  ssize_t N = readlink("/proc/self/exe", Exe, sizeof(Exe) - 1);
+  R.Exe = N > 0 ? std::string(Exe, static_cast<size_t>(N)) : "";
+  R.Cmdline = readSmallFile("/proc/self/cmdline");
+  if (!R.Cmdline.empty() && R.Cmdline.back() == '\0')
+    R.Cmdline.pop_back();
+}
+
+void exportIdentity(const Recorder &R) {
+  setenv("SCOPEPROF_SELF_PID", std::to_string(R.Pid).c_str(), 1);
+  setenv("SCOPEPROF_SELF_NAME", R.ProcessName.c_str(), 1);
+  setenv("SCOPEPROF_SELF_PARENT_NAME", R.ParentName.c_str(), 1);
+}
+
+void finalFlush() {
+  Recorder &R = *Rec;
+  pthread_mutex_lock(&R.M);
+  if (R.WriterRunning) {
+    R.StopWriter = true;
+    pthread_cond_signal(&R.WriterCv);
+    pthread_t W = R.Writer;
+    pthread_mutex_unlock(&R.M);
+    pthread_join(W, nullptr);
+    pthread_mutex_lock(&R.M);
+  } else {
+    R.StopWriter = true;
+    std::vector<scopeprof_record> Scratch;
+    drainQueue(R);
+    flushRunningThreads(R, Scratch);
+    drainQueue(R);
+  }
+  R.ShuttingDown = true;
+  pthread_cond_broadcast(&R.FreeCv);
+  pthread_mutex_unlock(&R.M);
+  if (R.Cfg.Verbose)
+    std::fprintf(stderr, "scopeprof: %llu calls in %llu batches written to %s\n",
+                 static_cast<unsigned long long>(R.CallsWritten),
+                 static_cast<unsigned long long>(R.BatchesWritten), R.RunDir.c_str());
+}
+
+void beforeFork() {
+  if (!Rec || Rec->RunDir.empty())
+    return;
+  scopeprof_flush();
+  pthread_mutex_lock(&Rec->SitesM);
+  pthread_mutex_lock(&Rec->M);
+}
+
+void afterForkParent() {
+  if (!Rec || Rec->RunDir.empty())
+    return;
+  pthread_mutex_unlock(&Rec->M);
+  pthread_mutex_unlock(&Rec->SitesM);
+}
+
+/// The child continues in new files with its own pid; only the forking thread survives,
+/// and the writer thread does not.
+void afterForkChild() {
+  if (!Rec || Rec->RunDir.empty())
+    return;
+  Recorder &R = *Rec;
+  pthread_mutex_unlock(&R.M);
+  pthread_mutex_unlock(&R.SitesM);
+  pthread_cond_init(&R.WriterCv, nullptr);
+  pthread_cond_init(&R.FreeCv, nullptr);
+  pthread_cond_init(&R.FlushCv, nullptr);
+  R.WriterRunning = false;
+  R.Queue.clear();
+  R.FlushRequested = R.FlushDone = 0;
+  R.CallsWritten = R.BatchesWritten = 0;
+  // Same program, new process: the name stays (the forking thread's name is not the program's).
+  R.Ppid = R.Pid;
+  R.ParentName = R.ProcessName;
+  R.Pid = getpid();
+  exportIdentity(R);
+  for (ThreadLog *L : R.Threads) {
+    if (L == MyLog)
+      continue;
+    if (L->Fd >= 0)
+      close(L->Fd);
+    free(L->Buffers[0].Data);
+    free(L->Buffers[1].Data);
+    delete L;
+  }
+  R.Threads.clear();
+  R.LogBytes = 0; // the child's logs are its own, and so is its budget
+  R.OverBudget = false;
+  if (ThreadLog *L = MyLog) {
+    // Everything recorded before fork was written by beforeFork().
+    if (L->Fd >= 0)
+      close(L->Fd);
+    L->Tid = currentTid();
+    L->Fd = openLogFile(R, L->Tid);
+    L->Current = 0;
+    for (Buffer &B : L->Buffers)
+      B = Buffer{B.Data};
+    L->Buffers[0].State = Buffer::Filling;
+    L->Described.clear();
+    L->Summaries.clear();
+    L->Dropped = L->DroppedWritten = 0;
+    L->LastName = readComm("/proc/self/task/" + std::to_string(L->Tid) + "/comm");
+    scopeprof_tls.pos = L->Buffers[0].Data;
+    scopeprof_tls.end = L->Buffers[0].Data + R.BufferRecords;
+    R.Threads.push_back(L);
+  }
+}
+
+void initialize() {
+  auto *R = new Recorder;
+  R->Cfg = readConfig();
+  R->Pid = getpid();
+  readProcessIdentity(*R);
+  R->Ppid = getppid();
+  // An instrumented process leaves its program name and its parent's for what it execs: what
+  // /proc shows is a thread's name, which may have changed since.
+  const char *SelfPid = getenv("SCOPEPROF_SELF_PID");
+  const char *SelfName = getenv("SCOPEPROF_SELF_NAME");
+  const char *SelfParentName = getenv("SCOPEPROF_SELF_PARENT_NAME");
+  if (SelfPid && SelfName && std::to_string(R->Ppid) == SelfPid)
+    R->ParentName = SelfName; // exec'd by an instrumented process's child
+  else if (SelfPid && SelfParentName && std::to_string(R->Pid) == SelfPid)
+    R->ParentName = SelfParentName; // an instrumented process exec'd itself into us
+  else
+    R->ParentName = processName(std::to_string(R->Ppid));
+  timespec Wall;
+  clock_gettime(CLOCK_REALTIME, &Wall);
+  R->StartWallNs = static_cast<uint64_t>(Wall.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(Wall.tv_nsec);
+  calibrateClock(*R);
+  R->MinDurationTicks = static_cast<uint64_t>(static_cast<double>(R->Cfg.MinDurationNs) *
+                                              static_cast<double>(R->TicksPerSecond) / 1e9);
+  R->BufferRecords = R->Cfg.BufferBytes / sizeof(scopeprof_record);
+  R->GlobalEnabled = R->Cfg.Enabled;
+  if (!R->Cfg.RulesFile.empty()) {
+    rules::RulesError Err;
+    R->Rules = rules::RuleSet::load(R->Cfg.RulesFile, &Err);
+    if (!R->Rules)
+      std::fprintf(stderr, "scopeprof: warning: SCOPEPROF_RULES: %s; recording every site\n",
+                   Err.format().c_str());
+  }
+  R->RunDir = makeRunDir(R->Cfg, R->Pid);
+  pthread_key_create(&R->ExitKey, threadExit);
+  Rec = R;
+  if (R->RunDir.empty())
+    return;
+  // exec'd and spawned children join this run.
+  setenv("SCOPEPROF_RUN_DIR", R->RunDir.c_str(), 1);
+  exportIdentity(*R);
+  pthread_atfork(beforeFork, afterForkParent, afterForkChild);
+  atexit(finalFlush);
+  if (R->Cfg.Verbose)
+    std::fprintf(stderr, "scopeprof: recording pid %d to %s\n", R->Pid, R->RunDir.c_str());
+}
+
+
+} // namespace
+
+Recorder &recorder() {
+  pthread_once(&InitOnce, initialize);
+  return *Rec;
+}
+
+// Early, so our exit handler is registered before (and so runs after) most static objects'.
+__attribute__((constructor(101))) void initializeAtLoad() {
+  recorder();
+  // The main thread always has a (possibly empty) log: a run is valid even with no calls.
+  if (!Rec->RunDir.empty() && !MyLog)
+    attachThread(*Rec);
+}
+
+
+} // namespace scopeprof::runtime
+
+using namespace scopeprof::runtime;
+
+extern "C" {
+
+const char *scopeprof_run_dir(void) {
+  Recorder &R = recorder();
+  return R.RunDir.empty() ? nullptr : R.RunDir.c_str();
+}
+
+} // extern "C"

@@ -1,0 +1,138 @@
+// The recorder's shared state: the per-process Recorder, per-thread logs and buffers, and the
+// functions the runtime's parts call on each other. Not part of the public API.
+//
+// Where things are: Threads.cpp is the producer side (a thread's buffers, refill, thread exit);
+// Writer.cpp the writer thread (queue, periodic flush, auto-throttle); Batch.cpp turns records
+// into framed log batches; Sites.cpp the site registry and run-time rules; Clock.cpp the
+// timestamp clock and the scope cost calibration; Process.cpp start-up, exit and fork;
+// Regions.cpp the manual regions. docs/runtime.md describes the behaviour.
+#pragma once
+
+#include "Config.h"
+#include "Internal.h"
+#include "scopeprof/LogFormat.h"
+#include "scopeprof/rules/Rules.h"
+#include "scopeprof/scope.h"
+
+#include <optional>
+#include <pthread.h>
+#include <string>
+#include <sys/types.h>
+#include <unordered_map>
+#include <vector>
+
+namespace scopeprof::runtime {
+
+namespace fmt = scopeprof::format;
+
+constexpr uint64_t PeriodicFlushNs = 100'000'000;
+
+struct Buffer {
+  scopeprof_record *Data = nullptr;
+  size_t Count = 0;   ///< valid records once Full
+  size_t Flushed = 0; ///< records already written by periodic flushes
+  enum { Free, Filling, Full } State = Free;
+};
+
+struct Summary {
+  uint64_t Calls = 0;
+  uint64_t TotalTicks = 0;
+  bool Dirty = false;
+};
+
+struct ThreadLog {
+  pid_t Tid = 0;
+  int Fd = -1;
+  scopeprof_thread *Owner = nullptr; ///< the thread's hot state; null once it exited
+  Buffer Buffers[2];
+  int Current = 0;
+  uint64_t Dropped = 0;
+  // Owned by the writer:
+  std::vector<uint8_t> Described; ///< per site index: descriptor already in this file
+  uint64_t NameCheckedNs = 0;
+  std::unordered_map<uint32_t, Summary> Summaries;
+  uint64_t DroppedWritten = 0;
+  std::string LastName;
+};
+
+/// The one process-wide recorder. Allocated once and never destroyed, so it outlives every
+/// static destructor that may still run instrumented code.
+struct Recorder {
+  Config Cfg;
+  std::string RunDir; ///< empty: recording is off
+  pid_t Pid = 0, Ppid = 0;
+  std::string ProcessName, ParentName, Exe, Cmdline;
+  uint64_t CalibrationTicks = 0, CalibrationNs = 0, TicksPerSecond = 1'000'000'000;
+  uint64_t StartWallNs = 0;
+  uint64_t MinDurationTicks = 0;
+  size_t BufferRecords = 0;
+
+  pthread_mutex_t M = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t WriterCv = PTHREAD_COND_INITIALIZER;
+  pthread_cond_t FreeCv = PTHREAD_COND_INITIALIZER;
+  pthread_cond_t FlushCv = PTHREAD_COND_INITIALIZER;
+  std::vector<ThreadLog *> Threads;
+  std::vector<std::pair<ThreadLog *, int>> Queue;
+  pthread_t Writer{};
+  bool WriterRunning = false, StopWriter = false, ShuttingDown = false;
+  uint64_t FlushRequested = 0, FlushDone = 0;
+  uint64_t LastPeriodicNs = 0;
+  uint64_t CallsWritten = 0, BatchesWritten = 0;
+  uint64_t LogBytes = 0;   ///< written by this process (atomic: several threads write batches)
+  bool OverBudget = false; ///< past SCOPEPROF_MAX_LOG_SIZE: calls are only counted (atomic)
+  std::string Frame; ///< the batch being built; one writer at a time, capacity kept
+
+  // Sites, under SitesM (never taken while holding M).
+  pthread_mutex_t SitesM = PTHREAD_MUTEX_INITIALIZER;
+  scopeprof_site *SiteList = nullptr;
+  std::vector<scopeprof_site *> SitesByIndex;
+  std::unordered_map<uint64_t, scopeprof_site *> RegionSites;
+  bool GlobalEnabled = true;
+  std::optional<rules::RuleSet> Rules;
+
+  pthread_key_t ExitKey{};
+};
+
+/// The recorder, created by the first use in the process (Process.cpp).
+extern Recorder *Rec;
+Recorder &recorder();
+/// This thread's log; null before its first record and after it exited.
+extern __thread ThreadLog *MyLog __attribute__((tls_model("initial-exec")));
+extern __thread bool ThreadGone __attribute__((tls_model("initial-exec")));
+
+struct Lock {
+  explicit Lock(pthread_mutex_t &M) : M(M) { pthread_mutex_lock(&M); }
+  ~Lock() { pthread_mutex_unlock(&M); }
+  pthread_mutex_t &M;
+};
+
+// Process.cpp
+uint64_t monotonicNs();
+pid_t currentTid();
+std::string readComm(const std::string &Path);
+void warnOnce(bool &Warned, const std::string &Message);
+
+// Clock.cpp
+void sampleAnchor(uint64_t &Ticks, uint64_t &Ns);
+void calibrateClock(Recorder &R);
+
+// Sites.cpp
+bool siteWanted(Recorder &R, const scopeprof_site *S);
+void reevaluateSites(Recorder &R);
+void registerLocked(Recorder &R, scopeprof_site *S);
+
+// Batch.cpp
+int openLogFile(const Recorder &R, pid_t Tid);
+void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t N);
+
+// Writer.cpp
+void drainQueue(Recorder &R);
+void flushRunningThreads(Recorder &R, std::vector<scopeprof_record> &Scratch);
+void ensureWriter(Recorder &R);
+
+// Threads.cpp
+scopeprof_record *discard();
+scopeprof_record *attachThread(Recorder &R);
+void threadExit(void *Arg);
+
+} // namespace scopeprof::runtime

@@ -1,0 +1,86 @@
+// The site registry: a site is registered (rules evaluated, index assigned) the first time it
+// runs; enable/disable and run-time rules re-evaluate every registered site.
+#include "Recorder.h"
+
+#include <cstdio>
+
+// The C header spells the kinds out for C code; they must stay the rules language's.
+static_assert(unsigned{SCOPEPROF_KIND_FREE} == scopeprof::rules::KindFree &&
+                  unsigned{SCOPEPROF_KIND_METHOD} == scopeprof::rules::KindMethod &&
+                  unsigned{SCOPEPROF_KIND_CTOR} == scopeprof::rules::KindCtor &&
+                  unsigned{SCOPEPROF_KIND_DTOR} == scopeprof::rules::KindDtor &&
+                  unsigned{SCOPEPROF_KIND_OPERATOR} == scopeprof::rules::KindOperator &&
+                  unsigned{SCOPEPROF_KIND_LAMBDA} == scopeprof::rules::KindLambda &&
+                  unsigned{SCOPEPROF_KIND_STATIC} == scopeprof::rules::KindStatic &&
+                  unsigned{SCOPEPROF_KIND_TEMPLATE} == scopeprof::rules::KindTemplate,
+              "scope.h and rules/Rules.h disagree on kind bits");
+
+namespace scopeprof::runtime {
+
+bool siteWanted(Recorder &R, const scopeprof_site *S) {
+  if (!R.GlobalEnabled || R.RunDir.empty())
+    return false;
+  if (!R.Rules)
+    return true;
+  std::string_view Sig = S->signature;
+  return R.Rules->decide({S->file, rules::qualifiedNameOf(Sig), Sig, S->kinds}).Included;
+}
+
+void reevaluateSites(Recorder &R) {
+  for (scopeprof_site *S = R.SiteList; S; S = S->next)
+    __atomic_store_n(&S->state, siteWanted(R, S) ? SCOPEPROF_SITE_ON : SCOPEPROF_SITE_OFF,
+                     __ATOMIC_RELAXED);
+}
+
+void registerLocked(Recorder &R, scopeprof_site *S) {
+  S->index = static_cast<uint32_t>(R.SitesByIndex.size());
+  R.SitesByIndex.push_back(S);
+  S->next = R.SiteList;
+  R.SiteList = S;
+  __atomic_store_n(&S->state, siteWanted(R, S) ? SCOPEPROF_SITE_ON : SCOPEPROF_SITE_OFF,
+                   __ATOMIC_RELEASE);
+}
+
+} // namespace scopeprof::runtime
+
+using namespace scopeprof::runtime;
+
+extern "C" {
+
+int scopeprof_register_site(scopeprof_site *S) {
+  Recorder &R = recorder();
+  Lock G(R.SitesM);
+  if (__atomic_load_n(&S->state, __ATOMIC_ACQUIRE) == SCOPEPROF_SITE_NEW)
+    registerLocked(R, S);
+  return S->state == SCOPEPROF_SITE_ON;
+}
+
+void scopeprof_enable(void) {
+  Recorder &R = recorder();
+  Lock G(R.SitesM);
+  R.GlobalEnabled = true;
+  reevaluateSites(R);
+}
+
+void scopeprof_disable(void) {
+  Recorder &R = recorder();
+  Lock G(R.SitesM);
+  R.GlobalEnabled = false;
+  reevaluateSites(R);
+}
+
+int scopeprof_set_rules(const char *Text) {
+  Recorder &R = recorder();
+  scopeprof::rules::RulesError Err;
+  auto Rules = scopeprof::rules::RuleSet::parse(Text ? Text : "", "<scopeprof_set_rules>", &Err);
+  if (!Rules) {
+    std::fprintf(stderr, "scopeprof: %s\n", Err.format().c_str());
+    return -1;
+  }
+  Lock G(R.SitesM);
+  R.Rules = std::move(Rules);
+  reevaluateSites(R);
+  return 0;
+}
+
+} // extern "C"

@@ -1,0 +1,140 @@
+// The producer side: each thread fills one of its two buffers of 24-byte records without locks;
+// a full buffer is queued for the writer and the thread continues in the other one.
+#include "Recorder.h"
+
+#include <cstdlib>
+#include <cstring>
+
+__thread scopeprof_thread scopeprof_tls __attribute__((tls_model("initial-exec"))) = {
+    nullptr, nullptr, 0, 0};
+
+namespace scopeprof::runtime {
+
+__thread ThreadLog *MyLog __attribute__((tls_model("initial-exec"))) = nullptr;
+__thread bool ThreadGone __attribute__((tls_model("initial-exec"))) = false;
+
+namespace {
+
+// Where records go when there is nowhere to write them (recording off, thread gone).
+__thread scopeprof_record DiscardBuffer[64] __attribute__((tls_model("initial-exec")));
+
+} // namespace
+
+scopeprof_record *discard() {
+  scopeprof_tls.pos = DiscardBuffer;
+  scopeprof_tls.end = DiscardBuffer + 64;
+  return DiscardBuffer;
+}
+
+void threadExit(void *Arg) {
+  auto *L = static_cast<ThreadLog *>(Arg);
+  Recorder &R = *Rec;
+  {
+    Lock G(R.M);
+    Buffer &B = L->Buffers[L->Current];
+    B.Count = static_cast<size_t>(scopeprof_tls.pos - B.Data);
+    B.State = Buffer::Full;
+    R.Queue.emplace_back(L, L->Current);
+    L->Owner = nullptr;
+    ensureWriter(R);
+    pthread_cond_signal(&R.WriterCv);
+  }
+  MyLog = nullptr;
+  ThreadGone = true;
+  discard();
+}
+
+scopeprof_record *attachThread(Recorder &R) {
+  auto *L = new ThreadLog;
+  L->Tid = currentTid();
+  L->Owner = &scopeprof_tls;
+  for (Buffer &B : L->Buffers)
+    B.Data = static_cast<scopeprof_record *>(std::calloc(R.BufferRecords, sizeof(scopeprof_record)));
+  L->Fd = openLogFile(R, L->Tid);
+  L->LastName = readComm("/proc/self/task/" + std::to_string(L->Tid) + "/comm");
+  L->Buffers[0].State = Buffer::Filling;
+  {
+    Lock G(R.M);
+    R.Threads.push_back(L);
+    ensureWriter(R);
+  }
+  pthread_setspecific(R.ExitKey, L);
+  MyLog = L;
+  scopeprof_tls.pos = L->Buffers[0].Data;
+  scopeprof_tls.end = L->Buffers[0].Data + R.BufferRecords;
+  return scopeprof_tls.pos;
+}
+
+void appendExtension(uint8_t Type, const void *Payload, uint32_t Size) {
+  size_t Units = 1 + (Size + sizeof(scopeprof_record) - 1) / sizeof(scopeprof_record);
+  if (static_cast<size_t>(scopeprof_tls.end - scopeprof_tls.pos) < Units) {
+    // Hand the buffer over early, padding it so nothing stale is read as records.
+    while (scopeprof_tls.pos != scopeprof_tls.end)
+      scopeprof_append(fmt::FlagExt | (uint64_t{0xff} << fmt::ExtTypeShift), 0, 0);
+    scopeprof_refill();
+  }
+  scopeprof_record *U = scopeprof_tls.pos;
+  if (static_cast<size_t>(scopeprof_tls.end - U) < Units)
+    return; // a discard buffer too small for it: nowhere to write anyway
+  U->meta = fmt::FlagExt | (static_cast<uint64_t>(Type) << fmt::ExtTypeShift) | Size;
+  U->start = U->end = 0;
+  std::memcpy(U + 1, Payload, Size);
+  __atomic_store_n(&scopeprof_tls.pos, U + Units, __ATOMIC_RELEASE);
+}
+
+void recordThreadName(const char *Name) {
+  if (MyLog && !ThreadGone)
+    appendExtension(fmt::ExtThreadName, Name, static_cast<uint32_t>(strnlen(Name, 64)));
+}
+
+} // namespace scopeprof::runtime
+
+using namespace scopeprof::runtime;
+
+extern "C" {
+
+scopeprof_record *scopeprof_refill(void) {
+  Recorder &R = recorder();
+  if (R.RunDir.empty() || ThreadGone)
+    return discard();
+  ThreadLog *L = MyLog;
+  if (!L)
+    return attachThread(R);
+  if (scopeprof_tls.pos < L->Buffers[L->Current].Data ||
+      scopeprof_tls.pos > L->Buffers[L->Current].Data + R.BufferRecords)
+    return discard(); // not our buffer: should not happen, never write out of bounds
+  Lock G(R.M);
+  Buffer &Cur = L->Buffers[L->Current];
+  if (R.ShuttingDown) {
+    // The final flush is done: later records have nowhere to go.
+    scopeprof_tls.pos = Cur.Data;
+    return Cur.Data;
+  }
+  Cur.Count = R.BufferRecords;
+  int Next = 1 - L->Current;
+  if (L->Buffers[Next].State != Buffer::Free && R.Cfg.DropWhenFull) {
+    __atomic_fetch_add(&L->Dropped, Cur.Count - Cur.Flushed, __ATOMIC_RELAXED);
+    Cur.Flushed = 0;
+    scopeprof_tls.pos = Cur.Data;
+    return Cur.Data;
+  }
+  Cur.State = Buffer::Full;
+  R.Queue.emplace_back(L, L->Current);
+  ensureWriter(R);
+  pthread_cond_signal(&R.WriterCv);
+  while (L->Buffers[Next].State != Buffer::Free && !R.ShuttingDown && R.WriterRunning)
+    pthread_cond_wait(&R.FreeCv, &R.M);
+  if (L->Buffers[Next].State != Buffer::Free) {
+    // No writer (it failed to start, or we are past exit): overwrite rather than hang.
+    scopeprof_tls.pos = Cur.Data;
+    Cur.State = Buffer::Filling;
+    return Cur.Data;
+  }
+  L->Current = Next;
+  L->Buffers[Next].State = Buffer::Filling;
+  scopeprof_tls.end = L->Buffers[Next].Data + R.BufferRecords;
+  scopeprof_tls.pos = L->Buffers[Next].Data;
+  return scopeprof_tls.pos;
+}
+
+} // extern "C"
