@@ -93,6 +93,10 @@ bool parseHeader(const std::string &Payload, FileHeader &H) {
     case fmt::KeyStartWallNs: H.StartWallNs = N; break;
     case fmt::KeyMinDurationNs: H.MinDurationNs = N; break;
     case fmt::KeyMaxDepth: H.MaxDepth = N; break;
+    case fmt::KeyScopeInnerPs: H.ScopeInnerNs = static_cast<double>(N) / 1000; break;
+    case fmt::KeyScopeOuterPs: H.ScopeOuterNs = static_cast<double>(N) / 1000; break;
+    case fmt::KeyThrottleCalls: H.ThrottleCalls = N; break;
+    case fmt::KeyThrottleNs: H.ThrottleNs = N; break;
     default: break; // unknown keys are for newer readers
     }
   }
@@ -203,6 +207,14 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
       auto Total = C.get<uint64_t>();
       if (C.ok())
         V.dropped(Total);
+      break;
+    }
+    case fmt::EntryThrottle: {
+      auto Index = C.get<uint32_t>();
+      auto Calls = C.get<uint64_t>();
+      auto At = C.get<uint64_t>();
+      if (C.ok())
+        V.throttled(Index, Calls, Conv(At));
       break;
     }
     case fmt::EntryRegion: {

@@ -14,6 +14,10 @@ struct FileHeader {
   std::vector<std::string> Args;
   uint64_t CalibrationTicks = 0, CalibrationNs = 0, TicksPerSecond = 0;
   uint64_t StartWallNs = 0, MinDurationNs = 0, MaxDepth = 0;
+  /// The process's measured cost per recorded call (0 in logs of runtimes that did not
+  /// measure it): inside the call's own interval, and as its parent's interval sees it.
+  double ScopeInnerNs = 0, ScopeOuterNs = 0;
+  uint64_t ThrottleCalls = 0, ThrottleNs = 0; ///< the auto-throttle's thresholds (0: off)
 };
 
 struct Site {
@@ -46,6 +50,9 @@ public:
   /// or deeper than the depth limit); the last value per site is the total.
   virtual void summary(uint32_t /*SiteIndex*/, uint64_t /*Calls*/, uint64_t /*TotalNs*/) {}
   virtual void dropped(uint64_t /*Total*/) {}
+  /// The auto-throttle switched the site off after \p Calls calls (process-wide): no call of
+  /// it that starts at or after \p AtNs is in the log.
+  virtual void throttled(uint32_t /*SiteIndex*/, uint64_t /*Calls*/, uint64_t /*AtNs*/) {}
   /// Before the entries of each valid batch, which spans [\p Offset, \p EndOffset) in the file
   /// (a loader resuming a file knows from it which batches it has already stored).
   virtual void batch(uint64_t /*Offset*/, uint64_t /*EndOffset*/) {}

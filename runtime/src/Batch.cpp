@@ -58,6 +58,48 @@ void endFrame(std::string &Out, size_t FrameStart, uint32_t Type) {
   std::memcpy(&Out[FrameStart], Header, sizeof(Header));
 }
 
+/// The auto-throttle's verdict on a site the writer has seen \p Load of: at ThrottleCalls calls
+/// and every doubling after, a site whose mean call is under the threshold is switched off, and
+/// the cut is written (after \p Close ends the calls block) so the loader can mark it.
+template <typename CloseFn>
+void judgeSite(Recorder &R, Bytes &P, uint32_t Index, SiteLoad &Load, CloseFn Close) {
+  if (!Load.NextCheck) {
+    Load.NextCheck = R.Cfg.ThrottleCalls;
+    if (Load.Calls < Load.NextCheck)
+      return;
+  }
+  Load.NextCheck *= 2;
+  if (Load.Ticks >= Load.Calls * R.ThrottleTicks)
+    return;
+  if (!throttleSite(R, Index)) {
+    Load.Exempt = true;
+    return;
+  }
+  // After the switch: a call that still saw it on and starts later is discarded, not recorded.
+  Load.CutTicks = scopeprof_now();
+  ++R.SitesThrottled;
+  Close();
+  P.u8(fmt::EntryThrottle);
+  P.u32(Index);
+  P.u64(Load.Calls);
+  P.u64(Load.CutTicks);
+}
+
+/// A site a new rule names is recording again: the writer stops cutting it.
+void refreshThrottles(Recorder &R) {
+  uint64_t Generation = __atomic_load_n(&R.RulesGeneration, __ATOMIC_ACQUIRE);
+  if (Generation == R.LoadsRulesGeneration)
+    return;
+  R.LoadsRulesGeneration = Generation;
+  for (uint32_t Index = 0; Index < R.Loads.size(); ++Index) {
+    SiteLoad &Load = R.Loads[Index];
+    if (Load.CutTicks && siteOn(R, Index)) {
+      Load.CutTicks = 0;
+      Load.Exempt = true;
+    }
+  }
+}
+
 } // namespace
 
 std::string headerFrame(const Recorder &R, pid_t Tid) {
@@ -83,6 +125,11 @@ std::string headerFrame(const Recorder &R, pid_t Tid) {
   P.keyU64(fmt::KeyStartWallNs, R.StartWallNs);
   P.keyU64(fmt::KeyMinDurationNs, R.Cfg.MinDurationNs);
   P.keyU64(fmt::KeyMaxDepth, R.Cfg.MaxDepth);
+  double PsPerTick = 1e12 / static_cast<double>(R.TicksPerSecond);
+  P.keyU64(fmt::KeyScopeInnerPs, static_cast<uint64_t>(R.ScopeInnerTicks * PsPerTick));
+  P.keyU64(fmt::KeyScopeOuterPs, static_cast<uint64_t>(R.ScopeOuterTicks * PsPerTick));
+  P.keyU64(fmt::KeyThrottleCalls, R.Cfg.ThrottleCalls);
+  P.keyU64(fmt::KeyThrottleNs, R.Cfg.ThrottleNs);
   endFrame(Out, FrameStart, fmt::FrameHeader);
   return Out;
 }
@@ -156,23 +203,56 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   const uint64_t TicksPerSecond = R.TicksPerSecond ? R.TicksPerSecond : 1;
   const bool OverBudget = __atomic_load_n(&R.OverBudget, __ATOMIC_RELAXED);
   const bool Filtering = R.MinDurationTicks || R.Cfg.MaxDepth || OverBudget;
-  // Calls that are written as they are: no extension unit, site described, not filtered.
-  auto Plain = [&](const scopeprof_record &U) {
-    if (U.meta & fmt::FlagExt)
-      return false;
-    auto Index = static_cast<uint32_t>(U.meta & fmt::MetaIndexMask);
+  if (R.Cfg.ThrottleCalls)
+    refreshThrottles(R);
+  // Calls to write are copied in runs, one memcpy for each stretch of consecutive ones.
+  size_t RunStart = 0, RunEnd = 0;
+  auto FlushRun = [&] {
+    if (RunEnd == RunStart)
+      return;
+    if (CallsCountAt == std::string::npos) {
+      P.u8(fmt::EntryCalls);
+      CallsCountAt = P.S.size();
+      P.u32(0);
+    }
+    P.S.append(reinterpret_cast<const char *>(&Units[RunStart]),
+               (RunEnd - RunStart) * sizeof(scopeprof_record));
+    CallsInBlock += static_cast<uint32_t>(RunEnd - RunStart);
+    R.CallsWritten += RunEnd - RunStart;
+    RunStart = RunEnd;
+  };
+  enum Fate { Write, Count, Discard };
+  // Each call is judged once: written, counted per site (filtered), or discarded (it started
+  // after its site was throttled: in flight when the switch was thrown).
+  auto Judge = [&](const scopeprof_record &U, uint32_t Index) {
     if (Index >= L.Described.size() || !L.Described[Index])
-      return false;
+      return Count;
+    if (R.Cfg.ThrottleCalls && !(U.meta & fmt::FlagBroken)) {
+      if (R.Loads.size() <= Index)
+        R.Loads.resize(Index + 1);
+      SiteLoad &Load = R.Loads[Index];
+      if (Load.CutTicks && U.start >= Load.CutTicks)
+        return Discard;
+      ++Load.Calls;
+      Load.Ticks += U.end - U.start;
+      if (Load.Calls >= Load.NextCheck && !Load.CutTicks && !Load.Exempt)
+        judgeSite(R, P, Index, Load, [&] {
+          FlushRun();
+          CloseCalls();
+        });
+    }
     if (!Filtering || (U.meta & fmt::FlagBroken))
-      return true;
+      return Write;
     if (OverBudget)
-      return false;
+      return Count;
     auto Depth = static_cast<uint32_t>((U.meta >> fmt::MetaDepthShift) & fmt::MetaDepthMask);
-    return U.end - U.start >= R.MinDurationTicks && !(R.Cfg.MaxDepth && Depth >= R.Cfg.MaxDepth);
+    bool Kept = U.end - U.start >= R.MinDurationTicks && !(R.Cfg.MaxDepth && Depth >= R.Cfg.MaxDepth);
+    return Kept ? Write : Count;
   };
   for (size_t I = 0; I < N;) {
     const scopeprof_record &U = Units[I];
     if (U.meta & fmt::FlagExt) {
+      FlushRun();
       auto Type = static_cast<uint8_t>(U.meta >> fmt::ExtTypeShift);
       auto Size = static_cast<uint32_t>(U.meta & fmt::MetaIndexMask);
       const char *Payload = reinterpret_cast<const char *>(&Units[I + 1]);
@@ -197,28 +277,30 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
       }
       continue;
     }
-    Describe(static_cast<uint32_t>(U.meta & fmt::MetaIndexMask));
-    if (!Plain(U)) { // filtered: counted and summed, not written one by one
-      Summary &S = L.Summaries[static_cast<uint32_t>(U.meta & fmt::MetaIndexMask)];
+    auto Index = static_cast<uint32_t>(U.meta & fmt::MetaIndexMask);
+    if (!(Index < L.Described.size() && L.Described[Index])) {
+      FlushRun();
+      Describe(Index);
+    }
+    Fate F = Judge(U, Index);
+    if (F == Write) {
+      if (RunEnd != I) {
+        FlushRun();
+        RunStart = I;
+      }
+      RunEnd = ++I;
+      continue;
+    }
+    FlushRun();
+    if (F == Count) {
+      Summary &S = L.Summaries[Index];
       ++S.Calls;
       S.TotalTicks += U.end - U.start;
       S.Dirty = true;
-      ++I;
-      continue;
     }
-    size_t RunEnd = I + 1;
-    while (RunEnd < N && Plain(Units[RunEnd]))
-      ++RunEnd;
-    if (CallsCountAt == std::string::npos) {
-      P.u8(fmt::EntryCalls);
-      CallsCountAt = P.S.size();
-      P.u32(0);
-    }
-    P.S.append(reinterpret_cast<const char *>(&Units[I]), (RunEnd - I) * sizeof(scopeprof_record));
-    CallsInBlock += static_cast<uint32_t>(RunEnd - I);
-    R.CallsWritten += RunEnd - I;
-    I = RunEnd;
+    ++I;
   }
+  FlushRun();
   CloseCalls();
   // Renames by pthread_setname_np on the thread itself arrive as units above; this catches
   // the others (prctl, or a name set from another thread).

@@ -2,6 +2,8 @@
 // that let the reader convert ticks to nanoseconds.
 #include "Recorder.h"
 
+#include <algorithm>
+
 int scopeprof_clock_is_tsc = 0;
 
 namespace scopeprof::runtime {
@@ -49,6 +51,53 @@ void calibrateClock(Recorder &R) {
   while (N1 - R.CalibrationNs < 200'000);
   R.TicksPerSecond = static_cast<uint64_t>(static_cast<double>(T1 - R.CalibrationTicks) * 1e9 /
                                            static_cast<double>(N1 - R.CalibrationNs));
+}
+
+namespace {
+
+// A site that is always on, and calls that differ only in its scope. The records go to a
+// buffer on the stack, never to the log.
+scopeprof_site CalibrationSite = {SCOPEPROF_SITE_ON, 0, 0, "", "", 0, 0, nullptr};
+__attribute__((noinline)) void scopedCall() {
+  scopeprof::detail::Scope S(&CalibrationSite);
+  __asm__ volatile("");
+}
+__attribute__((noinline)) void plainCall() { __asm__ volatile(""); }
+
+template <typename T> T median(std::vector<T> V) {
+  std::nth_element(V.begin(), V.begin() + static_cast<ptrdiff_t>(V.size() / 2), V.end());
+  return V[V.size() / 2];
+}
+
+} // namespace
+
+/// What one recorded call costs this process, in ticks: the shortest interval a scope around
+/// nothing records (inner: inside every call's own duration), and what a caller's interval
+/// grows by per recorded callee (outer). Medians of repeated short loops, so a preemption or a
+/// cold cache in one of them does not decide. The same hot path as every scope runs, into a
+/// buffer on the stack.
+void measureScopeCost(Recorder &R) {
+  constexpr int Calls = 64, Rounds = 41;
+  scopeprof_record Records[Calls + 1];
+  scopeprof_thread Saved = scopeprof_tls;
+  std::vector<double> Outer, Inner;
+  for (int Round = 0; Round < Rounds; ++Round) {
+    scopeprof_tls.pos = Records;
+    scopeprof_tls.end = Records + Calls + 1;
+    uint64_t T0 = scopeprof_now();
+    for (int I = 0; I < Calls; ++I)
+      plainCall();
+    uint64_t T1 = scopeprof_now();
+    for (int I = 0; I < Calls; ++I)
+      scopedCall();
+    uint64_t T2 = scopeprof_now();
+    Outer.push_back((static_cast<double>(T2 - T1) - static_cast<double>(T1 - T0)) / Calls);
+    for (int I = 0; I < Calls; ++I)
+      Inner.push_back(static_cast<double>(Records[I].end - Records[I].start));
+  }
+  scopeprof_tls = Saved;
+  R.ScopeInnerTicks = median(Inner);
+  R.ScopeOuterTicks = std::max(median(Outer), R.ScopeInnerTicks);
 }
 
 } // namespace scopeprof::runtime

@@ -95,6 +95,23 @@ Config readConfig() {
     else
       C.MaxLogBytes = B;
   }
+  if (const char *V = std::getenv("SCOPEPROF_THROTTLE"); V && *V) {
+    std::string Text = V;
+    size_t Colon = Text.find(':');
+    uint64_t Calls = 0, Ns = C.ThrottleNs;
+    char *End = nullptr;
+    Calls = std::strtoull(Text.c_str(), &End, 10);
+    bool Ok = End != Text.c_str() && (Colon == std::string::npos
+                                          ? *End == '\0'
+                                          : End == Text.c_str() + Colon &&
+                                                parseDuration(Text.c_str() + Colon + 1, Ns));
+    if (Ok || Text == "off") {
+      C.ThrottleCalls = Ok ? Calls : 0;
+      C.ThrottleNs = Ns;
+    } else {
+      warn("SCOPEPROF_THROTTLE", V, "CALLS:DURATION (e.g. 100000:1us) or 0", "100000:1us");
+    }
+  }
   if (const char *V = std::getenv("SCOPEPROF_ON_FULL"); V && *V) {
     if (std::strcmp(V, "wait") == 0 || std::strcmp(V, "drop") == 0)
       C.DropWhenFull = std::strcmp(V, "drop") == 0;

@@ -18,6 +18,10 @@ struct Config {
   /// SCOPEPROF_MAX_LOG_SIZE: past this many bytes of log per process, calls are counted per
   /// site instead of written one by one, so a long run never fills a disk. 0: no limit.
   size_t MaxLogBytes = size_t{2} << 30;
+  /// SCOPEPROF_THROTTLE=CALLS:DURATION: a site whose mean call is shorter than DURATION after
+  /// CALLS calls (and at every doubling after) is switched off. ThrottleCalls 0: never.
+  uint64_t ThrottleCalls = 100'000;
+  uint64_t ThrottleNs = 1'000;
   bool DropWhenFull = false;
   bool Verbose = false;
   enum ClockKind { ClockAuto, ClockTsc, ClockMonotonic } Clock = ClockAuto;

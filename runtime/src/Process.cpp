@@ -228,6 +228,9 @@ void initialize() {
   calibrateClock(*R);
   R->MinDurationTicks = static_cast<uint64_t>(static_cast<double>(R->Cfg.MinDurationNs) *
                                               static_cast<double>(R->TicksPerSecond) / 1e9);
+  R->ThrottleTicks = static_cast<uint64_t>(static_cast<double>(R->Cfg.ThrottleNs) *
+                                           static_cast<double>(R->TicksPerSecond) / 1e9);
+  measureScopeCost(*R);
   R->BufferRecords = R->Cfg.BufferBytes / sizeof(scopeprof_record);
   R->GlobalEnabled = R->Cfg.Enabled;
   if (!R->Cfg.RulesFile.empty()) {

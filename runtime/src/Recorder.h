@@ -55,6 +55,14 @@ struct ThreadLog {
   std::string LastName;
 };
 
+/// What the writer has seen of one site, for the auto-throttle. Owned by the writer.
+struct SiteLoad {
+  uint64_t Calls = 0, Ticks = 0;
+  uint64_t NextCheck = 0; ///< judged at ThrottleCalls calls, then at every doubling
+  uint64_t CutTicks = 0;  ///< throttled: calls starting at or after this are not recorded
+  bool Exempt = false;    ///< named by a rule: never throttled
+};
+
 /// The one process-wide recorder. Allocated once and never destroyed, so it outlives every
 /// static destructor that may still run instrumented code.
 struct Recorder {
@@ -81,6 +89,13 @@ struct Recorder {
   uint64_t LogBytes = 0;   ///< written by this process (atomic: several threads write batches)
   bool OverBudget = false; ///< past SCOPEPROF_MAX_LOG_SIZE: calls are only counted (atomic)
   std::string Frame; ///< the batch being built; one writer at a time, capacity kept
+  /// The cost of one recorded call (Clock.cpp): inside its own interval, and as its parent
+  /// pays it. The loader subtracts them (docs/runtime.md, "Overhead compensation").
+  double ScopeInnerTicks = 0, ScopeOuterTicks = 0;
+  uint64_t ThrottleTicks = 0;
+  std::vector<SiteLoad> Loads; ///< by site index; the writer's
+  uint64_t LoadsRulesGeneration = 0;
+  uint64_t SitesThrottled = 0;
 
   // Sites, under SitesM (never taken while holding M).
   pthread_mutex_t SitesM = PTHREAD_MUTEX_INITIALIZER;
@@ -89,6 +104,8 @@ struct Recorder {
   std::unordered_map<uint64_t, scopeprof_site *> RegionSites;
   bool GlobalEnabled = true;
   std::optional<rules::RuleSet> Rules;
+  std::vector<uint8_t> Throttled; ///< by site index
+  uint64_t RulesGeneration = 0;   ///< bumped by every re-evaluation (atomic read by the writer)
 
   pthread_key_t ExitKey{};
 };
@@ -115,11 +132,16 @@ void warnOnce(bool &Warned, const std::string &Message);
 // Clock.cpp
 void sampleAnchor(uint64_t &Ticks, uint64_t &Ns);
 void calibrateClock(Recorder &R);
+void measureScopeCost(Recorder &R);
 
 // Sites.cpp
 bool siteWanted(Recorder &R, const scopeprof_site *S);
 void reevaluateSites(Recorder &R);
 void registerLocked(Recorder &R, scopeprof_site *S);
+/// Switches site \p Index off for the auto-throttle; false when a rule names it (exempt).
+bool throttleSite(Recorder &R, uint32_t Index);
+/// For the writer: after rules changed, whether site \p Index is recording again.
+bool siteOn(Recorder &R, uint32_t Index);
 
 // Batch.cpp
 int openLogFile(const Recorder &R, pid_t Tid);

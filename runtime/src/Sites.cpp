@@ -17,9 +17,28 @@ static_assert(unsigned{SCOPEPROF_KIND_FREE} == scopeprof::rules::KindFree &&
 
 namespace scopeprof::runtime {
 
+namespace {
+
+/// A site a rule line includes by name (not by default) is what the user asked to see in full:
+/// the auto-throttle leaves it alone, and a rule naming a throttled site switches it back on.
+bool namedByRule(Recorder &R, const scopeprof_site *S) {
+  if (!R.Rules)
+    return false;
+  std::string_view Sig = S->signature;
+  rules::Decision D = R.Rules->decide({S->file, rules::qualifiedNameOf(Sig), Sig, S->kinds});
+  return D.Included && D.DecidedBy;
+}
+
+} // namespace
+
 bool siteWanted(Recorder &R, const scopeprof_site *S) {
   if (!R.GlobalEnabled || R.RunDir.empty())
     return false;
+  if (S->index < R.Throttled.size() && R.Throttled[S->index]) {
+    if (!namedByRule(R, S))
+      return false;
+    R.Throttled[S->index] = 0;
+  }
   if (!R.Rules)
     return true;
   std::string_view Sig = S->signature;
@@ -30,6 +49,24 @@ void reevaluateSites(Recorder &R) {
   for (scopeprof_site *S = R.SiteList; S; S = S->next)
     __atomic_store_n(&S->state, siteWanted(R, S) ? SCOPEPROF_SITE_ON : SCOPEPROF_SITE_OFF,
                      __ATOMIC_RELAXED);
+  __atomic_add_fetch(&R.RulesGeneration, 1, __ATOMIC_RELEASE);
+}
+
+bool throttleSite(Recorder &R, uint32_t Index) {
+  Lock G(R.SitesM);
+  if (Index >= R.SitesByIndex.size() || namedByRule(R, R.SitesByIndex[Index]))
+    return false;
+  if (R.Throttled.size() <= Index)
+    R.Throttled.resize(Index + 1);
+  R.Throttled[Index] = 1;
+  __atomic_store_n(&R.SitesByIndex[Index]->state, SCOPEPROF_SITE_OFF, __ATOMIC_RELAXED);
+  return true;
+}
+
+bool siteOn(Recorder &R, uint32_t Index) {
+  Lock G(R.SitesM);
+  return Index < R.SitesByIndex.size() &&
+         __atomic_load_n(&R.SitesByIndex[Index]->state, __ATOMIC_RELAXED) == SCOPEPROF_SITE_ON;
 }
 
 void registerLocked(Recorder &R, scopeprof_site *S) {

@@ -99,9 +99,25 @@ def scenario_exact_rows(tmp):
     orphans = rows(db, '''SELECT DISTINCT c.pid FROM calls c WHERE c.depth > 0
                              AND c.parent_id NOT IN (SELECT id FROM calls)''')
     expect(parent[0] not in [o[0] for o in orphans], 'calls of the main process all have their parent')
-    wrong_self = one(db, '''SELECT count(*) FROM calls p WHERE p.self_ns != max(0, p.duration_ns -
+    wrong_self = one(db, '''SELECT count(*) FROM calls p WHERE p.raw_self_ns != max(0, p.raw_duration_ns -
                            (SELECT coalesce(sum(c.end_ns - c.start_ns), 0) FROM calls c WHERE c.parent_id = p.id))''')
-    expect(wrong_self == 0, f'{wrong_self} calls whose self time is not duration minus children')
+    expect(wrong_self == 0, f'{wrong_self} calls whose raw self time is not duration minus children')
+    # Compensation: a call's measured times lose the process's scope cost: its own inner part,
+    # and the outer cost of every recorded call under it (the direct children's, for self time).
+    inner, outer = rows(db, 'SELECT scope_inner_ns, scope_outer_ns FROM processes LIMIT 1')[0]
+    expect(0 < inner <= outer < 10000, f'measured scope cost: inner {inner} ns, outer {outer} ns')
+    wrong_net = one(db, '''WITH RECURSIVE sub(root, id) AS (
+                               SELECT id, id FROM calls UNION ALL
+                               SELECT sub.root, c.id FROM sub JOIN calls c ON c.parent_id = sub.id),
+                             counts AS (SELECT root, count(*) - 1 AS descendants FROM sub GROUP BY root)
+                           SELECT count(*) FROM calls p JOIN counts ON counts.root = p.id
+                             JOIN threads t ON t.id = p.thread_id JOIN processes pr ON pr.id = t.process_id
+                           WHERE abs(p.duration_ns - max(0, p.raw_duration_ns - pr.scope_inner_ns
+                                                         - counts.descendants * pr.scope_outer_ns)) > 1
+                              OR abs(p.self_ns - max(0, p.raw_self_ns - pr.scope_inner_ns
+                                     - (SELECT count(*) FROM calls c WHERE c.parent_id = p.id)
+                                       * (pr.scope_outer_ns - pr.scope_inner_ns))) > 1''')
+    expect(wrong_net == 0, f'{wrong_net} calls whose compensated times do not follow from the raw ones')
     parents = dict(rows(db, '''SELECT s.signature, group_concat(DISTINCT ps.signature) FROM calls c
                                JOIN sites s ON s.id = c.site_id JOIN calls p ON p.id = c.parent_id
                                JOIN sites ps ON ps.id = p.site_id GROUP BY 1'''))

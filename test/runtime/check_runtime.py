@@ -237,7 +237,8 @@ def scenario_threshold(tmp):
 
 def scenario_log_budget(tmp):
     # Past SCOPEPROF_MAX_LOG_SIZE, calls are counted per site: nothing is lost, the log stops growing.
-    p = run([WORKLOAD, 'calls', '100000'], {'SCOPEPROF_MAX_LOG_SIZE': '64K', 'SCOPEPROF_BUFFER_SIZE': '16K'}, tmp)
+    p = run([WORKLOAD, 'calls', '100000'], {'SCOPEPROF_MAX_LOG_SIZE': '64K', 'SCOPEPROF_BUFFER_SIZE': '16K',
+                                          'SCOPEPROF_THROTTLE': '0'}, tmp)
     expect(p.returncode == 0, p.stderr)
     expect(p.stderr.count('SCOPEPROF_MAX_LOG_SIZE') == 1, f'one warning: {p.stderr}')
     log = dump(tmp)[0][0]
@@ -256,7 +257,8 @@ def scenario_max_depth(tmp):
 
 
 def scenario_drop_policy(tmp):
-    p = run([WORKLOAD, 'calls', '200000'], {'SCOPEPROF_ON_FULL': 'drop', 'SCOPEPROF_BUFFER_SIZE': '4K'}, tmp)
+    p = run([WORKLOAD, 'calls', '200000'], {'SCOPEPROF_ON_FULL': 'drop', 'SCOPEPROF_BUFFER_SIZE': '4K',
+                                          'SCOPEPROF_THROTTLE': '0'}, tmp)
     expect(p.returncode == 0, p.stderr)
     log = dump(tmp)[0][0]
     expect(len(log.calls) + log.dropped == 800000, f'{len(log.calls)} written + {log.dropped} dropped')

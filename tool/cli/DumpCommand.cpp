@@ -57,6 +57,10 @@ public:
     Summaries[Index] = {Calls, TotalNs};
   }
   void dropped(uint64_t Total) override { Dropped = Total; }
+  void throttled(uint32_t Index, uint64_t Calls, uint64_t AtNs) override {
+    fmt::print("  throttled site=\"{}\" after={}{}\n", name(Index), Calls,
+               Times ? fmt::format(" at={}", AtNs - Base) : "");
+  }
 
   /// Prints what is only complete at the end of a file.
   void finish() {

@@ -18,7 +18,7 @@ namespace {
 
 constexpr const char *Usage =
     "usage: scopeprof report [--by self|total|calls|mean|p95] [--top N] [--function GLOB]\n"
-    "                        [--file GLOB] [--run RUN] [--pid PID] [--tid TID] [--errors]\n"
+    "                        [--file GLOB] [--run RUN] [--pid PID] [--tid TID] [--raw] [--errors]\n"
     "                        [--format table|csv|json|markdown] DB\n";
 
 constexpr const char *Help = R"(
@@ -31,6 +31,8 @@ mean ± standard deviation, p95, max and share of all profiled time.
   --file GLOB       only functions defined in matching files (src/**)
   --run RUN         run name or id (default: the latest loaded)
   --pid PID         only calls of this process;  --tid TID: of this thread
+  --raw             times as measured; by default the measured cost of the scopes themselves
+                    is subtracted (overhead compensation)
   --errors          the exceptions that broke calls, with their tracebacks
   --format F        table (default), csv, json or markdown
 )";
@@ -97,6 +99,7 @@ int runReport(const std::vector<std::string> &Argv) {
                             {"--run", true},
                             {"--pid", true},
                             {"--tid", true},
+                            {"--raw"},
                             {"--errors"},
                             {"--format", true}},
                            Usage, Help, Exit);
@@ -116,6 +119,7 @@ int runReport(const std::vector<std::string> &Argv) {
   if (!Top)
     return usageError(fmt::format("--top needs a number, not '{}'", *Args->value("--top")), Usage);
   db::CallFilter Filter;
+  Filter.Raw = Args->has("--raw");
   for (auto [Option, Field] : {std::pair{"--pid", &Filter.Pid}, std::pair{"--tid", &Filter.Tid}}) {
     if (auto V = Args->value(Option)) {
       *Field = parseCount(*V);
@@ -171,21 +175,38 @@ int runReport(const std::vector<std::string> &Argv) {
       Stats.resize(static_cast<size_t>(*Top));
 
     Table T;
-    T.Columns = {"function", "calls", "total", "self",   "mean",
-                 "± sd",     "p95",   "max",   "% time", "file"};
-    T.Keys = {"function",  "calls",  "total_ns", "self_ns",      "mean_ns",
-              "stddev_ns", "p95_ns", "max_ns",   "percent_time", "file"};
-    T.RightAligned = {false, true, true, true, true, true, true, true, true, false};
-    T.Shrinkable = {0, 9};
+    T.Columns = {"function", "calls", "total", "self",   "mean", "± sd",
+                 "p95",      "max",   "% time", "file", "note"};
+    T.Keys = {"function", "calls",        "total_ns", "self_ns", "mean_ns", "stddev_ns",
+              "p95_ns",   "max_ns", "percent_time", "file",    "note"};
+    T.RightAligned = {false, true, true, true, true, true, true, true, true, false, false};
+    T.Shrinkable = {0, 9, 10};
     auto Duration = [](double Ns) {
       return Cell::integer(static_cast<int64_t>(Ns), formatDuration(Ns));
     };
     for (const auto &St : Stats) {
       const db::SiteName &S = Sites[St.SiteId];
       double Share = AllSelf > 0 ? 100.0 * static_cast<double>(St.SelfNs) / AllSelf : 0;
+      // What compensation took away is more than what is left: the self time is the scopes'
+      // cost, not the function's, and no number printed for it would be true.
+      int64_t Correction = St.RawSelfNs - St.SelfNs;
+      bool OverheadBound = !Filter.Raw && Correction > St.SelfNs;
+      Cell SelfCell = Duration(static_cast<double>(St.SelfNs));
+      std::vector<std::string> Notes;
+      if (OverheadBound) {
+        SelfCell.Display = "~0";
+        Notes.push_back(fmt::format("self within scope overhead ({} of {} measured)",
+                                    formatDuration(static_cast<double>(Correction)),
+                                    formatDuration(static_cast<double>(St.RawSelfNs))));
+      }
+      if (St.ThrottledAfter)
+        Notes.push_back(fmt::format("throttled after {} calls", St.ThrottledAfter));
+      std::string Note;
+      for (const auto &N : Notes)
+        Note += (Note.empty() ? "" : "; ") + N;
       T.Rows.push_back(
           {Cell::text(S.Signature), Cell::integer(St.Calls),
-           Duration(static_cast<double>(St.TotalNs)), Duration(static_cast<double>(St.SelfNs)),
+           Duration(static_cast<double>(St.TotalNs)), SelfCell,
            Cell::real(St.MeanNs, formatDuration(St.MeanNs)),
            St.Recorded > 1 ? Cell::real(St.StddevNs, formatDuration(St.StddevNs)) : Cell::null(),
            St.HasPercentiles
@@ -193,7 +214,8 @@ int runReport(const std::vector<std::string> &Argv) {
                                              formatDuration(static_cast<double>(St.P95Ns)))
                : Cell::null(),
            St.Recorded ? Duration(static_cast<double>(St.MaxNs)) : Cell::null(),
-           Cell::real(Share, fmt::format("{:.1f}", Share)), Cell::text(S.location())});
+           Cell::real(Share, fmt::format("{:.1f}", Share)), Cell::text(S.location()),
+           Note.empty() ? Cell::null() : Cell::text(Note)});
     }
     if (*F == Format::Table)
       fmt::print("{}\n\n", runHeadline(*Db, Run));

@@ -56,7 +56,7 @@ public:
   explicit Store(Database &Db)
       : Db(Db),
         InsertCall(Db, "INSERT INTO calls VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
-                       "?14,?15,?16)"),
+                       "?14,?15,?16,?17,?18)"),
         FindSite(Db, "SELECT id FROM sites WHERE site_key=?1"),
         InsertSite(Db, "INSERT INTO sites(site_key, signature, file, line, kinds) "
                        "VALUES(?1,?2,?3,?4,?5)") {}
@@ -92,8 +92,9 @@ public:
     if (Find.step())
       return Find.integer(0);
     Db.prepare("INSERT INTO processes(run_id, pid, ppid, name, parent_name, exe, command_line, "
-               "start_wall_ns, min_duration_ns, max_depth, calibration_ns) "
-               "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)")
+               "start_wall_ns, min_duration_ns, max_depth, calibration_ns, scope_inner_ns, "
+               "scope_outer_ns, throttle_calls, throttle_ns) "
+               "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)")
         .bind(1, Run)
         .bind(2, H.Pid)
         .bind(3, H.Ppid)
@@ -105,6 +106,10 @@ public:
         .bind(9, H.MinDurationNs)
         .bind(10, H.MaxDepth)
         .bind(11, H.CalibrationNs)
+        .bind(12, H.ScopeInnerNs)
+        .bind(13, H.ScopeOuterNs)
+        .bind(14, H.ThrottleCalls)
+        .bind(15, H.ThrottleNs)
         .run();
     return Db.lastInsertId();
   }
@@ -206,6 +211,9 @@ public:
     Counted[Index] = {Calls, TotalNs};
   }
   void dropped(uint64_t Total) override { Dropped = Total; }
+  void throttled(uint32_t Index, uint64_t Calls, uint64_t AtNs) override {
+    Throttled[Index] = {Calls, AtNs};
+  }
 
   void call(const logreader::Call &C) override {
     auto Site = SiteIds.find(C.SiteIndex);
@@ -222,16 +230,19 @@ public:
       Stack.resize(C.Depth + 2);
 
     // Calls arrive as they end, children before their parent. The open call at each depth
-    // collects its finished children's time and the id they were told their parent has.
+    // collects its finished children's time and count and the id they were told their parent
+    // has.
     OpenCall &Me = Stack[C.Depth];
     int64_t Id;
-    uint64_t Self = Duration;
+    uint64_t Self = Duration, Children = 0, Descendants = 0;
     // Ticks become ns per batch, around each batch's anchor: a child and its parent written in
     // different batches can disagree by a few hundred ns, so "starts inside" allows that much.
     constexpr uint64_t ClockSlackNs = 1000;
     if (Me.ReservedId && Me.FirstChildStart + ClockSlackNs >= C.StartNs) {
       Id = Me.ReservedId;
       Self -= std::min(Self, Me.ChildNs);
+      Children = Me.Children;
+      Descendants = Me.Descendants;
     } else {
       Id = nextId(); // a reservation that does not fit belonged to a call never recorded
     }
@@ -244,8 +255,20 @@ public:
         Up.ReservedId = nextId();
       Up.ChildNs += Elapsed;
       Up.FirstChildStart = std::min(Up.FirstChildStart, C.StartNs);
+      ++Up.Children;
+      Up.Descendants += 1 + Descendants;
       Parent = Up.ReservedId;
     }
+    // Overhead compensation: every recorded call inside this one grew its interval by the
+    // outer cost, and its own scope added the inner part (docs/runtime.md).
+    auto Compensated = [](uint64_t Measured, double Cost) {
+      return Cost >= static_cast<double>(Measured) ? 0 : Measured - static_cast<uint64_t>(Cost);
+    };
+    uint64_t NetDuration = Compensated(
+        Duration, Header.ScopeInnerNs + static_cast<double>(Descendants) * Header.ScopeOuterNs);
+    uint64_t NetSelf = Compensated(Self, Header.ScopeInnerNs +
+                                             static_cast<double>(Children) *
+                                                 (Header.ScopeOuterNs - Header.ScopeInnerNs));
     if (C.Broken)
       Traceback += (Traceback.empty() ? "" : "\n") + Names[C.SiteIndex];
     if (Loaded)
@@ -260,9 +283,11 @@ public:
         .bind(6, Site->second)
         .bind(7, C.StartNs)
         .bind(8, C.EndNs)
-        .bind(9, Duration)
-        .bind(10, Self)
-        .bind(11, C.Depth);
+        .bind(9, NetDuration)
+        .bind(10, NetSelf)
+        .bind(11, C.Depth)
+        .bind(17, Duration)
+        .bind(18, Self);
     if (Parent)
       Insert.bind(12, Parent);
     Insert.bind(13, C.Broken ? 1 : 0);
@@ -287,6 +312,15 @@ public:
     for (const auto &[Index, Value] : Counted)
       if (auto Site = SiteIds.find(Index); Site != SiteIds.end())
         Upsert.bind(1, Thread)
+            .bind(2, Run)
+            .bind(3, Site->second)
+            .bind(4, Value.first)
+            .bind(5, Value.second)
+            .run();
+    auto Throttle = S.Db.prepare("INSERT OR IGNORE INTO throttled VALUES(?1,?2,?3,?4,?5)");
+    for (const auto &[Index, Value] : Throttled)
+      if (auto Site = SiteIds.find(Index); Site != SiteIds.end())
+        Throttle.bind(1, Process)
             .bind(2, Run)
             .bind(3, Site->second)
             .bind(4, Value.first)
@@ -326,6 +360,7 @@ private:
   struct OpenCall {
     int64_t ReservedId = 0;
     uint64_t ChildNs = 0;
+    uint64_t Children = 0, Descendants = 0;
     uint64_t FirstChildStart = UINT64_MAX;
   };
   /// Ids depend only on the file's content, so a reload assigns the same ones.
@@ -344,6 +379,7 @@ private:
   std::vector<OpenCall> Stack;
   std::string ThreadName, ErrorType, ErrorMessage, Traceback;
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> Counted;
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> Throttled; ///< calls seen, cut time
   std::set<uint32_t> UndescribedSites;
   std::vector<std::string> Problems;
 };

@@ -1,4 +1,4 @@
-// Schema version 1. Changing a table means a new version and a migration step below.
+// Schema version 2. Changing a table means a new version and a migration step below.
 #include "Schema.h"
 
 #include <sys/stat.h>
@@ -90,6 +90,39 @@ CREATE VIEW call_details AS
        JOIN processes p ON p.id = t.process_id JOIN sites s ON s.id = c.site_id;
 )sql";
 
+/// Version 2: overhead compensation (duration_ns and self_ns become compensated, the measured
+/// values move to raw_*), the measured cost per call of each process, the auto-throttle.
+constexpr const char *MigrateToV2 = R"sql(
+ALTER TABLE calls ADD COLUMN raw_duration_ns INTEGER;  -- as measured, scope cost included
+ALTER TABLE calls ADD COLUMN raw_self_ns INTEGER;
+UPDATE calls SET raw_duration_ns = duration_ns, raw_self_ns = self_ns;
+DROP INDEX IF EXISTS calls_by_site;
+ALTER TABLE processes ADD COLUMN scope_inner_ns REAL;  -- cost of a recorded call inside its own
+ALTER TABLE processes ADD COLUMN scope_outer_ns REAL;  -- interval, and as its parent pays it
+ALTER TABLE processes ADD COLUMN throttle_calls INTEGER;
+ALTER TABLE processes ADD COLUMN throttle_ns INTEGER;
+ALTER TABLE site_stats ADD COLUMN raw_total_ns INTEGER;
+ALTER TABLE site_stats ADD COLUMN raw_self_ns INTEGER;
+ALTER TABLE site_stats ADD COLUMN throttled_after INTEGER; -- calls seen when throttled (summed)
+UPDATE site_stats SET raw_total_ns = total_ns, raw_self_ns = self_ns;
+-- Sites the auto-throttle switched off: no call starting at or after at_ns was recorded.
+CREATE TABLE throttled(
+  process_id INTEGER NOT NULL REFERENCES processes(id),
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  site_id INTEGER NOT NULL REFERENCES sites(id),
+  after_calls INTEGER NOT NULL,     -- calls of the site the process had made when it was cut
+  at_ns INTEGER NOT NULL,
+  PRIMARY KEY(process_id, site_id)) WITHOUT ROWID;
+DROP VIEW call_details;
+CREATE VIEW call_details AS
+  SELECT c.id, r.name AS run, c.pid, p.ppid, p.name AS process, p.parent_name AS parent_process,
+         c.tid, t.name AS thread, s.signature AS function, s.file, s.line, c.start_ns, c.end_ns,
+         c.duration_ns, c.self_ns, c.raw_duration_ns, c.raw_self_ns, c.depth, c.parent_id,
+         c.broken, c.error_type, c.error_message, c.traceback
+  FROM calls c JOIN runs r ON r.id = c.run_id JOIN threads t ON t.id = c.thread_id
+       JOIN processes p ON p.id = t.process_id JOIN sites s ON s.id = c.site_id;
+)sql";
+
 int pragmaInt(Database &Db, const char *Name) {
   auto S = Db.prepare(std::string("PRAGMA ") + Name);
   return S.step() ? static_cast<int>(S.integer(0)) : 0;
@@ -131,15 +164,18 @@ std::unique_ptr<Database> openForLoad(const std::string &Path) {
   Transaction T(*Db);
   if (tableCount(*Db) == 0) {
     Db->exec(SchemaV1);
-    Db->exec("PRAGMA application_id=" + std::to_string(ApplicationId) +
-             "; PRAGMA user_version=" + std::to_string(SchemaVersion));
+    Db->exec("PRAGMA application_id=" + std::to_string(ApplicationId) + "; PRAGMA user_version=1");
   }
   checkVersion(*Db);
   // Each schema change adds a migration step from the version before it, run here inside
-  // this transaction. Version 1 is the first: anything older is not ours to guess at.
-  if (int Version = pragmaInt(*Db, "user_version"); Version < SchemaVersion)
+  // this transaction (a new database is created at version 1 and migrated like any other).
+  // Version 1 is the first: anything older is not ours to guess at.
+  int Version = pragmaInt(*Db, "user_version");
+  if (Version < 1)
     throw DbError("database '" + Path + "' has schema version " + std::to_string(Version) +
                   ", which this scopeprof cannot upgrade; load the runs into a new database");
+  if (Version < 2)
+    Db->exec(std::string(MigrateToV2) + "PRAGMA user_version=2");
   T.commit();
   return Db;
 }
@@ -162,7 +198,7 @@ void createIndexes(Database &Db) {
   // Covering: statistics and percentiles read only the index. Exports that need calls in
   // start order sort them; an index for that would cost every load as much as this one.
   Db.exec("CREATE INDEX IF NOT EXISTS calls_by_site ON "
-          "calls(run_id, site_id, duration_ns, self_ns, broken);"
+          "calls(run_id, site_id, duration_ns, self_ns, broken, raw_duration_ns, raw_self_ns);"
           "PRAGMA analysis_limit=1000; ANALYZE");
 }
 

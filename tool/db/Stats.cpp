@@ -33,6 +33,8 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
       S.bind(3, *Filter.Tid);
   };
 
+  const std::string Duration = Filter.Raw ? "raw_duration_ns" : "duration_ns";
+  const std::string Self = Filter.Raw ? "raw_self_ns" : "self_ns";
   struct Recorded {
     double TotalNs = 0, SumSquares = 0;
   };
@@ -40,10 +42,10 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   std::map<int64_t, Recorded> Sums;
   auto Group = Db.prepare(
       // total(), not sum(): a float that cannot overflow, whatever a damaged log held.
-      "SELECT site_id, count(*), sum(broken), total(duration_ns), total(self_ns), "
-      "min(duration_ns), "
-      "max(duration_ns), total(CAST(duration_ns AS REAL) * duration_ns) FROM calls WHERE " +
-      Where + " GROUP BY site_id");
+      "SELECT site_id, count(*), sum(broken), total(" + Duration + "), total(" + Self + "), min(" +
+      Duration + "), max(" + Duration + "), total(CAST(" + Duration + " AS REAL) * " + Duration +
+      "), total(raw_duration_ns), total(raw_self_ns) FROM calls WHERE " + Where +
+      " GROUP BY site_id");
   bindFilter(Group);
   while (Group.step()) {
     SiteStats &St = Sites[Group.integer(0)];
@@ -53,6 +55,8 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.SelfNs = Group.integer(4);
     St.MinNs = Group.integer(5);
     St.MaxNs = Group.integer(6);
+    St.RawTotalNs = Group.integer(8);
+    St.RawSelfNs = Group.integer(9);
     Sums[Group.integer(0)] = {static_cast<double>(St.TotalNs), Group.real(7)};
   }
   auto Counted = Db.prepare(
@@ -67,15 +71,27 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     // Counted calls are almost always leaves: their time is attributed as self time.
     St.TotalNs = addSaturating(St.TotalNs, Counted.integer(2));
     St.SelfNs = addSaturating(St.SelfNs, Counted.integer(2));
+    St.RawTotalNs = addSaturating(St.RawTotalNs, Counted.integer(2));
+    St.RawSelfNs = addSaturating(St.RawSelfNs, Counted.integer(2));
   }
+  auto Throttled = Db.prepare(
+      "SELECT t.site_id, sum(t.after_calls) FROM throttled t JOIN processes p ON p.id = "
+      "t.process_id WHERE t.run_id=?1" +
+      std::string(Filter.Pid ? " AND p.pid=?2" : "") + " GROUP BY t.site_id");
+  Throttled.bind(1, Run);
+  if (Filter.Pid)
+    Throttled.bind(2, *Filter.Pid);
+  while (Throttled.step())
+    if (auto It = Sites.find(Throttled.integer(0)); It != Sites.end())
+      It->second.ThrottledAfter = Throttled.integer(1);
   // Calls counted under SCOPEPROF_MIN_DURATION are known to be shorter than it: they are the
   // lowest ranks of the distribution, and a percentile that falls among them is "< threshold".
   auto Limit =
       Db.prepare("SELECT coalesce(max(min_duration_ns), 0) FROM processes WHERE run_id=?1");
   Limit.bind(1, Run).step();
   int64_t Threshold = Limit.integer(0);
-  auto AtRank = Db.prepare("SELECT duration_ns FROM calls WHERE " + Where +
-                           " AND site_id=?4 ORDER BY duration_ns LIMIT 1 OFFSET ?5");
+  auto AtRank = Db.prepare("SELECT " + Duration + " FROM calls WHERE " + Where +
+                           " AND site_id=?4 ORDER BY " + Duration + " LIMIT 1 OFFSET ?5");
   auto percentile = [&](int64_t Site, const SiteStats &St, double P, bool &Under) -> int64_t {
     // Nearest rank: the smallest duration with at least P of the calls at or below it.
     auto Rank =
@@ -115,7 +131,8 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
 void storeSiteStats(Database &Db, int64_t Run) {
   Db.prepare("DELETE FROM site_stats WHERE run_id=?1").bind(1, Run).run();
   auto Insert =
-      Db.prepare("INSERT INTO site_stats VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+      Db.prepare("INSERT INTO site_stats VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
+                 "?16)");
   for (const auto &St : computeSiteStats(Db, Run)) {
     Insert.bind(1, Run)
         .bind(2, St.SiteId)
@@ -124,7 +141,11 @@ void storeSiteStats(Database &Db, int64_t Run) {
         .bind(5, St.Broken)
         .bind(6, St.TotalNs)
         .bind(7, St.SelfNs)
-        .bind(8, St.MeanNs);
+        .bind(8, St.MeanNs)
+        .bind(14, St.RawTotalNs)
+        .bind(15, St.RawSelfNs);
+    if (St.ThrottledAfter)
+      Insert.bind(16, St.ThrottledAfter);
     if (St.Recorded)
       Insert.bind(10, St.MinNs).bind(13, St.MaxNs);
     if (St.HasPercentiles)

@@ -12,6 +12,8 @@ namespace scopeprof::db {
 
 struct CallFilter {
   std::optional<int64_t> Pid, Tid;
+  /// Times as measured, the cost of the scopes included, instead of compensated ones.
+  bool Raw = false;
 };
 
 struct SiteStats {
@@ -20,6 +22,8 @@ struct SiteStats {
   int64_t Recorded = 0; ///< written one by one; stddev, min and max describe these
   int64_t Broken = 0;
   int64_t TotalNs = 0, SelfNs = 0;
+  int64_t RawTotalNs = 0, RawSelfNs = 0; ///< as measured, whatever the filter's choice
+  int64_t ThrottledAfter = 0; ///< calls seen when the auto-throttle cut it (summed over processes)
   double MeanNs = 0, StddevNs = 0;
   int64_t MinNs = 0, P50Ns = 0, P95Ns = 0, MaxNs = 0;
   /// Percentiles over every call: counted calls rank below the duration threshold, so a

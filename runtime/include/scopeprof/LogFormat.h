@@ -34,6 +34,12 @@ enum HeaderKey : uint16_t {
   KeyStartWallNs = 14,
   KeyMinDurationNs = 15,
   KeyMaxDepth = 16,
+  /// The process's own cost per recorded call, measured at start, in picoseconds: the part that
+  /// falls inside the call's own interval, and the whole cost as its parent sees it.
+  KeyScopeInnerPs = 17,
+  KeyScopeOuterPs = 18,
+  KeyThrottleCalls = 19, ///< SCOPEPROF_THROTTLE: calls before a site is judged (0: off)
+  KeyThrottleNs = 20,    ///< SCOPEPROF_THROTTLE: the mean duration under which it is cut
 };
 
 /// Entries of a batch frame's payload, after its u64 anchor ticks and u64 anchor ns.
@@ -45,6 +51,8 @@ enum EntryType : uint8_t {
   EntrySummary = 5,    ///< u32 index, u64 calls, u64 total ns: cumulative, calls not written one by one
   EntryDropped = 6,    ///< u64 cumulative calls dropped under SCOPEPROF_ON_FULL=drop
   EntryRegion = 7,     ///< u32 index, u32 depth, u64 start ticks, u64 end ticks, u64 paused ticks
+  EntryThrottle = 8,   ///< u32 index, u64 calls seen, u64 cut ticks: no call of the site starting
+                       ///< at or after the cut is recorded (the auto-throttle switched it off)
 };
 
 constexpr uint64_t MetaIndexMask = 0xffffffffull;
