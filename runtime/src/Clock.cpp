@@ -64,6 +64,13 @@ __attribute__((noinline)) void scopedCall() {
 }
 __attribute__((noinline)) void plainCall() { __asm__ volatile(""); }
 
+/// Work between the calls: back to back, the two timestamp reads of consecutive scopes would
+/// wait on each other, a cost that real code, with work between its calls, mostly hides.
+void between() {
+  for (int I = 0; I < 32; ++I)
+    __asm__ volatile("");
+}
+
 template <typename T> T median(std::vector<T> V) {
   std::nth_element(V.begin(), V.begin() + static_cast<ptrdiff_t>(V.size() / 2), V.end());
   return V[V.size() / 2];
@@ -73,31 +80,36 @@ template <typename T> T median(std::vector<T> V) {
 
 /// What one recorded call costs this process, in ticks: the shortest interval a scope around
 /// nothing records (inner: inside every call's own duration), and what a caller's interval
-/// grows by per recorded callee (outer). Medians of repeated short loops, so a preemption or a
-/// cold cache in one of them does not decide. The same hot path as every scope runs, into a
-/// buffer on the stack.
+/// grows by per recorded callee (outer), with a little work between the calls as real code has.
+/// Medians of repeated short loops, so a preemption or a cold cache in one of them does not
+/// decide. The same hot path as every scope runs, into a buffer on the stack.
 void measureScopeCost(Recorder &R) {
-  constexpr int Calls = 64, Rounds = 41;
+  constexpr int Calls = 64, Rounds = 101;
   scopeprof_record Records[Calls + 1];
   scopeprof_thread Saved = scopeprof_tls;
-  std::vector<double> Outer, Inner;
+  std::vector<double> Plain, Scoped, Inner;
   for (int Round = 0; Round < Rounds; ++Round) {
     scopeprof_tls.pos = Records;
     scopeprof_tls.end = Records + Calls + 1;
     uint64_t T0 = scopeprof_now();
-    for (int I = 0; I < Calls; ++I)
+    for (int I = 0; I < Calls; ++I) {
+      between();
       plainCall();
+    }
     uint64_t T1 = scopeprof_now();
-    for (int I = 0; I < Calls; ++I)
+    for (int I = 0; I < Calls; ++I) {
+      between();
       scopedCall();
+    }
     uint64_t T2 = scopeprof_now();
-    Outer.push_back((static_cast<double>(T2 - T1) - static_cast<double>(T1 - T0)) / Calls);
+    Plain.push_back(static_cast<double>(T1 - T0));
+    Scoped.push_back(static_cast<double>(T2 - T1));
     for (int I = 0; I < Calls; ++I)
       Inner.push_back(static_cast<double>(Records[I].end - Records[I].start));
   }
   scopeprof_tls = Saved;
   R.ScopeInnerTicks = median(Inner);
-  R.ScopeOuterTicks = std::max(median(Outer), R.ScopeInnerTicks);
+  R.ScopeOuterTicks = std::max((median(Scoped) - median(Plain)) / Calls, R.ScopeInnerTicks);
 }
 
 } // namespace scopeprof::runtime

@@ -427,6 +427,109 @@ def scenario_fuzz_corpus(tmp):
         os.remove(db)
 
 
+def scenario_throttle(tmp):
+    # tiny() is cut after 1000 calls: every call that started before the cut is recorded, the cut
+    # is recorded, nothing of it after; a rule naming it switches it back on.
+    n, m = 20000, 300
+    run = record(tmp, 'throttled', n, m, env={'SCOPEPROF_THROTTLE': '1000:1us'})
+    db = os.path.join(tmp, 'throttle.db')
+    load(db, run)
+    cut = rows(db, 'SELECT s.signature, t.after_calls, t.at_ns FROM throttled t JOIN sites s ON s.id = t.site_id')
+    expect(len(cut) == 1 and cut[0][0] == 'tiny()' and cut[0][1] >= 1000, f'throttled {cut}')
+    at = cut[0][2]
+    # Steps in order, each with whether its tiny() child was recorded.
+    steps = rows(db, '''SELECT p.start_ns, count(c.id) FROM calls p JOIN sites s ON s.id = p.site_id
+                        LEFT JOIN calls c ON c.parent_id = p.id WHERE s.signature = 'step()'
+                        GROUP BY p.id ORDER BY p.start_ns''')
+    expect(len(steps) == n + m, f'{len(steps)} steps recorded, expected {n + m} (never throttled)')
+    flags = [k for _, k in steps[:n]]
+    first_missing = flags.index(0) if 0 in flags else n
+    expect(first_missing >= cut[0][1] - 1 and set(flags[first_missing:]) == {0} and set(flags[:first_missing]) == {1},
+           f'tiny() recorded in the first {first_missing} steps, then {sorted(set(flags[first_missing:]))}')
+    tiny = rows(db, '''SELECT c.start_ns FROM calls c JOIN sites s ON s.id = c.site_id WHERE s.signature = 'tiny()'
+                       ORDER BY c.start_ns''')
+    before = [t for t, in tiny if t < at]
+    expect(len(before) == first_missing, f'{len(before)} tiny() calls before the cut, {first_missing} steps with one')
+    expect(all(k == 1 for _, k in steps[n:]) and len(tiny) == first_missing + m,
+           f'switched back on by a rule: {len(tiny) - first_missing} of {m} recorded')
+    report = json.loads(scopeprof('report', '--format', 'json', db).stdout)
+    note = {r['function']: r['note'] for r in report}
+    expect(note['tiny()'].endswith(f'throttled after {cut[0][1]} calls') and note['step()'] is None, f'notes {note}')
+    # SCOPEPROF_THROTTLE=0 records every call.
+    run = record(tmp, 'throttled', 2000, 0, env={'SCOPEPROF_THROTTLE': '0'})
+    db0 = os.path.join(tmp, 'off.db')
+    load(db0, run)
+    expect(one(db0, 'SELECT count(*) FROM throttled') == 0 and
+           one(db0, "SELECT count(*) FROM calls c JOIN sites s ON s.id = c.site_id WHERE s.signature = 'tiny()'") == 2000,
+           'SCOPEPROF_THROTTLE=0 keeps every call')
+
+
+def scenario_compensation(tmp):
+    # parent() does known work around 200 calls of a tiny child(); the workload measures their
+    # true times with the scopes off, interleaved with recorded rounds. Compensated times must be
+    # close to the truth where raw ones are not.
+    out = os.path.join(tmp, 'out')
+    p = subprocess.run([WORKLOAD, 'compensation', '500'],
+                       env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='0'),
+                       capture_output=True, text=True)
+    expect(p.returncode == 0, p.stderr)
+    words = p.stdout.split()
+    true_parent, true_children = float(words[3]), float(words[6])
+    db = os.path.join(tmp, 'comp.db')
+    load(db, os.path.join(out, os.listdir(out)[0]))
+
+    def median(sql):
+        values = sorted(r[0] for r in rows(db, sql))
+        return values[len(values) // 2]
+    parent = "FROM calls c JOIN sites s ON s.id = c.site_id WHERE s.signature = 'parent()'"
+    child = "FROM calls c JOIN sites s ON s.id = c.site_id WHERE s.signature = 'child()'"
+    true_self = true_parent - true_children
+    net_self, raw_self = median(f'SELECT c.self_ns {parent}'), median(f'SELECT c.raw_self_ns {parent}')
+    net_total, raw_total = median(f'SELECT c.duration_ns {parent}'), median(f'SELECT c.raw_duration_ns {parent}')
+    net_child, raw_child = median(f'SELECT c.duration_ns {child}'), median(f'SELECT c.raw_duration_ns {child}')
+    true_child = true_children / 200
+    summary = (f'parent total: true {true_parent:.0f} ns, compensated {net_total} ns, raw {raw_total} ns; '
+               f'self: true {true_self:.0f} ns, compensated {net_self} ns, raw {raw_self} ns; '
+               f'child: true {true_child:.1f} ns, compensated {net_child:.1f} ns, raw {raw_child:.1f} ns')
+    print(summary)
+    expect(abs(net_self - true_self) <= 0.10 * true_self, f'compensated parent self not within 10%: {summary}')
+    expect(abs(net_total - true_parent) <= 0.10 * true_parent, f'parent total: {summary}')
+    expect(abs(net_child - true_child) <= max(0.10 * true_child, 3) and raw_child > 3 * true_child + 3,
+           f'child: {summary}')
+    # The report says what it cannot tell: child()'s self time is all scope cost.
+    report = {r['function']: r for r in json.loads(scopeprof('report', '--format', 'json', db).stdout)}
+    expect((report['child()']['note'] or '').startswith('self within scope overhead'), f'{report["child()"]}')
+    raw = {r['function']: r for r in json.loads(scopeprof('report', '--raw', '--format', 'json', db).stdout)}
+    expect(raw['child()']['note'] is None and raw['child()']['self_ns'] > report['child()']['self_ns'], '--raw')
+
+
+def scenario_suggest(tmp):
+    # leaf() costs more to measure than it runs: it is excluded, with the reason; the file is
+    # valid rules that exclude exactly it.
+    run, db = exact_run(tmp)
+    rules_file = os.path.join(tmp, 'suggested.rules')
+    scopeprof('rules', 'suggest', '--budget', '5', '-o', rules_file, db)
+    text = open(rules_file).read()
+    excluded = [l[len('exclude signature:'):] for l in text.splitlines() if l.startswith('exclude ')]
+    expect('leaf(int)' in excluded and 'exact(int\\, int\\, int)' not in excluded, f'suggested:\n{text}')
+    for line in text.splitlines():
+        expect(line.startswith('# ') or line.startswith('exclude signature:'), f'line {line!r}')
+    expect(text.count('\n# ') == len(excluded) + 2 and 'calls x' in text, f'a reason per rule:\n{text}')
+    scopeprof('rules', 'check', rules_file)
+    m = scopeprof('rules', 'match', rules_file, '--signature', 'leaf(int)').stdout
+    expect(m.startswith('exclude'), m)
+    m = scopeprof('rules', 'match', rules_file, '--signature', 'exact(int, int, int)').stdout
+    expect(m.startswith('include'), m)
+    expect(scopeprof('rules', 'suggest', '--budget', '1000', db).stdout.count('exclude') <= len(excluded),
+           'a larger budget excludes no more')
+    p = scopeprof('rules', 'suggest', '--budget', 'x', db, expect_rc=2)
+    expect("--budget needs a percentage above 0, not 'x'" in p.stderr, p.stderr)
+    p = scopeprof('rules', 'suggest', os.path.join(tmp, 'missing.db'), expect_rc=1)
+    expect('missing.db' in p.stderr, p.stderr)
+    p = scopeprof('rules', 'suggest', '-o', os.path.join(tmp, 'no', 'dir', 'x.rules'), db, expect_rc=1)
+    expect('no/dir/x.rules' in p.stderr and not os.path.exists(os.path.join(tmp, 'no')), p.stderr)
+
+
 SCENARIOS = {name[len('scenario_'):].replace('_', '-'): fn for name, fn in globals().items()
              if name.startswith('scenario_')}
 

@@ -1,7 +1,9 @@
 // A program with known calls, for exact runtime checks (test/runtime/check_runtime.py).
 // Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
+//        throttled N M | compensation ROUNDS
 #include "scopeprof/scope.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -158,6 +160,75 @@ void timedOuter() {
   timedInner();
 }
 
+// A busy loop of known length, not instrumented: the work whose time is known.
+static volatile uint64_t SpinState = 1;
+void spinFor(int Iterations) {
+  uint64_t X = SpinState;
+  for (int I = 0; I < Iterations; ++I)
+    __asm__ volatile("" : "+r"(X)); // a counting loop the compiler must keep: known work
+  SpinState = X;
+}
+
+// The auto-throttle: step() is slow enough to stay recorded, tiny() is cut. After N steps a
+// rule naming tiny() switches it back on for M more.
+void tiny() {
+  FN(0x130, "tiny()");
+  SpinState = SpinState + 1;
+}
+void step() {
+  FN(0x131, "step()");
+  spinFor(5000);
+  tiny();
+}
+int throttled(int N, int M) {
+  for (int I = 0; I < N; ++I)
+    step();
+  scopeprof::setRules("include function:tiny");
+  for (int I = 0; I < M; ++I)
+    step();
+  return 0;
+}
+
+// Overhead compensation: parent() does known work around 200 calls of a tiny child. Its true
+// self time is measured here with the scopes switched off (a disabled scope costs a load and a
+// branch), in rounds interleaved with recorded ones, and printed for the test to compare.
+void child() {
+  FN(0x140, "child()");
+  SpinState = SpinState + 1;
+}
+void parent() {
+  FN(0x141, "parent()");
+  for (int I = 0; I < 200; ++I) {
+    spinFor(600);
+    child();
+  }
+}
+int compensation(int Rounds) {
+  using Clock = std::chrono::steady_clock;
+  auto timeNs = [](auto &&F) {
+    auto T0 = Clock::now();
+    F();
+    return std::chrono::duration<double, std::nano>(Clock::now() - T0).count();
+  };
+  std::vector<double> ParentNs, ChildrenNs;
+  // One call off, one on: whatever else the machine does affects both alike.
+  for (int R = 0; R < Rounds; ++R) {
+    scopeprof::disable();
+    ParentNs.push_back(timeNs(parent));
+    ChildrenNs.push_back(timeNs([] {
+      for (int I = 0; I < 200; ++I)
+        child();
+    }));
+    scopeprof::enable();
+    parent();
+  }
+  std::sort(ParentNs.begin(), ParentNs.end());
+  std::sort(ChildrenNs.begin(), ChildrenNs.end());
+  std::printf("true parent total %.0f ns, children %.0f ns\n", ParentNs[ParentNs.size() / 2],
+              ChildrenNs[ChildrenNs.size() / 2]);
+  return 0;
+}
+
 // Records forever, at a modest rate; the test kills it with SIGKILL.
 int spin() {
   for (int I = 1;; ++I) {
@@ -207,6 +278,13 @@ int main(int Argc, char **Argv) {
       outer(I);
     return 0;
   }
-  std::fprintf(stderr, "usage: %s exact T N K | exit-with-threads T N | spin | manual | timed N | calls N\n", Argv[0]);
+  if (Mode == "throttled")
+    return throttled(Arg(2), Arg(3));
+  if (Mode == "compensation")
+    return compensation(Arg(2));
+  std::fprintf(stderr,
+               "usage: %s exact T N K | exit-with-threads T N | spin | manual | timed N | calls N | "
+               "throttled N M | compensation ROUNDS\n",
+               Argv[0]);
   return 2;
 }

@@ -40,49 +40,6 @@ constexpr const char *Help = R"(
   --min-duration T   chrome and csv: only calls at least this long
 )";
 
-/// Writes to a temporary file next to the target and renames it into place on success, so a
-/// failed export never leaves a half-written file behind.
-class Output {
-public:
-  explicit Output(std::string Path) : Path(std::move(Path)) {
-    if (this->Path == "-") {
-      File = stdout;
-      return;
-    }
-    Temp = this->Path + ".tmp-" + std::to_string(getpid());
-    File = std::fopen(Temp.c_str(), "w");
-    if (!File)
-      throw db::DbError("cannot write '" + this->Path + "': " + std::strerror(errno));
-  }
-  ~Output() {
-    if (File && File != stdout) {
-      std::fclose(File);
-      std::remove(Temp.c_str());
-    }
-  }
-  template <typename... T> void print(fmt::format_string<T...> Format, T &&...Args) {
-    fmt::print(File, Format, std::forward<T>(Args)...);
-  }
-  void commit() {
-    if (File == stdout) {
-      std::fflush(stdout);
-      return;
-    }
-    bool Ok = std::ferror(File) == 0;
-    Ok = (std::fclose(File) == 0) && Ok;
-    File = nullptr;
-    if (!Ok || std::rename(Temp.c_str(), Path.c_str()) != 0) {
-      std::string Reason = std::strerror(errno);
-      std::remove(Temp.c_str());
-      throw db::DbError("cannot write '" + Path + "': " + Reason);
-    }
-  }
-
-private:
-  std::string Path, Temp;
-  FILE *File = nullptr;
-};
-
 struct Options {
   int64_t Run = 0;
   db::CallFilter Filter;
@@ -122,7 +79,7 @@ db::Statement windowedCalls(db::Database &Db, const std::string &Columns, const 
   return S;
 }
 
-void exportChrome(db::Database &Db, const Options &O, Output &Out) {
+void exportChrome(db::Database &Db, const Options &O, OutputFile &Out) {
   int64_t Base = runStart(Db, O.Run);
   Out.print("{{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
   bool First = true;
@@ -198,7 +155,7 @@ std::string frameName(const std::string &Signature) {
   return Out;
 }
 
-void exportFolded(db::Database &Db, const Options &O, Output &Out) {
+void exportFolded(db::Database &Db, const Options &O, OutputFile &Out) {
   auto Sites = db::loadSiteNames(Db);
   std::map<std::string, int64_t> Stacks;
   walkStacks(Db, O, [&](int64_t, const auto &Stack, int64_t, int64_t Self) {
@@ -216,7 +173,7 @@ struct TreeNode {
   std::map<int64_t, TreeNode> Children; // by site
 };
 
-void printTree(Output &Out, const std::map<int64_t, TreeNode> &Nodes,
+void printTree(OutputFile &Out, const std::map<int64_t, TreeNode> &Nodes,
                std::map<int64_t, db::SiteName> &Sites, int Indent) {
   bool First = true;
   std::string Pad(static_cast<size_t>(Indent), ' ');
@@ -231,7 +188,7 @@ void printTree(Output &Out, const std::map<int64_t, TreeNode> &Nodes,
   }
 }
 
-void exportCallTree(db::Database &Db, const Options &O, Output &Out) {
+void exportCallTree(db::Database &Db, const Options &O, OutputFile &Out) {
   auto Sites = db::loadSiteNames(Db);
   std::map<int64_t, TreeNode> Threads;
   walkStacks(Db, O, [&](int64_t Thread, const auto &Stack, int64_t Duration, int64_t Self) {
@@ -267,7 +224,7 @@ std::string dotString(const std::string &S) {
   return Out + "\"";
 }
 
-void exportDot(db::Database &Db, const Options &O, Output &Out) {
+void exportDot(db::Database &Db, const Options &O, OutputFile &Out) {
   auto Sites = db::loadSiteNames(Db);
   Out.print("digraph calls {{\n  node [shape=box, fontname=\"monospace\"];\n");
   for (const auto &St : db::computeSiteStats(Db, O.Run, O.Filter))
@@ -296,7 +253,7 @@ std::string isoTime(int64_t WallNs) {
   return fmt::format("{}.{:06}Z", Buf, (WallNs % 1'000'000'000) / 1000);
 }
 
-void exportCsv(db::Database &Db, const Options &O, Output &Out) {
+void exportCsv(db::Database &Db, const Options &O, OutputFile &Out) {
   Out.print("id,time,duration_ns,self_ns,function,file,line,depth,parent_id,pid,ppid,process,"
             "parent_process,tid,thread,broken,error_type,error_value,traceback\n");
   auto Calls = windowedCalls(
@@ -333,7 +290,7 @@ int runExport(const std::vector<std::string> &Argv) {
     return Exit;
   if (Args->Positional.size() != 1)
     return usageError("'export' needs exactly one database", Usage);
-  static const std::map<std::string, void (*)(db::Database &, const Options &, Output &)>
+  static const std::map<std::string, void (*)(db::Database &, const Options &, OutputFile &)>
       Exporters = {{"chrome", exportChrome},
                    {"folded", exportFolded},
                    {"calltree", exportCallTree},
@@ -368,7 +325,7 @@ int runExport(const std::vector<std::string> &Argv) {
   try {
     auto Db = db::openForRead(Args->Positional[0]);
     O.Run = db::findRun(*Db, Args->value("--run").value_or(""));
-    Output Out(*Target);
+    OutputFile Out(*Target);
     Exporter->second(*Db, O, Out);
     Out.commit();
     return ExitOk;

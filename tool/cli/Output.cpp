@@ -1,10 +1,14 @@
 // Table rendering for the console, spreadsheets, scripts and pull-request comments.
 #include "Output.h"
 
+#include "Sqlite.h"
+
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -227,6 +231,39 @@ void printTable(const Table &T, Format F) {
     }
     return;
   }
+  }
+}
+
+OutputFile::OutputFile(std::string Path) : Path(std::move(Path)) {
+  if (this->Path == "-") {
+    File = stdout;
+    return;
+  }
+  Temp = this->Path + ".tmp-" + std::to_string(getpid());
+  File = std::fopen(Temp.c_str(), "w");
+  if (!File)
+    throw db::DbError("cannot write '" + this->Path + "': " + std::strerror(errno));
+}
+
+OutputFile::~OutputFile() {
+  if (File && File != stdout) {
+    std::fclose(File);
+    std::remove(Temp.c_str());
+  }
+}
+
+void OutputFile::commit() {
+  if (File == stdout) {
+    std::fflush(stdout);
+    return;
+  }
+  bool Ok = std::ferror(File) == 0;
+  Ok = (std::fclose(File) == 0) && Ok;
+  File = nullptr;
+  if (!Ok || std::rename(Temp.c_str(), Path.c_str()) != 0) {
+    std::string Reason = std::strerror(errno);
+    std::remove(Temp.c_str());
+    throw db::DbError("cannot write '" + Path + "': " + Reason);
   }
 }
 

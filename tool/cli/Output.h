@@ -1,8 +1,11 @@
-// Tabular output shared by report, query and diff: an aligned console table that fits the
-// terminal, CSV (RFC 4180), JSON (an array of objects) and Markdown.
+// Output shared by the commands: tables (an aligned console table that fits the terminal, CSV
+// (RFC 4180), JSON (an array of objects) and Markdown), and files written all or nothing.
 #pragma once
 
+#include <fmt/core.h>
+
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +36,22 @@ struct Table {
   std::vector<std::vector<Cell>> Rows;
   /// Columns that may be shortened (with "...") when a console table is wider than the terminal.
   std::vector<size_t> Shrinkable;
+};
+
+/// Writes to a temporary file next to the target and renames it into place on success, so a
+/// failed write never leaves a half-written file behind. "-" is stdout. Throws db::DbError.
+class OutputFile {
+public:
+  explicit OutputFile(std::string Path);
+  ~OutputFile();
+  template <typename... T> void print(fmt::format_string<T...> Format, T &&...Args) {
+    fmt::print(File, Format, std::forward<T>(Args)...);
+  }
+  void commit();
+
+private:
+  std::string Path, Temp;
+  FILE *File = nullptr;
 };
 
 /// Writes \p T to stdout in \p F.
