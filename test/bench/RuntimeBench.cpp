@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <string>
+#include <vector>
 #include <sys/stat.h>
 
 namespace {
@@ -59,6 +60,37 @@ void BM_EmptyLoop(benchmark::State &State) {
     benchmark::ClobberMemory();
 }
 BENCHMARK(BM_EmptyLoop);
+
+// A scope inside real work: each call first reads a few lines of a working set (a pseudo-random
+// walk, so the prefetcher cannot hide it), as a program's functions touch its data. The site is
+// on (arg 1) or switched off by rules (arg 0): the difference is what a recorded call costs in
+// a program whose data competes with the recorder's buffers for the caches.
+std::vector<uint64_t> &workingSet(size_t Bytes) {
+  static std::vector<uint64_t> Set;
+  Set.assign(Bytes / sizeof(uint64_t), 1);
+  return Set;
+}
+__attribute__((noinline)) uint64_t work(const std::vector<uint64_t> &Set, uint64_t &Cursor,
+                                        bool) {
+  SCOPEPROF_FN(0xbe0004, "bench::work()", "test/bench/RuntimeBench.cpp", __LINE__,
+               SCOPEPROF_KIND_FREE);
+  uint64_t Sum = 0;
+  for (int I = 0; I < 4; ++I) {
+    Cursor = (Cursor * 6364136223846793005ull + 1442695040888963407ull);
+    Sum += Set[(Cursor >> 20) % Set.size()];
+  }
+  return Sum;
+}
+void BM_ScopeInWorkingSet(benchmark::State &State) {
+  auto &Set = workingSet(static_cast<size_t>(State.range(0)) * 1024);
+  scopeprof_set_rules(State.range(1) ? "" : "exclude function:bench::work\n");
+  uint64_t Cursor = 1, Sum = 0;
+  for (auto _ : State)
+    Sum += work(Set, Cursor, true);
+  benchmark::DoNotOptimize(Sum);
+  scopeprof_set_rules("");
+}
+BENCHMARK(BM_ScopeInWorkingSet)->ArgsProduct({{16, 256, 4096, 65536}, {0, 1}});
 
 uint64_t directoryBytes(const std::string &Dir) {
   uint64_t Total = 0;
