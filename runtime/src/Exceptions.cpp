@@ -65,7 +65,7 @@ void scopeprof_exit_unwound(scopeprof_site *Site, uint64_t Start, uint64_t End, 
 namespace scopeprof::runtime {
 
 void recordUnwound(scopeprof_site *Site, uint64_t Start, uint64_t End, uint32_t Depth) {
-  uint64_t Meta = Site->index | (static_cast<uint64_t>(Depth) << 32);
+  uint64_t Meta = scopeprof_meta(Site->index, Depth);
   // A throw happened while the scope was open; it may have been caught inside.
   if (std::uncaught_exceptions() == 0) {
     scopeprof_append(Meta, Start, End);
@@ -75,8 +75,10 @@ void recordUnwound(scopeprof_site *Site, uint64_t Start, uint64_t End, uint32_t 
     LastThrow.ReportedEpoch = scopeprof_tls.throw_epoch;
     char Payload[1024];
     size_t Len = 0;
-    auto Put = [&](const char *S) {
-      while (*S && Len + 1 < sizeof(Payload))
+    // Room: the bytes this string may take, its NUL included.
+    auto Put = [&](const char *S, size_t Room) {
+      size_t Last = Len + Room - 1;
+      while (*S && Len < Last)
         Payload[Len++] = *S++;
       Payload[Len++] = '\0';
     };
@@ -92,8 +94,9 @@ void recordUnwound(scopeprof_site *Site, uint64_t Start, uint64_t End, uint32_t 
         Message = static_cast<std::exception *>(Adjusted)->what();
 #endif
     }
-    Put(Demangled ? Demangled : LastThrow.Type ? LastThrow.Type->name() : "unknown");
-    Put(Message);
+    Put(Demangled ? Demangled : LastThrow.Type ? LastThrow.Type->name() : "unknown",
+        sizeof(Payload) / 2);
+    Put(Message, sizeof(Payload) - Len);
     std::free(Demangled);
     appendExtension(format::ExtException, Payload, static_cast<uint32_t>(Len));
   }

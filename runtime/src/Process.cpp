@@ -16,6 +16,8 @@ namespace scopeprof::runtime {
 
 Recorder *Rec = nullptr;
 
+bool foreignProcess() { return Rec && getpid() != Rec->Pid; }
+
 uint64_t monotonicNs() {
   timespec T;
   clock_gettime(CLOCK_MONOTONIC, &T);
@@ -114,6 +116,14 @@ void exportIdentity(const Recorder &R) {
 
 void finalFlush() {
   Recorder &R = *Rec;
+  if (scopeprof_tls.busy) {
+    // exit() from a signal handler that interrupted the recorder, which may hold the locks.
+    std::fprintf(stderr, "scopeprof: warning: exit inside the recorder (from a signal handler); "
+                         "what this process recorded since its last flush is lost\n");
+    return;
+  }
+  if (foreignProcess())
+    return;
   pthread_mutex_lock(&R.M);
   if (R.WriterRunning) {
     R.StopWriter = true;

@@ -123,6 +123,33 @@ struct Lock {
   pthread_mutex_t &M;
 };
 
+/// Marks this thread as inside the recorder for a path that takes locks. False when it already
+/// was: a signal handler interrupted the recorder on this thread, which may hold those locks,
+/// so the caller must back off rather than deadlock.
+class BusyGuard {
+public:
+  BusyGuard() : Entered(!scopeprof_tls.busy) {
+    if (Entered)
+      scopeprof_tls.busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  }
+  ~BusyGuard() {
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (Entered)
+      scopeprof_tls.busy = 0;
+  }
+  explicit operator bool() const { return Entered; }
+  BusyGuard(const BusyGuard &) = delete;
+  BusyGuard &operator=(const BusyGuard &) = delete;
+
+private:
+  bool Entered;
+};
+
+/// True in a process the runtime did not set up: a raw clone() or a vfork child, where no
+/// fork handler ran, the writer thread does not exist and another thread's locks may be held.
+bool foreignProcess();
+
 // Process.cpp
 uint64_t monotonicNs();
 pid_t currentTid();

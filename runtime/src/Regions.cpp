@@ -10,6 +10,9 @@ extern "C" {
 void scopeprof_region_start(scopeprof_region *G) {
   if (G->running)
     return;
+  BusyGuard Busy;
+  if (!Busy)
+    return;
   Recorder &R = recorder();
   scopeprof_site *S;
   {

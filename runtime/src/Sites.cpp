@@ -85,7 +85,12 @@ using namespace scopeprof::runtime;
 extern "C" {
 
 int scopeprof_register_site(scopeprof_site *S) {
+  BusyGuard Busy;
+  if (!Busy)
+    return 0; // inside the recorder (a signal handler): registered at its next call
   Recorder &R = recorder();
+  if (foreignProcess())
+    return 0;
   Lock G(R.SitesM);
   if (__atomic_load_n(&S->state, __ATOMIC_ACQUIRE) == SCOPEPROF_SITE_NEW)
     registerLocked(R, S);
@@ -93,6 +98,9 @@ int scopeprof_register_site(scopeprof_site *S) {
 }
 
 void scopeprof_enable(void) {
+  BusyGuard Busy;
+  if (!Busy)
+    return;
   Recorder &R = recorder();
   Lock G(R.SitesM);
   R.GlobalEnabled = true;
@@ -100,6 +108,9 @@ void scopeprof_enable(void) {
 }
 
 void scopeprof_disable(void) {
+  BusyGuard Busy;
+  if (!Busy)
+    return;
   Recorder &R = recorder();
   Lock G(R.SitesM);
   R.GlobalEnabled = false;
@@ -114,6 +125,9 @@ int scopeprof_set_rules(const char *Text) {
     std::fprintf(stderr, "scopeprof: %s\n", Err.format().c_str());
     return -1;
   }
+  BusyGuard Busy;
+  if (!Busy)
+    return -1;
   Lock G(R.SitesM);
   R.Rules = std::move(Rules);
   reevaluateSites(R);

@@ -6,7 +6,7 @@
 #include <cstring>
 
 __thread scopeprof_thread scopeprof_tls __attribute__((tls_model("initial-exec"))) = {
-    nullptr, nullptr, 0, 0};
+    nullptr, nullptr, 0, 0, 0, 0};
 
 namespace scopeprof::runtime {
 
@@ -66,11 +66,16 @@ scopeprof_record *attachThread(Recorder &R) {
 }
 
 void appendExtension(uint8_t Type, const void *Payload, uint32_t Size) {
+  BusyGuard G;
+  if (!G)
+    return; // a signal handler interrupted the recorder: nowhere safe to write
   size_t Units = 1 + (Size + sizeof(scopeprof_record) - 1) / sizeof(scopeprof_record);
   if (static_cast<size_t>(scopeprof_tls.end - scopeprof_tls.pos) < Units) {
     // Hand the buffer over early, padding it so nothing stale is read as records.
-    while (scopeprof_tls.pos != scopeprof_tls.end)
-      scopeprof_append(fmt::FlagExt | (uint64_t{0xff} << fmt::ExtTypeShift), 0, 0);
+    for (scopeprof_record *U = scopeprof_tls.pos; U != scopeprof_tls.end; ++U) {
+      *U = {fmt::FlagExt | (uint64_t{0xff} << fmt::ExtTypeShift), 0, 0};
+      __atomic_store_n(&scopeprof_tls.pos, U + 1, __ATOMIC_RELEASE);
+    }
     scopeprof_refill();
   }
   scopeprof_record *U = scopeprof_tls.pos;
@@ -95,7 +100,7 @@ extern "C" {
 
 scopeprof_record *scopeprof_refill(void) {
   Recorder &R = recorder();
-  if (R.RunDir.empty() || ThreadGone)
+  if (R.RunDir.empty() || ThreadGone || foreignProcess())
     return discard();
   ThreadLog *L = MyLog;
   if (!L)
@@ -135,6 +140,11 @@ scopeprof_record *scopeprof_refill(void) {
   scopeprof_tls.end = L->Buffers[Next].Data + R.BufferRecords;
   scopeprof_tls.pos = L->Buffers[Next].Data;
   return scopeprof_tls.pos;
+}
+
+void scopeprof_drop_call(void) {
+  if (ThreadLog *L = MyLog)
+    __atomic_fetch_add(&L->Dropped, 1, __ATOMIC_RELAXED);
 }
 
 } // extern "C"

@@ -117,8 +117,9 @@ using namespace scopeprof::runtime;
 extern "C" {
 
 void scopeprof_flush(void) {
+  BusyGuard Busy;
   Recorder &R = recorder();
-  if (R.RunDir.empty())
+  if (!Busy || R.RunDir.empty() || foreignProcess())
     return;
   Lock G(R.M);
   if (R.StopWriter)

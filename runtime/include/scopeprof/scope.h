@@ -39,7 +39,8 @@ typedef struct scopeprof_site {
 } scopeprof_site;
 
 /* A completed call, 24 bytes in the per-thread buffer. meta packs the site index (bits 0-31),
- * the depth (32-47) and flags (48-63); times are raw clock ticks (see docs/log-format.md). */
+ * the depth (32-47, saturated at 0xFFFF) and flags (48-63); times are raw clock ticks (see
+ * docs/log-format.md). */
 typedef struct scopeprof_record {
   uint64_t meta;
   uint64_t start;
@@ -47,6 +48,7 @@ typedef struct scopeprof_record {
 } scopeprof_record;
 
 #define SCOPEPROF_FLAG_BROKEN (1ull << 48) /* left by an exception */
+#define SCOPEPROF_FLAG_DEEP (1ull << 49)   /* deeper than 0xFFFF: the depth field saturated */
 #define SCOPEPROF_FLAG_EXT (1ull << 63)    /* not a call: an extension unit, see log-format.md */
 
 /* Per-thread hot state. Trivially destructible and constant-initialized, so a thread_local
@@ -57,6 +59,11 @@ typedef struct scopeprof_thread {
   scopeprof_record *end;
   uint32_t depth;
   uint32_t throw_epoch; /* bumped by every throw in this thread */
+  /* Set while this thread is inside the recorder. A signal handler that interrupts it there and
+   * calls instrumented code must not touch the buffer or a lock the thread may hold: its calls
+   * are counted as dropped instead (async-signal safety). */
+  uint32_t busy;
+  uint32_t reserved;
 } scopeprof_thread;
 
 extern __thread scopeprof_thread scopeprof_tls __attribute__((tls_model("initial-exec")));
@@ -66,6 +73,9 @@ extern int scopeprof_clock_is_tsc;
 int scopeprof_register_site(scopeprof_site *site);
 scopeprof_record *scopeprof_refill(void);
 void scopeprof_exit_unwound(scopeprof_site *site, uint64_t start, uint64_t end, uint32_t depth);
+/* A call the recorder cannot write: it interrupted the recorder (a signal handler), or its
+ * scope ended on another thread than it began on. Counted as dropped. */
+void scopeprof_drop_call(void);
 
 /* Control API. */
 void scopeprof_enable(void);
@@ -104,8 +114,21 @@ static inline uint64_t scopeprof_now(void) {
   return scopeprof_monotonic_ticks();
 }
 
+static inline uint64_t scopeprof_meta(uint32_t index, uint32_t depth) {
+  if (__builtin_expect(depth < 0xFFFFu, 1))
+    return index | ((uint64_t)depth << 32);
+  return index | (0xFFFFull << 32) | SCOPEPROF_FLAG_DEEP;
+}
+
 static inline void scopeprof_append(uint64_t meta, uint64_t start, uint64_t end) {
-  scopeprof_record *r = scopeprof_tls.pos;
+  scopeprof_record *r;
+  if (__builtin_expect(scopeprof_tls.busy, 0)) {
+    scopeprof_drop_call();
+    return;
+  }
+  scopeprof_tls.busy = 1;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST); /* a handler sees busy before the buffer moves */
+  r = scopeprof_tls.pos;
   if (__builtin_expect(r == scopeprof_tls.end, 0))
     r = scopeprof_refill();
   r->meta = meta;
@@ -113,32 +136,43 @@ static inline void scopeprof_append(uint64_t meta, uint64_t start, uint64_t end)
   r->end = end;
   /* Release: a flusher on another thread may read up to pos. */
   __atomic_store_n(&scopeprof_tls.pos, r + 1, __ATOMIC_RELEASE);
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  scopeprof_tls.busy = 0;
 }
 
-/* The C form: a cleanup attribute ends the scope. */
+/* The C form: a cleanup attribute ends the scope. The depth at entry is kept and restored at
+ * exit, so scopes a longjmp skipped cannot leave the depth wrong past the next exit. */
 typedef struct scopeprof_c_scope {
   scopeprof_site *site;
+  scopeprof_thread *thread;
   uint64_t start;
+  uint32_t depth;
 } scopeprof_c_scope;
 
 static inline scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site) {
-  scopeprof_c_scope s = {0, 0};
+  scopeprof_c_scope s = {0, 0, 0, 0};
   uint32_t state = __atomic_load_n(&site->state, __ATOMIC_RELAXED);
   if (__builtin_expect(state != SCOPEPROF_SITE_ON, 0) &&
       (state == SCOPEPROF_SITE_OFF || !scopeprof_register_site(site)))
     return s;
   s.site = site;
-  ++scopeprof_tls.depth;
+  s.thread = &scopeprof_tls;
+  s.depth = s.thread->depth++;
   s.start = scopeprof_now();
   return s;
 }
 
 static inline void scopeprof_c_exit(scopeprof_c_scope *s) {
+  uint64_t end;
   if (!s->site)
     return;
-  uint64_t end = scopeprof_now();
-  uint32_t depth = --scopeprof_tls.depth;
-  scopeprof_append(s->site->index | ((uint64_t)depth << 32), s->start, end);
+  end = scopeprof_now();
+  if (__builtin_expect(s->thread != &scopeprof_tls, 0)) {
+    scopeprof_drop_call();
+    return;
+  }
+  scopeprof_tls.depth = s->depth;
+  scopeprof_append(scopeprof_meta(s->site->index, s->depth), s->start, end);
 }
 
 #ifdef __cplusplus
@@ -149,7 +183,9 @@ namespace detail {
 
 /* The RAII scope SCOPEPROF_FN declares. A throw in this thread while the scope is open
  * bumps throw_epoch; only then does the destructor take the slow path to find out whether
- * it is being unwound. */
+ * it is being unwound. The depth at entry is kept and restored at exit (a longjmp over scopes
+ * cannot leave it wrong past the next exit), and so is the thread: a scope that ends on
+ * another thread (a coroutine resumed elsewhere) is counted, never written with a wrong depth. */
 class Scope {
 public:
   explicit Scope(scopeprof_site *S) noexcept {
@@ -160,27 +196,34 @@ public:
       return;
     }
     Site = S;
-    Epoch = scopeprof_tls.throw_epoch;
-    ++scopeprof_tls.depth;
+    Thread = &scopeprof_tls;
+    Epoch = Thread->throw_epoch;
+    Depth = Thread->depth++;
     Start = scopeprof_now();
   }
   ~Scope() {
     if (!Site)
       return;
     uint64_t End = scopeprof_now();
-    uint32_t Depth = --scopeprof_tls.depth;
-    if (__builtin_expect(Epoch != scopeprof_tls.throw_epoch, 0))
+    if (__builtin_expect(Thread != &scopeprof_tls, 0)) {
+      scopeprof_drop_call();
+      return;
+    }
+    Thread->depth = Depth;
+    if (__builtin_expect(Epoch != Thread->throw_epoch, 0))
       scopeprof_exit_unwound(Site, Start, End, Depth);
     else
-      scopeprof_append(Site->index | (static_cast<uint64_t>(Depth) << 32), Start, End);
+      scopeprof_append(scopeprof_meta(Site->index, Depth), Start, End);
   }
   Scope(const Scope &) = delete;
   Scope &operator=(const Scope &) = delete;
 
 private:
   scopeprof_site *Site;
+  scopeprof_thread *Thread;
   uint64_t Start;
   uint32_t Epoch;
+  uint32_t Depth;
 };
 
 /* FNV-1a, at compile time, for SCOPEPROF_SCOPE's ids. */
