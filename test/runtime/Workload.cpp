@@ -1,6 +1,6 @@
 // A program with known calls, for exact runtime checks (test/runtime/check_runtime.py).
 // Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
-//        throttled N M | compensation ROUNDS
+//        throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N
 #include "scopeprof/scope.h"
 
 #include <algorithm>
@@ -12,6 +12,9 @@
 #include <cstring>
 #include <mutex>
 #include <pthread.h>
+#include <sched.h>
+#include <csignal>
+#include <sys/time.h>
 #include <stdexcept>
 #include <string>
 #include <sys/wait.h>
@@ -229,6 +232,79 @@ int compensation(int Rounds) {
   return 0;
 }
 
+// Signal handlers that call instrumented code while the thread may be inside the recorder.
+static volatile sig_atomic_t HandlerCalls = 0;
+void handled() {
+  FN(0x150, "handled()");
+  Sink.fetch_add(1, std::memory_order_relaxed);
+}
+void onAlarm(int) {
+  handled();
+  ++HandlerCalls;
+}
+// Every 100 us a SIGALRM whose handler calls handled(), for MS ms; prints how many ran.
+int signals(int Ms) {
+  handled(); // registered before the handler can interrupt a registration
+  std::signal(SIGALRM, onAlarm);
+  itimerval Timer{{0, 100}, {0, 100}};
+  setitimer(ITIMER_REAL, &Timer, nullptr);
+  auto Until = std::chrono::steady_clock::now() + std::chrono::milliseconds(Ms);
+  for (int I = 0; std::chrono::steady_clock::now() < Until; ++I) {
+    outer(I);
+    spinFor(300);
+  }
+  itimerval Off{};
+  setitimer(ITIMER_REAL, &Off, nullptr);
+  std::signal(SIGALRM, SIG_IGN);
+  std::printf("%d\n", static_cast<int>(HandlerCalls) + 1);
+  return 0;
+}
+void onTerm(int) {
+  handled();
+  std::exit(3);
+}
+// Records until a SIGTERM, whose handler calls instrumented code and exit().
+int sigtermExit() {
+  std::signal(SIGTERM, onTerm);
+  for (int I = 0;; ++I) {
+    outer(I);
+    spinFor(300);
+    if (I == 1000)
+      std::printf("ready\n"), std::fflush(stdout);
+  }
+}
+// A child made by a raw clone() (no fork handlers run, as in GoogleTest's death tests) that
+// execs an instrumented program.
+int cloneExec() {
+  outer(1);
+  static char Stack[256 * 1024];
+  pid_t Child = clone(
+      [](void *) -> int {
+        execl(Self, Self, "calls", "5", static_cast<char *>(nullptr));
+        return 127;
+      },
+      Stack + sizeof(Stack), SIGCHLD, nullptr);
+  int Status = 0;
+  waitpid(Child, &Status, 0);
+  return WIFEXITED(Status) ? WEXITSTATUS(Status) : 1;
+}
+// A recursion N deep, on a thread with a stack big enough for it.
+int recurse(int N) {
+  FN(0x151, "recurse(int)");
+  return N ? recurse(N - 1) + 1 : 0;
+}
+int deep(int N) {
+  pthread_attr_t Attr;
+  pthread_attr_init(&Attr);
+  pthread_attr_setstacksize(&Attr, size_t{1} << 30);
+  pthread_t T;
+  static int Depth;
+  Depth = N;
+  pthread_create(&T, &Attr, [](void *) -> void * { return reinterpret_cast<void *>(recurse(Depth)); }, nullptr);
+  pthread_join(T, nullptr);
+  return 0;
+}
+
 // Records forever, at a modest rate; the test kills it with SIGKILL.
 int spin() {
   for (int I = 1;; ++I) {
@@ -278,13 +354,21 @@ int main(int Argc, char **Argv) {
       outer(I);
     return 0;
   }
+  if (Mode == "signals")
+    return signals(Arg(2));
+  if (Mode == "sigterm-exit")
+    return sigtermExit();
+  if (Mode == "clone-exec")
+    return cloneExec();
+  if (Mode == "deep")
+    return deep(Arg(2));
   if (Mode == "throttled")
     return throttled(Arg(2), Arg(3));
   if (Mode == "compensation")
     return compensation(Arg(2));
   std::fprintf(stderr,
                "usage: %s exact T N K | exit-with-threads T N | spin | manual | timed N | calls N | "
-               "throttled N M | compensation ROUNDS\n",
+               "throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N\n",
                Argv[0]);
   return 2;
 }

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -38,7 +39,7 @@ def fields(line):
     return {k: v.strip('"') for k, v in re.findall(r'(\w+)=("[^"]*"|\S+)', line)}
 
 
-def dump(path, expect_clean=True):
+def dump(path, expect_clean=True, ordered=True):
     proc = subprocess.run([SCOPEPROF, 'dump', path], capture_output=True, text=True)
     if expect_clean and proc.returncode != 0:
         fail(f'dump exited {proc.returncode}: {proc.stderr}')
@@ -73,7 +74,7 @@ def dump(path, expect_clean=True):
             current.dropped = int(line.split()[1])
         elif line.startswith('  problem '):
             current.problems.append(line)
-    for f in files:
+    for f in files if ordered else []:
         # Calls are logged as they end, in order, whatever the batching.
         last = 0
         for c in f.calls:
@@ -313,6 +314,81 @@ def scenario_unwritable_output(tmp):
     p = run([WORKLOAD, 'calls', '100'], {}, os.path.join(blocker, 'out'))
     expect(p.returncode == 0, 'the program runs on')
     expect(p.stderr.count('cannot create run directory') == 1, p.stderr)
+
+
+def scenario_signals(tmp):
+    # A 10 kHz SIGALRM handler calls instrumented code while the thread records (small buffers:
+    # it is often inside the recorder): the run ends, nothing is torn, and every handler call is
+    # either recorded or counted as dropped.
+    p = run([WORKLOAD, 'signals', '1500'], {'SCOPEPROF_BUFFER_SIZE': '4K', 'SCOPEPROF_THROTTLE': '0'}, tmp)
+    expect(p.returncode == 0, f'exit {p.returncode}: {p.stderr}')
+    calls = int(p.stdout.split()[-1])
+    # Counted through the loader (millions of calls): it also refuses torn records.
+    db = os.path.join(tmp, 'signals.db')
+    load = subprocess.run([SCOPEPROF, 'load', '--quiet', '--db', db, tmp], capture_output=True, text=True)
+    expect(load.returncode == 0, f'the log does not load cleanly: {load.stderr}')
+    with sqlite3.connect(db) as c:
+        recorded = c.execute("SELECT count(*) FROM calls c JOIN sites s ON s.id = c.site_id "
+                             "WHERE s.signature = 'handled()'").fetchone()[0]
+        dropped = c.execute('SELECT sum(dropped_calls) FROM threads').fetchone()[0]
+    expect(recorded + dropped == calls and recorded > 0,
+           f'{recorded} handler calls recorded + {dropped} dropped != {calls} made')
+
+
+def scenario_sigterm_exit(tmp):
+    # A SIGTERM handler that calls instrumented code and exit(): never hangs in the final flush.
+    for trial in range(20):
+        out = os.path.join(tmp, str(trial))
+        env = dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_BUFFER_SIZE='4K', SCOPEPROF_THROTTLE='0')
+        env.pop('SCOPEPROF_RUN_DIR', None)
+        proc = subprocess.Popen([WORKLOAD, 'sigterm-exit'], env=env, stdout=subprocess.PIPE, text=True)
+        expect(proc.stdout.readline().strip() == 'ready', 'workload did not start')
+        time.sleep(0.01 * trial)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            fail(f'trial {trial}: hung after SIGTERM')
+        expect(code == 3, f'trial {trial}: exit {code}')
+        load = subprocess.run([SCOPEPROF, 'load', '--quiet', '--db', os.path.join(out, 'db'), out],
+                              capture_output=True, text=True)
+        expect(load.returncode == 0, f'trial {trial}: the log does not load cleanly: {load.stderr}')
+
+
+def scenario_clone_exec(tmp):
+    # A raw clone() child (no fork handlers) that execs an instrumented program completes, and
+    # the new image joins the run.
+    p = run([WORKLOAD, 'clone-exec'], {}, tmp)
+    expect(p.returncode == 0, f'exit {p.returncode}: {p.stderr}')
+    files, _ = dump(tmp)
+    exec_image = [f for f in files if 'calls' in f.process.get('args', '')]
+    expect(len(exec_image) == 1 and exec_image[0].count('outer(int)') == 5, 'the exec\'d image recorded 5 calls')
+
+
+def scenario_deep(tmp):
+    # 100 000 deep: no call is mistaken for broken, the depth field saturates visibly.
+    n = 100000
+    p = run([WORKLOAD, 'deep', str(n)], {'SCOPEPROF_THROTTLE': '0'}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    files, _ = dump(tmp)
+    calls = [c for f in files for c in f.calls if c['name'] == 'recurse(int)']
+    expect(len(calls) == n + 1 and not any(c['broken'] for c in calls), f'{len(calls)} calls, broken ones: '
+           f'{sum(c["broken"] for c in calls)}')
+    depths = collections.Counter(min(c['depth'], 65535) for c in calls)
+    expect(max(c['depth'] for c in calls) == 65535 and depths[65535] == n + 1 - 65535,
+           f'saturated at 65535: {depths[65535]} calls')
+
+
+def scenario_longjmp(tmp):
+    # Error recovery with longjmp out of three open scopes, 1000 times: the calls after each jump
+    # have their true depth; the scopes the jumps left are not calls and are not recorded.
+    p = run([CWORKLOAD, 'jump', '1000'], {}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    files, _ = dump(tmp)
+    log = files[0]
+    expect(log.count('square(int)', depth=1) == 1000, f'square depths: {collections.Counter(c["depth"] for c in log.calls if c["name"] == "square(int)")}')
+    expect(log.count('recover(int)', depth=0) == 1 and log.count('fail_deep(int)') == 0, 'recover, no fail_deep')
 
 
 def main():
