@@ -122,6 +122,7 @@ std::string headerFrame(const Recorder &R, pid_t Tid) {
   P.keyU64(fmt::KeyCalibrationNs, R.CalibrationNs);
   P.keyU64(fmt::KeyTicksPerSecond, R.TicksPerSecond);
   P.keyStr(fmt::KeyRunId, R.RunDir.substr(R.RunDir.rfind('/') + 1));
+  P.keyU64(fmt::KeyRunNonce, R.RunNonce);
   P.keyU64(fmt::KeyStartWallNs, R.StartWallNs);
   P.keyU64(fmt::KeyMinDurationNs, R.Cfg.MinDurationNs);
   P.keyU64(fmt::KeyMaxDepth, R.Cfg.MaxDepth);
@@ -139,7 +140,8 @@ int openLogFile(const Recorder &R, pid_t Tid) {
   std::string Base = R.RunDir + "/" + std::to_string(R.Pid) + "-" + std::to_string(Tid);
   for (int Attempt = 0; Attempt < 100; ++Attempt) {
     std::string Path = Base + (Attempt ? "-" + std::to_string(Attempt) : "") + ".splog";
-    int Fd = open(Path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+    int Fd = open(Path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+                  0600);
     if (Fd >= 0) {
       std::string Header = headerFrame(R, Tid);
       if (writeAll(Fd, Header.data(), Header.size()))
@@ -178,6 +180,9 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     CallsCountAt = std::string::npos;
     CallsInBlock = 0;
   };
+  // What this batch changes in the writer's view of the file, undone if it cannot be written.
+  std::vector<uint32_t> NewSites, SummariesWritten;
+  uint64_t BatchCalls = 0;
   auto Describe = [&](uint32_t Index) {
     if (Index < L.Described.size() && L.Described[Index])
       return;
@@ -192,6 +197,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     if (L.Described.size() <= Index)
       L.Described.resize(Index + 1);
     L.Described[Index] = 1;
+    NewSites.push_back(Index);
     P.u8(fmt::EntrySite);
     P.u32(Index);
     P.u64(S->id);
@@ -218,7 +224,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     P.S.append(reinterpret_cast<const char *>(&Units[RunStart]),
                (RunEnd - RunStart) * sizeof(scopeprof_record));
     CallsInBlock += static_cast<uint32_t>(RunEnd - RunStart);
-    R.CallsWritten += RunEnd - RunStart;
+    BatchCalls += RunEnd - RunStart;
     RunStart = RunEnd;
   };
   enum Fate { Write, Count, Discard };
@@ -324,8 +330,9 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     P.u64(static_cast<uint64_t>(static_cast<double>(S.TotalTicks) * 1e9 /
                                 static_cast<double>(TicksPerSecond)));
     S.Dirty = false;
+    SummariesWritten.push_back(Index);
   }
-  uint64_t Dropped = __atomic_load_n(&L.Dropped, __ATOMIC_RELAXED);
+  uint64_t Dropped = __atomic_load_n(&L.Dropped, __ATOMIC_RELAXED), DroppedBefore = L.DroppedWritten;
   if (Dropped != L.DroppedWritten) {
     P.u8(fmt::EntryDropped);
     P.u64(Dropped);
@@ -334,9 +341,25 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   if (P.S.size() == Empty || L.Fd < 0)
     return;
   endFrame(Frame, 0, fmt::FrameBatch);
-  static bool Warned = false;
-  if (!writeAll(L.Fd, Frame.data(), Frame.size()))
-    warnOnce(Warned, std::string("cannot write a log batch: ") + std::strerror(errno));
+  off_t FileEnd = lseek(L.Fd, 0, SEEK_END);
+  if (!writeAll(L.Fd, Frame.data(), Frame.size())) {
+    // A full disk: take the partial frame back out, so the file stays a sequence of whole
+    // frames and later batches load once there is space again. The batch's calls are counted
+    // as dropped, and what it described is described again in the next one.
+    static bool Warned = false;
+    warnOnce(Warned, std::string("cannot write a log batch: ") + std::strerror(errno) +
+                         "; its calls are counted as dropped");
+    if (FileEnd >= 0 && ftruncate(L.Fd, FileEnd) != 0)
+      warnOnce(Warned, std::string("cannot truncate a log file: ") + std::strerror(errno));
+    for (uint32_t Index : NewSites)
+      L.Described[Index] = 0;
+    for (uint32_t Index : SummariesWritten)
+      L.Summaries[Index].Dirty = true;
+    L.DroppedWritten = DroppedBefore;
+    __atomic_fetch_add(&L.Dropped, BatchCalls, __ATOMIC_RELAXED);
+    return;
+  }
+  R.CallsWritten += BatchCalls;
   ++R.BatchesWritten;
   uint64_t Written = __atomic_add_fetch(&R.LogBytes, Frame.size(), __ATOMIC_RELAXED);
   if (R.Cfg.MaxLogBytes && Written >= R.Cfg.MaxLogBytes &&

@@ -1,6 +1,8 @@
 // Parsing of SCOPEPROF_* environment variables; bad values warn and fall back to defaults.
 #include "Config.h"
 
+#include "scopeprof/LogFormat.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -83,8 +85,9 @@ Config readConfig() {
   }
   if (const char *V = std::getenv("SCOPEPROF_BUFFER_SIZE"); V && *V) {
     size_t B = 0;
-    if (!parseSize(V, B) || B < 4096 || B > (size_t{1} << 30))
-      warn("SCOPEPROF_BUFFER_SIZE", V, "a size from 4K to 1G", std::to_string(C.BufferBytes));
+    // A buffer is written as one frame, and a reader takes frames up to MaxFramePayload.
+    if (!parseSize(V, B) || B < 4096 || B > format::MaxFramePayload / 2)
+      warn("SCOPEPROF_BUFFER_SIZE", V, "a size from 4K to 32M", std::to_string(C.BufferBytes));
     else
       C.BufferBytes = B;
   }
@@ -118,6 +121,8 @@ Config readConfig() {
     else
       warn("SCOPEPROF_ON_FULL", V, "'wait' or 'drop'", "wait");
   }
+  if (const char *V = std::getenv("SCOPEPROF_RECORD_CMDLINE"); V && *V && !parseBool(V, C.RecordCmdline))
+    warn("SCOPEPROF_RECORD_CMDLINE", V, "a boolean", "1");
   if (const char *V = std::getenv("SCOPEPROF_VERBOSE"); V && *V && !parseBool(V, C.Verbose))
     warn("SCOPEPROF_VERBOSE", V, "a boolean", "0");
   if (const char *V = std::getenv("SCOPEPROF_CLOCK"); V && *V) {

@@ -23,6 +23,7 @@ struct Config {
   uint64_t ThrottleCalls = 100'000;
   uint64_t ThrottleNs = 1'000;
   bool DropWhenFull = false;
+  bool RecordCmdline = true; ///< SCOPEPROF_RECORD_CMDLINE=0: the program's path, no arguments
   bool Verbose = false;
   enum ClockKind { ClockAuto, ClockTsc, ClockMonotonic } Clock = ClockAuto;
 };

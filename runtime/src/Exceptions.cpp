@@ -56,6 +56,25 @@ void __cxa_rethrow() {
   __builtin_unreachable();
 }
 
+} // extern "C"
+
+#ifdef __GLIBCXX__
+// std::rethrow_exception (and so std::future::get() and every other exception carried across
+// threads) raises the stored exception without __cxa_throw or __cxa_rethrow.
+[[noreturn]] void std::rethrow_exception(std::exception_ptr Stored) {
+  using Rethrow = void (*)(std::exception_ptr);
+  static auto Real = reinterpret_cast<Rethrow>(
+      dlsym(RTLD_NEXT, "_ZSt17rethrow_exceptionNSt15__exception_ptr13exception_ptrE"));
+  LastThrow.Type = const_cast<std::type_info *>(Stored.__cxa_exception_type());
+  std::memcpy(&LastThrow.Object, &Stored, sizeof(void *));
+  ++scopeprof_tls.throw_epoch;
+  Real(std::move(Stored));
+  __builtin_unreachable();
+}
+#endif
+
+extern "C" {
+
 void scopeprof_exit_unwound(scopeprof_site *Site, uint64_t Start, uint64_t End, uint32_t Depth) {
   scopeprof::runtime::recordUnwound(Site, Start, End, Depth);
 }

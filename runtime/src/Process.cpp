@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -71,9 +72,13 @@ namespace {
 std::string makeRunDir(const Config &C, pid_t Pid) {
   static bool Warned = false;
   if (!C.RunDir.empty()) {
-    if (mkdir(C.RunDir.c_str(), 0755) == 0 || errno == EEXIST)
+    // Joining a run another process of ours created: it must be that, not a symlink or a
+    // directory someone else made for us to write into.
+    struct stat St;
+    if (lstat(C.RunDir.c_str(), &St) == 0 && S_ISDIR(St.st_mode) && St.st_uid == getuid())
       return C.RunDir;
-    warnOnce(Warned, "cannot create run directory '" + C.RunDir + "': " + std::strerror(errno));
+    warnOnce(Warned, "not recording: run directory '" + C.RunDir +
+                         "' is not a directory of this user (SCOPEPROF_RUN_DIR)");
     return "";
   }
   std::string Out = C.OutDir;
@@ -85,10 +90,15 @@ std::string makeRunDir(const Config &C, pid_t Pid) {
   tm Tm;
   gmtime_r(&Now, &Tm);
   strftime(Stamp, sizeof(Stamp), "%Y%m%d-%H%M%S", &Tm);
-  std::string Dir = Out + "/run-" + Stamp + "-" + std::to_string(Pid);
-  if (mkdir(Dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    warnOnce(Warned, "cannot create run directory '" + Dir + "': " + std::strerror(errno));
-    return "";
+  // Created, never reused: an existing name (another run in the same second with the same
+  // pid, or a directory or symlink planted there) gets the next suffix. Owner-only.
+  std::string Base = Out + "/run-" + Stamp + "-" + std::to_string(Pid), Dir = Base;
+  for (int Attempt = 2; mkdir(Dir.c_str(), 0700) != 0; ++Attempt) {
+    if (errno != EEXIST || Attempt > 1000) {
+      warnOnce(Warned, "cannot create run directory '" + Dir + "': " + std::strerror(errno));
+      return "";
+    }
+    Dir = Base + "-" + std::to_string(Attempt);
   }
   if (Dir[0] != '/') {
     char Cwd[4096];
@@ -98,12 +108,25 @@ std::string makeRunDir(const Config &C, pid_t Pid) {
   return Dir;
 }
 
+/// A random number that tells this run apart from every other run of the same name (two runs
+/// in one second with the same pid: pid 1 in two containers). Children inherit it.
+uint64_t runNonce(const Config &C) {
+  uint64_t Nonce = 0;
+  if (const char *Inherited = getenv("SCOPEPROF_RUN_NONCE"); Inherited && !C.RunDir.empty())
+    Nonce = std::strtoull(Inherited, nullptr, 10);
+  while (!Nonce && getrandom(&Nonce, sizeof(Nonce), 0) != sizeof(Nonce) && errno == EINTR) {
+  }
+  return Nonce ? Nonce : (static_cast<uint64_t>(getpid()) << 32) ^ monotonicNs();
+}
+
 void readProcessIdentity(Recorder &R) {
   R.ProcessName = processName("self");
   char Exe[4096];
   ssize_t N = readlink("/proc/self/exe", Exe, sizeof(Exe) - 1);
   R.Exe = N > 0 ? std::string(Exe, static_cast<size_t>(N)) : "";
   R.Cmdline = readSmallFile("/proc/self/cmdline");
+  if (!R.Cfg.RecordCmdline)
+    R.Cmdline = R.Cmdline.substr(0, R.Cmdline.find('\0')); // the program, not its arguments
   if (!R.Cmdline.empty() && R.Cmdline.back() == '\0')
     R.Cmdline.pop_back();
 }
@@ -251,12 +274,14 @@ void initialize() {
                    Err.format().c_str());
   }
   R->RunDir = makeRunDir(R->Cfg, R->Pid);
+  R->RunNonce = runNonce(R->Cfg);
   pthread_key_create(&R->ExitKey, threadExit);
   Rec = R;
   if (R->RunDir.empty())
     return;
-  // exec'd and spawned children join this run.
+  // exec'd and spawned children join this run, with its identity.
   setenv("SCOPEPROF_RUN_DIR", R->RunDir.c_str(), 1);
+  setenv("SCOPEPROF_RUN_NONCE", std::to_string(R->RunNonce).c_str(), 1);
   exportIdentity(*R);
   pthread_atfork(beforeFork, afterForkParent, afterForkChild);
   atexit(finalFlush);

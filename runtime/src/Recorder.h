@@ -68,6 +68,7 @@ struct SiteLoad {
 struct Recorder {
   Config Cfg;
   std::string RunDir; ///< empty: recording is off
+  uint64_t RunNonce = 0; ///< random, shared by every process of the run
   pid_t Pid = 0, Ppid = 0;
   std::string ProcessName, ParentName, Exe, Cmdline;
   uint64_t CalibrationTicks = 0, CalibrationNs = 0, TicksPerSecond = 1'000'000'000;

@@ -1,6 +1,7 @@
 // A program with known calls, for exact runtime checks (test/runtime/check_runtime.py).
 // Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
 //        throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N
+//        paced MS | future
 #include "scopeprof/scope.h"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <future>
 #include <pthread.h>
 #include <sched.h>
 #include <csignal>
@@ -305,6 +307,32 @@ int deep(int N) {
   return 0;
 }
 
+// An exception thrown in another thread and rethrown by std::future::get().
+int waitForIt() {
+  FN(0x160, "waitForIt()");
+  auto Result = std::async(std::launch::async, []() -> int { throw std::runtime_error("from the future"); });
+  return Result.get();
+}
+int future() {
+  try {
+    waitForIt();
+  } catch (const std::exception &) {
+  }
+  return leaf(1) == 1 ? 0 : 1;
+}
+
+// outer() about every 20 us for MS ms; prints how many times.
+int paced(int Ms) {
+  auto Until = std::chrono::steady_clock::now() + std::chrono::milliseconds(Ms);
+  int N = 0;
+  for (; std::chrono::steady_clock::now() < Until; ++N) {
+    outer(N);
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+  std::printf("%d\n", N);
+  return 0;
+}
+
 // Records forever, at a modest rate; the test kills it with SIGKILL.
 int spin() {
   for (int I = 1;; ++I) {
@@ -360,6 +388,10 @@ int main(int Argc, char **Argv) {
     return sigtermExit();
   if (Mode == "clone-exec")
     return cloneExec();
+  if (Mode == "future")
+    return future();
+  if (Mode == "paced")
+    return paced(Arg(2));
   if (Mode == "deep")
     return deep(Arg(2));
   if (Mode == "throttled")
@@ -368,7 +400,7 @@ int main(int Argc, char **Argv) {
     return compensation(Arg(2));
   std::fprintf(stderr,
                "usage: %s exact T N K | exit-with-threads T N | spin | manual | timed N | calls N | "
-               "throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N\n",
+               "throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future\n",
                Argv[0]);
   return 2;
 }

@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -389,6 +390,99 @@ def scenario_longjmp(tmp):
     log = files[0]
     expect(log.count('square(int)', depth=1) == 1000, f'square depths: {collections.Counter(c["depth"] for c in log.calls if c["name"] == "square(int)")}')
     expect(log.count('recover(int)', depth=0) == 1 and log.count('fail_deep(int)') == 0, 'recover, no fail_deep')
+
+
+def scenario_disk_full(tmp):
+    # The log's disk fills up, then frees up: no torn frame is left in the middle of a file, the
+    # calls that could not be written are counted as dropped, and later batches load.
+    mnt = os.path.join(tmp, 'small')
+    os.makedirs(mnt)
+    mounted = os.geteuid() == 0 and subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1M', 'tmpfs', mnt],
+                                                   capture_output=True).returncode == 0
+    env = {'SCOPEPROF_BUFFER_SIZE': '16K', 'SCOPEPROF_THROTTLE': '0'}
+    try:
+        if mounted:
+            # Full but for room for the run directory and the log's header.
+            filler = os.path.join(mnt, 'filler')
+            with open(filler, 'wb') as f:
+                f.write(b'x' * (1024 * 1024 - 16 * 1024))
+            e = dict(os.environ, SCOPEPROF_OUT=os.path.join(mnt, 'out'), **env)
+            e.pop('SCOPEPROF_RUN_DIR', None)
+            proc = subprocess.Popen([WORKLOAD, 'paced', '2500'], env=e, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+            time.sleep(1.0)
+            os.remove(filler)
+            out, err = proc.communicate(timeout=120)
+            code, logs = proc.returncode, os.path.join(mnt, 'out')
+        else:
+            # Not root here: a file size limit fails the writes the same way (EFBIG), for good.
+            import resource
+
+            def limit():
+                resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            p = run([WORKLOAD, 'paced', '1500'], env, tmp, preexec_fn=limit)
+            code, out, err, logs = p.returncode, p.stdout, p.stderr, tmp
+        expect(code == 0, f'exit {code}: {err}')
+        expect('cannot write a log batch' in err, f'a warning: {err!r}')
+        files, _ = dump(logs)
+        expect(all(not f.problems for f in files), f'damaged: {[f.problems for f in files]}')
+        made = 4 * int(out.split()[-1])
+        written, dropped = sum(len(f.calls) for f in files), sum(f.dropped for f in files)
+        expect(written + dropped == made and dropped > 0, f'{written} written + {dropped} dropped != {made} made')
+        if mounted:
+            last = max(c['end'] for f in files for c in f.calls)
+            first = min(c['end'] for f in files for c in f.calls)
+            expect(last - first > 1.5e9, f'calls after the disk freed up were written ({(last - first) / 1e9:.2f} s)')
+    finally:
+        if mounted:
+            subprocess.run(['umount', mnt])
+
+
+def scenario_rethrown(tmp):
+    # std::future::get() rethrows the worker's exception (std::rethrow_exception): the scope it
+    # unwinds is broken, with the exception's type and message; the next call is a normal one.
+    p = run([WORKLOAD, 'future'], {}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    files, _ = dump(tmp)
+    calls = [c for f in files for c in f.calls]
+    waited = [c for c in calls if c['name'] == 'waitForIt()']
+    expect(len(waited) == 1 and waited[0]['broken'], f'waitForIt(): {waited}')
+    log = [f for f in files if f.count('waitForIt()')][0]
+    expect(log.exceptions[waited[0]['error']] == ('std::runtime_error', 'from the future'), f'{log.exceptions}')
+    expect(any(c['name'] == 'leaf(int)' and not c['broken'] for c in calls), 'later calls are not broken')
+
+
+def scenario_run_identity(tmp):
+    # Two runs in one second with the same name never share a directory; run directories are
+    # owner-only and never followed through a symlink; logs are 0600; the command line can be
+    # left out.
+    out = os.path.join(tmp, 'out')
+    os.makedirs(out)
+    for _ in range(3):
+        expect(run([WORKLOAD, 'calls', '3'], {}, out).returncode == 0, 'workload failed')
+    runs = sorted(os.listdir(out))
+    expect(len(runs) == 3, f'three runs, three directories: {runs}')
+    for r in runs:
+        st = os.lstat(os.path.join(out, r))
+        expect(stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o700, f'{r}: mode {oct(st.st_mode)}')
+        for f in os.listdir(os.path.join(out, r)):
+            mode = stat.S_IMODE(os.stat(os.path.join(out, r, f)).st_mode)
+            expect(mode == 0o600, f'{f}: mode {oct(mode)}')
+    # A run directory planted by someone else (here: a symlink) is not joined.
+    target = os.path.join(tmp, 'elsewhere')
+    os.makedirs(target)
+    planted = os.path.join(tmp, 'planted')
+    os.symlink(target, planted)
+    p = subprocess.run([WORKLOAD, 'calls', '3'], env=dict(os.environ, SCOPEPROF_RUN_DIR=planted),
+                       capture_output=True, text=True, timeout=60)
+    expect(p.returncode == 0 and 'not a directory of this user' in p.stderr and not os.listdir(target),
+           f'symlinked run directory: {p.stderr}')
+    # The command line: in full by default, only the program with SCOPEPROF_RECORD_CMDLINE=0.
+    quiet = os.path.join(tmp, 'quiet')
+    p = run([WORKLOAD, 'calls', '3', '--password=hunter2'], {'SCOPEPROF_RECORD_CMDLINE': '0'}, quiet)
+    files, _ = dump(quiet)
+    expect(files[0].process['args'] == WORKLOAD, f'args recorded: {files[0].process["args"]}')
 
 
 def main():

@@ -40,6 +40,8 @@ enum HeaderKey : uint16_t {
   KeyScopeOuterPs = 18,
   KeyThrottleCalls = 19, ///< SCOPEPROF_THROTTLE: calls before a site is judged (0: off)
   KeyThrottleNs = 20,    ///< SCOPEPROF_THROTTLE: the mean duration under which it is cut
+  KeyRunNonce = 21,      ///< random, the same for every process of a run: tells apart runs
+                         ///< whose directories have the same name
 };
 
 /// Entries of a batch frame's payload, after its u64 anchor ticks and u64 anchor ns.
