@@ -9,9 +9,9 @@ DEPS=(catch2)
 source "$(dirname "$(readlink -f "$0")")/_common.sh"
 
 do_configure() {
-  # Examples are tests too (ctest runs them with arguments); docs need doxygen.
-  run_configure -DCLI11_BUILD_TESTS=ON -DCLI11_BUILD_EXAMPLES=ON -DCLI11_BUILD_DOCS=OFF \
-    -DCLI11_WARNINGS_AS_ERRORS=ON
+  # Not CLI11_WARNINGS_AS_ERRORS: gcc 12's -Wmaybe-uninitialized fails the pristine tests at -O3.
+  # Examples off: 40 more programs to build twice on 2 cores for the same headers.
+  run_configure -DCLI11_BUILD_TESTS=ON -DCLI11_BUILD_EXAMPLES=OFF -DCLI11_BUILD_DOCS=OFF
 }
 
 corpus_main "$@"
