@@ -20,4 +20,5 @@ config.substitutions.append(("%installed_bindir", config.scopeprof_installed_bin
 config.substitutions.append(("%clangxx", os.path.join(config.llvm_tools_dir, "clang++")))
 config.substitutions.append(("%clang", os.path.join(config.llvm_tools_dir, "clang")))
 config.substitutions.append(("%runtime_include", os.path.join(config.scopeprof_source_dir, "runtime", "include")))
+config.substitutions.append(("%runtime_lib", os.path.join(os.path.dirname(bin_dir), "runtime")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))

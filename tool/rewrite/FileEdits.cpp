@@ -14,7 +14,7 @@
 
 namespace scopeprof::rewrite {
 
-std::string applyInsertions(const std::string &Content, const std::map<unsigned, Insertion> &Edits) {
+std::string applyInsertions(const std::string &Content, const std::map<unsigned, std::string> &Edits) {
   std::string Out;
   Out.reserve(Content.size() + Edits.size() * 120);
   size_t Pos = 0;
@@ -22,7 +22,7 @@ std::string applyInsertions(const std::string &Content, const std::map<unsigned,
     if (Offset > Content.size())
       break;
     Out.append(Content, Pos, Offset - Pos);
-    Out += Edit.Text;
+    Out += Edit;
     Pos = Offset;
   }
   Out.append(Content, Pos, std::string::npos);

@@ -9,7 +9,7 @@
 namespace scopeprof::rewrite {
 
 /// \p Content with every insertion applied at its byte offset.
-std::string applyInsertions(const std::string &Content, const std::map<unsigned, Insertion> &Edits);
+std::string applyInsertions(const std::string &Content, const std::map<unsigned, std::string> &Edits);
 
 /// \p Content without anything a rewrite added: the include block at the top and every
 /// `SCOPEPROF_FN(...)` in the exact format the rewriter writes. Sets \p Removed to the count.

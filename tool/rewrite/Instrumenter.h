@@ -30,8 +30,9 @@ enum class Skip {
   TooSmall,
   AlreadyInstrumented,
   LambdaNotSelected,
+  SharedBody,
 };
-constexpr int SkipReasonCount = 14;
+constexpr int SkipReasonCount = 15;
 const char *skipReasonName(Skip S);
 
 /// One function definition in the source, as the rewriter sees it.
@@ -43,26 +44,42 @@ struct FunctionReport {
   Skip Reason = Skip::None;
   unsigned RuleLine = 0; ///< the rule that decided, 0 for the default
   std::string RuleText;
-};
-
-/// A text insertion at a byte offset of a file, with where it came from.
-struct Insertion {
-  std::string Text;
-  std::string Origin; ///< `file:line` of the function, for conflict messages
+  /// The scope statement and where it goes (just after the body's `{`); empty when skipped.
+  std::string Scope;
+  unsigned InsertAt = 0;
+  /// Which translation unit this is from: its rank in the run's stable order, and its name.
+  size_t Unit = 0;
+  std::string UnitName;
+  /// What other translation units (or another inclusion in the same one) saw at this place
+  /// when it differs from this report: description -> (rank, name) of the first unit that did.
+  std::map<std::string, std::pair<size_t, std::string>> Others;
+  /// For Skip::SharedBody: the report whose scope the shared body got.
+  std::string SharedWith;
 };
 
 /// What every translation unit found, merged. Thread-safe: TUs may run in parallel.
+///
+/// The same source can be compiled differently by two translation units (a macro renames a
+/// namespace, an #if picks one of two declarators for one body). That is legal and common, so
+/// it never fails a run: at each place the report of the first unit in the run's stable order
+/// (see Unit) is kept, whatever order the units were parsed in, and what the others saw is
+/// noted beside it for the summary and --explain.
 class Findings {
 public:
-  /// Records an insertion; an identical one from another TU is merged. A different text at the
-  /// same place is a conflict: returns false and describes both sides in \p Conflict.
-  bool insert(const std::string &AbsFile, unsigned Offset, Insertion I, std::string &Conflict);
+  /// Merges what a unit saw of the function declared at \p Offset of \p AbsFile.
   void report(const std::string &AbsFile, unsigned Offset, FunctionReport R);
   void noteContent(const std::string &AbsFile, uint64_t Hash);
+  /// After every unit is merged: one scope per body. Declarations sharing a body (each unit
+  /// saw one of them) give it to the first in the stable order; the others become SharedBody.
+  /// Fills Insertions.
+  void resolve();
+  /// Reports that differ between units or share a body, for the summary.
+  std::vector<const FunctionReport *> divergent() const;
 
-  std::map<std::string, std::map<unsigned, Insertion>> Insertions;
   /// Every function once, keyed by (file, offset): a header seen by many TUs reports once.
   std::map<std::pair<std::string, unsigned>, FunctionReport> Reports;
+  /// file -> offset -> the scope text inserted there.
+  std::map<std::string, std::map<unsigned, std::string>> Insertions;
   /// The content hash of each file when it was parsed, to refuse writing over later changes.
   std::map<std::string, uint64_t> ContentHashes;
   std::mutex M;
@@ -73,17 +90,23 @@ struct Options {
   const rules::RuleSet *Rules = nullptr;
 };
 
+/// The translation unit being parsed: its rank in the run's stable order and its name.
+struct Unit {
+  size_t Rank = 0;
+  std::string Name;
+};
+
 /// The AST match callback: one instance per translation unit run.
 class Instrumenter : public clang::ast_matchers::MatchFinder::MatchCallback {
 public:
-  Instrumenter(const Options &Opts, Findings &Out) : Opts(Opts), Out(Out) {}
+  Instrumenter(const Options &Opts, const Unit &TU, Findings &Out)
+      : Opts(Opts), TU(TU), Out(Out) {}
   void registerMatchers(clang::ast_matchers::MatchFinder &Finder);
   void run(const clang::ast_matchers::MatchFinder::MatchResult &Result) override;
-  /// Conflicts found so far; any makes the run fail.
-  std::vector<std::string> Conflicts;
 
 private:
   const Options &Opts;
+  const Unit &TU;
   Findings &Out;
 };
 

@@ -156,16 +156,24 @@ std::string runtimeIncludeDir() {
   return SCOPEPROF_RUNTIME_INCLUDE_DIR;
 }
 
-/// Parses \p Files, each in its own ClangTool so that a failure is attributed to its file.
+/// A translation unit's name in messages, and its place in the stable order: relative to the
+/// root (the same on every machine), absolute outside it.
+std::string unitName(const std::string &File, const std::string &Root) {
+  return isUnder(File, Root) ? File.substr(Root.size() + 1) : File;
+}
+
+/// Parses \p Files, each in its own ClangTool so that a failure is attributed to its file. The
+/// index of a file in \p Files is its unit's rank (see Findings).
 void parseAll(const tooling::CompilationDatabase &DB, const std::vector<std::string> &Files,
               const Options &Opts, Findings &All, std::vector<std::string> &Failed,
-              std::set<std::string> &Untrusted, std::vector<std::string> &Conflicts) {
+              std::set<std::string> &Untrusted) {
   std::atomic<size_t> Next{0}, Done{0};
   std::mutex M;
   auto Worker = [&] {
     for (size_t I; (I = Next++) < Files.size();) {
       Findings Local;
-      Instrumenter Callback(Opts, Local);
+      Unit TU{I, unitName(Files[I], Opts.Root)};
+      Instrumenter Callback(Opts, TU, Local);
       ast_matchers::MatchFinder Finder;
       Callback.registerMatchers(Finder);
       // Each tool gets its own file system view, with its own working directory: the default
@@ -186,23 +194,15 @@ void parseAll(const tooling::CompilationDatabase &DB, const std::vector<std::str
       if (!Quiet)
         llvm::errs() << "[" << ++Done << "/" << Files.size() << "] " << Files[I]
                      << (Status ? " (failed)" : "") << "\n";
-      for (auto &[Key, R] : Local.Reports)
-        All.Reports.emplace(Key, R);
       if (Status != 0) {
         // What a failed TU saw is not trusted: its files are not written (see --keep-going).
         Failed.push_back(Files[I]);
         Untrusted.insert(Files[I]);
         for (const auto &[Key, R] : Local.Reports)
           Untrusted.insert(Key.first);
-        continue;
       }
-      Conflicts.insert(Conflicts.end(), Callback.Conflicts.begin(), Callback.Conflicts.end());
-      for (auto &[File, Edits] : Local.Insertions)
-        for (auto &[Offset, Edit] : Edits) {
-          std::string Conflict;
-          if (!All.insert(File, Offset, Edit, Conflict))
-            Conflicts.push_back(Conflict);
-        }
+      for (auto &[Key, R] : Local.Reports)
+        All.report(Key.first, Key.second, std::move(R));
       for (auto &[File, Hash] : Local.ContentHashes)
         All.ContentHashes.emplace(File, Hash);
     }
@@ -226,6 +226,19 @@ void printReports(const Findings &All, bool WithRules) {
       else if (R.Reason == Skip::None || R.Reason == Skip::ExcludedByRule ||
                R.Reason == Skip::LambdaNotSelected)
         llvm::outs() << " (no rule matched: the default)";
+      if (R.Reason == Skip::SharedBody)
+        llvm::outs() << " (the body's scope went to " << R.SharedWith
+                     << ", the first unit in sorted order)";
+      if (!R.Others.empty()) {
+        llvm::outs() << " (compiled differently: this is what " << R.UnitName
+                     << " saw, the first unit in sorted order; ";
+        const char *Sep = "";
+        for (const auto &[Description, Who] : R.Others) {
+          llvm::outs() << Sep << Who.second << " saw " << Description;
+          Sep = ", ";
+        }
+        llvm::outs() << ")";
+      }
     }
     llvm::outs() << "\n";
   }
@@ -243,6 +256,23 @@ void printSummary(const Findings &All, const std::string &Root, size_t FilesWrit
         I != static_cast<int>(Skip::OutsideRoot))
       llvm::errs() << ", " << Counts[I] << " " << skipReasonName(static_cast<Skip>(I));
   llvm::errs() << "\n";
+  // The same code compiled differently by two units is legal (a macro renames a namespace, an
+  // #if picks a declarator): the run goes on with the first unit's view, and says so.
+  if (std::vector<const FunctionReport *> Divergent = All.divergent(); !Divergent.empty()) {
+    llvm::errs() << "scopeprof: note: " << Divergent.size()
+                 << " function(s) compiled differently by different translation units; each "
+                    "got what the first unit in sorted order saw:";
+    for (size_t I = 0; I < Divergent.size() && I < 3; ++I) {
+      const FunctionReport &R = *Divergent[I];
+      llvm::errs() << (I ? "; " : " ") << R.File << ":" << R.Line << " '" << R.Signature << "' ("
+                   << (R.Reason == Skip::SharedBody ? "its body's scope went to " + R.SharedWith
+                                                    : "from " + R.UnitName + ", not " +
+                                                          R.Others.begin()->second.second + "'s " +
+                                                          R.Others.begin()->first)
+                   << ")";
+    }
+    llvm::errs() << (Divergent.size() > 3 ? "; ..." : "") << "; --explain shows each\n";
+  }
   // Headers next to the sources (include/ beside src/) are easy to leave out by accident:
   // say where the skipped non-system functions live.
   std::map<std::string, unsigned> Outside;
@@ -362,11 +392,18 @@ int main(int Argc, const char **Argv) {
     }
   }
   Options Opts{Root, Rules ? &*Rules : nullptr};
+  // The stable order that decides between units compiling the same code differently: by name,
+  // the units outside the root last, so that it is the same on every machine and at any -j.
+  std::stable_sort(Files.begin(), Files.end(), [&Root](const std::string &A, const std::string &B) {
+    return std::make_pair(!isUnder(A, Root), unitName(A, Root)) <
+           std::make_pair(!isUnder(B, Root), unitName(B, Root));
+  });
 
   Findings All;
-  std::vector<std::string> Failed, Conflicts;
+  std::vector<std::string> Failed;
   std::set<std::string> Untrusted;
-  parseAll(*DB, Files, Opts, All, Failed, Untrusted, Conflicts);
+  parseAll(*DB, Files, Opts, All, Failed, Untrusted);
+  All.resolve();
 
   if (List || Explain) {
     printReports(All, Explain);
@@ -374,10 +411,6 @@ int main(int Argc, const char **Argv) {
       printSummary(All, Root, 0, "to rewrite");
     return Failed.empty() ? 0 : 1;
   }
-  for (const auto &C : Conflicts)
-    llvm::errs() << "scopeprof: error: " << C << "\n";
-  if (!Conflicts.empty())
-    return 1;
   if (!Failed.empty() && !KeepGoing)
     return fail(std::to_string(Failed.size()) + " translation unit(s) failed to parse; nothing "
                 "written (--keep-going writes the rest)");
@@ -394,7 +427,12 @@ int main(int Argc, const char **Argv) {
     auto Hash = All.ContentHashes.find(File);
     if (Hash != All.ContentHashes.end() && Hash->second != contentHash(Content.data(), Content.size()))
       return fail("'" + File + "' changed on disk while it was being rewritten; nothing written");
-    Outputs.emplace_back(File, applyInsertions(Content, Edits));
+    std::map<unsigned, std::string> WithBlock = Edits;
+    if (llvm::StringRef(Content).starts_with(IncludeBlock))
+      WithBlock.erase(0); // rewritten before: a new function gets its scope, not a second block
+    else
+      WithBlock[0].insert(0, IncludeBlock);
+    Outputs.emplace_back(File, applyInsertions(Content, WithBlock));
     Originals.emplace_back(File, std::move(Content));
   }
 

@@ -3,7 +3,18 @@
 #ifndef SCOPEPROF_SCOPE_H
 #define SCOPEPROF_SCOPE_H
 
+/* Rewritten files include this header under the project's own flags, however strict
+ * (-std=c89 -pedantic-errors -Werror -Wconversion ...): those flags are for the project's code.
+ * As a system header, its GNU extensions (__thread, __attribute__((cleanup)), builtins) and the
+ * tokens SCOPEPROF_FN expands to raise no warning; the code is kept clean under them anyway. */
+#if defined(__GNUC__)
+#pragma GCC system_header
+#endif
+
 #include <stdint.h>
+
+/* C89 has no inline keyword; every GNU compiler has __inline__. */
+#define SCOPEPROF_INLINE static __inline__
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,9 +58,10 @@ typedef struct scopeprof_record {
   uint64_t end;
 } scopeprof_record;
 
-#define SCOPEPROF_FLAG_BROKEN (1ull << 48) /* left by an exception */
-#define SCOPEPROF_FLAG_DEEP (1ull << 49)   /* deeper than 0xFFFF: the depth field saturated */
-#define SCOPEPROF_FLAG_EXT (1ull << 63)    /* not a call: an extension unit, see log-format.md */
+/* Not 1ull: long long constants are C99. */
+#define SCOPEPROF_FLAG_BROKEN ((uint64_t)1 << 48) /* left by an exception */
+#define SCOPEPROF_FLAG_DEEP ((uint64_t)1 << 49)   /* deeper than 0xFFFF: the depth saturated */
+#define SCOPEPROF_FLAG_EXT ((uint64_t)1 << 63)    /* not a call: an extension unit, see log-format.md */
 
 /* Per-thread hot state. Trivially destructible and constant-initialized, so a thread_local
  * access is one instruction and costs no destructor registration; a key destructor inside
@@ -106,21 +118,21 @@ void scopeprof_region_stop(scopeprof_region *region);
 
 uint64_t scopeprof_monotonic_ticks(void);
 
-static inline uint64_t scopeprof_now(void) {
+SCOPEPROF_INLINE uint64_t scopeprof_now(void) {
 #if defined(__x86_64__) || defined(__i386__)
-  if (__builtin_expect(scopeprof_clock_is_tsc, 1))
+  if (__builtin_expect(scopeprof_clock_is_tsc != 0, 1))
     return __builtin_ia32_rdtsc();
 #endif
   return scopeprof_monotonic_ticks();
 }
 
-static inline uint64_t scopeprof_meta(uint32_t index, uint32_t depth) {
+SCOPEPROF_INLINE uint64_t scopeprof_meta(uint32_t index, uint32_t depth) {
   if (__builtin_expect(depth < 0xFFFFu, 1))
     return index | ((uint64_t)depth << 32);
-  return index | (0xFFFFull << 32) | SCOPEPROF_FLAG_DEEP;
+  return index | ((uint64_t)0xFFFF << 32) | SCOPEPROF_FLAG_DEEP;
 }
 
-static inline void scopeprof_append(uint64_t meta, uint64_t start, uint64_t end) {
+SCOPEPROF_INLINE void scopeprof_append(uint64_t meta, uint64_t start, uint64_t end) {
   scopeprof_record *r;
   if (__builtin_expect(scopeprof_tls.busy, 0)) {
     scopeprof_drop_call();
@@ -149,7 +161,7 @@ typedef struct scopeprof_c_scope {
   uint32_t depth;
 } scopeprof_c_scope;
 
-static inline scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site) {
+SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site) {
   scopeprof_c_scope s = {0, 0, 0, 0};
   uint32_t state = __atomic_load_n(&site->state, __ATOMIC_RELAXED);
   if (__builtin_expect(state != SCOPEPROF_SITE_ON, 0) &&
@@ -162,7 +174,7 @@ static inline scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site) {
   return s;
 }
 
-static inline void scopeprof_c_exit(scopeprof_c_scope *s) {
+SCOPEPROF_INLINE void scopeprof_c_exit(scopeprof_c_scope *s) {
   uint64_t end;
   if (!s->site)
     return;
@@ -177,6 +189,17 @@ static inline void scopeprof_c_exit(scopeprof_c_scope *s) {
 
 #ifdef __cplusplus
 } /* extern "C" */
+#endif
+
+/* The C++ API needs C++11; C++98/03 code gets the C form below (its scopes end on every exit,
+ * but a call left by an exception is not flagged as broken). */
+#if defined(__cplusplus)
+#if __cplusplus >= 201103L
+#define SCOPEPROF_CXX11_API 1
+#endif
+#endif
+
+#ifdef SCOPEPROF_CXX11_API
 
 namespace scopeprof {
 namespace detail {
@@ -275,14 +298,21 @@ private:
   ::scopeprof::detail::Scope SCOPEPROF_CAT(scopeprof_scope_, __LINE__)(                        \
       &SCOPEPROF_CAT(scopeprof_site_, __LINE__))
 
-#else /* C */
+#else /* C, C++98/03 */
+
+/* gcc's -Wzero-as-null-pointer-constant sees through the system header in C++98. */
+#ifdef __cplusplus
+#define SCOPEPROF_NULL __null
+#else
+#define SCOPEPROF_NULL 0
+#endif
 
 #define SCOPEPROF_FN(ID, SIGNATURE, FILE, LINE, KINDS)                                        \
   static scopeprof_site scopeprof_site_ = {SCOPEPROF_SITE_NEW, 0, ID, SIGNATURE, FILE, LINE,   \
-                                           KINDS, 0};                                          \
+                                           KINDS, SCOPEPROF_NULL};                             \
   __attribute__((cleanup(scopeprof_c_exit))) scopeprof_c_scope scopeprof_scope_ =              \
       scopeprof_c_enter(&scopeprof_site_)
 
-#endif /* __cplusplus */
+#endif /* SCOPEPROF_CXX11_API */
 
 #endif /* SCOPEPROF_SCOPE_H */

@@ -1,0 +1,6 @@
+#include "guard.hpp"
+int a() {
+  ns::Guard<> g;
+  ns::Guard<> copy(g);
+  return copy ? copy.depth : 0;
+}
