@@ -174,7 +174,7 @@ int64_t findRun(Database &Db, const std::string &Spec) {
   if (!Spec.empty())
     Find.bind(1, Spec);
   if (!Find.step())
-    throw DbError(Spec.empty() ? "database '" + Db.path() + "' holds no runs"
+    throw InputError(Spec.empty() ? "database '" + Db.path() + "' holds no runs"
                                : "no run '" + Spec + "' in database '" + Db.path() + "'");
   return Find.integer(0);
 }
