@@ -337,7 +337,11 @@ uint64_t findNextFrame(int Fd, uint64_t From, uint64_t FileSize) {
   return 0;
 }
 
-std::string mib(uint64_t Bytes) { return std::to_string(Bytes >> 20) + " MiB"; }
+std::string tooLong(uint32_t Size) {
+  return "a frame of " + std::to_string(Size) + " bytes, more than the " +
+         std::to_string(fmt::MaxFramePayload >> 20) +
+         " MiB a reader accepts (written with SCOPEPROF_BUFFER_SIZE above it?)";
+}
 
 } // namespace
 
@@ -388,19 +392,17 @@ ReadResult readLogFile(const std::string &Path, Visitor &V) {
       continue;
     }
     if (Status == FrameStatus::TooLong && frameBoundary(Fd, FrameEnd, FileSize)) {
-      R.Problems.push_back({Offset, "a frame of " + std::to_string(F.Size) +
-                                        " bytes, more than the " + mib(fmt::MaxFramePayload) +
-                                        " a reader accepts (written with SCOPEPROF_BUFFER_SIZE "
-                                        "above it?); skipped",
-                            false});
+      R.Problems.push_back({Offset, tooLong(F.Size) + "; skipped", false});
       Offset = FrameEnd;
       continue;
     }
     if (Status != FrameStatus::Ok) {
       if (uint64_t Next = findNextFrame(Fd, Offset + 1, FileSize)) {
-        std::string What = Status == FrameStatus::BadMagic
-                               ? "corrupt data"
-                               : "incomplete frame in the middle of the file (the disk was full?)";
+        std::string What =
+            Status == FrameStatus::BadMagic  ? "corrupt data"
+            : Status == FrameStatus::TooLong ? tooLong(F.Size)
+                                             : "incomplete frame in the middle of the file (the "
+                                               "disk was full?)";
         R.Problems.push_back({Offset, What + ": bytes " + std::to_string(Offset) + "-" +
                                           std::to_string(Next) +
                                           " skipped, reading resumed at the next valid frame",
@@ -422,10 +424,7 @@ ReadResult readLogFile(const std::string &Path, Visitor &V) {
                                           "writing)",
                               true});
       else if (Status == FrameStatus::TooLong)
-        R.Problems.push_back({Offset, "a frame of " + std::to_string(F.Size) +
-                                          " bytes, more than the " +
-                                          mib(fmt::MaxFramePayload) +
-                                          " a reader accepts; the rest of the file is skipped",
+        R.Problems.push_back({Offset, tooLong(F.Size) + "; the rest of the file is skipped",
                               false});
       else if (Status == FrameStatus::BadCrc)
         R.Problems.push_back({Offset, "corrupt batch (checksum mismatch); the rest of the file "
