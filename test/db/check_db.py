@@ -830,6 +830,8 @@ def scenario_write_errors(tmp):
     target = os.path.join(locked, 'x.csv')
     p = as_nobody(SCOPEPROF, 'export', '--format', 'csv', '-o', target, db)
     expect(p.returncode == 1 and f"cannot write '{target}': Permission denied" in p.stderr, p.stderr)
+    p = as_nobody(SCOPEPROF, 'load', '--db', os.path.join(locked, 'new.db'), run)
+    expect(p.returncode == 2 and f"cannot open database '{locked}/new.db': Permission denied" in p.stderr, p.stderr)
     full = os.path.join(tmp, 'full')
     os.makedirs(full)
     if os.geteuid() != 0 or subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', full],
@@ -907,7 +909,8 @@ def scenario_concurrent_load(tmp):
     p = subprocess.Popen([SCOPEPROF, 'load', '--db', db, run2], stderr=subprocess.PIPE, text=True)
     import time
     time.sleep(12)
-    expect(p.poll() is None, f'the second load gave up: {p.stderr.read()}')
+    if p.poll() is not None:
+        fail(f'the second load gave up: {p.stderr.read()}')
     holder.execute('COMMIT')
     holder.close()
     _, err = p.communicate(timeout=60)

@@ -11,11 +11,6 @@
 namespace scopeprof::db {
 namespace {
 
-std::string dirName(const std::string &Path) {
-  auto Slash = Path.rfind('/');
-  return Slash == std::string::npos ? "." : Slash == 0 ? "/" : Path.substr(0, Slash);
-}
-
 /// 'SPDB': marks the file as a scopeprof database for `file(1)` and for openForRead.
 constexpr int ApplicationId = 0x53504442;
 
@@ -268,7 +263,7 @@ std::unique_ptr<Database> openReadOnly(const std::string &Path) {
     probe(*Db);
     return Db;
   } catch (const InputError &) {
-    if (!walMode(Path) || access(dirName(Path).c_str(), W_OK) == 0 || exists(Path + "-shm"))
+    if (!walMode(Path) || access(directoryOf(Path).c_str(), W_OK) == 0 || exists(Path + "-shm"))
       throw;
   }
   struct stat Wal;

@@ -3,6 +3,11 @@
 
 #include <fmt/core.h>
 
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace scopeprof::db {
 
 namespace {
@@ -18,7 +23,21 @@ std::string fileUri(const std::string &Path) {
   return Out;
 }
 
+/// SQLite's message, with the system's when a system call failed ("unable to open database
+/// file" alone does not say whether the directory is missing or read-only).
+std::string reason(sqlite3 *Handle) {
+  std::string Out = sqlite3_errmsg(Handle);
+  if (int Errno = sqlite3_system_errno(Handle))
+    Out += fmt::format(" ({})", std::strerror(Errno));
+  return Out;
+}
+
 } // namespace
+
+std::string directoryOf(const std::string &Path) {
+  auto Slash = Path.rfind('/');
+  return Slash == std::string::npos ? "." : Slash == 0 ? "/" : Path.substr(0, Slash);
+}
 
 Database::Database(const std::string &Path, Mode M) : Path(Path) {
   int Flags = M == Mode::ReadWrite ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
@@ -29,7 +48,12 @@ Database::Database(const std::string &Path, Mode M) : Path(Path) {
     Name = fileUri(Path) + "?immutable=1";
   }
   if (sqlite3_open_v2(Name.c_str(), &Handle, Flags, nullptr) != SQLITE_OK) {
-    std::string Message = Handle ? sqlite3_errmsg(Handle) : "out of memory";
+    std::string Message = Handle ? reason(Handle) : "out of memory";
+    // SQLite's last system call was its read-only retry: ENOENT, whatever stopped the create.
+    struct stat St;
+    if (M == Mode::ReadWrite && stat(Path.c_str(), &St) != 0 &&
+        access(directoryOf(Path).c_str(), W_OK | X_OK) != 0)
+      Message = std::strerror(errno);
     sqlite3_close(Handle);
     Handle = nullptr;
     throw InputError("cannot open database '" + Path + "': " + Message);
@@ -55,7 +79,7 @@ int Database::busy(void *Self, int Count) {
 Database::~Database() { sqlite3_close_v2(Handle); }
 
 void Database::fail(std::string_view What) const {
-  throw DbError("database '" + Path + "': " + std::string(What) + ": " + sqlite3_errmsg(Handle));
+  throw DbError("database '" + Path + "': " + std::string(What) + ": " + reason(Handle));
 }
 
 void Database::exec(std::string_view Sql) {

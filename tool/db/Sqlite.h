@@ -26,6 +26,9 @@ public:
 
 class Statement;
 
+/// The directory holding \p Path ("." for a bare name).
+std::string directoryOf(const std::string &Path);
+
 class Database {
 public:
   /// Immutable: read-only without the -shm file a WAL database needs (its directory is
