@@ -98,9 +98,10 @@ int main(int Argc, char **Argv) {
         printError("cannot write standard output: {}", E.code().message());
         return ExitFailure;
       }
-      if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      // A command that failed has said why; its output failing too is no news.
+      if (Exit == ExitOk && (std::fflush(stdout) != 0 || std::ferror(stdout))) {
         printError("cannot write standard output: {}", std::strerror(errno));
-        return Exit == ExitOk ? ExitFailure : Exit;
+        return ExitFailure;
       }
       return Exit;
     }
