@@ -293,13 +293,18 @@ void printTable(const Table &T, Format F) {
   }
 }
 
+namespace {
+
+/// How messages name an output: "standard output" for "-", else the quoted path.
+std::string outputName(const std::string &Path) {
+  return Path == "-" ? "standard output" : "'" + Path + "'";
+}
+
+} // namespace
+
 int reportFailure(const db::DbError &E) {
   printError("{}", E.what());
   return dynamic_cast<const db::InputError *>(&E) ? ExitUsage : ExitFailure;
-}
-
-std::string outputName(const std::string &Path) {
-  return Path == "-" ? "standard output" : "'" + Path + "'";
 }
 
 OutputFile::OutputFile(std::string Path) : Path(std::move(Path)) {

@@ -67,9 +67,6 @@ private:
   FILE *File = nullptr;
 };
 
-/// "standard output" for "-", else the quoted path: how messages name an output.
-std::string outputName(const std::string &Path);
-
 /// Writes \p T to stdout in \p F.
 void printTable(const Table &T, Format F);
 
