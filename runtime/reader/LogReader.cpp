@@ -56,7 +56,6 @@ private:
   bool Ok = true;
 };
 
-
 bool parseHeader(const std::string &Payload, FileHeader &H) {
   Cursor C(Payload.data(), Payload.size());
   while (!C.atEnd() && C.ok()) {
@@ -398,41 +397,43 @@ ReadResult readLogFile(const std::string &Path, Visitor &V) {
     }
     if (Status != FrameStatus::Ok) {
       if (uint64_t Next = findNextFrame(Fd, Offset + 1, FileSize)) {
-        std::string What =
-            Status == FrameStatus::BadMagic  ? "corrupt data"
-            : Status == FrameStatus::TooLong ? tooLong(F.Size)
-                                             : "incomplete frame in the middle of the file (the "
-                                               "disk was full?)";
-        R.Problems.push_back({Offset, What + ": bytes " + std::to_string(Offset) + "-" +
-                                          std::to_string(Next) +
-                                          " skipped, reading resumed at the next valid frame",
+        std::string What = Status == FrameStatus::BadMagic ? "corrupt data"
+                           : Status == FrameStatus::TooLong
+                               ? tooLong(F.Size)
+                               : "incomplete frame in the middle of the file (the "
+                                 "disk was full?)";
+        R.Problems.push_back({Offset,
+                              What + ": bytes " + std::to_string(Offset) + "-" +
+                                  std::to_string(Next) +
+                                  " skipped, reading resumed at the next valid frame",
                               false});
         Offset = Next;
         continue;
       }
       uint64_t Left = FileSize - Offset;
       if (Status == FrameStatus::Short && Left < fmt::FrameHeaderSize)
-        R.Problems.push_back({Offset, "torn last batch: " + std::to_string(Left) + " of " +
-                                          std::to_string(fmt::FrameHeaderSize) +
-                                          " frame header bytes",
+        R.Problems.push_back({Offset,
+                              "torn last batch: " + std::to_string(Left) + " of " +
+                                  std::to_string(fmt::FrameHeaderSize) + " frame header bytes",
                               true});
       else if (Status == FrameStatus::Short)
-        R.Problems.push_back({Offset, "torn last batch: " +
-                                          std::to_string(Left - fmt::FrameHeaderSize) + " of " +
-                                          std::to_string(F.Size) +
-                                          " bytes (the process was probably killed while "
-                                          "writing)",
+        R.Problems.push_back({Offset,
+                              "torn last batch: " + std::to_string(Left - fmt::FrameHeaderSize) +
+                                  " of " + std::to_string(F.Size) +
+                                  " bytes (the process was probably killed while "
+                                  "writing)",
                               true});
       else if (Status == FrameStatus::TooLong)
-        R.Problems.push_back({Offset, tooLong(F.Size) + "; the rest of the file is skipped",
-                              false});
+        R.Problems.push_back(
+            {Offset, tooLong(F.Size) + "; the rest of the file is skipped", false});
       else if (Status == FrameStatus::BadCrc)
-        R.Problems.push_back({Offset, "corrupt batch (checksum mismatch); the rest of the file "
-                                      "is skipped",
+        R.Problems.push_back({Offset,
+                              "corrupt batch (checksum mismatch); the rest of the file "
+                              "is skipped",
                               false});
       else
-        R.Problems.push_back({Offset, "corrupt frame header; the rest of the file is skipped",
-                              false});
+        R.Problems.push_back(
+            {Offset, "corrupt frame header; the rest of the file is skipped", false});
       break;
     }
     if (F.Type == fmt::FrameHeader) {
@@ -451,7 +452,8 @@ ReadResult readLogFile(const std::string &Path, Visitor &V) {
         R.Problems.push_back({Offset, "malformed batch: " + Error, false});
       ++R.Batches;
     } else {
-      R.Problems.push_back({Offset, "unexpected frame type " + std::to_string(F.Type) + "; skipped", false});
+      R.Problems.push_back(
+          {Offset, "unexpected frame type " + std::to_string(F.Type) + "; skipped", false});
     }
     Offset = FrameEnd;
     R.ValidEnd = Offset;

@@ -83,8 +83,8 @@ Side openSide(const std::string &Spec) {
       int64_t Id = db::findRun(*S.Db, Run);
       // A run counted twice would weigh double in every mean and in the noise test.
       if (std::find(S.Runs.Runs.begin(), S.Runs.Runs.end(), Id) != S.Runs.Runs.end())
-        throw db::InputError(fmt::format("run '{}' is run {} of '{}', already named in '{}'",
-                                         Run, Id, Path, Spec));
+        throw db::InputError(
+            fmt::format("run '{}' is run {} of '{}', already named in '{}'", Run, Id, Path, Spec));
       S.Runs.Runs.push_back(Id);
     }
   }

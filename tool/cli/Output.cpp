@@ -62,7 +62,11 @@ namespace {
 size_t utf8Length(const std::string &S, size_t I) {
   auto Byte = [&](size_t K) { return static_cast<unsigned char>(S[K]); };
   unsigned char C = Byte(I);
-  size_t N = C < 0x80 ? 1 : (C & 0xE0) == 0xC0 ? 2 : (C & 0xF0) == 0xE0 ? 3 : (C & 0xF8) == 0xF0 ? 4 : 0;
+  size_t N = C < 0x80             ? 1
+             : (C & 0xE0) == 0xC0 ? 2
+             : (C & 0xF0) == 0xE0 ? 3
+             : (C & 0xF8) == 0xF0 ? 4
+                                  : 0;
   if (N == 0 || I + N > S.size())
     return 0;
   uint32_t Code = N == 1 ? C : C & (0x7F >> N);
@@ -221,8 +225,8 @@ void printConsole(const Table &T) {
   for (const auto &Row : T.Rows) {
     Line.clear();
     for (size_t C = 0; C < N; ++C)
-      Line += (C ? "  " : "") +
-              pad(shorten(printable(Row[C].Display), Widths[C]), Widths[C], right(C));
+      Line +=
+          (C ? "  " : "") + pad(shorten(printable(Row[C].Display), Widths[C]), Widths[C], right(C));
     fmt::print("{}\n", Line.substr(0, Line.find_last_not_of(' ') + 1));
   }
 }

@@ -96,7 +96,11 @@ public:
                          H.RunId, Name);
     auto Insert = Db.prepare("INSERT INTO runs(name, directory, start_wall_ns, loaded_at, "
                              "logged_name, nonce) VALUES(?1,?2,?3,?4,?5,?6)");
-    Insert.bind(1, Name).bind(2, Directory).bind(3, H.StartWallNs).bind(4, utcNow()).bind(5, H.RunId);
+    Insert.bind(1, Name)
+        .bind(2, Directory)
+        .bind(3, H.StartWallNs)
+        .bind(4, utcNow())
+        .bind(5, H.RunId);
     if (H.RunNonce)
       Insert.bind(6, H.RunNonce);
     Insert.run();

@@ -222,8 +222,8 @@ void checkVersion(Database &Db) {
   int Version = pragmaInt(Db, "user_version");
   if (Version > SchemaVersion)
     throw InputError("database '" + Db.path() + "' has schema version " + std::to_string(Version) +
-                  ", newer than this scopeprof knows (" + std::to_string(SchemaVersion) +
-                  "); use a newer scopeprof");
+                     ", newer than this scopeprof knows (" + std::to_string(SchemaVersion) +
+                     "); use a newer scopeprof");
 }
 
 void probe(Database &Db) {
@@ -233,8 +233,7 @@ void probe(Database &Db) {
   } catch (const DbError &) {
     if (sqlite3_errcode(Db.handle()) == SQLITE_NOTADB)
       throw InputError("'" + Db.path() + "' is not a SQLite database");
-    throw InputError("cannot read database '" + Db.path() +
-                           "': " + sqlite3_errmsg(Db.handle()));
+    throw InputError("cannot read database '" + Db.path() + "': " + sqlite3_errmsg(Db.handle()));
   }
 }
 
@@ -269,8 +268,8 @@ std::unique_ptr<Database> openReadOnly(const std::string &Path) {
   struct stat Wal;
   if (stat((Path + "-wal").c_str(), &Wal) == 0 && Wal.st_size > 0)
     throw InputError("cannot read database '" + Path + "': its write-ahead log '" + Path +
-                           "-wal' needs a '-shm' file, and the directory is read-only (make it "
-                           "writable, or copy the database elsewhere)");
+                     "-wal' needs a '-shm' file, and the directory is read-only (make it "
+                     "writable, or copy the database elsewhere)");
   Db = std::make_unique<Database>(Path, Database::Mode::ReadOnlyImmutable);
   probe(*Db);
   return Db;
@@ -298,7 +297,7 @@ std::unique_ptr<Database> openForLoad(const std::string &Path) {
   int Version = pragmaInt(*Db, "user_version");
   if (Version < 1)
     throw InputError("database '" + Path + "' has schema version " + std::to_string(Version) +
-                  ", which this scopeprof cannot upgrade; load the runs into a new database");
+                     ", which this scopeprof cannot upgrade; load the runs into a new database");
   if (Version < 2)
     Db->exec(std::string(MigrateToV2) + "PRAGMA user_version=2");
   if (Version < 3) {
@@ -316,8 +315,8 @@ std::unique_ptr<Database> openForRead(const std::string &Path) {
   checkVersion(*Db);
   if (int Version = pragmaInt(*Db, "user_version"); Version < SchemaVersion)
     throw InputError("database '" + Path + "' has schema version " + std::to_string(Version) +
-                  ", older than this scopeprof reads (" + std::to_string(SchemaVersion) +
-                  "); 'scopeprof load' upgrades a database it knows how to");
+                     ", older than this scopeprof reads (" + std::to_string(SchemaVersion) +
+                     "); 'scopeprof load' upgrades a database it knows how to");
   return Db;
 }
 

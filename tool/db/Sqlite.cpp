@@ -40,8 +40,8 @@ std::string directoryOf(const std::string &Path) {
 }
 
 Database::Database(const std::string &Path, Mode M) : Path(Path) {
-  int Flags = M == Mode::ReadWrite ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                                   : SQLITE_OPEN_READONLY;
+  int Flags =
+      M == Mode::ReadWrite ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
   std::string Name = Path;
   if (M == Mode::ReadOnlyImmutable) {
     Flags |= SQLITE_OPEN_URI;

@@ -175,7 +175,7 @@ int64_t findRun(Database &Db, const std::string &Spec) {
     Find.bind(1, Spec);
   if (!Find.step())
     throw InputError(Spec.empty() ? "database '" + Db.path() + "' holds no runs"
-                               : "no run '" + Spec + "' in database '" + Db.path() + "'");
+                                  : "no run '" + Spec + "' in database '" + Db.path() + "'");
   return Find.integer(0);
 }
 
