@@ -5,16 +5,21 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <dirent.h>
+#include <fcntl.h>
 #include <memory>
+#include <set>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace scopeprof::logreader {
 namespace {
 
 namespace fmt = scopeprof::format;
+
+/// Header key 21, the run nonce (docs/log-format.md); runtimes before it do not write it.
+constexpr uint16_t KeyRunNonce = 21;
 
 /// Bounds-checked little-endian cursor over one payload.
 class Cursor {
@@ -50,11 +55,6 @@ private:
   const char *End;
   bool Ok = true;
 };
-
-struct FileCloser {
-  void operator()(FILE *F) const { std::fclose(F); }
-};
-
 
 bool parseHeader(const std::string &Payload, FileHeader &H) {
   Cursor C(Payload.data(), Payload.size());
@@ -97,6 +97,7 @@ bool parseHeader(const std::string &Payload, FileHeader &H) {
     case fmt::KeyScopeOuterPs: H.ScopeOuterNs = static_cast<double>(N) / 1000; break;
     case fmt::KeyThrottleCalls: H.ThrottleCalls = N; break;
     case fmt::KeyThrottleNs: H.ThrottleNs = N; break;
+    case KeyRunNonce: H.RunNonce = N; break;
     default: break; // unknown keys are for newer readers
     }
   }
@@ -250,15 +251,116 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
 
 } // namespace
 
+namespace {
+
+struct FdCloser {
+  int Fd;
+  ~FdCloser() { close(Fd); }
+};
+
+/// Reads exactly \p Size bytes at \p Offset; fewer only at the end of the file.
+size_t readAt(int Fd, char *Buf, size_t Size, uint64_t Offset) {
+  size_t Done = 0;
+  while (Done < Size) {
+    ssize_t N = pread(Fd, Buf + Done, Size - Done, static_cast<off_t>(Offset + Done));
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      break;
+    Done += static_cast<size_t>(N);
+  }
+  return Done;
+}
+
+struct FrameHeaderFields {
+  uint32_t Magic = 0, Type = 0, Size = 0, Crc = 0;
+};
+
+enum class FrameStatus { Ok, Short, BadMagic, TooLong, BadCrc };
+
+/// The frame at \p Offset of a file of \p FileSize bytes; \p Payload holds its payload when Ok.
+FrameStatus readFrame(int Fd, uint64_t Offset, uint64_t FileSize, FrameHeaderFields &F,
+                      std::string &Payload) {
+  char Frame[fmt::FrameHeaderSize];
+  if (FileSize - Offset < sizeof(Frame) || readAt(Fd, Frame, sizeof(Frame), Offset) < sizeof(Frame))
+    return FrameStatus::Short;
+  std::memcpy(&F.Magic, Frame, 4);
+  std::memcpy(&F.Type, Frame + 4, 4);
+  std::memcpy(&F.Size, Frame + 8, 4);
+  std::memcpy(&F.Crc, Frame + 12, 4);
+  if (F.Magic != fmt::FrameMagic)
+    return FrameStatus::BadMagic;
+  if (F.Size > fmt::MaxFramePayload)
+    return FrameStatus::TooLong;
+  if (FileSize - Offset - sizeof(Frame) < F.Size)
+    return FrameStatus::Short;
+  Payload.resize(F.Size);
+  if (readAt(Fd, Payload.data(), F.Size, Offset + sizeof(Frame)) < F.Size)
+    return FrameStatus::Short;
+  return fmt::crc32c(Payload.data(), F.Size) == F.Crc ? FrameStatus::Ok : FrameStatus::BadCrc;
+}
+
+/// Whether a plausible frame header starts at \p Offset (or the file ends there): then a
+/// frame's length field can be trusted to skip it.
+bool frameBoundary(int Fd, uint64_t Offset, uint64_t FileSize) {
+  if (Offset == FileSize)
+    return true;
+  char Frame[fmt::FrameHeaderSize];
+  if (Offset > FileSize || readAt(Fd, Frame, sizeof(Frame), Offset) < sizeof(Frame))
+    return false;
+  uint32_t Magic, Size;
+  std::memcpy(&Magic, Frame, 4);
+  std::memcpy(&Size, Frame + 8, 4);
+  return Magic == fmt::FrameMagic && Size <= fmt::MaxFramePayload;
+}
+
+/// The offset of the next frame after \p From whose header and checksum are valid, or 0.
+/// A disk that filled up leaves a partial frame in the middle of a file; what follows it
+/// is still good.
+uint64_t findNextFrame(int Fd, uint64_t From, uint64_t FileSize) {
+  char Magic[4];
+  std::memcpy(Magic, &fmt::FrameMagic, 4);
+  std::string Chunk, Payload;
+  constexpr size_t ChunkSize = 1 << 16;
+  for (uint64_t Base = From; Base + sizeof(Magic) <= FileSize; Base += ChunkSize) {
+    Chunk.resize(ChunkSize + sizeof(Magic) - 1);
+    Chunk.resize(readAt(Fd, Chunk.data(), Chunk.size(), Base));
+    for (size_t I = 0; I + sizeof(Magic) <= Chunk.size(); ++I) {
+      if (std::memcmp(Chunk.data() + I, Magic, sizeof(Magic)) != 0)
+        continue;
+      FrameHeaderFields F;
+      if (readFrame(Fd, Base + I, FileSize, F, Payload) == FrameStatus::Ok)
+        return Base + I;
+    }
+  }
+  return 0;
+}
+
+std::string tooLong(uint32_t Size) {
+  return "a frame of " + std::to_string(Size) + " bytes, more than the " +
+         std::to_string(fmt::MaxFramePayload >> 20) +
+         " MiB a reader accepts (written with SCOPEPROF_BUFFER_SIZE above it?)";
+}
+
+} // namespace
+
 ReadResult readLogFile(const std::string &Path, Visitor &V) {
   ReadResult R;
-  std::unique_ptr<FILE, FileCloser> F(std::fopen(Path.c_str(), "rb"));
-  if (!F) {
+  int Fd = open(Path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (Fd < 0) {
     R.Problems.push_back({0, std::string("cannot open: ") + std::strerror(errno), false});
     return R;
   }
+  FdCloser Closer{Fd};
+  struct stat St;
+  if (fstat(Fd, &St) != 0) {
+    R.Problems.push_back({0, std::string("cannot read: ") + std::strerror(errno), false});
+    return R;
+  }
+  // What is there now: a run still being written grows, and its next load continues.
+  auto FileSize = static_cast<uint64_t>(St.st_size);
   char Preamble[fmt::FilePreambleSize];
-  size_t Got = std::fread(Preamble, 1, sizeof(Preamble), F.get());
+  size_t Got = readAt(Fd, Preamble, sizeof(Preamble), 0);
   if (Got < sizeof(fmt::FileMagic) || std::memcmp(Preamble, fmt::FileMagic, sizeof(fmt::FileMagic)) != 0) {
     R.Problems.push_back({0, "not a scopeprof log (bad magic)", false});
     return R;
@@ -279,42 +381,62 @@ ReadResult readLogFile(const std::string &Path, Visitor &V) {
   std::string Payload;
   bool HaveHeader = false;
   std::unique_ptr<Clock> Conv;
-  for (;;) {
-    char Frame[fmt::FrameHeaderSize];
-    size_t N = std::fread(Frame, 1, sizeof(Frame), F.get());
-    if (N == 0)
-      break;
-    if (N < sizeof(Frame)) {
-      R.Problems.push_back({Offset, "torn last batch: " + std::to_string(N) + " of " +
-                                        std::to_string(sizeof(Frame)) + " frame header bytes",
-                            true});
-      break;
-    }
-    uint32_t Magic, Type, Size, Crc;
-    std::memcpy(&Magic, Frame, 4);
-    std::memcpy(&Type, Frame + 4, 4);
-    std::memcpy(&Size, Frame + 8, 4);
-    std::memcpy(&Crc, Frame + 12, 4);
-    if (Magic != fmt::FrameMagic || Size > fmt::MaxFramePayload) {
-      R.Problems.push_back({Offset, "corrupt frame header; the rest of the file is skipped", false});
-      break;
-    }
-    uint64_t FrameEnd = Offset + sizeof(Frame) + Size;
-    Payload.resize(Size);
-    size_t Read = std::fread(Payload.data(), 1, Size, F.get());
-    if (Read < Size) {
-      R.Problems.push_back({Offset, "torn last batch: " + std::to_string(Read) + " of " +
-                                        std::to_string(Size) + " bytes (the process was "
-                                        "probably killed while writing)",
-                            true});
-      break;
-    }
-    if (fmt::crc32c(Payload.data(), Size) != Crc) {
+  while (Offset < FileSize) {
+    FrameHeaderFields F;
+    FrameStatus Status = readFrame(Fd, Offset, FileSize, F, Payload);
+    uint64_t FrameEnd = Offset + fmt::FrameHeaderSize + F.Size;
+    if (Status == FrameStatus::BadCrc && frameBoundary(Fd, FrameEnd, FileSize)) {
       R.Problems.push_back({Offset, "corrupt batch (checksum mismatch); skipped", false});
       Offset = FrameEnd;
       continue;
     }
-    if (Type == fmt::FrameHeader) {
+    if (Status == FrameStatus::TooLong && frameBoundary(Fd, FrameEnd, FileSize)) {
+      R.Problems.push_back({Offset, tooLong(F.Size) + "; skipped", false});
+      Offset = FrameEnd;
+      continue;
+    }
+    if (Status != FrameStatus::Ok) {
+      if (uint64_t Next = findNextFrame(Fd, Offset + 1, FileSize)) {
+        std::string What = Status == FrameStatus::BadMagic ? "corrupt data"
+                           : Status == FrameStatus::TooLong
+                               ? tooLong(F.Size)
+                               : "incomplete frame in the middle of the file (the "
+                                 "disk was full?)";
+        R.Problems.push_back({Offset,
+                              What + ": bytes " + std::to_string(Offset) + "-" +
+                                  std::to_string(Next) +
+                                  " skipped, reading resumed at the next valid frame",
+                              false});
+        Offset = Next;
+        continue;
+      }
+      uint64_t Left = FileSize - Offset;
+      if (Status == FrameStatus::Short && Left < fmt::FrameHeaderSize)
+        R.Problems.push_back({Offset,
+                              "torn last batch: " + std::to_string(Left) + " of " +
+                                  std::to_string(fmt::FrameHeaderSize) + " frame header bytes",
+                              true});
+      else if (Status == FrameStatus::Short)
+        R.Problems.push_back({Offset,
+                              "torn last batch: " + std::to_string(Left - fmt::FrameHeaderSize) +
+                                  " of " + std::to_string(F.Size) +
+                                  " bytes (the process was probably killed while "
+                                  "writing)",
+                              true});
+      else if (Status == FrameStatus::TooLong)
+        R.Problems.push_back(
+            {Offset, tooLong(F.Size) + "; the rest of the file is skipped", false});
+      else if (Status == FrameStatus::BadCrc)
+        R.Problems.push_back({Offset,
+                              "corrupt batch (checksum mismatch); the rest of the file "
+                              "is skipped",
+                              false});
+      else
+        R.Problems.push_back(
+            {Offset, "corrupt frame header; the rest of the file is skipped", false});
+      break;
+    }
+    if (F.Type == fmt::FrameHeader) {
       if (!parseHeader(Payload, H)) {
         R.Problems.push_back({Offset, "malformed file header", false});
         return R;
@@ -323,14 +445,15 @@ ReadResult readLogFile(const std::string &Path, Visitor &V) {
       R.Recognized = true;
       Conv = std::make_unique<Clock>(H);
       V.header(H);
-    } else if (Type == fmt::FrameBatch && HaveHeader) {
+    } else if (F.Type == fmt::FrameBatch && HaveHeader) {
       std::string Error;
       V.batch(Offset, FrameEnd);
       if (!parseBatch(Payload, *Conv, V, Error))
         R.Problems.push_back({Offset, "malformed batch: " + Error, false});
       ++R.Batches;
     } else {
-      R.Problems.push_back({Offset, "unexpected frame type " + std::to_string(Type) + "; skipped", false});
+      R.Problems.push_back(
+          {Offset, "unexpected frame type " + std::to_string(F.Type) + "; skipped", false});
     }
     Offset = FrameEnd;
     R.ValidEnd = Offset;
@@ -351,6 +474,9 @@ std::vector<std::string> findLogFiles(const std::string &Path, std::string &Erro
     Out.push_back(Path);
     return Out;
   }
+  // Symbolic links to directories are not followed (a link to '.' would loop), and a file
+  // reached twice (hard or symbolic links, bind mounts) is read once.
+  std::set<std::pair<dev_t, ino_t>> Seen = {{St.st_dev, St.st_ino}};
   std::vector<std::string> Pending = {Path};
   while (!Pending.empty()) {
     std::string Dir = Pending.back();
@@ -365,12 +491,16 @@ std::vector<std::string> findLogFiles(const std::string &Path, std::string &Erro
       if (Name == "." || Name == "..")
         continue;
       std::string Full = Dir + "/" + Name;
-      if (stat(Full.c_str(), &St) != 0)
+      struct stat Link;
+      if (lstat(Full.c_str(), &Link) != 0 || stat(Full.c_str(), &St) != 0)
         continue;
-      if (S_ISDIR(St.st_mode))
-        Pending.push_back(Full);
-      else if (Name.size() > 6 && Name.compare(Name.size() - 6, 6, ".splog") == 0)
+      if (S_ISDIR(St.st_mode)) {
+        if (!S_ISLNK(Link.st_mode) && Seen.insert({St.st_dev, St.st_ino}).second)
+          Pending.push_back(Full);
+      } else if (Name.size() > 6 && Name.compare(Name.size() - 6, 6, ".splog") == 0 &&
+                 Seen.insert({St.st_dev, St.st_ino}).second) {
         Out.push_back(Full);
+      }
     }
     closedir(D);
   }

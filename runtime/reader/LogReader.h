@@ -18,6 +18,9 @@ struct FileHeader {
   /// measure it): inside the call's own interval, and as its parent's interval sees it.
   double ScopeInnerNs = 0, ScopeOuterNs = 0;
   uint64_t ThrottleCalls = 0, ThrottleNs = 0; ///< the auto-throttle's thresholds (0: off)
+  /// Random, the same in every file of one run: tells apart two runs that got the same name
+  /// (same second, same pid in two containers). 0 in logs of older runtimes.
+  uint64_t RunNonce = 0;
 };
 
 struct Site {
@@ -72,11 +75,15 @@ struct ReadResult {
 };
 
 /// Reads \p Path from the start (clock conversion depends on every earlier anchor).
-/// Memory is bounded by the largest batch, whatever the file size.
+/// Memory is bounded by the largest batch, whatever the file size. After a damaged frame in
+/// the middle of the file, reading resumes at the next frame whose header and checksum are
+/// valid; the skipped bytes are reported.
 ReadResult readLogFile(const std::string &Path, Visitor &V);
 
 /// Every *.splog file under \p Path (a run directory, or the output directory holding runs),
-/// sorted; \p Path may also be a single file. Sets \p Error when \p Path cannot be read.
+/// sorted; \p Path may also be a single file. Symbolic links to directories are not
+/// followed and a file reached by two paths is listed once. Sets \p Error when \p Path
+/// cannot be read.
 std::vector<std::string> findLogFiles(const std::string &Path, std::string &Error);
 
 } // namespace scopeprof::logreader

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -122,11 +123,12 @@ def scenario_exact_rows(tmp):
                                JOIN sites s ON s.id = c.site_id JOIN calls p ON p.id = c.parent_id
                                JOIN sites ps ON ps.id = p.site_id GROUP BY 1'''))
     expect(parents['inner(int)'] == 'outer(int)', f'inner called from {parents["inner(int)"]}')
-    # Exceptions: the outermost broken call of each exception carries the whole traceback.
-    broken = rows(db, '''SELECT c.error_type, c.traceback FROM calls c LEFT JOIN calls p ON p.id = c.parent_id
-                         WHERE c.broken AND NOT coalesce(p.broken, 0) ORDER BY c.id''')
-    expect([(t, tb.count('\n') + 1) for t, tb in broken] ==
-           [('std::runtime_error', 4), ('std::runtime_error', 2), ('std::out_of_range', 1)], f'broken {broken}')
+    # Exceptions: stored once each, with the whole traceback; every broken call points at its own.
+    broken = rows(db, 'SELECT type, traceback, frames FROM exceptions ORDER BY id')
+    expect([(t, tb.count('\n') + 1, n) for t, tb, n in broken] ==
+           [('std::runtime_error', 4, 4), ('std::runtime_error', 2, 2), ('std::out_of_range', 1, 1)], f'broken {broken}')
+    expect(rows(db, 'SELECT count(*) FROM calls c JOIN exceptions e ON e.id = c.exception_id GROUP BY e.id ORDER BY e.id') ==
+           [(4,), (2,), (1,)], 'broken calls per exception')
     expect(one(db, 'SELECT count(*) FROM calls WHERE broken') == 7, 'seven broken calls')
     # Statistics agree with the calls.
     stats = rows(db, '''SELECT s.signature, st.calls, st.total_ns, st.min_ns, st.max_ns, st.p50_ns, st.broken_calls
@@ -298,16 +300,16 @@ def scenario_database_errors(tmp):
         c.execute('PRAGMA user_version = 0')
     p = load(older, run, expect_rc=2)
     expect('schema version 0, which this scopeprof cannot upgrade' in p.stderr, p.stderr)
-    p = scopeprof('report', older, expect_rc=1)
+    p = scopeprof('report', older, expect_rc=2)
     expect('schema version 0, older than this scopeprof reads' in p.stderr, p.stderr)
-    p = scopeprof('report', os.path.join(tmp, 'absent.db'), expect_rc=1)
+    p = scopeprof('report', os.path.join(tmp, 'absent.db'), expect_rc=2)
     expect('no database' in p.stderr and 'absent.db' in p.stderr, p.stderr)
     expect(not os.path.exists(os.path.join(tmp, 'absent.db')), 'report created a database')
     good = os.path.join(tmp, 'good.db')
     load(good, run)
     p = scopeprof('query', good, 'SELEKT nonsense', expect_rc=1)
     expect('syntax error' in p.stderr, p.stderr)
-    p = scopeprof('report', '--run', 'run-nope', good, expect_rc=1)
+    p = scopeprof('report', '--run', 'run-nope', good, expect_rc=2)
     expect("no run 'run-nope'" in p.stderr, p.stderr)
     for args in (['load', run], ['load', '--db', good], ['report', '--by', 'size', good],
                  ['report', '--top', 'x', good], ['report', '--function', '[', good],
@@ -389,7 +391,7 @@ def scenario_export(tmp):
     for col in ('id', 'time', 'pid', 'ppid', 'process', 'parent_process', 'broken', 'error_type', 'error_value',
                 'traceback'):
         expect(col in table[0], f'csv column {col}')
-    by_id = {r[0]: r for r in rows(db, 'SELECT id, duration_ns, error_message, traceback FROM calls')}
+    by_id = {r[0]: r for r in rows(db, 'SELECT id, duration_ns, error_message, traceback FROM call_details')}
     for r in table:
         d = by_id[int(r['id'])]
         expect(int(r['duration_ns']) == d[1] and (r['error_value'] or None) == d[2] and (r['traceback'] or None) == d[3],
@@ -524,10 +526,448 @@ def scenario_suggest(tmp):
            'a larger budget excludes no more')
     p = scopeprof('rules', 'suggest', '--budget', 'x', db, expect_rc=2)
     expect("--budget needs a percentage above 0, not 'x'" in p.stderr, p.stderr)
-    p = scopeprof('rules', 'suggest', os.path.join(tmp, 'missing.db'), expect_rc=1)
+    p = scopeprof('rules', 'suggest', os.path.join(tmp, 'missing.db'), expect_rc=2)
     expect('missing.db' in p.stderr, p.stderr)
     p = scopeprof('rules', 'suggest', '-o', os.path.join(tmp, 'no', 'dir', 'x.rules'), db, expect_rc=1)
     expect('no/dir/x.rules' in p.stderr and not os.path.exists(os.path.join(tmp, 'no')), p.stderr)
+
+
+# Crafted logs (docs/log-format.md): every byte known, for damage no real run leaves on demand.
+_CRC_TABLE = []
+for _i in range(256):
+    _c = _i
+    for _ in range(8):
+        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
+    _CRC_TABLE.append(_c)
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc = _CRC_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def frame(kind, payload, crc=None):
+    return struct.pack('<IIII', 0x52465053, kind, len(payload), crc32c(payload) if crc is None else crc) + payload
+
+
+def header_payload(run='run-crafted', pid=1, tid=1, nonce=None, calibration_ns=1000):
+    def entry(key, value):
+        if isinstance(value, int):
+            value = struct.pack('<Q', value)
+        elif isinstance(value, str):
+            value = value.encode()
+        return struct.pack('<HI', key, len(value)) + value
+    out = (entry(1, pid) + entry(2, 0) + entry(3, tid) + entry(4, 'crafted') + entry(9, 'monotonic') +
+           entry(10, calibration_ns) + entry(11, calibration_ns) + entry(12, 10**9) + entry(13, run) +
+           entry(14, 1700000000 * 10**9))
+    return out + (entry(21, nonce) if nonce is not None else b'')
+
+
+def text(s):
+    s = s.encode() if isinstance(s, str) else s
+    return struct.pack('<I', len(s)) + s
+
+
+def site_entry(index, signature, line=1):
+    return b'\x01' + struct.pack('<IQII', index, 0x1000 + index, line, 1) + text(signature) + text('crafted.cpp')
+
+
+def calls_entry(records):
+    """records: (site index, depth, start ns, end ns, broken)."""
+    return b'\x02' + struct.pack('<I', len(records)) + b''.join(
+        struct.pack('<QQQ', index | depth << 32 | (1 << 48 if broken else 0), start, end)
+        for index, depth, start, end, broken in records)
+
+
+def exception_entry(kind, message):
+    return b'\x03' + text(kind) + text(message)
+
+
+def batch(*entries, anchor=0):
+    return frame(2, struct.pack('<QQ', anchor, anchor) + b''.join(entries))
+
+
+def log_file(path, *batches, **header):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'wb') as f:
+        f.write(b'SCOPEPRF' + struct.pack('<II', 1, 0) + frame(1, header_payload(**header)) + b''.join(batches))
+
+
+def leaf_calls(n, start=0):
+    """n sequential depth-0 calls of site 0, 10 ns each."""
+    return [(0, 0, start + 20 * i, start + 20 * i + 10, False) for i in range(n)]
+
+
+def frames_of(data):
+    """(offset, length) of every frame of a log file's bytes."""
+    out, offset = [], 16
+    while offset + 16 <= len(data):
+        size = struct.unpack_from('<I', data, offset + 8)[0]
+        out.append((offset, 16 + size))
+        offset += 16 + size
+    return out
+
+
+def rewrite_header(path, **values):
+    """Sets header keys of a real log (run=NAME: key 13, nonce=N: key 21), fixing the checksum."""
+    data = open(path, 'rb').read()
+    (offset, length), *_ = frames_of(data)
+    payload, pos, entries = data[offset + 16:offset + length], 0, []
+    while pos < len(payload):
+        key, size = struct.unpack_from('<HI', payload, pos)
+        entries.append((key, payload[pos + 6:pos + 6 + size]))
+        pos += 6 + size
+    new = {13: values['run'].encode()} if 'run' in values else {}
+    if 'nonce' in values:
+        new[21] = struct.pack('<Q', values['nonce'])
+    entries = [(k, v) for k, v in entries if k not in new] + list(new.items())
+    payload = b''.join(struct.pack('<HI', k, len(v)) + v for k, v in entries)
+    open(path, 'wb').write(data[:offset] + frame(1, payload) + data[offset + length:])
+
+
+def scenario_deep_exception(tmp):
+    """One exception unwinding 4000 scopes: stored once, with a bounded traceback, not once per
+    broken call (that grew with the square of the depth: 590 MB from 108 KB of logs)."""
+    depth = 4000
+    run = os.path.join(tmp, 'run-deep')
+    # Innermost first, as they end; each call encloses the one below it.
+    records = [(0, d, d, 2 * depth - d, True) for d in reversed(range(depth))]
+    log_file(os.path.join(run, '1-1.splog'),
+             batch(site_entry(0, 'recurse(int)', 7), exception_entry('std::runtime_error', 'bottom'),
+                   calls_entry(records)), run='run-deep')
+    db = os.path.join(tmp, 'deep.db')
+    load(db, run)
+    size = os.path.getsize(db)
+    expect(size < 3 * 2**20, f'{depth} broken calls made a {size}-byte database')
+    exc = rows(db, 'SELECT id, type, message, traceback, frames FROM exceptions')
+    expect(len(exc) == 1, f'{len(exc)} exceptions stored')
+    eid, kind, message, tb, frames = exc[0]
+    lines = tb.split('\n')
+    expect(kind == 'std::runtime_error' and message == 'bottom' and frames == depth, f'{exc[0][1:3]} {frames}')
+    expect(len(lines) == 101 and lines[50] == f'... {depth - 100} more frames ...' and
+           lines[0] == lines[-1] == 'recurse(int) (crafted.cpp:7)', f'traceback of {len(lines)} lines: {lines[48:53]}')
+    expect(one(db, 'SELECT count(*) FROM calls WHERE broken AND exception_id = ?', eid) == depth, 'calls point at it')
+    expect(one(db, 'SELECT min(id) FROM calls WHERE broken') == eid, 'the id of its innermost call')
+    errors = json.loads(scopeprof('report', '--errors', '--format', 'json', db).stdout)
+    expect(len(errors) == 1 and errors[0]['traceback'] == tb and errors[0]['thrown_in'] == lines[0], f'{errors}')
+    expect(f'{depth} scopes' in scopeprof('report', '--errors', db).stdout, 'the whole depth in the table')
+    detail = rows(db, 'SELECT error_type, error_message, traceback FROM call_details WHERE broken LIMIT 1')
+    expect(detail == [('std::runtime_error', 'bottom', tb)], f'call_details {detail}')
+    # Loaded in two parts (a run still being written): still one exception, whole.
+    half = os.path.join(tmp, 'half', 'run-deep')
+    log_file(os.path.join(half, '1-1.splog'),
+             batch(site_entry(0, 'recurse(int)', 7), exception_entry('std::runtime_error', 'bottom'),
+                   calls_entry(records[:depth // 2])), run='run-deep')
+    db2 = os.path.join(tmp, 'deep2.db')
+    load(db2, half)
+    with open(os.path.join(half, '1-1.splog'), 'ab') as f:
+        f.write(batch(calls_entry(records[depth // 2:])))
+    load(db2, half)
+    got = rows(db2, 'SELECT traceback, frames FROM exceptions')
+    expect(got == [(tb, depth)] and one(db2, 'SELECT count(DISTINCT exception_id) FROM calls WHERE broken') == 1,
+           f'incremental: {[(t.count(chr(10)), f) for t, f in got]}')
+
+
+def scenario_schema_migration(tmp):
+    """A version 2 database (written by the scopeprof before exceptions were stored once) is
+    migrated: report --errors says what it said."""
+    inputs = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'Inputs')
+    db = os.path.join(tmp, 'v2.db')
+    shutil.copy(os.path.join(inputs, 'schema-v2.db'), db)
+    p = scopeprof('report', db, expect_rc=2)
+    expect('schema version 2, older than this scopeprof reads' in p.stderr, p.stderr)
+    run = os.path.join(tmp, 'run-other')
+    log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(3))), run='run-other')
+    load(db, run)
+    expect(one(db, 'PRAGMA user_version') == 3, 'migrated to version 3')
+    before = json.load(open(os.path.join(inputs, 'schema-v2-errors.json')))
+    after = json.loads(scopeprof('report', '--errors', '--run', '1', '--format', 'json', db).stdout)
+    key = lambda e: (e['type'], e['traceback'])
+    expect(sorted(after, key=key) == sorted(before, key=key), f'report --errors after migration:\n{after}\nbefore:\n{before}')
+    expect(one(db, 'SELECT count(*) FROM calls WHERE broken AND exception_id IS NULL') == 0, 'every broken call linked')
+    expect(rows(db, 'SELECT name, logged_name, nonce FROM runs ORDER BY id')[1] == ('run-other', 'run-other', None), 'runs')
+    cols = [r[1] for r in rows(db, 'PRAGMA table_info(calls)')]
+    expect('traceback' not in cols and 'exception_id' in cols, f'calls columns {cols}')
+
+
+def scenario_run_nonce(tmp):
+    """Two runs with one name (the same second, pid 1 in two containers) stay two runs."""
+    a, b = os.path.join(tmp, 'a', 'run-same'), os.path.join(tmp, 'b', 'run-same')
+    log_file(os.path.join(a, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(10))), run='run-same', nonce=111)
+    log_file(os.path.join(b, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(20))), run='run-same', nonce=222)
+    db = os.path.join(tmp, 'n.db')
+    p = load(db, a, b)
+    expect("stored as 'run-same~2'" in p.stderr and b in p.stderr, p.stderr)
+    expect(rows(db, 'SELECT r.name, count(c.id) FROM runs r JOIN calls c ON c.run_id = r.id GROUP BY 1 ORDER BY 1') ==
+           [('run-same', 10), ('run-same~2', 20)], f'{rows(db, "SELECT * FROM runs")}')
+    before = rows(db, 'SELECT * FROM calls ORDER BY id')
+    load(db, b, a)
+    expect(rows(db, 'SELECT * FROM calls ORDER BY id') == before, 'reloading adds nothing')
+    # A file of the first run, found elsewhere, joins it.
+    c = os.path.join(tmp, 'c', 'run-same')
+    log_file(os.path.join(c, '2-2.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(5))),
+             run='run-same', nonce=111, pid=2, tid=2)
+    load(db, c)
+    expect(rows(db, 'SELECT r.name, count(c.id) FROM runs r JOIN calls c ON c.run_id = r.id GROUP BY 1 ORDER BY 1') ==
+           [('run-same', 15), ('run-same~2', 20)], 'the same nonce is the same run')
+    # Two real runs given one name.
+    runs = []
+    for i in range(2):
+        out = os.path.join(tmp, f'real{i}')
+        subprocess.run([WORKLOAD, 'timed', '1'], env=dict(os.environ, SCOPEPROF_OUT=out), check=True, capture_output=True)
+        src = os.path.join(out, os.listdir(out)[0])
+        dst = os.path.join(out, 'run-real')
+        os.rename(src, dst)
+        for f in os.listdir(dst):
+            rewrite_header(os.path.join(dst, f), run='run-real', nonce=1000 + i)
+        runs.append(dst)
+    db = os.path.join(tmp, 'real.db')
+    load(db, *runs)
+    got = rows(db, 'SELECT r.name, count(c.id) FROM runs r JOIN calls c ON c.run_id = r.id GROUP BY 1 ORDER BY 1')
+    expect(got == [('run-real', dumped_calls(runs[0])), ('run-real~2', dumped_calls(runs[1]))], f'real runs {got}')
+
+
+def scenario_resync(tmp):
+    """A partial frame in the middle of a file (the disk was full, then writes resumed): the
+    frames after it still load."""
+    run = os.path.join(tmp, 'run-gap')
+    batches = [batch(site_entry(0, 'f()'), calls_entry(leaf_calls(10)))] + \
+              [batch(calls_entry(leaf_calls(10 + i, start=1000 * i))) for i in range(1, 5)]
+    torn = batches[2][:len(batches[2]) // 2]
+    log_file(os.path.join(run, '1-1.splog'), batches[0], batches[1], torn, batches[3], batches[4], run='run-gap')
+    db = os.path.join(tmp, 'gap.db')
+    p = load(db, run, expect_rc=1)
+    expect('incomplete frame in the middle of the file (the disk was full?)' in p.stderr and 'killed' not in p.stderr, p.stderr)
+    expect(one(db, 'SELECT count(*) FROM calls') == 10 + 11 + 13 + 14, f'{one(db, "SELECT count(*) FROM calls")} calls')
+    out = scopeprof('dump', '--no-times', run, expect_rc=1).stdout
+    expect(out.count('  call ') == 48 and 'disk was full' in out, out[-300:])
+    # Garbage between frames: skipped, reported, the rest loads.
+    log_file(os.path.join(tmp, 'junk', 'run-gap', '1-1.splog'), batches[0], b'SPFRjunk' * 5, batches[1], run='run-gap')
+    db2 = os.path.join(tmp, 'junk.db')
+    p = load(db2, os.path.join(tmp, 'junk', 'run-gap'), expect_rc=1)
+    expect('skipped, reading resumed' in p.stderr and one(db2, 'SELECT count(*) FROM calls') == 21, p.stderr)
+    # A real run whose middle frame lost its second half.
+    real = record(tmp, 'calls', 20000, env={'SCOPEPROF_BUFFER_SIZE': '16K'})
+    name = sorted(os.listdir(real))[0]
+    data = open(os.path.join(real, name), 'rb').read()
+    frames = frames_of(data)
+    k = len(frames) // 2
+    offset, length = frames[k]
+
+    def calls_of(content):
+        d = os.path.join(tmp, f'cut{len(content)}', os.path.basename(real))
+        os.makedirs(d)
+        open(os.path.join(d, name), 'wb').write(content)
+        db = os.path.join(tmp, f'cut{len(content)}.db')
+        load(db, d, expect_rc=None)
+        return one(db, 'SELECT count(*) FROM calls')
+    lost = calls_of(data[:offset + length]) - calls_of(data[:offset])
+    expect(lost > 0, 'the damaged frame held calls')
+    got = calls_of(data[:offset + length // 2] + data[offset + length:])
+    expect(got == 80000 - lost, f'{got} of {80000 - lost} calls loaded after the damage')
+
+
+def scenario_long_frame(tmp):
+    """A frame longer than the reader's limit (SCOPEPROF_BUFFER_SIZE above 64 MiB): named as such,
+    skipped, and what follows loads."""
+    run = os.path.join(tmp, 'run-long')
+    huge = struct.pack('<IIII', 0x52465053, 2, (64 << 20) + 8, 0) + bytes((64 << 20) + 8)
+    log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(10))), huge,
+             batch(calls_entry(leaf_calls(7, start=5000))), run='run-long')
+    db = os.path.join(tmp, 'long.db')
+    p = load(db, run, expect_rc=1)
+    expect(f'a frame of {(64 << 20) + 8} bytes, more than the 64 MiB a reader accepts' in p.stderr, p.stderr)
+    expect(one(db, 'SELECT count(*) FROM calls') == 17, 'the frames around it load')
+
+
+def scenario_symlink_loops(tmp):
+    """Links to '.' inside a run are not followed (they made load and dump loop), and a file
+    reached by two paths is read once."""
+    run = record(tmp, 'timed', 1)
+    n = dumped_calls(run)
+    os.symlink('.', os.path.join(run, 'loop1'))
+    os.symlink('.', os.path.join(run, 'loop2'))
+    os.symlink('..', os.path.join(run, 'up'))
+    log = sorted(f for f in os.listdir(run) if f.endswith('.splog'))[0]
+    os.symlink(log, os.path.join(run, 'again.splog'))
+    db = os.path.join(tmp, 'l.db')
+    try:
+        p = subprocess.run([SCOPEPROF, 'load', '--db', db, run], capture_output=True, text=True, timeout=30)
+        d = subprocess.run([SCOPEPROF, 'dump', '--no-times', run], capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        fail('load or dump followed the links for 30 s')
+    expect(p.returncode == 0 and one(db, 'SELECT count(*) FROM calls') == n, f'{p.stderr}')
+    files = sum(1 for f in os.listdir(run) if f.endswith('.splog') and not os.path.islink(os.path.join(run, f)))
+    printed = sum(1 for line in d.stdout.splitlines() if line.startswith('file '))
+    expect(d.returncode == 0 and printed == files, f'{printed} files dumped of {files}')
+
+
+def as_nobody(*args, **kw):
+    """Runs a command without root's power to ignore permissions (tests run as root in CI)."""
+    prefix = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] if os.geteuid() == 0 else []
+    return subprocess.run(prefix + list(args), capture_output=True, text=True, **kw)
+
+
+def scenario_write_errors(tmp):
+    """A full disk or an unwritable directory: a message naming the output, exit 1, no file
+    left behind (not an abort with X.tmp-PID files)."""
+    run, db = exact_run(tmp)
+    with open('/dev/full', 'w') as full:
+        for args in (['export', '--format', 'csv', '-o', '-', db], ['export', '--format', 'chrome', '-o', '-', db],
+                     ['export', '--format', 'folded', '-o', '-', db], ['report', '--top', '0', db],
+                     ['report', '--errors', '--format', 'json', db], ['query', db, 'SELECT * FROM calls'],
+                     ['rules', 'suggest', db], ['dump', run]):
+            p = subprocess.run([SCOPEPROF, *args], stdout=full, stderr=subprocess.PIPE, text=True)
+            expect(p.returncode == 1 and 'cannot write standard output: No space left on device' in p.stderr,
+                   f'{args} to /dev/full: exit {p.returncode}: {p.stderr}')
+    os.chmod(tmp, 0o755)
+    os.chmod(db, 0o644)
+    locked = os.path.join(tmp, 'locked')
+    os.makedirs(locked)
+    os.chmod(locked, 0o555)
+    target = os.path.join(locked, 'x.csv')
+    p = as_nobody(SCOPEPROF, 'export', '--format', 'csv', '-o', target, db)
+    expect(p.returncode == 1 and f"cannot write '{target}': Permission denied" in p.stderr, p.stderr)
+    p = as_nobody(SCOPEPROF, 'load', '--db', os.path.join(locked, 'new.db'), run)
+    expect(p.returncode == 2 and f"cannot open database '{locked}/new.db': Permission denied" in p.stderr, p.stderr)
+    full = os.path.join(tmp, 'full')
+    os.makedirs(full)
+    if os.geteuid() != 0 or subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', full],
+                                           capture_output=True).returncode != 0:
+        print('no tmpfs can be mounted here: the full-filesystem part is left out')
+        return
+    try:
+        fd = os.open(os.path.join(full, 'filler'), os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(fd, b'x' * 512):
+                pass
+        except OSError:
+            pass
+        os.close(fd)
+        for fmt in ('chrome', 'folded', 'calltree', 'dot', 'csv'):
+            target = os.path.join(full, 'x.' + fmt)
+            p = scopeprof('export', '--format', fmt, '-o', target, db, expect_rc=1)
+            expect(f"cannot write '{target}': No space left on device" in p.stderr, f'{fmt}: {p.stderr}')
+        p = scopeprof('rules', 'suggest', '-o', os.path.join(full, 'x.rules'), db, expect_rc=1)
+        expect('No space left on device' in p.stderr and 'x.rules' in p.stderr, p.stderr)
+        expect(os.listdir(full) == ['filler'], f'left behind: {os.listdir(full)}')
+    finally:
+        subprocess.run(['umount', full])
+
+
+def scenario_read_only(tmp):
+    """A database in a read-only directory (WAL mode, no -shm can be made) is read; a database
+    that is not ours is refused untouched."""
+    run = record(tmp, 'timed', 1)
+    ro = os.path.join(tmp, 'ro')
+    os.makedirs(ro)
+    db = os.path.join(ro, 'p.db')
+    load(db, run)
+    expect(one(db, 'PRAGMA journal_mode') == 'wal', 'loads leave WAL databases')
+    expected = scopeprof('report', '--format', 'csv', db).stdout
+    count = scopeprof('query', '--format', 'csv', db, 'SELECT count(*) FROM calls').stdout
+    # A read-only connection leaves -wal and -shm behind; a copied database comes without.
+    expect(os.path.getsize(db + '-wal') == 0, 'nothing in the write-ahead log')
+    os.remove(db + '-wal')
+    os.remove(db + '-shm')
+    os.chmod(tmp, 0o755)
+    os.chmod(ro, 0o555)
+    try:
+        p = as_nobody(SCOPEPROF, 'report', '--format', 'csv', db)
+        expect(p.returncode == 0 and p.stdout == expected, f'report: {p.returncode} {p.stderr}')
+        p = as_nobody(SCOPEPROF, 'query', '--format', 'csv', db, 'SELECT count(*) FROM calls')
+        expect(p.returncode == 0 and p.stdout == count, f'query: {p.stderr}')
+        p = as_nobody(SCOPEPROF, 'export', '--format', 'folded', '-o', '-', db)
+        expect(p.returncode == 0 and 'timedOuter()' in p.stdout, f'export: {p.stderr}')
+        expect(sorted(os.listdir(ro)) == ['p.db'], f'{os.listdir(ro)}')
+    finally:
+        os.chmod(ro, 0o755)
+    foreign = os.path.join(tmp, 'foreign.sqlite')
+    with sqlite3.connect(foreign) as c:
+        c.execute('CREATE TABLE mine(x)')
+        c.execute('INSERT INTO mine VALUES (1)')
+    before = open(foreign, 'rb').read()
+    p = load(foreign, run, expect_rc=2)
+    expect("is not a scopeprof database" in p.stderr, p.stderr)
+    expect(open(foreign, 'rb').read() == before, 'the refused database was changed')
+    expect(not any(os.path.exists(foreign + x) for x in ('-wal', '-shm', '-journal')), 'files next to it')
+
+
+def scenario_concurrent_load(tmp):
+    """A load waits for another that holds the database (for longer than any fixed timeout),
+    and says it is waiting."""
+    run1, run2 = record(tmp, 'timed', 1), None
+    db = os.path.join(tmp, 'c.db')
+    load(db, run1)
+    out2 = os.path.join(tmp, 'second')
+    subprocess.run([WORKLOAD, 'timed', '1'], env=dict(os.environ, SCOPEPROF_OUT=out2), check=True, capture_output=True)
+    run2 = os.path.join(out2, os.listdir(out2)[0])
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute('BEGIN IMMEDIATE')
+    p = subprocess.Popen([SCOPEPROF, 'load', '--db', db, run2], stderr=subprocess.PIPE, text=True)
+    import time
+    time.sleep(12)
+    if p.poll() is not None:
+        fail(f'the second load gave up: {p.stderr.read()}')
+    holder.execute('COMMIT')
+    holder.close()
+    _, err = p.communicate(timeout=60)
+    expect(p.returncode == 0 and "waiting: database '" + db + "' is in use" in err, f'exit {p.returncode}: {err}')
+    expect(one(db, 'SELECT count(*) FROM runs') == 2, 'both runs loaded')
+
+
+def scenario_cli_edges(tmp):
+    run, db = exact_run(tmp)
+    empty = os.path.join(tmp, 'empty')
+    os.makedirs(empty)
+    p = scopeprof('dump', empty, expect_rc=1)
+    expect(f"'{empty}'" in p.stderr and 'no scopeprof log files' in p.stderr, p.stderr)
+    p = scopeprof('rules', 'check', tmp, expect_rc=1)
+    expect(f"cannot read rules file '{tmp}': Is a directory" in p.stderr, p.stderr)
+    p = scopeprof('query', db, 'SELECT 1; SELECT 2', expect_rc=1)
+    expect("one SQL statement at a time; more follow the first: 'SELECT 2'" in p.stderr, p.stderr)
+    expect(scopeprof('query', '--format', 'csv', db, 'SELECT 1 AS x; -- done\n').stdout == 'x\n1\n', 'a comment may follow')
+    copy = os.path.join(tmp, 'copy.db')
+    p = scopeprof('query', db, f"VACUUM INTO '{copy}'", expect_rc=1)
+    expect('opened read-only, and this statement writes' in p.stderr and not os.path.exists(copy), p.stderr)
+    for args in (['query', os.path.join(tmp, 'absent.db'), 'SELECT 1'],
+                 ['export', '--format', 'csv', '-o', '-', os.path.join(tmp, 'absent.db')],
+                 ['report', os.path.join(tmp, 'notes.txt')], ['diff', db + ':1,1', db]):
+        if args[1].endswith('notes.txt'):
+            open(args[1], 'w').write('not a database\n' * 100)
+        p = scopeprof(*args, expect_rc=2)
+        expect('scopeprof: error:' in p.stderr and 'usage:' not in p.stderr, f'{args}: {p.stderr}')
+    p = scopeprof('diff', db + ':1,1', db, expect_rc=2)
+    expect("run '1' is run 1 of" in p.stderr and 'already named' in p.stderr, p.stderr)
+    # Names and messages from the program: control characters escaped on the console, JSON
+    # valid UTF-8, one line per stack in folded output.
+    evil = os.path.join(tmp, 'run-evil')
+    log_file(os.path.join(evil, '1-1.splog'),
+             batch(site_entry(0, 'red\x1b[31m\x9b()'.encode() + b'\xc2\x9b'), site_entry(1, b'bad\xff\xfe()'),
+                   site_entry(2, 'two\nlines()'),
+                   calls_entry([(0, 1, 0, 10, False), (1, 1, 20, 30, False), (2, 0, 0, 100, False)]),
+                   exception_entry('E', 'msg \x1b]0;title\x07'), calls_entry([(2, 0, 200, 300, True)])),
+             run='run-evil')
+    edb = os.path.join(tmp, 'evil.db')
+    load(edb, evil)
+    for args in (['report', edb], ['report', '--errors', edb], ['report', '--format', 'markdown', edb]):
+        out = subprocess.run([SCOPEPROF, *args], capture_output=True).stdout
+        expect(not any(b < 0x20 and b not in (0x0a,) for b in out) and b'\xc2\x9b' not in out and b'\x7f' not in out,
+               f'{args}: raw control characters in {out!r}')
+    expect(b'red\\x1b[31m' in subprocess.run([SCOPEPROF, 'report', edb], capture_output=True).stdout, 'escaped, not dropped')
+    for args in (['report', '--format', 'json', edb], ['query', '--format', 'json', edb, 'SELECT * FROM sites'],
+                 ['export', '--format', 'chrome', '-o', '-', edb], ['export', '--format', 'calltree', '-o', '-', edb]):
+        out = subprocess.run([SCOPEPROF, *args], capture_output=True).stdout
+        try:
+            parsed = json.loads(out.decode('utf-8'))
+        except (UnicodeDecodeError, ValueError) as e:
+            fail(f'{args}: not valid UTF-8 JSON: {e}')
+        expect('bad\ufffd\ufffd()' in json.dumps(parsed, ensure_ascii=False), f'{args}: invalid bytes become U+FFFD')
+    folded = subprocess.run([SCOPEPROF, 'export', '--format', 'folded', '-o', '-', edb], capture_output=True).stdout
+    folded = folded.splitlines()
+    expect(len(folded) == 3 and all(l.rsplit(b' ', 1)[1].isdigit() for l in folded), f'folded {folded}')
 
 
 SCENARIOS = {name[len('scenario_'):].replace('_', '-'): fn for name, fn in globals().items()

@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <sys/stat.h>
@@ -78,8 +79,14 @@ Side openSide(const std::string &Spec) {
     if (S.Runs.Runs.empty())
       throw db::DbError("database '" + Path + "' holds no runs");
   } else {
-    for (const auto &Run : split(Runs, ','))
-      S.Runs.Runs.push_back(db::findRun(*S.Db, Run));
+    for (const auto &Run : split(Runs, ',')) {
+      int64_t Id = db::findRun(*S.Db, Run);
+      // A run counted twice would weigh double in every mean and in the noise test.
+      if (std::find(S.Runs.Runs.begin(), S.Runs.Runs.end(), Id) != S.Runs.Runs.end())
+        throw db::InputError(
+            fmt::format("run '{}' is run {} of '{}', already named in '{}'", Run, Id, Path, Spec));
+      S.Runs.Runs.push_back(Id);
+    }
   }
   return S;
 }

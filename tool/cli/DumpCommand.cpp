@@ -122,6 +122,9 @@ int runDump(const std::vector<std::string> &Argv) {
     if (!Error.empty()) {
       printError("{}", Error);
       Clean = false;
+    } else if (Files.empty()) {
+      printError("no scopeprof log files (*.splog) in '{}'", Path);
+      Clean = false;
     }
     for (const auto &File : Files) {
       fmt::print("file {}\n", File);

@@ -106,8 +106,8 @@ void exportChrome(db::Database &Db, const Options &O, OutputFile &Out) {
   auto Calls =
       windowedCalls(Db,
                     "c.site_id, c.pid, c.tid, c.start_ns, c.duration_ns, c.self_ns, c.broken, "
-                    "c.error_type, c.error_message",
-                    "", O);
+                    "e.type, e.message",
+                    "LEFT JOIN exceptions e ON e.id = c.exception_id", O);
   while (Calls.step()) {
     const db::SiteName &S = Sites[Calls.integer(0)];
     bool Broken = Calls.integer(6);
@@ -146,12 +146,15 @@ template <typename Visit> void walkStacks(db::Database &Db, const Options &O, Vi
   }
 }
 
-/// flamegraph.pl treats ';' as the frame separator and the last space as the value's.
+/// flamegraph.pl treats ';' as the frame separator, the last space as the value's and a
+/// line as a stack.
 std::string frameName(const std::string &Signature) {
   std::string Out = Signature;
   for (char &C : Out)
     if (C == ';')
       C = ',';
+    else if (C == '\n' || C == '\r')
+      C = ' ';
   return Out;
 }
 
@@ -260,9 +263,9 @@ void exportCsv(db::Database &Db, const Options &O, OutputFile &Out) {
       Db,
       "c.id, p.start_wall_ns + (c.start_ns - p.calibration_ns), c.duration_ns, c.self_ns, "
       "s.signature, s.file, s.line, c.depth, c.parent_id, c.pid, p.ppid, p.name, p.parent_name, "
-      "c.tid, t.name, c.broken, c.error_type, c.error_message, c.traceback",
+      "c.tid, t.name, c.broken, e.type, e.message, e.traceback",
       "JOIN threads t ON t.id = c.thread_id JOIN processes p ON p.id = t.process_id "
-      "JOIN sites s ON s.id = c.site_id",
+      "JOIN sites s ON s.id = c.site_id LEFT JOIN exceptions e ON e.id = c.exception_id",
       O);
   while (Calls.step()) {
     std::string Line = std::to_string(Calls.integer(0)) + "," + isoTime(Calls.integer(1));
@@ -330,8 +333,7 @@ int runExport(const std::vector<std::string> &Argv) {
     Out.commit();
     return ExitOk;
   } catch (const db::DbError &E) {
-    printError("{}", E.what());
-    return ExitFailure;
+    return reportFailure(E);
   }
 }
 

@@ -1,6 +1,7 @@
 // `scopeprof load RUN_DIR... --db FILE`: merges runs into a SQLite database.
 #include "Args.h"
 #include "Commands.h"
+#include "Output.h"
 
 #include "Loader.h"
 #include "Schema.h"
@@ -61,6 +62,8 @@ int runLoad(const std::vector<std::string> &Argv) {
     auto Summary = db::loadRuns(*Db, Args->Positional, Options);
     if (Live)
       fmt::print(stderr, "\33[2K");
+    for (const auto &N : Summary.Notes)
+      fmt::print(stderr, "scopeprof: note: '{}': {}\n", N.Path, N.Message);
     for (const auto &P : Summary.Problems)
       fmt::print(stderr, "scopeprof: warning: '{}'{}: {}\n", P.Path,
                  P.Offset ? fmt::format(" at offset {}", P.Offset) : "", P.Message);
@@ -81,8 +84,7 @@ int runLoad(const std::vector<std::string> &Argv) {
     }
     return Summary.Problems.empty() ? ExitOk : ExitFailure;
   } catch (const db::DbError &E) {
-    printError("{}", E.what());
-    return ExitUsage;
+    return reportFailure(E);
   }
 }
 

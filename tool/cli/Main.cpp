@@ -7,8 +7,10 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <string>
+#include <system_error>
 #include <unistd.h>
 #include <vector>
 
@@ -87,7 +89,21 @@ int main(int Argc, char **Argv) {
   }
   std::vector<std::string> Rest(Argv + 2, Argv + Argc);
   for (const Command &C : Commands)
-    if (Name == C.Name)
-      return C.Run(Rest);
+    if (Name == C.Name) {
+      // Output to a full disk or a closed pipe must fail loudly, not exit 0 with half of it.
+      int Exit;
+      try {
+        Exit = C.Run(Rest);
+      } catch (const std::system_error &E) {
+        printError("cannot write standard output: {}", E.code().message());
+        return ExitFailure;
+      }
+      // A command that failed has said why; its output failing too is no news.
+      if (Exit == ExitOk && (std::fflush(stdout) != 0 || std::ferror(stdout))) {
+        printError("cannot write standard output: {}", std::strerror(errno));
+        return ExitFailure;
+      }
+      return Exit;
+    }
   return usageError(fmt::format("unknown command '{}'", Name), Usage);
 }

@@ -1,6 +1,7 @@
 // Table rendering for the console, spreadsheets, scripts and pull-request comments.
 #include "Output.h"
 
+#include "Args.h"
 #include "Sqlite.h"
 
 #include <fmt/core.h>
@@ -54,9 +55,70 @@ std::string formatDuration(double Ns) {
 
 std::string formatPercent(double Pct) { return fmt::format("{:+.1f}%", Pct); }
 
+namespace {
+
+/// The length of the valid UTF-8 sequence at \p I of \p S, 0 if there is none (a stray
+/// continuation byte, an overlong form, a surrogate, beyond U+10FFFF, a truncated sequence).
+size_t utf8Length(const std::string &S, size_t I) {
+  auto Byte = [&](size_t K) { return static_cast<unsigned char>(S[K]); };
+  unsigned char C = Byte(I);
+  size_t N = C < 0x80             ? 1
+             : (C & 0xE0) == 0xC0 ? 2
+             : (C & 0xF0) == 0xE0 ? 3
+             : (C & 0xF8) == 0xF0 ? 4
+                                  : 0;
+  if (N == 0 || I + N > S.size())
+    return 0;
+  uint32_t Code = N == 1 ? C : C & (0x7F >> N);
+  for (size_t K = 1; K < N; ++K) {
+    if ((Byte(I + K) & 0xC0) != 0x80)
+      return 0;
+    Code = (Code << 6) | (Byte(I + K) & 0x3F);
+  }
+  static constexpr uint32_t Min[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (Code < Min[N] || Code > 0x10FFFF || (Code >= 0xD800 && Code <= 0xDFFF))
+    return 0;
+  return N;
+}
+
+} // namespace
+
+std::string printable(const std::string &S) {
+  std::string Out;
+  for (size_t I = 0; I < S.size(); ++I) {
+    auto C = static_cast<unsigned char>(S[I]);
+    // C1 controls (U+0080..U+009F) act on terminals too: CSI is U+009B.
+    bool C1 = C == 0xC2 && I + 1 < S.size() && static_cast<unsigned char>(S[I + 1]) < 0xA0 &&
+              static_cast<unsigned char>(S[I + 1]) >= 0x80;
+    if (C == '\n')
+      Out += "\\n";
+    else if (C == '\t')
+      Out += "\\t";
+    else if (C < 0x20 || C == 0x7F)
+      Out += fmt::format("\\x{:02x}", C);
+    else if (C1)
+      Out += fmt::format("\\u{:04x}", static_cast<unsigned char>(S[++I]));
+    else
+      Out += static_cast<char>(C);
+  }
+  return Out;
+}
+
 std::string jsonString(const std::string &S) {
   std::string Out = "\"";
-  for (unsigned char C : S) {
+  for (size_t I = 0; I < S.size(); ++I) {
+    auto C = static_cast<unsigned char>(S[I]);
+    if (C >= 0x80) {
+      // JSON is UTF-8: a byte that is not part of a valid sequence becomes U+FFFD.
+      size_t N = utf8Length(S, I);
+      if (N == 0) {
+        Out += "\\ufffd";
+      } else {
+        Out.append(S, I, N);
+        I += N - 1;
+      }
+      continue;
+    }
     switch (C) {
     case '"':
       Out += "\\\"";
@@ -137,7 +199,7 @@ void printConsole(const Table &T) {
   for (size_t C = 0; C < N; ++C) {
     Widths[C] = width(T.Columns[C]);
     for (const auto &Row : T.Rows)
-      Widths[C] = std::max(Widths[C], width(Row[C].Display));
+      Widths[C] = std::max(Widths[C], width(printable(Row[C].Display)));
   }
   int Terminal = terminalWidth();
   size_t Total = 0;
@@ -163,7 +225,8 @@ void printConsole(const Table &T) {
   for (const auto &Row : T.Rows) {
     Line.clear();
     for (size_t C = 0; C < N; ++C)
-      Line += (C ? "  " : "") + pad(shorten(Row[C].Display, Widths[C]), Widths[C], right(C));
+      Line +=
+          (C ? "  " : "") + pad(shorten(printable(Row[C].Display), Widths[C]), Widths[C], right(C));
     fmt::print("{}\n", Line.substr(0, Line.find_last_not_of(' ') + 1));
   }
 }
@@ -178,7 +241,7 @@ std::string markdownCell(const std::string &S) {
     else
       Out += C;
   }
-  return Out;
+  return printable(Out);
 }
 
 } // namespace
@@ -234,6 +297,20 @@ void printTable(const Table &T, Format F) {
   }
 }
 
+namespace {
+
+/// How messages name an output: "standard output" for "-", else the quoted path.
+std::string outputName(const std::string &Path) {
+  return Path == "-" ? "standard output" : "'" + Path + "'";
+}
+
+} // namespace
+
+int reportFailure(const db::DbError &E) {
+  printError("{}", E.what());
+  return dynamic_cast<const db::InputError *>(&E) ? ExitUsage : ExitFailure;
+}
+
 OutputFile::OutputFile(std::string Path) : Path(std::move(Path)) {
   if (this->Path == "-") {
     File = stdout;
@@ -242,7 +319,7 @@ OutputFile::OutputFile(std::string Path) : Path(std::move(Path)) {
   Temp = this->Path + ".tmp-" + std::to_string(getpid());
   File = std::fopen(Temp.c_str(), "w");
   if (!File)
-    throw db::DbError("cannot write '" + this->Path + "': " + std::strerror(errno));
+    fail(errno);
 }
 
 OutputFile::~OutputFile() {
@@ -252,18 +329,34 @@ OutputFile::~OutputFile() {
   }
 }
 
+void OutputFile::fail(int Errno) {
+  if (File && File != stdout)
+    std::fclose(File);
+  if (File != stdout && !Temp.empty())
+    std::remove(Temp.c_str());
+  File = nullptr;
+  throw db::DbError("cannot write " + outputName(Path) + ": " + std::strerror(Errno));
+}
+
+void OutputFile::write(std::string_view Text) {
+  if (std::fwrite(Text.data(), 1, Text.size(), File) != Text.size())
+    fail(errno);
+}
+
 void OutputFile::commit() {
   if (File == stdout) {
-    std::fflush(stdout);
+    if (std::fflush(stdout) != 0 || std::ferror(stdout))
+      fail(errno);
     return;
   }
-  bool Ok = std::ferror(File) == 0;
-  Ok = (std::fclose(File) == 0) && Ok;
+  if (std::fflush(File) != 0 || std::ferror(File) || fsync(fileno(File)) != 0)
+    fail(errno);
+  int Closed = std::fclose(File);
   File = nullptr;
-  if (!Ok || std::rename(Temp.c_str(), Path.c_str()) != 0) {
-    std::string Reason = std::strerror(errno);
+  if (Closed != 0 || std::rename(Temp.c_str(), Path.c_str()) != 0) {
+    int Errno = errno;
     std::remove(Temp.c_str());
-    throw db::DbError("cannot write '" + Path + "': " + Reason);
+    throw db::DbError("cannot write " + outputName(Path) + ": " + std::strerror(Errno));
   }
 }
 

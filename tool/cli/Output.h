@@ -8,9 +8,18 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+namespace scopeprof::db {
+class DbError;
+}
+
 namespace scopeprof::cli {
+
+/// Prints \p E; returns the exit status it calls for: 2 when the database or a run named in
+/// the arguments cannot be used, 1 when the work failed.
+int reportFailure(const db::DbError &E);
 
 enum class Format { Table, Csv, Json, Markdown };
 
@@ -39,17 +48,21 @@ struct Table {
 };
 
 /// Writes to a temporary file next to the target and renames it into place on success, so a
-/// failed write never leaves a half-written file behind. "-" is stdout. Throws db::DbError.
+/// failed write never leaves a half-written file behind. "-" is stdout. Every failure
+/// (a full disk included) is a db::DbError naming the target; the temporary file is removed.
 class OutputFile {
 public:
   explicit OutputFile(std::string Path);
   ~OutputFile();
   template <typename... T> void print(fmt::format_string<T...> Format, T &&...Args) {
-    fmt::print(File, Format, std::forward<T>(Args)...);
+    write(fmt::format(Format, std::forward<T>(Args)...));
   }
+  void write(std::string_view Text);
   void commit();
 
 private:
+  [[noreturn]] void fail(int Errno);
+
   std::string Path, Temp;
   FILE *File = nullptr;
 };
@@ -62,7 +75,11 @@ std::string formatDuration(double Ns);
 /// A signed percentage, "+12.3%".
 std::string formatPercent(double Pct);
 
-/// JSON string literal (quotes included).
+/// \p S with control characters escaped (\n, \x1b, \u009b): names and messages come from
+/// the programs profiled, and must not drive the terminal that shows them.
+std::string printable(const std::string &S);
+
+/// JSON string literal (quotes included), valid UTF-8 whatever \p S holds.
 std::string jsonString(const std::string &S);
 /// A CSV field, quoted when needed.
 std::string csvField(const std::string &S);

@@ -48,7 +48,7 @@ int runQuery(const std::vector<std::string> &Argv) {
                         : std::string(std::istreambuf_iterator<char>(std::cin), {});
   try {
     auto Db = db::openForRead(Args->Positional[0]);
-    auto S = Db->prepare(Sql);
+    auto S = Db->prepareQuery(Sql);
     Table T;
     for (int I = 0; I < S.columns(); ++I)
       T.Columns.push_back(S.columnName(I));
@@ -65,8 +65,7 @@ int runQuery(const std::vector<std::string> &Argv) {
     printTable(T, *F);
     return ExitOk;
   } catch (const db::DbError &E) {
-    printError("{}", E.what());
-    return ExitFailure;
+    return reportFailure(E);
   }
 }
 

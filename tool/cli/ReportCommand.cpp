@@ -49,16 +49,13 @@ std::string runHeadline(db::Database &Db, int64_t Run) {
 }
 
 int reportErrors(db::Database &Db, int64_t Run, const db::CallFilter &Filter, Format F) {
-  // One row per exception: the outermost call it broke (its parent finished normally) holds
-  // the whole traceback.
-  std::string Sql = "SELECT count(*), c.error_type, c.error_message, c.traceback, min(c.pid) "
-                    "FROM calls c LEFT JOIN calls p ON p.id = c.parent_id "
-                    "WHERE c.run_id=?1 AND c.broken AND (p.id IS NULL OR NOT p.broken)";
+  std::string Sql = "SELECT count(*), type, message, traceback, min(pid), max(frames) "
+                    "FROM exceptions WHERE run_id=?1";
   if (Filter.Pid)
-    Sql += " AND c.pid=?2";
+    Sql += " AND pid=?2";
   if (Filter.Tid)
-    Sql += " AND c.tid=?3";
-  Sql += " GROUP BY c.error_type, c.error_message, c.traceback ORDER BY count(*) DESC";
+    Sql += " AND tid=?3";
+  Sql += " GROUP BY type, message, traceback ORDER BY count(*) DESC";
   auto S = Db.prepare(Sql);
   S.bind(1, Run);
   if (Filter.Pid)
@@ -74,7 +71,7 @@ int reportErrors(db::Database &Db, int64_t Run, const db::CallFilter &Filter, Fo
     std::string Traceback = S.text(3);
     std::string Innermost = Traceback.substr(0, Traceback.find('\n'));
     Cell Unwound = Cell::text(Traceback);
-    auto Frames = static_cast<int64_t>(std::count(Traceback.begin(), Traceback.end(), '\n') + 1);
+    int64_t Frames = S.integer(5);
     Unwound.Display = fmt::format("{} scope{}", Frames, Frames == 1 ? "" : "s");
     T.Rows.push_back({Cell::integer(S.integer(0)), Cell::text(S.text(1)), Cell::text(S.text(2)),
                       Cell::text(Innermost), Unwound, Cell::integer(S.integer(4))});
@@ -218,12 +215,11 @@ int runReport(const std::vector<std::string> &Argv) {
            Note.empty() ? Cell::null() : Cell::text(Note)});
     }
     if (*F == Format::Table)
-      fmt::print("{}\n\n", runHeadline(*Db, Run));
+      fmt::print("{}\n\n", printable(runHeadline(*Db, Run)));
     printTable(T, *F);
     return ExitOk;
   } catch (const db::DbError &E) {
-    printError("{}", E.what());
-    return ExitFailure;
+    return reportFailure(E);
   }
 }
 

@@ -12,7 +12,10 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <sys/stat.h>
 
 namespace scopeprof::cli {
 namespace {
@@ -24,6 +27,12 @@ constexpr const char *Usage =
     "       scopeprof rules suggest [--budget PCT] [--run RUN] [-o FILE] DB\n";
 
 std::optional<rules::RuleSet> loadRules(const std::string &Path) {
+  // A directory opens and reads as an empty file: zero rules, "ok".
+  struct stat St;
+  if (stat(Path.c_str(), &St) == 0 && S_ISDIR(St.st_mode)) {
+    printError("cannot read rules file '{}': {}", Path, std::strerror(EISDIR));
+    return std::nullopt;
+  }
   rules::RulesError Err;
   auto Set = rules::RuleSet::load(Path, &Err);
   if (!Set) {
@@ -167,8 +176,7 @@ int suggest(const std::vector<std::string> &Argv) {
                Excluded.size(), Kept, BudgetText, CostNs);
     return ExitOk;
   } catch (const db::DbError &E) {
-    printError("{}", E.what());
-    return ExitFailure;
+    return reportFailure(E);
   }
 }
 

@@ -6,6 +6,7 @@
 #include "LogReader.h"
 #include "Schema.h"
 #include "Stats.h"
+#include "Traceback.h"
 
 #include "scopeprof/rules/Rules.h"
 
@@ -55,34 +56,55 @@ class Store {
 public:
   explicit Store(Database &Db)
       : Db(Db),
-        InsertCall(Db, "INSERT INTO calls VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
-                       "?14,?15,?16,?17,?18)"),
+        InsertCall(Db, "INSERT INTO calls(id, run_id, pid, tid, thread_id, site_id, start_ns, "
+                       "end_ns, duration_ns, self_ns, depth, parent_id, broken, exception_id, "
+                       "raw_duration_ns, raw_self_ns) "
+                       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"),
+        UpsertException(Db, "INSERT INTO exceptions(id, run_id, thread_id, pid, tid, type, "
+                            "message, traceback, frames) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
+                            "ON CONFLICT(id) DO UPDATE SET traceback=excluded.traceback, "
+                            "frames=excluded.frames"),
         FindSite(Db, "SELECT id FROM sites WHERE site_key=?1"),
         InsertSite(Db, "INSERT INTO sites(site_key, signature, file, line, kinds) "
                        "VALUES(?1,?2,?3,?4,?5)") {}
 
   Database &Db;
-  Statement InsertCall;
+  Statement InsertCall, UpsertException;
 
-  int64_t run(const std::string &Name, const std::string &Directory, uint64_t StartWallNs) {
-    auto It = Runs.find(Name);
+  /// A run is its logged name and its nonce: two runs that got the same name (the same second,
+  /// pid 1 in two containers) stay apart, the second stored as NAME~2, and \p Note says so.
+  int64_t run(const logreader::FileHeader &H, const std::string &Directory, std::string &Note) {
+    auto Key = std::make_pair(H.RunId, H.RunNonce);
+    auto It = Runs.find(Key);
     if (It != Runs.end())
       return It->second;
-    auto Find = Db.prepare("SELECT id FROM runs WHERE name=?1");
-    Find.bind(1, Name);
-    int64_t Id;
-    if (Find.step()) {
-      Id = Find.integer(0);
-    } else {
-      Db.prepare("INSERT INTO runs(name, directory, start_wall_ns, loaded_at) VALUES(?1,?2,?3,?4)")
-          .bind(1, Name)
-          .bind(2, Directory)
-          .bind(3, StartWallNs)
-          .bind(4, utcNow())
-          .run();
-      Id = Db.lastInsertId();
+    auto Find = Db.prepare("SELECT id FROM runs WHERE logged_name=?1 AND nonce IS ?2");
+    Find.bind(1, H.RunId);
+    if (H.RunNonce)
+      Find.bind(2, H.RunNonce);
+    if (Find.step())
+      return Runs[Key] = Find.integer(0);
+    std::string Name = H.RunId;
+    auto Taken = Db.prepare("SELECT 1 FROM runs WHERE name=?1");
+    for (int Suffix = 2; Taken.bind(1, Name).step(); ++Suffix) {
+      Taken.reset();
+      Name = H.RunId + "~" + std::to_string(Suffix);
     }
-    return Runs[Name] = Id;
+    if (Name != H.RunId)
+      Note = fmt::format("another run named '{}' is already in the database (a different run: "
+                         "its logs carry another nonce); this one is stored as '{}'",
+                         H.RunId, Name);
+    auto Insert = Db.prepare("INSERT INTO runs(name, directory, start_wall_ns, loaded_at, "
+                             "logged_name, nonce) VALUES(?1,?2,?3,?4,?5,?6)");
+    Insert.bind(1, Name)
+        .bind(2, Directory)
+        .bind(3, H.StartWallNs)
+        .bind(4, utcNow())
+        .bind(5, H.RunId);
+    if (H.RunNonce)
+      Insert.bind(6, H.RunNonce);
+    Insert.run();
+    return Runs[Key] = Db.lastInsertId();
   }
 
   int64_t process(int64_t Run, const logreader::FileHeader &H) {
@@ -159,7 +181,7 @@ public:
 
 private:
   Statement FindSite, InsertSite;
-  std::unordered_map<std::string, int64_t> Runs;
+  std::map<std::pair<std::string, uint64_t>, int64_t> Runs;
   std::unordered_map<uint64_t, int64_t> Sites;
 };
 
@@ -171,9 +193,13 @@ public:
 
   void header(const logreader::FileHeader &H) override {
     Header = H;
-    Run = S.run(H.RunId, dirName(Path), H.StartWallNs);
+    std::string Note;
+    Run = S.run(H, dirName(Path), Note);
+    if (!Note.empty())
+      Notes.push_back(Note);
     Process = S.process(Run, H);
     Thread = S.thread(Process, Run, H);
+    startException("", "");
     ThreadName = H.ThreadName;
     auto Find = S.Db.prepare("SELECT id, loaded_bytes FROM files WHERE run_id=?1 AND name=?2");
     Find.bind(1, Run).bind(2, baseName(Path));
@@ -201,9 +227,19 @@ public:
   void batch(uint64_t, uint64_t EndOffset) override { Loaded = EndOffset <= LoadedBytes; }
 
   void exception(const std::string &Type, const std::string &Message) override {
-    ErrorType = Type;
-    ErrorMessage = Message;
-    Traceback.clear();
+    startException(Type, Message);
+  }
+
+  /// Broken calls that follow belong to a new exception.
+  void startException(const std::string &Type, const std::string &Message) {
+    storeException();
+    Exception = Traceback();
+    Exception.Run = Run;
+    Exception.Thread = Thread;
+    Exception.Pid = Header.Pid;
+    Exception.Tid = Header.Tid;
+    Exception.Type = Type;
+    Exception.Message = Message;
   }
 
   void threadName(const std::string &Name) override { ThreadName = Name; }
@@ -269,8 +305,13 @@ public:
     uint64_t NetSelf = Compensated(Self, Header.ScopeInnerNs +
                                              static_cast<double>(Children) *
                                                  (Header.ScopeOuterNs - Header.ScopeInnerNs));
-    if (C.Broken)
-      Traceback += (Traceback.empty() ? "" : "\n") + Names[C.SiteIndex];
+    if (C.Broken) {
+      // An exception is stored once, under the id of the innermost call it broke; every
+      // broken call points at it.
+      if (!ExceptionId)
+        ExceptionId = Id;
+      Exception.addFrame(Names[C.SiteIndex]);
+    }
     if (Loaded)
       return;
 
@@ -286,13 +327,14 @@ public:
         .bind(9, NetDuration)
         .bind(10, NetSelf)
         .bind(11, C.Depth)
-        .bind(17, Duration)
-        .bind(18, Self);
+        .bind(15, Duration)
+        .bind(16, Self);
     if (Parent)
       Insert.bind(12, Parent);
     Insert.bind(13, C.Broken ? 1 : 0);
     if (C.Broken) {
-      Insert.bind(14, ErrorType).bind(15, ErrorMessage).bind(16, Traceback);
+      Insert.bind(14, ExceptionId);
+      ExceptionChanged = true;
     }
     Insert.run();
     ++NewCalls;
@@ -306,6 +348,7 @@ public:
   void finish(const logreader::ReadResult &R) {
     if (!FileId)
       return;
+    storeException();
     auto Upsert =
         S.Db.prepare("INSERT INTO counted VALUES(?1,?2,?3,?4,?5) ON CONFLICT(thread_id, site_id) "
                      "DO UPDATE SET calls=excluded.calls, total_ns=excluded.total_ns");
@@ -354,6 +397,7 @@ public:
   int64_t run() const { return Run; }
   uint64_t newCalls() const { return NewCalls; }
   const std::vector<std::string> &problems() const { return Problems; }
+  const std::vector<std::string> &notes() const { return Notes; }
   std::function<void()> OnCalls;
 
 private:
@@ -363,6 +407,14 @@ private:
     uint64_t Children = 0, Descendants = 0;
     uint64_t FirstChildStart = UINT64_MAX;
   };
+  /// Writes the current exception's row if this load added calls it broke.
+  void storeException() {
+    if (ExceptionChanged)
+      Exception.store(S.UpsertException, ExceptionId);
+    ExceptionChanged = false;
+    ExceptionId = 0;
+  }
+
   /// Ids depend only on the file's content, so a reload assigns the same ones.
   int64_t nextId() { return (FileId << 32) + static_cast<int64_t>(++Sequence); }
 
@@ -377,11 +429,14 @@ private:
   std::unordered_map<uint32_t, int64_t> SiteIds; ///< the file's site index -> sites.id
   std::unordered_map<uint32_t, std::string> Names;
   std::vector<OpenCall> Stack;
-  std::string ThreadName, ErrorType, ErrorMessage, Traceback;
+  std::string ThreadName;
+  Traceback Exception;
+  int64_t ExceptionId = 0;
+  bool ExceptionChanged = false;
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> Counted;
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> Throttled; ///< calls seen, cut time
   std::set<uint32_t> UndescribedSites;
-  std::vector<std::string> Problems;
+  std::vector<std::string> Problems, Notes;
 };
 
 /// Log files grouped by run directory (one transaction each), in a stable order.
@@ -405,14 +460,18 @@ std::map<std::string, std::vector<std::string>> findRuns(const std::vector<std::
   return Runs;
 }
 
+/// A file loaded whole from this very path. Another directory of the same name may hold
+/// another run, so the name alone does not say.
 bool unchanged(Database &Db, const std::string &Path) {
   struct stat St;
   if (stat(Path.c_str(), &St) != 0)
     return false;
-  auto Find = Db.prepare("SELECT f.loaded_bytes FROM files f JOIN runs r ON r.id = f.run_id "
-                         "WHERE r.name=?1 AND f.name=?2 AND f.problems IS NULL");
-  Find.bind(1, baseName(dirName(Path))).bind(2, baseName(Path));
-  return Find.step() && Find.integer(0) == static_cast<int64_t>(St.st_size);
+  auto Find = Db.prepare("SELECT loaded_bytes FROM files WHERE path=?1 AND problems IS NULL");
+  Find.bind(1, Path);
+  while (Find.step())
+    if (Find.integer(0) == static_cast<int64_t>(St.st_size))
+      return true;
+  return false;
 }
 
 } // namespace
@@ -444,7 +503,7 @@ LoadSummary loadRuns(Database &Db, const std::vector<std::string> &Inputs,
   for (const auto &[Dir, Files] : Runs) {
     Transaction T(Db);
     std::set<int64_t> RunIds;
-    size_t ProblemsBefore = Summary.Problems.size();
+    size_t ProblemsBefore = Summary.Problems.size(), NotesBefore = Summary.Notes.size();
     uint64_t CallsBefore = Summary.Calls;
     size_t FilesBefore = Summary.Files, UnchangedBefore = Summary.UnchangedFiles;
     for (const auto &File : Files) {
@@ -459,6 +518,8 @@ LoadSummary loadRuns(Database &Db, const std::vector<std::string> &Inputs,
           Summary.Problems.push_back({File, P.Offset, P.Message});
         for (const auto &P : L.problems())
           Summary.Problems.push_back({File, 0, P});
+        for (const auto &N : L.notes())
+          Summary.Notes.push_back({File, 0, N});
         if (R.Recognized) {
           ++Summary.Files;
           RunIds.insert(L.run());
@@ -469,6 +530,7 @@ LoadSummary loadRuns(Database &Db, const std::vector<std::string> &Inputs,
     }
     if (Options.Strict && Summary.Problems.size() > ProblemsBefore) {
       S.forgetRuns();
+      Summary.Notes.resize(NotesBefore);
       ++Summary.RejectedRuns;
       Summary.Calls = CallsBefore;
       Summary.Files = FilesBefore;

@@ -31,6 +31,7 @@ struct LoadSummary {
   uint64_t Calls = 0;
   double InsertSeconds = 0, IndexSeconds = 0, StatsSeconds = 0; ///< where the time went
   std::vector<LoadProblem> Problems;
+  std::vector<LoadProblem> Notes; ///< worth saying, not a failure (a run stored under a new name)
 };
 
 /// Loads every log file found under \p Inputs (run directories, directories holding runs, or

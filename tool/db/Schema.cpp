@@ -1,7 +1,12 @@
-// Schema version 2. Changing a table means a new version and a migration step below.
+// Schema version 3. Changing a table means a new version and a migration step below.
 #include "Schema.h"
 
+#include "Traceback.h"
+
+#include <algorithm>
+#include <cstdio>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace scopeprof::db {
 namespace {
@@ -123,6 +128,82 @@ CREATE VIEW call_details AS
        JOIN processes p ON p.id = t.process_id JOIN sites s ON s.id = c.site_id;
 )sql";
 
+/// Version 3: an exception's type, message and traceback are stored once, in `exceptions`
+/// (a traceback per broken call grew with the square of the unwound depth), and runs are
+/// told apart by the nonce their logs carry.
+constexpr const char *MigrateToV3Tables = R"sql(
+CREATE TABLE exceptions(
+  id INTEGER PRIMARY KEY,           -- the id of its innermost broken call
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  thread_id INTEGER REFERENCES threads(id),
+  pid INTEGER, tid INTEGER,
+  type TEXT, message TEXT,
+  traceback TEXT,                   -- innermost first, one `function (file:line)` per line; long
+                                    -- ones keep both ends and say how many frames were left out
+  frames INTEGER NOT NULL);         -- the broken calls it left, all of them
+ALTER TABLE calls ADD COLUMN exception_id INTEGER; -- exceptions.id, for broken calls
+ALTER TABLE runs ADD COLUMN nonce INTEGER;         -- from the logs (NULL: written before nonces)
+ALTER TABLE runs ADD COLUMN logged_name TEXT;      -- the run id in the logs
+UPDATE runs SET logged_name = name;
+)sql";
+
+constexpr const char *MigrateToV3Views = R"sql(
+DROP VIEW call_details;
+ALTER TABLE calls DROP COLUMN error_type;
+ALTER TABLE calls DROP COLUMN error_message;
+ALTER TABLE calls DROP COLUMN traceback;
+CREATE VIEW call_details AS
+  SELECT c.id, r.name AS run, c.pid, p.ppid, p.name AS process, p.parent_name AS parent_process,
+         c.tid, t.name AS thread, s.signature AS function, s.file, s.line, c.start_ns, c.end_ns,
+         c.duration_ns, c.self_ns, c.raw_duration_ns, c.raw_self_ns, c.depth, c.parent_id,
+         c.broken, e.type AS error_type, e.message AS error_message, e.traceback,
+         c.exception_id
+  FROM calls c JOIN runs r ON r.id = c.run_id JOIN threads t ON t.id = c.thread_id
+       JOIN processes p ON p.id = t.process_id JOIN sites s ON s.id = c.site_id
+       LEFT JOIN exceptions e ON e.id = c.exception_id;
+)sql";
+
+/// Version 2 stored each broken call's traceback (innermost up to it). A thread's calls are
+/// stored in the order they ended, so the broken calls of one exception follow each other,
+/// each the parent of the one before; the last one's traceback is the whole one.
+void migrateExceptionsToV3(Database &Db) {
+  Db.exec(MigrateToV3Tables);
+  auto Broken = Db.prepare("SELECT c.id, c.parent_id, c.run_id, c.thread_id, c.pid, c.tid, "
+                           "c.error_type, c.error_message, c.traceback FROM calls c "
+                           "WHERE c.broken ORDER BY c.id");
+  auto Insert = Db.prepare("INSERT INTO exceptions(id, run_id, thread_id, pid, tid, type, message, "
+                           "traceback, frames) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+  auto Link = Db.prepare("UPDATE calls SET exception_id=?2 WHERE id=?1");
+  Traceback Current;
+  int64_t First = 0, ExpectedParent = 0;
+  auto flush = [&] {
+    if (First)
+      Current.store(Insert, First);
+  };
+  while (Broken.step()) {
+    int64_t Id = Broken.integer(0);
+    std::string Text = Broken.text(8);
+    // A call that caught one exception and was then broken by another starts a traceback.
+    auto Lines = static_cast<uint64_t>(std::count(Text.begin(), Text.end(), '\n') + 1);
+    if (!First || Id != ExpectedParent || Lines != Current.Frames + 1) {
+      flush();
+      First = Id;
+      Current = Traceback();
+      Current.Run = Broken.integer(2);
+      Current.Thread = Broken.integer(3);
+      Current.Pid = Broken.integer(4);
+      Current.Tid = Broken.integer(5);
+      Current.Type = Broken.text(6);
+      Current.Message = Broken.text(7);
+    }
+    Current.addFrame(Text.substr(Text.rfind('\n') + 1));
+    ExpectedParent = Broken.isNull(1) ? 0 : Broken.integer(1);
+    Link.bind(1, Id).bind(2, First).run();
+  }
+  flush();
+  Db.exec(MigrateToV3Views);
+}
+
 int pragmaInt(Database &Db, const char *Name) {
   auto S = Db.prepare(std::string("PRAGMA ") + Name);
   return S.step() ? static_cast<int>(S.integer(0)) : 0;
@@ -137,12 +218,12 @@ int tableCount(Database &Db) {
 /// Throws unless \p Db is a scopeprof database this build can read.
 void checkVersion(Database &Db) {
   if (pragmaInt(Db, "application_id") != ApplicationId)
-    throw DbError("'" + Db.path() + "' is not a scopeprof database");
+    throw InputError("'" + Db.path() + "' is not a scopeprof database");
   int Version = pragmaInt(Db, "user_version");
   if (Version > SchemaVersion)
-    throw DbError("database '" + Db.path() + "' has schema version " + std::to_string(Version) +
-                  ", newer than this scopeprof knows (" + std::to_string(SchemaVersion) +
-                  "); use a newer scopeprof");
+    throw InputError("database '" + Db.path() + "' has schema version " + std::to_string(Version) +
+                     ", newer than this scopeprof knows (" + std::to_string(SchemaVersion) +
+                     "); use a newer scopeprof");
 }
 
 void probe(Database &Db) {
@@ -150,8 +231,48 @@ void probe(Database &Db) {
   try {
     tableCount(Db);
   } catch (const DbError &) {
-    throw DbError("'" + Db.path() + "' is not a SQLite database");
+    if (sqlite3_errcode(Db.handle()) == SQLITE_NOTADB)
+      throw InputError("'" + Db.path() + "' is not a SQLite database");
+    throw InputError("cannot read database '" + Db.path() + "': " + sqlite3_errmsg(Db.handle()));
   }
+}
+
+bool exists(const std::string &Path) {
+  struct stat St;
+  return stat(Path.c_str(), &St) == 0;
+}
+
+/// Whether \p Path is a SQLite database in WAL mode (header bytes 18 and 19 are 2).
+bool walMode(const std::string &Path) {
+  unsigned char Header[20] = {};
+  FILE *F = std::fopen(Path.c_str(), "rb");
+  if (!F)
+    return false;
+  size_t Got = std::fread(Header, 1, sizeof(Header), F);
+  std::fclose(F);
+  return Got == sizeof(Header) && Header[18] == 2 && Header[19] == 2;
+}
+
+/// Opens \p Path read-only. A WAL database needs its -shm file, which SQLite cannot create in
+/// a read-only directory; without a -wal file the database file holds everything, and it
+/// can be read as immutable.
+std::unique_ptr<Database> openReadOnly(const std::string &Path) {
+  auto Db = std::make_unique<Database>(Path, Database::Mode::ReadOnly);
+  try {
+    probe(*Db);
+    return Db;
+  } catch (const InputError &) {
+    if (!walMode(Path) || access(directoryOf(Path).c_str(), W_OK) == 0 || exists(Path + "-shm"))
+      throw;
+  }
+  struct stat Wal;
+  if (stat((Path + "-wal").c_str(), &Wal) == 0 && Wal.st_size > 0)
+    throw InputError("cannot read database '" + Path + "': its write-ahead log '" + Path +
+                     "-wal' needs a '-shm' file, and the directory is read-only (make it "
+                     "writable, or copy the database elsewhere)");
+  Db = std::make_unique<Database>(Path, Database::Mode::ReadOnlyImmutable);
+  probe(*Db);
+  return Db;
 }
 
 } // namespace
@@ -159,6 +280,9 @@ void probe(Database &Db) {
 std::unique_ptr<Database> openForLoad(const std::string &Path) {
   auto Db = std::make_unique<Database>(Path, Database::Mode::ReadWrite);
   probe(*Db);
+  // Nothing is changed in a file that is not ours: the journal mode is set only after the check.
+  if (tableCount(*Db) != 0)
+    checkVersion(*Db);
   Db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
            "PRAGMA temp_store=FILE");
   Transaction T(*Db);
@@ -172,25 +296,27 @@ std::unique_ptr<Database> openForLoad(const std::string &Path) {
   // Version 1 is the first: anything older is not ours to guess at.
   int Version = pragmaInt(*Db, "user_version");
   if (Version < 1)
-    throw DbError("database '" + Path + "' has schema version " + std::to_string(Version) +
-                  ", which this scopeprof cannot upgrade; load the runs into a new database");
+    throw InputError("database '" + Path + "' has schema version " + std::to_string(Version) +
+                     ", which this scopeprof cannot upgrade; load the runs into a new database");
   if (Version < 2)
     Db->exec(std::string(MigrateToV2) + "PRAGMA user_version=2");
+  if (Version < 3) {
+    migrateExceptionsToV3(*Db);
+    Db->exec("PRAGMA user_version=3");
+  }
   T.commit();
   return Db;
 }
 
 std::unique_ptr<Database> openForRead(const std::string &Path) {
-  struct stat St;
-  if (stat(Path.c_str(), &St) != 0)
-    throw DbError("no database '" + Path + "'");
-  auto Db = std::make_unique<Database>(Path, Database::Mode::ReadOnly);
-  probe(*Db);
+  if (!exists(Path))
+    throw InputError("no database '" + Path + "'");
+  auto Db = openReadOnly(Path);
   checkVersion(*Db);
   if (int Version = pragmaInt(*Db, "user_version"); Version < SchemaVersion)
-    throw DbError("database '" + Path + "' has schema version " + std::to_string(Version) +
-                  ", older than this scopeprof reads (" + std::to_string(SchemaVersion) +
-                  "); 'scopeprof load' upgrades a database it knows how to");
+    throw InputError("database '" + Path + "' has schema version " + std::to_string(Version) +
+                     ", older than this scopeprof reads (" + std::to_string(SchemaVersion) +
+                     "); 'scopeprof load' upgrades a database it knows how to");
   return Db;
 }
 

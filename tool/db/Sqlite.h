@@ -16,12 +16,26 @@ public:
   using std::runtime_error::runtime_error;
 };
 
+/// The input named on the command line cannot be used: a database that is absent, not SQLite,
+/// not ours or of another version, a run it does not hold. Commands exit with status 2 for
+/// it, as for bad arguments (docs/cli.md).
+class InputError : public DbError {
+public:
+  using DbError::DbError;
+};
+
 class Statement;
+
+/// The directory holding \p Path ("." for a bare name).
+std::string directoryOf(const std::string &Path);
 
 class Database {
 public:
-  enum class Mode { ReadOnly, ReadWrite };
-  /// Opens (ReadWrite: creates) \p Path; throws DbError naming the file.
+  /// Immutable: read-only without the -shm file a WAL database needs (its directory is
+  /// read-only); correct only when nothing writes to it meanwhile.
+  enum class Mode { ReadOnly, ReadOnlyImmutable, ReadWrite };
+  /// Opens (ReadWrite: creates) \p Path; throws DbError naming the file. Another process
+  /// holding the database makes every statement wait, saying so on stderr after a second.
   Database(const std::string &Path, Mode M);
   ~Database();
   Database(const Database &) = delete;
@@ -29,19 +43,25 @@ public:
 
   void exec(std::string_view Sql);
   Statement prepare(std::string_view Sql);
+  /// Exactly one statement that only reads; DbError for more than one, or one that writes.
+  Statement prepareQuery(std::string_view Sql);
   int64_t lastInsertId() const { return sqlite3_last_insert_rowid(Handle); }
   sqlite3 *handle() const { return Handle; }
   const std::string &path() const { return Path; }
   [[noreturn]] void fail(std::string_view What) const;
 
 private:
+  static int busy(void *Self, int Count);
+
   sqlite3 *Handle = nullptr;
   std::string Path;
+  bool SaidWaiting = false;
 };
 
 class Statement {
 public:
-  Statement(Database &Db, std::string_view Sql);
+  /// Compiles the first statement of \p Sql; \p Rest (if given) receives what follows it.
+  Statement(Database &Db, std::string_view Sql, std::string_view *Rest = nullptr);
   ~Statement() { sqlite3_finalize(Stmt); }
   Statement(Statement &&O) noexcept : Db(O.Db), Stmt(O.Stmt) { O.Stmt = nullptr; }
   Statement(const Statement &) = delete;
@@ -63,6 +83,7 @@ public:
   void reset();
 
   int columns() const { return sqlite3_column_count(Stmt); }
+  bool readOnly() const { return sqlite3_stmt_readonly(Stmt) != 0; }
   std::string columnName(int I) const { return sqlite3_column_name(Stmt, I); }
   int type(int I) const { return sqlite3_column_type(Stmt, I); }
   bool isNull(int I) const { return type(I) == SQLITE_NULL; }

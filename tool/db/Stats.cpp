@@ -174,8 +174,8 @@ int64_t findRun(Database &Db, const std::string &Spec) {
   if (!Spec.empty())
     Find.bind(1, Spec);
   if (!Find.step())
-    throw DbError(Spec.empty() ? "database '" + Db.path() + "' holds no runs"
-                               : "no run '" + Spec + "' in database '" + Db.path() + "'");
+    throw InputError(Spec.empty() ? "database '" + Db.path() + "' holds no runs"
+                                  : "no run '" + Spec + "' in database '" + Db.path() + "'");
   return Find.integer(0);
 }
 
