@@ -53,6 +53,9 @@ scopeprof_record *attachThread(Recorder &R) {
   L->Fd = openLogFile(R, L->Tid);
   L->LastName = readComm("/proc/self/task/" + std::to_string(L->Tid) + "/comm");
   L->Buffers[0].State = Buffer::Filling;
+  // The buffer first, then the log where the writer sees it: the writer reads up to pos.
+  scopeprof_tls.end = L->Buffers[0].Data + R.BufferRecords;
+  __atomic_store_n(&scopeprof_tls.pos, L->Buffers[0].Data, __ATOMIC_RELEASE);
   {
     Lock G(R.M);
     R.Threads.push_back(L);
@@ -60,9 +63,7 @@ scopeprof_record *attachThread(Recorder &R) {
   }
   pthread_setspecific(R.ExitKey, L);
   MyLog = L;
-  scopeprof_tls.pos = L->Buffers[0].Data;
-  scopeprof_tls.end = L->Buffers[0].Data + R.BufferRecords;
-  return scopeprof_tls.pos;
+  return L->Buffers[0].Data;
 }
 
 void appendExtension(uint8_t Type, const void *Payload, uint32_t Size) {
