@@ -165,10 +165,22 @@ void finalFlush() {
   R.ShuttingDown = true;
   pthread_cond_broadcast(&R.FreeCv);
   pthread_mutex_unlock(&R.M);
-  if (R.Cfg.Verbose)
-    std::fprintf(stderr, "scopeprof: %llu calls in %llu batches written to %s\n",
-                 static_cast<unsigned long long>(R.CallsWritten),
-                 static_cast<unsigned long long>(R.BatchesWritten), R.RunDir.c_str());
+  // A run that recorded a lot says so once, with what to do about it: a big log is a slow load
+  // and a big database.
+  constexpr uint64_t LargeLogBytes = uint64_t{256} << 20;
+  uint64_t Bytes = __atomic_load_n(&R.LogBytes, __ATOMIC_RELAXED);
+  bool Large = Bytes >= LargeLogBytes || __atomic_load_n(&R.OverBudget, __ATOMIC_RELAXED);
+  if (R.Cfg.Verbose || Large)
+    std::fprintf(stderr,
+                 "scopeprof: process %d recorded %llu calls (%llu MiB of logs, %llu functions "
+                 "throttled) in %s\n",
+                 R.Pid, static_cast<unsigned long long>(R.CallsWritten),
+                 static_cast<unsigned long long>(Bytes >> 20),
+                 static_cast<unsigned long long>(R.SitesThrottled), R.RunDir.c_str());
+  if (Large)
+    std::fprintf(stderr, "scopeprof: to record less: SCOPEPROF_MIN_DURATION=1us keeps only calls "
+                         "of 1 us or more one by one (totals stay right); 'scopeprof rules "
+                         "suggest' leaves out what costs more to measure than it is worth\n");
 }
 
 void beforeFork() {

@@ -243,6 +243,8 @@ def scenario_log_budget(tmp):
                                           'SCOPEPROF_THROTTLE': '0'}, tmp)
     expect(p.returncode == 0, p.stderr)
     expect(p.stderr.count('SCOPEPROF_MAX_LOG_SIZE') == 1, f'one warning: {p.stderr}')
+    expect('recorded' in p.stderr and 'to record less: SCOPEPROF_MIN_DURATION=1us' in p.stderr,
+           f'what the run cost and what to do: {p.stderr}')
     log = dump(tmp)[0][0]
     counts = {k: log.summaries.get(k, (0, 0))[0] + log.count(k) for k in ('outer(int)', 'inner(int)', 'leaf(int)')}
     expect(counts == {'outer(int)': 100000, 'inner(int)': 100000, 'leaf(int)': 200000}, f'counts {counts}')
