@@ -349,26 +349,23 @@ public:
     if (!FileId)
       return;
     storeException();
-    auto Upsert =
-        S.Db.prepare("INSERT INTO counted VALUES(?1,?2,?3,?4,?5) ON CONFLICT(thread_id, site_id) "
-                     "DO UPDATE SET calls=excluded.calls, total_ns=excluded.total_ns");
-    for (const auto &[Index, Value] : Counted)
-      if (auto Site = SiteIds.find(Index); Site != SiteIds.end())
-        Upsert.bind(1, Thread)
-            .bind(2, Run)
-            .bind(3, Site->second)
-            .bind(4, Value.first)
-            .bind(5, Value.second)
-            .run();
-    auto Throttle = S.Db.prepare("INSERT OR IGNORE INTO throttled VALUES(?1,?2,?3,?4,?5)");
-    for (const auto &[Index, Value] : Throttled)
-      if (auto Site = SiteIds.find(Index); Site != SiteIds.end())
-        Throttle.bind(1, Process)
-            .bind(2, Run)
-            .bind(3, Site->second)
-            .bind(4, Value.first)
-            .bind(5, Value.second)
-            .run();
+    // Per-site figures of the file, each row keyed by its owner (a thread or a process).
+    auto storePerSite = [&](const char *Sql, int64_t Owner,
+                            const std::map<uint32_t, std::pair<uint64_t, uint64_t>> &Values) {
+      auto Insert = S.Db.prepare(Sql);
+      for (const auto &[Index, Value] : Values)
+        if (auto Site = SiteIds.find(Index); Site != SiteIds.end())
+          Insert.bind(1, Owner)
+              .bind(2, Run)
+              .bind(3, Site->second)
+              .bind(4, Value.first)
+              .bind(5, Value.second)
+              .run();
+    };
+    storePerSite("INSERT INTO counted VALUES(?1,?2,?3,?4,?5) ON CONFLICT(thread_id, site_id) "
+                 "DO UPDATE SET calls=excluded.calls, total_ns=excluded.total_ns",
+                 Thread, Counted);
+    storePerSite("INSERT OR IGNORE INTO throttled VALUES(?1,?2,?3,?4,?5)", Process, Throttled);
     S.Db.prepare("UPDATE threads SET name=?2, dropped_calls=?3 WHERE id=?1")
         .bind(1, Thread)
         .bind(2, ThreadName)
