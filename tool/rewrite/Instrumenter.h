@@ -2,12 +2,14 @@
 // profiling scope goes or why it gets none.
 #pragma once
 
+#include "Triviality.h"
 #include "scopeprof/rules/Rules.h"
 
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -28,10 +30,11 @@ enum class Skip {
   SystemHeader,
   OutsideRoot,
   TooSmall,
+  Trivial,
   AlreadyInstrumented,
   LambdaNotSelected,
 };
-constexpr int SkipReasonCount = 14;
+constexpr int SkipReasonCount = 15;
 const char *skipReasonName(Skip S);
 
 /// One function definition in the source, as the rewriter sees it.
@@ -43,6 +46,10 @@ struct FunctionReport {
   Skip Reason = Skip::None;
   unsigned RuleLine = 0; ///< the rule that decided, 0 for the default
   std::string RuleText;
+  /// Judged only for functions the rules include: whether it is trivial, its inlined size,
+  /// or why it is not.
+  bool Judged = false;
+  Triviality Trivial;
 };
 
 /// A text insertion at a byte offset of a file, with where it came from.
@@ -57,6 +64,7 @@ public:
   /// Records an insertion; an identical one from another TU is merged. A different text at the
   /// same place is a conflict: returns false and describes both sides in \p Conflict.
   bool insert(const std::string &AbsFile, unsigned Offset, Insertion I, std::string &Conflict);
+  /// Records what was decided for a function; see the definition for several units' reports.
   void report(const std::string &AbsFile, unsigned Offset, FunctionReport R);
   void noteContent(const std::string &AbsFile, uint64_t Hash);
 
@@ -79,12 +87,14 @@ public:
   Instrumenter(const Options &Opts, Findings &Out) : Opts(Opts), Out(Out) {}
   void registerMatchers(clang::ast_matchers::MatchFinder &Finder);
   void run(const clang::ast_matchers::MatchFinder::MatchResult &Result) override;
+  void onStartOfTranslationUnit() override { Analyzer.reset(); }
   /// Conflicts found so far; any makes the run fail.
   std::vector<std::string> Conflicts;
 
 private:
   const Options &Opts;
   Findings &Out;
+  std::unique_ptr<TrivialityAnalyzer> Analyzer; ///< for the unit being matched
 };
 
 /// FNV-1a 64 of (project-relative file, signature): a site's stable id.

@@ -187,7 +187,7 @@ void parseAll(const tooling::CompilationDatabase &DB, const std::vector<std::str
         llvm::errs() << "[" << ++Done << "/" << Files.size() << "] " << Files[I]
                      << (Status ? " (failed)" : "") << "\n";
       for (auto &[Key, R] : Local.Reports)
-        All.Reports.emplace(Key, R);
+        All.report(Key.first, Key.second, R);
       if (Status != 0) {
         // What a failed TU saw is not trusted: its files are not written (see --keep-going).
         Failed.push_back(Files[I]);
@@ -226,6 +226,13 @@ void printReports(const Findings &All, bool WithRules) {
       else if (R.Reason == Skip::None || R.Reason == Skip::ExcludedByRule ||
                R.Reason == Skip::LambdaNotSelected)
         llvm::outs() << " (no rule matched: the default)";
+      else if (R.Reason == Skip::Trivial)
+        llvm::outs() << " (no trivial: rule matched: the default)";
+      if (R.Judged && R.Trivial.Trivial)
+        llvm::outs() << " (trivial: " << R.Trivial.Size << " of " << TrivialBudget
+                     << " AST nodes inlined)";
+      else if (R.Judged)
+        llvm::outs() << " (not trivial: " << R.Trivial.Why << ")";
     }
     llvm::outs() << "\n";
   }
