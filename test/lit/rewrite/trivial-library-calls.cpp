@@ -20,18 +20,18 @@ void *grab(size_t N) { return std::malloc(N); }
 int *make() { return new int(1); }
 size_t length(const std::string &S) { return S.size(); }
 int at(const std::vector<int> &V, size_t I) { return V[I]; }
-// CHECK: std::string greeting() { SCOPEPROF_FN(
-// CHECK: bool matches(const std::string &S) { SCOPEPROF_FN(
-// CHECK: void sortAll(std::vector<int> &V) { SCOPEPROF_FN(
-// CHECK: void say(int V) { SCOPEPROF_FN(
-// CHECK: void *grab(size_t N) { SCOPEPROF_FN(
-// CHECK: int *make() { SCOPEPROF_FN(
-// CHECK: size_t length(const std::string &S) { return
-// CHECK: int at(const std::vector<int> &V, size_t I) { return
+// CHECK: {{^}}std::string greeting() { SCOPEPROF_FN(
+// CHECK: {{^}}bool matches(const std::string &S) { SCOPEPROF_FN(
+// CHECK: {{^}}void sortAll(std::vector<int> &V) { SCOPEPROF_FN(
+// CHECK: {{^}}void say(int V) { SCOPEPROF_FN(
+// CHECK: {{^}}void *grab(size_t N) { SCOPEPROF_FN(
+// CHECK: {{^}}int *make() { SCOPEPROF_FN(
+// CHECK: {{^}}size_t length(const std::string &S) { return
+// CHECK: {{^}}int at(const std::vector<int> &V, size_t I) { return
 // EXPLAIN: instrumented: greeting() [free] {{.*}}(not trivial:
 // EXPLAIN: instrumented: matches(const std::string &) [free] {{.*}}(not trivial:
 // EXPLAIN: instrumented: sortAll(std::vector<int> &) [free] {{.*}}(not trivial:
-// EXPLAIN: instrumented: say(int) [free] {{.*}}(not trivial: calls 'printf' (no body visible)
+// EXPLAIN: instrumented: say(int) [free] {{.*}}(not trivial: calls 'printf' (a library builtin)
 // EXPLAIN: instrumented: grab(size_t) [free] {{.*}}(not trivial: calls 'malloc' (a library builtin)
 // EXPLAIN: instrumented: make() [free] {{.*}}(not trivial: calls 'operator new' (no body visible)
 // EXPLAIN: trivial: length(const std::string &) [free]

@@ -7,6 +7,7 @@
 // RUN: %clangxx -std=c++17 -fsyntax-only -I%runtime_include %t/in.cpp
 // RUN: %scopeprof-rewrite --explain %s -- -std=c++17 2>/dev/null | FileCheck %s --check-prefix=EXPLAIN
 int external(int);
+int scaled(int V) { return V * V * V * 3 + V * V * 5 + V * V * V * V * 7 + V * V * V * V * V * 11 + (V ^ 17) * 19 + (V | 23) * (V & 29) * V + V * V * V * 31 * V * V + (V % 37) * V * V * 41; }
 int sum(const int *P, int N) { int S = 0; for (int I = 0; I < N; ++I) S += P[I]; return S; }
 int callsExtern(int V) { return external(V) + 1; }
 int callsSum(const int *P) { return sum(P, 2); }
@@ -26,44 +27,41 @@ int guarded(int V) { try { return V; } catch (...) { return 0; } }
 int throws(int V) { if (V < 0) throw V; return V; }
 int staticLocal(int V) { static int Base = external(0); return Base + V; }
 int constantStatic(int V) { static int Base = 3; return Base + V; }
-int large(int A, int B) {
-  int C = A * B + A - B, D = C * C + A * B - C, E = D * D + C * C - A * B;
-  int F = E * D + C * B - A * E, G = F * E + D * C - B * A, H = G * F + E * D - C * B;
-  return A + B + C + D + E + F + G + H;
-}
-// CHECK: int sum(const int *P, int N) { SCOPEPROF_FN(
-// CHECK: int callsExtern(int V) { SCOPEPROF_FN(
-// CHECK: int callsSum(const int *P) { SCOPEPROF_FN(
-// CHECK: int wrapsCallsSum(const int *P) { SCOPEPROF_FN(
-// CHECK: int fact(int N) { SCOPEPROF_FN(
-// CHECK: int odd(int N) { SCOPEPROF_FN(
-// CHECK: int even(int N) { SCOPEPROF_FN(
-// CHECK: int jump(int V) { SCOPEPROF_FN(
-// CHECK: int viaPointer(int (*F)(int), int V) { SCOPEPROF_FN(
-// CHECK: int virtualCall(const Shape &S) { SCOPEPROF_FN(
-// CHECK: int finalCall(const Square &S) { return
-// CHECK: int qualifiedCall(const Shape &S) { return
-// CHECK: int guarded(int V) { SCOPEPROF_FN(
-// CHECK: int throws(int V) { SCOPEPROF_FN(
-// CHECK: int staticLocal(int V) { SCOPEPROF_FN(
-// CHECK: int constantStatic(int V) { static
-// CHECK: int large(int A, int B) { SCOPEPROF_FN(
-// EXPLAIN: instrumented: sum(const int *, int) [free] (no rule matched: the default) (not trivial: loop at trivial-not.cpp:10)
-// EXPLAIN: instrumented: callsExtern(int) [free] {{.*}} (not trivial: calls 'external' (no body visible) at trivial-not.cpp:11)
-// EXPLAIN: instrumented: callsSum(const int *) [free] {{.*}} (not trivial: via 'sum': loop at trivial-not.cpp:10)
-// EXPLAIN: instrumented: wrapsCallsSum(const int *) [free] {{.*}} (not trivial: via 'callsSum': loop at trivial-not.cpp:10)
-// EXPLAIN: instrumented: fact(int) [free] {{.*}} (not trivial: recursion)
-// EXPLAIN: instrumented: odd(int) [free] {{.*}} (not trivial: via 'even': recursion)
-// EXPLAIN: instrumented: even(int) [free] {{.*}} (not trivial: via 'odd': recursion)
-// EXPLAIN: instrumented: jump(int) [free] {{.*}} (not trivial: goto at trivial-not.cpp:18)
-// EXPLAIN: instrumented: viaPointer(int (*)(int), int) [free] {{.*}} (not trivial: a call through a pointer at trivial-not.cpp:19)
+int large(int A, int B) { return A * B + A - B + scaled(A) + scaled(B) + scaled(A + B) + scaled(A - B); }
+// CHECK: {{^}}int sum(const int *P, int N) { SCOPEPROF_FN(
+// CHECK: {{^}}int callsExtern(int V) { SCOPEPROF_FN(
+// CHECK: {{^}}int callsSum(const int *P) { SCOPEPROF_FN(
+// CHECK: {{^}}int wrapsCallsSum(const int *P) { SCOPEPROF_FN(
+// CHECK: {{^}}int fact(int N) { SCOPEPROF_FN(
+// CHECK: {{^}}int odd(int N) { SCOPEPROF_FN(
+// CHECK: {{^}}int even(int N) { SCOPEPROF_FN(
+// CHECK: {{^}}int jump(int V) { SCOPEPROF_FN(
+// CHECK: {{^}}int viaPointer(int (*F)(int), int V) { SCOPEPROF_FN(
+// CHECK: {{^}}int virtualCall(const Shape &S) { SCOPEPROF_FN(
+// CHECK: {{^}}int finalCall(const Square &S) { return
+// CHECK: {{^}}int qualifiedCall(const Shape &S) { return
+// CHECK: {{^}}int guarded(int V) { SCOPEPROF_FN(
+// CHECK: {{^}}int throws(int V) { SCOPEPROF_FN(
+// CHECK: {{^}}int staticLocal(int V) { SCOPEPROF_FN(
+// CHECK: {{^}}int constantStatic(int V) { static
+// CHECK: {{^}}int large(int A, int B) { SCOPEPROF_FN(
+// EXPLAIN: trivial: scaled(int) [free]
+// EXPLAIN: instrumented: sum(const int *, int) [free] (no rule matched: the default) (not trivial: loop at trivial-not.cpp:11)
+// EXPLAIN: instrumented: callsExtern(int) [free] {{.*}} (not trivial: calls 'external' (no body visible) at trivial-not.cpp:12)
+// EXPLAIN: instrumented: callsSum(const int *) [free] {{.*}} (not trivial: via 'sum': loop at trivial-not.cpp:11)
+// EXPLAIN: instrumented: wrapsCallsSum(const int *) [free] {{.*}} (not trivial: via 'callsSum': loop at trivial-not.cpp:11)
+// EXPLAIN: instrumented: fact(int) [free] {{.*}} (not trivial: recursion through 'fact')
+// EXPLAIN: instrumented: odd(int) [free] {{.*}} (not trivial: via 'even': recursion through 'odd')
+// EXPLAIN: instrumented: even(int) [free] {{.*}} (not trivial: recursion through 'odd')
+// EXPLAIN: instrumented: jump(int) [free] {{.*}} (not trivial: goto at trivial-not.cpp:19)
+// EXPLAIN: instrumented: viaPointer(int (*)(int), int) [free] {{.*}} (not trivial: a call through a pointer at trivial-not.cpp:20)
 // EXPLAIN: trivial: Shape::sides() const [method]
 // EXPLAIN: trivial: Square::sides() const [method]
-// EXPLAIN: instrumented: virtualCall(const Shape &) [free] {{.*}} (not trivial: a virtual call to 'Shape::sides' at trivial-not.cpp:22)
+// EXPLAIN: instrumented: virtualCall(const Shape &) [free] {{.*}} (not trivial: a virtual call to 'Shape::sides' at trivial-not.cpp:23)
 // EXPLAIN: trivial: finalCall(const Square &) [free]
 // EXPLAIN: trivial: qualifiedCall(const Shape &) [free]
-// EXPLAIN: instrumented: guarded(int) [free] {{.*}} (not trivial: try/catch at trivial-not.cpp:25)
-// EXPLAIN: instrumented: throws(int) [free] {{.*}} (not trivial: throw at trivial-not.cpp:26)
-// EXPLAIN: instrumented: staticLocal(int) [free] {{.*}} (not trivial: a static local with a dynamic initializer at trivial-not.cpp:27)
+// EXPLAIN: instrumented: guarded(int) [free] {{.*}} (not trivial: try/catch at trivial-not.cpp:26)
+// EXPLAIN: instrumented: throws(int) [free] {{.*}} (not trivial: throw at trivial-not.cpp:27)
+// EXPLAIN: instrumented: staticLocal(int) [free] {{.*}} (not trivial: a static local with a dynamic initializer at trivial-not.cpp:28)
 // EXPLAIN: trivial: constantStatic(int) [free]
-// EXPLAIN: instrumented: large(int, int) [free] {{.*}} (not trivial: larger than 64 AST nodes inlined)
+// EXPLAIN: instrumented: large(int, int) [free] {{.*}} (not trivial: larger than 200 AST nodes inlined)
