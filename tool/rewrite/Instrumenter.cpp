@@ -354,8 +354,8 @@ void Instrumenter::run(const MatchFinder::MatchResult &Result) {
   if (!Analyzer)
     Analyzer = std::make_unique<TrivialityAnalyzer>(*Result.Context);
   R.Judged = true;
-  R.Trivial = Analyzer->judge(FD);
-  if (R.Trivial.Trivial) {
+  R.Cost = Analyzer->judge(FD);
+  if (R.Cost.Trivial) {
     rules::Decision Keep =
         Opts.Rules ? Opts.Rules->keepTrivial({R.File, QualifiedName, R.Signature, R.Kinds})
                    : rules::Decision{false, nullptr};

@@ -49,7 +49,7 @@ struct FunctionReport {
   /// Judged only for functions the rules include: whether it is trivial, its inlined size,
   /// or why it is not.
   bool Judged = false;
-  Triviality Trivial;
+  Triviality Cost;
 };
 
 /// A text insertion at a byte offset of a file, with where it came from.

@@ -228,11 +228,11 @@ void printReports(const Findings &All, bool WithRules) {
         llvm::outs() << " (no rule matched: the default)";
       else if (R.Reason == Skip::Trivial)
         llvm::outs() << " (no trivial: rule matched: the default)";
-      if (R.Judged && R.Trivial.Trivial)
-        llvm::outs() << " (trivial: " << R.Trivial.Size << " of " << TrivialBudget
+      if (R.Judged && R.Cost.Trivial)
+        llvm::outs() << " (trivial: " << R.Cost.Size << " of " << TrivialBudget
                      << " AST nodes inlined)";
       else if (R.Judged)
-        llvm::outs() << " (not trivial: " << R.Trivial.Why << ")";
+        llvm::outs() << " (not trivial: " << R.Cost.Why << ")";
     }
     llvm::outs() << "\n";
   }

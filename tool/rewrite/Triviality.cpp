@@ -34,10 +34,6 @@ public:
 
 private:
   bool failed() const { return !Why.empty(); }
-  static unsigned budget() {
-    static unsigned B = getenv("TRIVIAL_BUDGET") ? atoi(getenv("TRIVIAL_BUDGET")) : TrivialBudget;
-    return B;
-  }
 
   void fail(const std::string &What, SourceLocation Loc = SourceLocation()) {
     if (failed())
@@ -53,8 +49,8 @@ private:
 
   void add(unsigned N) {
     Size += N;
-    if (Size > budget())
-      fail("larger than " + std::to_string(budget()) + " AST nodes inlined");
+    if (Size > TrivialBudget)
+      fail("larger than " + std::to_string(TrivialBudget) + " AST nodes inlined");
   }
 
   static std::string nameOf(const FunctionDecl *FD) {
@@ -62,8 +58,8 @@ private:
     return Name.empty() ? "a function" : "'" + Name + "'";
   }
 
-  /// Only the declaration's own file decides where its definition is seen: a definition in
-  /// a main file is private to that unit, unless the function being judged is private too.
+  /// A definition in the main file is seen by this unit alone: it may count only for a
+  /// function that is itself private to the unit.
   bool visibleEverywhere(const FunctionDecl *D) {
     FileID Fid = SM.getFileID(SM.getExpansionLoc(D->getLocation()));
     return Fid != SM.getMainFileID() || RootInMainFile;
@@ -145,7 +141,8 @@ private:
   }
 
   void initializer(const CXXCtorInitializer *Init) {
-    if (InPattern && Init->isAnyMemberInitializer() && dependentValue(Init->getAnyMember()->getType()))
+    if (InPattern && Init->isAnyMemberInitializer() &&
+        dependentValue(Init->getAnyMember()->getType()))
       return fail("initializes a member of dependent type", Init->getSourceLocation());
     visit(Init->getInit());
   }
@@ -224,7 +221,8 @@ private:
     if (isa<UnaryExprOrTypeTraitExpr, CXXNoexceptExpr, ConstantExpr, TypeTraitExpr,
             RequiresExpr, ConceptSpecializationExpr>(S))
       return;
-    if (const auto *Typeid = dyn_cast<CXXTypeidExpr>(S); Typeid && !Typeid->isPotentiallyEvaluated())
+    if (const auto *Typeid = dyn_cast<CXXTypeidExpr>(S);
+        Typeid && !Typeid->isPotentiallyEvaluated())
       return;
     if (const auto *E = dyn_cast<Expr>(S); E && InPattern && E->isTypeDependent() &&
                                            !isa<CallExpr>(E) && !harmlessDependent(E))
@@ -278,8 +276,11 @@ private:
     if (const auto *Inherited = dyn_cast<CXXInheritedCtorInitExpr>(S))
       return call(Inherited->getConstructor(), Loc);
     if (const auto *New = dyn_cast<CXXNewExpr>(S)) {
+      // Without an operator yet (inside a template) it is the allocator's, unknown.
       if (const FunctionDecl *OpNew = New->getOperatorNew())
         call(OpNew, Loc);
+      else
+        fail("allocates", Loc);
       return visitChildren(S);
     }
     if (const auto *Delete = dyn_cast<CXXDeleteExpr>(S)) {
@@ -287,6 +288,8 @@ private:
         destroy(Delete->getDestroyedType(), Loc);
       if (const FunctionDecl *OpDelete = Delete->getOperatorDelete())
         call(OpDelete, Loc);
+      else
+        fail("deallocates", Loc);
       return visitChildren(S);
     }
     if (const auto *Call = dyn_cast<CallExpr>(S)) {
