@@ -44,7 +44,8 @@ struct SelectorName {
 constexpr SelectorName Selectors[] = {{"file", Rule::File},
                                       {"function", Rule::Function},
                                       {"signature", Rule::Signature},
-                                      {"kind", Rule::KindSelector}};
+                                      {"kind", Rule::KindSelector},
+                                      {"trivial", Rule::Trivial}};
 
 /// Parses one line; returns false with \p Err's Column and Message set.
 class LineParser {
@@ -80,7 +81,7 @@ private:
   bool parseRule(Rule::Action Act, size_t I, std::vector<Rule> &Rules, RulesError &Err) {
     I = skipSpaces(Line, I);
     if (I == Line.size())
-      return fail(Err, I, "expected a selector (file:, function:, signature: or kind:)");
+      return fail(Err, I, "expected a selector (file:, function:, signature:, kind: or trivial:)");
     size_t Colon = Line.find(':', I);
     size_t NameEnd = I;
     while (NameEnd < Line.size() && NameEnd != Colon && !isSpace(Line[NameEnd]))
@@ -93,7 +94,7 @@ private:
     if (!Found)
       return fail(Err, I,
                   "unknown selector '" + std::string(Name) +
-                      "' (expected file:, function:, signature: or kind:)");
+                      "' (expected file:, function:, signature:, kind: or trivial:)");
     if (NameEnd != Colon)
       return fail(Err, NameEnd, "expected ':' after '" + std::string(Name) + "'");
     size_t GlobBegin = skipSpaces(Line, Colon + 1);
@@ -192,6 +193,7 @@ bool Rule::matches(const Subject &S) const {
   case File:
     return Pattern.matches(S.File);
   case Function:
+  case Trivial:
     return Pattern.matches(S.QualifiedName);
   case Signature:
     return Pattern.matches(S.Signature);
@@ -259,9 +261,16 @@ std::optional<RuleSet> RuleSet::load(const std::string &Path, RulesError *Err) {
 
 Decision RuleSet::decide(const Subject &S) const {
   for (auto It = Rules.rbegin(); It != Rules.rend(); ++It)
-    if (It->matches(S))
+    if (It->Sel != Rule::Trivial && It->matches(S))
       return {It->Act == Rule::Include, &*It};
   return {};
+}
+
+Decision RuleSet::keepTrivial(const Subject &S) const {
+  for (auto It = Rules.rbegin(); It != Rules.rend(); ++It)
+    if (It->Sel == Rule::Trivial && It->matches(S))
+      return {It->Act == Rule::Include, &*It};
+  return {false, nullptr};
 }
 
 bool RuleSet::tooSmall(unsigned Statements, unsigned Lines) const {

@@ -88,6 +88,49 @@ TEST(Rules, HashInsideAGlobIsNotAComment) {
   EXPECT_FALSE(Set.decide(fn("app::run(int)::lambda#3", KindLambda)).Included);
 }
 
+TEST(Rules, TrivialFunctionsAreSkippedWithoutATrivialRule) {
+  Decision D = parseOk("include function:**\n").keepTrivial(fn("ns::get"));
+  EXPECT_FALSE(D.Included);
+  EXPECT_EQ(D.DecidedBy, nullptr);
+  EXPECT_FALSE(RuleSet().keepTrivial(fn("ns::get")).Included);
+}
+
+TEST(Rules, TrivialRulesKeepTrivialFunctionsLastMatchWins) {
+  RuleSet Set = parseOk("include trivial:ns::get*\n"
+                        "exclude trivial:ns::getSecret\n");
+  EXPECT_TRUE(Set.keepTrivial(fn("ns::getName")).Included);
+  EXPECT_EQ(Set.keepTrivial(fn("ns::getName")).DecidedBy->Line, 1u);
+  EXPECT_FALSE(Set.keepTrivial(fn("ns::getSecret")).Included);
+  EXPECT_EQ(Set.keepTrivial(fn("ns::getSecret")).DecidedBy->Line, 2u);
+  EXPECT_FALSE(Set.keepTrivial(fn("ns::size")).Included);
+  EXPECT_EQ(Set.keepTrivial(fn("ns::size")).DecidedBy, nullptr);
+  EXPECT_FALSE(Set.keepTrivial(fn("other::ns::getName")).Included);
+  EXPECT_TRUE(parseOk("include trivial:**\n").keepTrivial(fn("(anonymous namespace)::f")).Included);
+}
+
+TEST(Rules, TrivialRulesDoNotDecideInclusion) {
+  // The runtime evaluates the same rules: a trivial: line must change nothing there.
+  RuleSet Set = parseOk("exclude function:app::**\n"
+                        "include trivial:**\n");
+  Decision D = Set.decide(fn("app::get"));
+  EXPECT_FALSE(D.Included);
+  EXPECT_EQ(D.DecidedBy->Line, 1u);
+  EXPECT_TRUE(Set.decide(fn("other::get")).Included);
+  EXPECT_EQ(Set.decide(fn("other::get")).DecidedBy, nullptr);
+  EXPECT_EQ(parseOk("exclude trivial:**\n").decide(fn("f")).DecidedBy, nullptr);
+  // Only other rules decide, whatever order the lines come in.
+  EXPECT_FALSE(parseOk("include trivial:**\nexclude function:f\n").decide(fn("f")).Included);
+}
+
+TEST(Rules, TrivialRulesMatchTheQualifiedNameNotTheSignature) {
+  RuleSet Set = parseOk("include trivial:S::get\n");
+  std::string Name = "S::get", Sig = "S::get() const";
+  EXPECT_TRUE(Set.keepTrivial({"a.cpp", Name, Sig, KindMethod}).Included);
+  EXPECT_FALSE(parseOk("include trivial:S::get()*\n")
+                   .keepTrivial({"a.cpp", Name, Sig, KindMethod})
+                   .Included);
+}
+
 TEST(Rules, Thresholds) {
   RuleSet Set = parseOk("min-statements 3\nmin-lines 2\n");
   EXPECT_TRUE(Set.tooSmall(2, 10));
@@ -98,9 +141,11 @@ TEST(Rules, Thresholds) {
 }
 
 TEST(Rules, NormalizedFormParsesBackToTheSameRules) {
-  RuleSet Set = parseOk("  include\tfunction:app::**\r\nexclude   file:  gen/**\nmin-lines 3\n");
+  RuleSet Set = parseOk("  include\tfunction:app::**\r\nexclude   file:  gen/**\n"
+                        "include  trivial: app::get* \nmin-lines 3\n");
   std::string Norm = Set.normalized();
-  EXPECT_EQ(Norm, "include function:app::**\nexclude file:gen/**\nmin-lines 3\n");
+  EXPECT_EQ(Norm, "include function:app::**\nexclude file:gen/**\ninclude trivial:app::get*\n"
+                  "min-lines 3\n");
   EXPECT_EQ(parseOk(Norm).normalized(), Norm);
 }
 
@@ -132,6 +177,10 @@ TEST(RulesErrors, MissingColonAndGlob) {
   EXPECT_NE(parseError("exclude").Message.find("expected a selector"), std::string::npos);
   RulesError Empty = parseError("exclude file:   ");
   EXPECT_NE(Empty.Message.find("expected a glob after 'file:'"), std::string::npos);
+  EXPECT_NE(parseError("include trivial:").Message.find("expected a glob after 'trivial:'"),
+            std::string::npos);
+  EXPECT_NE(parseError("include trivial **").Message.find("expected ':' after 'trivial'"),
+            std::string::npos);
 }
 
 TEST(RulesErrors, GlobErrorPointsIntoTheLine) {

@@ -23,7 +23,7 @@ namespace {
 constexpr const char *Usage =
     "usage: scopeprof rules check FILE\n"
     "       scopeprof rules match FILE --function NAME [--signature SIG] [--file PATH]\n"
-    "                             [--kind KIND[,KIND...]]\n"
+    "                             [--kind KIND[,KIND...]] [--trivial]\n"
     "       scopeprof rules suggest [--budget PCT] [--run RUN] [-o FILE] DB\n";
 
 std::optional<rules::RuleSet> loadRules(const std::string &Path) {
@@ -61,7 +61,8 @@ int check(const std::vector<std::string> &Argv) {
 int match(const std::vector<std::string> &Argv) {
   int Exit;
   auto Args = parseCommand(
-      Argv, {{"--function", true}, {"--signature", true}, {"--file", true}, {"--kind", true}},
+      Argv, {{"--function", true}, {"--signature", true}, {"--file", true}, {"--kind", true},
+       {"--trivial", false}},
       Usage, "", Exit);
   if (!Args)
     return Exit;
@@ -91,7 +92,19 @@ int match(const std::vector<std::string> &Argv) {
   auto Set = loadRules(Args->Positional[0]);
   if (!Set)
     return ExitFailure;
-  rules::Decision D = Set->decide({File, Function, Signature, Kinds});
+  rules::Subject S{File, Function, Signature, Kinds};
+  rules::Decision D = Set->decide(S);
+  // --trivial: the answer for a function the rewriter found trivial, which trivial: rules
+  // take back from the default skip (only if the other rules include it).
+  if (D.Included && Args->has("--trivial")) {
+    rules::Decision T = Set->keepTrivial(S);
+    if (T.DecidedBy)
+      fmt::print("{} (line {}: {})\n", T.Included ? "include" : "exclude", T.DecidedBy->Line,
+                 T.DecidedBy->Text);
+    else
+      fmt::print("exclude (trivial, no trivial: rule matched: the default)\n");
+    return ExitOk;
+  }
   if (D.DecidedBy)
     fmt::print("{} (line {}: {})\n", D.Included ? "include" : "exclude", D.DecidedBy->Line,
                D.DecidedBy->Text);

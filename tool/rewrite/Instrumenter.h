@@ -2,12 +2,14 @@
 // profiling scope goes or why it gets none.
 #pragma once
 
+#include "Triviality.h"
 #include "scopeprof/rules/Rules.h"
 
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -28,11 +30,12 @@ enum class Skip {
   SystemHeader,
   OutsideRoot,
   TooSmall,
+  Trivial,
   AlreadyInstrumented,
   LambdaNotSelected,
   SharedBody,
 };
-constexpr int SkipReasonCount = 15;
+constexpr int SkipReasonCount = 16;
 const char *skipReasonName(Skip S);
 
 /// One function definition in the source, as the rewriter sees it.
@@ -55,6 +58,10 @@ struct FunctionReport {
   std::map<std::string, std::pair<size_t, std::string>> Others;
   /// For Skip::SharedBody: the report whose scope the shared body got.
   std::string SharedWith;
+  /// Judged only for functions the rules include: whether it is trivial, its inlined size,
+  /// or why it is not.
+  bool Judged = false;
+  Triviality Cost;
 };
 
 /// What every translation unit found, merged. Thread-safe: TUs may run in parallel.
@@ -103,11 +110,13 @@ public:
       : Opts(Opts), TU(TU), Out(Out) {}
   void registerMatchers(clang::ast_matchers::MatchFinder &Finder);
   void run(const clang::ast_matchers::MatchFinder::MatchResult &Result) override;
+  void onStartOfTranslationUnit() override { Analyzer.reset(); }
 
 private:
   const Options &Opts;
   const Unit &TU;
   Findings &Out;
+  std::unique_ptr<TrivialityAnalyzer> Analyzer; ///< for the unit being matched
 };
 
 /// FNV-1a 64 of (project-relative file, signature): a site's stable id.

@@ -226,6 +226,13 @@ void printReports(const Findings &All, bool WithRules) {
       else if (R.Reason == Skip::None || R.Reason == Skip::ExcludedByRule ||
                R.Reason == Skip::LambdaNotSelected)
         llvm::outs() << " (no rule matched: the default)";
+      else if (R.Reason == Skip::Trivial)
+        llvm::outs() << " (no trivial: rule matched: the default)";
+      if (R.Judged && R.Cost.Trivial)
+        llvm::outs() << " (trivial: " << R.Cost.Size << " of " << TrivialBudget
+                     << " AST nodes inlined)";
+      else if (R.Judged)
+        llvm::outs() << " (not trivial: " << R.Cost.Why << ")";
       if (R.Reason == Skip::SharedBody)
         llvm::outs() << " (the body's scope went to " << R.SharedWith
                      << ", the first unit in sorted order)";

@@ -1,5 +1,5 @@
 // C functions in a C translation unit get the same line (the header's C form).
-// RUN: rm -rf %t && mkdir -p %t && cp %s %t/in.c
+// RUN: rm -rf %t && mkdir -p %t && cp %s %t/in.c && echo 'include trivial:**' > %t/.scopeprof
 // RUN: %scopeprof-rewrite --in-place %t/in.c -- -std=c11 2>/dev/null
 // RUN: FileCheck --input-file=%t/in.c %s
 // RUN: %clang -std=c11 -fsyntax-only -I%runtime_include %t/in.c

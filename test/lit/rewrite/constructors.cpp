@@ -1,5 +1,5 @@
 // Constructors (scope at body start, after member initializers), delegating constructors, destructors.
-// RUN: rm -rf %t && mkdir -p %t && cp %s %t/in.cpp
+// RUN: rm -rf %t && mkdir -p %t && cp %s %t/in.cpp && echo 'include trivial:**' > %t/.scopeprof
 // RUN: %scopeprof-rewrite --in-place %t/in.cpp -- -std=c++17 2>/dev/null
 // RUN: FileCheck --input-file=%t/in.cpp %s
 // RUN: %clangxx -std=c++17 -fsyntax-only -I%runtime_include %t/in.cpp

@@ -1,5 +1,5 @@
 // Rewriting a rewritten file changes nothing; --strip then gives back the original, byte for byte.
-// RUN: rm -rf %t && mkdir -p %t/src && cp %s %t/src/in.cpp && cp %s %t/original.cpp
+// RUN: rm -rf %t && mkdir -p %t/src && cp %s %t/src/in.cpp && cp %s %t/original.cpp && echo 'include trivial:**' > %t/src/.scopeprof
 // RUN: %scopeprof-rewrite --in-place %t/src/in.cpp -- -std=c++17 2>/dev/null
 // RUN: cp %t/src/in.cpp %t/once.cpp
 // RUN: %scopeprof-rewrite --in-place %t/src/in.cpp -- -std=c++17 2>&1 | FileCheck %s --check-prefix=AGAIN

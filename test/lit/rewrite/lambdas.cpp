@@ -1,6 +1,6 @@
 // Lambdas and generic lambdas get scopes when a rule selects kind:lambda; named after the
 // enclosing function's signature and their position in it.
-// RUN: rm -rf %t && mkdir -p %t && cp %s %t/in.cpp && echo 'include kind:lambda' > %t/.scopeprof
+// RUN: rm -rf %t && mkdir -p %t && cp %s %t/in.cpp && printf 'include kind:lambda\ninclude trivial:**\n' > %t/.scopeprof
 // RUN: %scopeprof-rewrite --in-place %t/in.cpp -- -std=c++17 2>/dev/null
 // RUN: FileCheck --input-file=%t/in.cpp %s
 // RUN: %clangxx -std=c++17 -fsyntax-only -I%runtime_include %t/in.cpp

@@ -41,7 +41,9 @@ struct Subject {
 
 struct Rule {
   enum Action { Include, Exclude };
-  enum Selector { File, Function, Signature, KindSelector };
+  /// Trivial rules match the qualified name like Function, but only decide whether a function
+  /// the rewriter found trivial keeps its scope; decide() never sees them.
+  enum Selector { File, Function, Signature, KindSelector, Trivial };
   Action Act = Include;
   Selector Sel = Function;
   Glob Pattern;
@@ -60,7 +62,7 @@ struct Thresholds {
 
 struct Decision {
   bool Included = true;
-  const Rule *DecidedBy = nullptr; ///< nullptr: no rule matched, the default (include)
+  const Rule *DecidedBy = nullptr; ///< nullptr: no rule matched, the default
 };
 
 struct RulesError {
@@ -82,8 +84,12 @@ public:
                                       RulesError *Err);
   static std::optional<RuleSet> load(const std::string &Path, RulesError *Err);
 
-  /// The last matching rule decides; with none, the function is included.
+  /// The last matching rule decides; with none, the function is included. `trivial:` rules
+  /// take no part: they do not decide inclusion.
   Decision decide(const Subject &S) const;
+  /// For a function the rewriter found trivial: the last matching `trivial:` rule decides
+  /// whether it keeps its scope (Included); with none, it does not.
+  Decision keepTrivial(const Subject &S) const;
   bool tooSmall(unsigned Statements, unsigned Lines) const;
 
   /// One rule per line, normalized, thresholds last; parses back to the same set.

@@ -1,0 +1,3 @@
+#include "g.h"
+#include "f.h"
+int a() { return f(); }

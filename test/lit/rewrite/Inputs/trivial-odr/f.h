@@ -1,0 +1,3 @@
+#pragma once
+inline int g();
+inline int f() { return g() + 1; }

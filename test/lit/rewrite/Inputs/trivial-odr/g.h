@@ -1,0 +1,2 @@
+#pragma once
+inline int g() { return 2; }

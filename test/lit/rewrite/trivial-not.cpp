@@ -1,0 +1,67 @@
+// What keeps a small function instrumented: loops, goto, unknown callees (extern, through a
+// pointer, virtual), non-trivial project callees, recursion, try/catch, throw, static locals
+// initialized at run time, and size.
+// RUN: rm -rf %t && mkdir -p %t && cp %s %t/in.cpp
+// RUN: %scopeprof-rewrite --in-place %t/in.cpp -- -std=c++17 2>/dev/null
+// RUN: FileCheck --input-file=%t/in.cpp %s
+// RUN: %clangxx -std=c++17 -fsyntax-only -I%runtime_include %t/in.cpp
+// RUN: %scopeprof-rewrite --explain %s -- -std=c++17 2>/dev/null | FileCheck %s --check-prefix=EXPLAIN
+int external(int);
+int scaled(int V) { return V * V * V * 3 + V * V * 5 + V * V * V * V * 7 + V * V * V * V * V * 11 + (V ^ 17) * 19 + (V | 23) * (V & 29) * V + V * V * V * 31 * V * V + (V % 37) * V * V * 41; }
+int sum(const int *P, int N) { int S = 0; for (int I = 0; I < N; ++I) S += P[I]; return S; }
+int callsExtern(int V) { return external(V) + 1; }
+int callsSum(const int *P) { return sum(P, 2); }
+int wrapsCallsSum(const int *P) { return callsSum(P); }
+int fact(int N) { return N <= 1 ? 1 : N * fact(N - 1); }
+int even(int N);
+int odd(int N) { return N == 0 ? 0 : even(N - 1); }
+int even(int N) { return N == 0 ? 1 : odd(N - 1); }
+int jump(int V) { if (V) goto out; V = 1; out: return V; }
+int viaPointer(int (*F)(int), int V) { return F(V); }
+struct Shape { virtual int sides() const { return 0; } };
+struct Square final : Shape { int sides() const override { return 4; } };
+int virtualCall(const Shape &S) { return S.sides(); }
+int finalCall(const Square &S) { return S.sides(); }
+int qualifiedCall(const Shape &S) { return S.Shape::sides(); }
+int guarded(int V) { try { return V; } catch (...) { return 0; } }
+int throws(int V) { if (V < 0) throw V; return V; }
+int staticLocal(int V) { static int Base = external(0); return Base + V; }
+int constantStatic(int V) { static int Base = 3; return Base + V; }
+int large(int A, int B) { return A * B + A - B + scaled(A) + scaled(B) + scaled(A + B) + scaled(A - B); }
+// CHECK: {{^}}int sum(const int *P, int N) { SCOPEPROF_FN(
+// CHECK: {{^}}int callsExtern(int V) { SCOPEPROF_FN(
+// CHECK: {{^}}int callsSum(const int *P) { SCOPEPROF_FN(
+// CHECK: {{^}}int wrapsCallsSum(const int *P) { SCOPEPROF_FN(
+// CHECK: {{^}}int fact(int N) { SCOPEPROF_FN(
+// CHECK: {{^}}int odd(int N) { SCOPEPROF_FN(
+// CHECK: {{^}}int even(int N) { SCOPEPROF_FN(
+// CHECK: {{^}}int jump(int V) { SCOPEPROF_FN(
+// CHECK: {{^}}int viaPointer(int (*F)(int), int V) { SCOPEPROF_FN(
+// CHECK: {{^}}int virtualCall(const Shape &S) { SCOPEPROF_FN(
+// CHECK: {{^}}int finalCall(const Square &S) { return
+// CHECK: {{^}}int qualifiedCall(const Shape &S) { return
+// CHECK: {{^}}int guarded(int V) { SCOPEPROF_FN(
+// CHECK: {{^}}int throws(int V) { SCOPEPROF_FN(
+// CHECK: {{^}}int staticLocal(int V) { SCOPEPROF_FN(
+// CHECK: {{^}}int constantStatic(int V) { static
+// CHECK: {{^}}int large(int A, int B) { SCOPEPROF_FN(
+// EXPLAIN: trivial: scaled(int) [free]
+// EXPLAIN: instrumented: sum(const int *, int) [free] (no rule matched: the default) (not trivial: loop at trivial-not.cpp:11)
+// EXPLAIN: instrumented: callsExtern(int) [free] {{.*}} (not trivial: calls 'external' (no body visible) at trivial-not.cpp:12)
+// EXPLAIN: instrumented: callsSum(const int *) [free] {{.*}} (not trivial: via 'sum': loop at trivial-not.cpp:11)
+// EXPLAIN: instrumented: wrapsCallsSum(const int *) [free] {{.*}} (not trivial: via 'callsSum': loop at trivial-not.cpp:11)
+// EXPLAIN: instrumented: fact(int) [free] {{.*}} (not trivial: recursion through 'fact')
+// EXPLAIN: instrumented: odd(int) [free] {{.*}} (not trivial: via 'even': recursion through 'odd')
+// EXPLAIN: instrumented: even(int) [free] {{.*}} (not trivial: recursion through 'odd')
+// EXPLAIN: instrumented: jump(int) [free] {{.*}} (not trivial: goto at trivial-not.cpp:19)
+// EXPLAIN: instrumented: viaPointer(int (*)(int), int) [free] {{.*}} (not trivial: a call through a pointer at trivial-not.cpp:20)
+// EXPLAIN: trivial: Shape::sides() const [method]
+// EXPLAIN: trivial: Square::sides() const [method]
+// EXPLAIN: instrumented: virtualCall(const Shape &) [free] {{.*}} (not trivial: a virtual call to 'Shape::sides' at trivial-not.cpp:23)
+// EXPLAIN: trivial: finalCall(const Square &) [free]
+// EXPLAIN: trivial: qualifiedCall(const Shape &) [free]
+// EXPLAIN: instrumented: guarded(int) [free] {{.*}} (not trivial: try/catch at trivial-not.cpp:26)
+// EXPLAIN: instrumented: throws(int) [free] {{.*}} (not trivial: throw at trivial-not.cpp:27)
+// EXPLAIN: instrumented: staticLocal(int) [free] {{.*}} (not trivial: a static local with a dynamic initializer at trivial-not.cpp:28)
+// EXPLAIN: trivial: constantStatic(int) [free]
+// EXPLAIN: instrumented: large(int, int) [free] {{.*}} (not trivial: larger than 200 AST nodes inlined)

@@ -1,0 +1,56 @@
+// Decides whether a function is trivial: so cheap that a profiling scope would cost more than
+// the work it measures, and would only blur its caller's self time.
+#pragma once
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/Decl.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+namespace scopeprof::rewrite {
+
+/// A function is trivial when its body, with the bodies of everything it calls inlined
+/// recursively, is straight-line code of at most this many AST nodes (see countsAsWork()).
+constexpr unsigned TrivialBudget = 200;
+
+struct Triviality {
+  bool Trivial = false;
+  unsigned Size = 0; ///< the inlined size; meaningful when Trivial
+  std::string Why;   ///< when not trivial: the first construct that made it so
+};
+
+/// One per translation unit: memoizes every callee it has costed.
+///
+/// A decision must not depend on the translation unit: a header seen by several gets one
+/// decision. So a callee's body counts only where every unit that sees the function sees it
+/// too (not a definition private to another main file), and a template pattern is judged by
+/// itself and by the patterns of the templates it calls, never by one unit's instantiations.
+class TrivialityAnalyzer {
+public:
+  explicit TrivialityAnalyzer(clang::ASTContext &Ctx) : Ctx(Ctx) {}
+  /// \p FD is a definition with a body.
+  Triviality judge(const clang::FunctionDecl *FD);
+
+private:
+  struct Cost {
+    unsigned Size = 0;
+    std::string Why; ///< the innermost reason; empty: within the budget, straight-line, visible
+    std::string Via; ///< the callee it came through, if not the body itself
+  };
+  friend class BodyCost;
+  /// The inlined cost of one call of \p Def; \p RootInMainFile: whether the function being
+  /// judged lives in the main file (then the main file's private definitions count too).
+  const Cost &costOf(const clang::FunctionDecl *Def, bool RootInMainFile);
+
+  /// The reason costOf() gives for a function it is still costing: the call is recursive.
+  static constexpr const char *InProgress = "(in progress)";
+
+  clang::ASTContext &Ctx;
+  std::map<std::pair<const clang::FunctionDecl *, bool>, Cost> Memo;
+  std::set<std::pair<const clang::FunctionDecl *, bool>> Active;
+};
+
+} // namespace scopeprof::rewrite
