@@ -76,7 +76,7 @@ void Findings::report(const std::string &AbsFile, unsigned Offset, FunctionRepor
     if (!Added && Rank < O->second.first)
       O->second = {Rank, Name};
   };
-  Note(describe(R), R.Unit, R.UnitName);
+  Note(describe(R), R.Unit, R.Unit == Kept.Unit ? "another inclusion in " + R.UnitName : R.UnitName);
   for (const auto &[Description, Who] : R.Others)
     Note(Description, Who.first, Who.second);
   Kept.Others.erase(describe(Kept));

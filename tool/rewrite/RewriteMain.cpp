@@ -260,16 +260,16 @@ void printSummary(const Findings &All, const std::string &Root, size_t FilesWrit
   // #if picks a declarator): the run goes on with the first unit's view, and says so.
   if (std::vector<const FunctionReport *> Divergent = All.divergent(); !Divergent.empty()) {
     llvm::errs() << "scopeprof: note: " << Divergent.size()
-                 << " function(s) compiled differently by different translation units; each "
-                    "got what the first unit in sorted order saw:";
+                 << " function(s) compiled differently by different translation units or "
+                    "inclusions; each got what the first unit in sorted order saw:";
     for (size_t I = 0; I < Divergent.size() && I < 3; ++I) {
       const FunctionReport &R = *Divergent[I];
-      llvm::errs() << (I ? "; " : " ") << R.File << ":" << R.Line << " '" << R.Signature << "' ("
-                   << (R.Reason == Skip::SharedBody ? "its body's scope went to " + R.SharedWith
-                                                    : "from " + R.UnitName + ", not " +
-                                                          R.Others.begin()->second.second + "'s " +
-                                                          R.Others.begin()->first)
-                   << ")";
+      llvm::errs() << (I ? "; " : " ") << R.File << ":" << R.Line << " '" << R.Signature << "' (";
+      if (R.Reason == Skip::SharedBody)
+        llvm::errs() << "its body's scope went to " << R.SharedWith << ")";
+      else
+        llvm::errs() << "from " << R.UnitName << ", not " << R.Others.begin()->second.second
+                     << "'s " << R.Others.begin()->first << ")";
     }
     llvm::errs() << (Divergent.size() > 3 ? "; ..." : "") << "; --explain shows each\n";
   }
