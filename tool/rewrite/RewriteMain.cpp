@@ -428,10 +428,9 @@ int main(int Argc, const char **Argv) {
     if (Hash != All.ContentHashes.end() && Hash->second != contentHash(Content.data(), Content.size()))
       return fail("'" + File + "' changed on disk while it was being rewritten; nothing written");
     std::map<unsigned, std::string> WithBlock = Edits;
-    if (llvm::StringRef(Content).starts_with(IncludeBlock))
-      WithBlock.erase(0); // rewritten before: a new function gets its scope, not a second block
-    else
-      WithBlock[0].insert(0, IncludeBlock);
+    // A file rewritten before has its block: a function new there gets only its scope.
+    if (!hasIncludeBlock(Content))
+      WithBlock[static_cast<unsigned>(includeBlockOffset(Content))].insert(0, IncludeBlock);
     Outputs.emplace_back(File, applyInsertions(Content, WithBlock));
     Originals.emplace_back(File, std::move(Content));
   }
