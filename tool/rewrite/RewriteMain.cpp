@@ -234,7 +234,7 @@ void printReports(const Findings &All, bool WithRules) {
                      << " saw, the first unit in sorted order; ";
         const char *Sep = "";
         for (const auto &[Description, Who] : R.Others) {
-          llvm::outs() << Sep << Who.second << " saw " << Description;
+          llvm::outs() << Sep << Who.UnitName << " saw " << Description;
           Sep = ", ";
         }
         llvm::outs() << ")";
@@ -268,7 +268,7 @@ void printSummary(const Findings &All, const std::string &Root, size_t FilesWrit
       if (R.Reason == Skip::SharedBody)
         llvm::errs() << "its body's scope went to " << R.SharedWith << ")";
       else
-        llvm::errs() << "from " << R.UnitName << ", not " << R.Others.begin()->second.second
+        llvm::errs() << "from " << R.UnitName << ", not " << R.Others.begin()->second.UnitName
                      << "'s " << R.Others.begin()->first << ")";
     }
     llvm::errs() << (Divergent.size() > 3 ? "; ..." : "") << "; --explain shows each\n";
