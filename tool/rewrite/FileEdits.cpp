@@ -29,6 +29,14 @@ std::string applyInsertions(const std::string &Content, const std::map<unsigned,
   return Out;
 }
 
+size_t includeBlockOffset(const std::string &Content) {
+  return Content.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+}
+
+bool hasIncludeBlock(const std::string &Content) {
+  return Content.compare(includeBlockOffset(Content), std::strlen(IncludeBlock), IncludeBlock) == 0;
+}
+
 namespace {
 
 /// Length of `SCOPEPROF_FN(0x..., "sig", "file", line, kinds);` starting at \p I (just after
@@ -72,8 +80,9 @@ std::string stripInstrumentation(const std::string &Content, unsigned &Removed) 
   Removed = 0;
   std::string Out;
   size_t Pos = 0;
-  if (Content.compare(0, std::strlen(IncludeBlock), IncludeBlock) == 0) {
-    Pos = std::strlen(IncludeBlock);
+  if (hasIncludeBlock(Content)) {
+    Out.append(Content, 0, includeBlockOffset(Content));
+    Pos = includeBlockOffset(Content) + std::strlen(IncludeBlock);
     ++Removed;
   }
   for (;;) {

@@ -71,14 +71,15 @@ void Findings::report(const std::string &AbsFile, unsigned Offset, FunctionRepor
   FunctionReport &Kept = It->second;
   if (R.Unit < Kept.Unit)
     std::swap(Kept, R);
-  auto Note = [&Kept](const std::string &Description, size_t Rank, const std::string &Name) {
-    auto [O, Added] = Kept.Others.emplace(Description, std::make_pair(Rank, Name));
-    if (!Added && Rank < O->second.first)
-      O->second = {Rank, Name};
+  auto Note = [&Kept](const std::string &Description, const FunctionReport::View &Who) {
+    auto [O, Added] = Kept.Others.emplace(Description, Who);
+    if (!Added && Who.Unit < O->second.Unit)
+      O->second = Who;
   };
-  Note(describe(R), R.Unit, R.UnitName);
+  Note(describe(R), {R.Unit, R.Unit == Kept.Unit ? "another inclusion in " + R.UnitName : R.UnitName,
+                     R.Reason == Skip::None});
   for (const auto &[Description, Who] : R.Others)
-    Note(Description, Who.first, Who.second);
+    Note(Description, Who);
   Kept.Others.erase(describe(Kept));
 }
 
@@ -106,10 +107,14 @@ void Findings::resolve() {
 
 std::vector<const FunctionReport *> Findings::divergent() const {
   std::vector<const FunctionReport *> Out;
-  for (const auto &[Key, R] : Reports)
-    if ((!R.Others.empty() || R.Reason == Skip::SharedBody) && R.Reason != Skip::SystemHeader &&
-        R.Reason != Skip::OutsideRoot)
+  for (const auto &[Key, R] : Reports) {
+    // Two skipped views of one function (a name pasted by a macro per inclusion) change no edit.
+    bool SomeScope = R.Reason == Skip::None ||
+                     std::any_of(R.Others.begin(), R.Others.end(),
+                                 [](const auto &Other) { return Other.second.Instrumented; });
+    if (R.Reason == Skip::SharedBody || (!R.Others.empty() && SomeScope))
       Out.push_back(&R);
+  }
   return Out;
 }
 

@@ -53,9 +53,14 @@ struct FunctionReport {
   /// Which translation unit this is from: its rank in the run's stable order, and its name.
   size_t Unit = 0;
   std::string UnitName;
-  /// What other translation units (or another inclusion in the same one) saw at this place
-  /// when it differs from this report: description -> (rank, name) of the first unit that did.
-  std::map<std::string, std::pair<size_t, std::string>> Others;
+  /// What another translation unit (or another inclusion in the same one) saw at this place,
+  /// when it differs from this report: the first unit that saw it.
+  struct View {
+    size_t Unit = 0;
+    std::string UnitName;
+    bool Instrumented = false;
+  };
+  std::map<std::string, View> Others; ///< by description: signature, and reason if skipped
   /// For Skip::SharedBody: the report whose scope the shared body got.
   std::string SharedWith;
   /// Judged only for functions the rules include: whether it is trivial, its inlined size,
@@ -80,7 +85,8 @@ public:
   /// saw one of them) give it to the first in the stable order; the others become SharedBody.
   /// Fills Insertions.
   void resolve();
-  /// Reports that differ between units or share a body, for the summary.
+  /// Reports whose scope depends on the unit (they differ between units and one would have a
+  /// scope) or that share a body, for the summary.
   std::vector<const FunctionReport *> divergent() const;
 
   /// Every function once, keyed by (file, offset): a header seen by many TUs reports once.

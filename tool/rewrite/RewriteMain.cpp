@@ -241,7 +241,7 @@ void printReports(const Findings &All, bool WithRules) {
                      << " saw, the first unit in sorted order; ";
         const char *Sep = "";
         for (const auto &[Description, Who] : R.Others) {
-          llvm::outs() << Sep << Who.second << " saw " << Description;
+          llvm::outs() << Sep << Who.UnitName << " saw " << Description;
           Sep = ", ";
         }
         llvm::outs() << ")";
@@ -267,16 +267,16 @@ void printSummary(const Findings &All, const std::string &Root, size_t FilesWrit
   // #if picks a declarator): the run goes on with the first unit's view, and says so.
   if (std::vector<const FunctionReport *> Divergent = All.divergent(); !Divergent.empty()) {
     llvm::errs() << "scopeprof: note: " << Divergent.size()
-                 << " function(s) compiled differently by different translation units; each "
-                    "got what the first unit in sorted order saw:";
+                 << " function(s) compiled differently by different translation units or "
+                    "inclusions; each got what the first unit in sorted order saw:";
     for (size_t I = 0; I < Divergent.size() && I < 3; ++I) {
       const FunctionReport &R = *Divergent[I];
-      llvm::errs() << (I ? "; " : " ") << R.File << ":" << R.Line << " '" << R.Signature << "' ("
-                   << (R.Reason == Skip::SharedBody ? "its body's scope went to " + R.SharedWith
-                                                    : "from " + R.UnitName + ", not " +
-                                                          R.Others.begin()->second.second + "'s " +
-                                                          R.Others.begin()->first)
-                   << ")";
+      llvm::errs() << (I ? "; " : " ") << R.File << ":" << R.Line << " '" << R.Signature << "' (";
+      if (R.Reason == Skip::SharedBody)
+        llvm::errs() << "its body's scope went to " << R.SharedWith << ")";
+      else
+        llvm::errs() << "from " << R.UnitName << ", not " << R.Others.begin()->second.UnitName
+                     << "'s " << R.Others.begin()->first << ")";
     }
     llvm::errs() << (Divergent.size() > 3 ? "; ..." : "") << "; --explain shows each\n";
   }
@@ -435,10 +435,9 @@ int main(int Argc, const char **Argv) {
     if (Hash != All.ContentHashes.end() && Hash->second != contentHash(Content.data(), Content.size()))
       return fail("'" + File + "' changed on disk while it was being rewritten; nothing written");
     std::map<unsigned, std::string> WithBlock = Edits;
-    if (llvm::StringRef(Content).starts_with(IncludeBlock))
-      WithBlock.erase(0); // rewritten before: a new function gets its scope, not a second block
-    else
-      WithBlock[0].insert(0, IncludeBlock);
+    // A file rewritten before has its block: a function new there gets only its scope.
+    if (!hasIncludeBlock(Content))
+      WithBlock[static_cast<unsigned>(includeBlockOffset(Content))].insert(0, IncludeBlock);
     Outputs.emplace_back(File, applyInsertions(Content, WithBlock));
     Originals.emplace_back(File, std::move(Content));
   }
