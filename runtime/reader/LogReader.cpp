@@ -18,9 +18,6 @@ namespace {
 
 namespace fmt = scopeprof::format;
 
-/// Header key 21, the run nonce (docs/log-format.md); runtimes before it do not write it.
-constexpr uint16_t KeyRunNonce = 21;
-
 /// Bounds-checked little-endian cursor over one payload.
 class Cursor {
 public:
@@ -97,7 +94,7 @@ bool parseHeader(const std::string &Payload, FileHeader &H) {
     case fmt::KeyScopeOuterPs: H.ScopeOuterNs = static_cast<double>(N) / 1000; break;
     case fmt::KeyThrottleCalls: H.ThrottleCalls = N; break;
     case fmt::KeyThrottleNs: H.ThrottleNs = N; break;
-    case KeyRunNonce: H.RunNonce = N; break;
+    case fmt::KeyRunNonce: H.RunNonce = N; break;
     default: break; // unknown keys are for newer readers
     }
   }

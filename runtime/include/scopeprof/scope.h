@@ -211,13 +211,14 @@ namespace detail {
  * another thread (a coroutine resumed elsewhere) is counted, never written with a wrong depth. */
 class Scope {
 public:
-  explicit Scope(scopeprof_site *S) noexcept {
+  // Every member starts set: gcc's -Wmaybe-uninitialized (reported in the user's code, where
+  // the scope is inlined) cannot follow that the destructor reads them only for an on site.
+  explicit Scope(scopeprof_site *S) noexcept
+      : Site(nullptr), Thread(nullptr), Start(0), Epoch(0), Depth(0) {
     uint32_t State = __atomic_load_n(&S->state, __ATOMIC_RELAXED);
     if (__builtin_expect(State != SCOPEPROF_SITE_ON, 0) &&
-        (State == SCOPEPROF_SITE_OFF || !scopeprof_register_site(S))) {
-      Site = nullptr;
+        (State == SCOPEPROF_SITE_OFF || !scopeprof_register_site(S)))
       return;
-    }
     Site = S;
     Thread = &scopeprof_tls;
     Epoch = Thread->throw_epoch;
