@@ -349,29 +349,41 @@ def rounds(args):
     keep = os.path.join(args.logs, "keep")
     shutil.rmtree(args.logs, ignore_errors=True)
     os.makedirs(args.logs)
-    res = {"baseline_s": [], "instrumented_s": [], "ratios": []}
+    res = {"baseline_s": [], "instrumented_s": [], "ratios": [],
+           "baseline_cpu_s": [], "instrumented_cpu_s": [], "cpu_ratios": []}
 
     def run(cmd, extra_env, label):
+        """(wall s, CPU s of the process and its threads: user + system, output)"""
         shutil.rmtree(args.db_dir, ignore_errors=True)
         os.makedirs(args.db_dir)
-        t = time.perf_counter()
-        p = subprocess.run(cmd, env=dict(env, **extra_env), cwd=args.db_dir,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        t = time.perf_counter() - t
+        out_path = args.db_dir + ".out"
+        with open(out_path, "wb") as out:
+            t = time.perf_counter()
+            p = subprocess.Popen(cmd, env=dict(env, **extra_env), cwd=args.db_dir, stdout=out,
+                                 stderr=subprocess.STDOUT)
+            _, status, usage = os.wait4(p.pid, 0)
+            t = time.perf_counter() - t
+        p.returncode = os.waitstatus_to_exitcode(status)
+        text = open(out_path, "rb").read().decode(errors="replace")
+        os.unlink(out_path)
         if p.returncode != 0:
-            sys.stderr.write(p.stdout.decode(errors="replace")[-3000:])
+            sys.stderr.write(text[-3000:])
             sys.exit(f"bench-accuracy: the {label} run failed (exit {p.returncode}): {' '.join(cmd)}")
-        return t, p.stdout.decode(errors="replace")
+        return t, usage.ru_utime + usage.ru_stime, text
 
     for r in range(args.rounds):
-        tb, out_b = run(base, {}, "baseline")
+        tb, cb, out_b = run(base, {}, "baseline")
         out_dir = os.path.join(args.logs, f"round{r + 1}")
-        ti, out_i = run(inst, {"SCOPEPROF_OUT": out_dir}, "instrumented")
+        ti, ci, out_i = run(inst, {"SCOPEPROF_OUT": out_dir}, "instrumented")
         res["baseline_s"].append(round(tb, 4))
         res["instrumented_s"].append(round(ti, 4))
         res["ratios"].append(round(ti / tb, 3))
+        res["baseline_cpu_s"].append(round(cb, 4))
+        res["instrumented_cpu_s"].append(round(ci, 4))
+        res["cpu_ratios"].append(round(ci / cb, 3) if cb > 0 else None)
         print(f"  round {r + 1}/{args.rounds}: baseline {tb:.2f} s, scopeprof {ti:.2f} s, "
-              f"{ti / tb:.2f}x", file=sys.stderr, flush=True)
+              f"{ti / tb:.2f}x  (CPU {cb:.2f} s, {ci:.2f} s, {ci / max(cb, 1e-9):.2f}x)",
+              file=sys.stderr, flush=True)
         if r == args.rounds - 1:
             os.rename(out_dir, keep)
             res["baseline_output"] = out_b[-4000:]
@@ -384,6 +396,7 @@ def rounds(args):
     res["instrumented_median_s"] = round(i, 4)
     res["median_ratio"] = round(statistics.median(res["ratios"]), 3)
     res["ratio_of_medians"] = round(i / b, 3)
+    res["cpu_median_ratio"] = round(statistics.median(res["cpu_ratios"]), 3)
     json.dump(res, open(args.out, "w"), indent=1)
 
 
@@ -493,6 +506,10 @@ def analyze(args):
             "instrumented_s": tim["instrumented_s"],
             "baseline_median_s": tim["baseline_median_s"],
             "instrumented_median_s": tim["instrumented_median_s"],
+            "cpu_median_ratio": tim.get("cpu_median_ratio"),
+            "cpu_ratios": tim.get("cpu_ratios"),
+            "baseline_cpu_s": tim.get("baseline_cpu_s"),
+            "instrumented_cpu_s": tim.get("instrumented_cpu_s"),
         },
         "top_n": n,
         "agreement": agree,
@@ -538,6 +555,9 @@ def print_summary(r):
           f"interleaved rounds): {s['median_ratio']:.2f}x   per round: "
           + ", ".join(f"{x:.2f}" for x in s["ratios"])
           + f"   (baseline median {s['baseline_median_s']:.2f} s, scopeprof {s['instrumented_median_s']:.2f} s)")
+    if s.get("cpu_ratios"):
+        print(f"CPU time (user + system, all threads) ratio, median: {s['cpu_median_ratio']:.2f}x   per round: "
+              + ", ".join(f"{x:.2f}" for x in s["cpu_ratios"]))
     p, sp, ins = r["perf"], r["scopeprof"], r["instrumented"]
     print(f"perf: {p['samples']} samples, {p['attributed']} charged to an instrumented function, "
           f"{p['dropped']} dropped ({100 * p['dropped'] / max(p['samples'], 1):.1f}%: no instrumented frame)")
