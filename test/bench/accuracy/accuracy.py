@@ -589,6 +589,46 @@ def print_summary(r):
               + "; ".join(f"{k}: {v}" for k, v in p["walked_past"][:4]))
 
 
+def selftest():
+    """The matching key and the statistics on known cases (`accuracy.py selftest`)."""
+    cases = {
+        "void ns::Vec<int>::push(int const&) const [clone .isra.0]": "ns::Vec::push",
+        "ns::Vec<T>::push(const T &)": "ns::Vec::push",
+        "app::S::get() const &": "app::S::get",
+        "(anonymous namespace)::helper(int)": "(anonymous namespace)::helper",
+        "ns::S::operator()(int)": "ns::S::operator()",
+        "ns::S::operator bool() const": "ns::S::operator bool",
+        "ns::S::~S()": "ns::S::~S",
+        "leveldb::Status::ToString[abi:cxx11]() const": "leveldb::Status::ToString",
+        "std::vector<int> leveldb::foo<int>(int)": "leveldb::foo",
+        "leveldb::operator<<(std::ostream&, X)": "leveldb::operator<<",
+        "leveldb::Slice::operator[](size_t) const": "leveldb::Slice::operator[]",
+        "foo.cold": "foo",
+        "app::run(int)::lambda#2(auto) const": "app::run::lambda#2",
+        "app::run(int)::{lambda(auto:1)#2}::operator()": "app::run::lambda#2",
+        "leveldb::SkipList<char const*, leveldb::MemTable::KeyComparator>::Iterator::Next":
+            "leveldb::SkipList::Iterator::Next",
+        "ns::X::operator->() const": "ns::X::operator->",
+        "ns::X::operator<(ns::X const&) const": "ns::X::operator<",
+    }
+    bad = [(k, normalize(k), v) for k, v in cases.items() if normalize(k) != v]
+    assert last_component("a::(anonymous namespace)::B::f") == "f"
+    assert ranks([3, 1, 3, 0]) == [1.5, 3.0, 1.5, 4.0]
+    assert abs(spearman([1, 2, 3], [30, 20, 10]) + 1) < 1e-9
+    assert spearman([1, 1], [1, 2]) is None
+    f = Functions([("a.cc", 10, "ns::A::run()", True), ("a.cc", 20, "ns::B::run()", False),
+                   ("a.cc", 30, "ns::C::run(int)", True), ("a.cc", 40, "ns::C::run()", True)])
+    assert f.match("run", "a.cc", 12)[0] == "ns::A::run @ a.cc"
+    assert f.match("run", "a.cc", 25) == (None, "not instrumented")
+    assert f.match("run", "a.cc", 45)[0] == "ns::C::run @ a.cc"  # overloads merge
+    assert f.match("ns::C::run(int)", "a.cc", 31)[0] == "ns::C::run @ a.cc"
+    assert f.match("run", "b.cc", 12) == (None, "not listed")
+    for k, got, want in bad:
+        print(f"normalize({k!r}) = {got!r}, expected {want!r}")
+    print("accuracy.py selftest: " + ("passed" if not bad else "FAILED"))
+    return 1 if bad else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd_name", required=True)
@@ -615,6 +655,7 @@ def main():
     a.add_argument("--seconds", type=int, default=0)
     a.add_argument("--log-bytes", type=int, default=0)
     a.add_argument("--top", type=int, default=10)
+    sub.add_parser("selftest")
     a = sub.add_parser("normalize")
     a.add_argument("names", nargs="+")
     args = ap.parse_args()
@@ -624,6 +665,8 @@ def main():
         attribute(args)
     elif args.cmd_name == "analyze":
         analyze(args)
+    elif args.cmd_name == "selftest":
+        sys.exit(selftest())
     else:
         for n in args.names:
             print(normalize(n))
