@@ -53,10 +53,7 @@ namespace {
 
 /// What tells two reports of one place apart, as the summary and --explain show it.
 std::string describe(const FunctionReport &R) {
-  std::string D = "'" + R.Signature + "'";
-  if (R.Reason != Skip::None)
-    D += std::string(" (") + skipReasonName(R.Reason) + ")";
-  return D;
+  return "'" + R.Signature + "' (" + skipReasonName(R.Reason) + ")";
 }
 
 } // namespace

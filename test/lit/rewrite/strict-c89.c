@@ -1,7 +1,7 @@
 /* Strict C: a rewritten C89 file compiles under -pedantic-errors -Werror and the strictest
  * warnings of gcc and clang, in every C standard, and runs. The scope is a declaration, so the
  * user's declarations after it still come before any statement. (C89 has no // comments.)
-RUN: rm -rf %t && mkdir -p %t && cp %s %t/in.c
+RUN: rm -rf %t && mkdir -p %t && cp %s %t/in.c && echo 'include trivial:**' > %t/.scopeprof
 RUN: %scopeprof-rewrite --in-place %t/in.c -- -std=c89 -pedantic 2>/dev/null
 RUN: FileCheck --input-file=%t/in.c %s
 RUN: for std in c89 c99 c11 c17; do gcc -std=$std -pedantic-errors -Werror -Wall -Wextra -Wconversion -Wsign-conversion -Wmissing-prototypes -Wstrict-prototypes -Wold-style-definition -Wdeclaration-after-statement -Wshadow -Wcast-qual -Wcast-align -Wundef -Wc++-compat -Wwrite-strings -Wlong-long -Wpadded -Wredundant-decls -Wnested-externs -Wswitch-default -Wtraditional-conversion -Wbad-function-cast -Wjump-misses-init -Wunused-macros -I%runtime_include -c %t/in.c -o %t/gcc.o || exit 1; done

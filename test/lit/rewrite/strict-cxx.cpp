@@ -1,6 +1,6 @@
 // Strict C++: a rewritten file compiles under -pedantic-errors -Werror and the strictest
 // warnings of gcc and clang from C++98 to C++23 (C++98/03 get the header's C form), and runs.
-// RUN: rm -rf %t && mkdir -p %t && cp %s %t/in.cpp
+// RUN: rm -rf %t && mkdir -p %t && cp %s %t/in.cpp && echo 'include trivial:**' > %t/.scopeprof
 // RUN: %scopeprof-rewrite --in-place %t/in.cpp -- -std=c++98 2>/dev/null
 // RUN: FileCheck --input-file=%t/in.cpp %s
 // RUN: for std in c++98 c++03 c++11 c++14 c++17 c++20 c++23; do g++ -std=$std -pedantic-errors -Werror -Wall -Wextra -Wconversion -Wsign-conversion -Wshadow -Wcast-qual -Wundef -Wold-style-cast -Wuseless-cast -Wzero-as-null-pointer-constant -Wmissing-declarations -Wredundant-decls -Wnon-virtual-dtor -Wlong-long -Wpadded -Wctor-dtor-privacy -Wsign-promo -Wswitch-default -I%runtime_include -c %t/in.cpp -o %t/gcc.o || exit 1; done
