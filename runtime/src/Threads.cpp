@@ -144,6 +144,11 @@ scopeprof_record *scopeprof_refill(void) {
 }
 
 void scopeprof_drop_call(void) {
+  if (!MyLog && !ThreadGone && !scopeprof_tls.busy) {
+    // The thread's first event: it gets its log, where the count goes.
+    BusyGuard G;
+    scopeprof_refill();
+  }
   if (ThreadLog *L = MyLog)
     __atomic_fetch_add(&L->Dropped, 1, __ATOMIC_RELAXED);
 }

@@ -1,7 +1,7 @@
 // A program with known calls, for exact runtime checks (test/runtime/check_runtime.py).
 // Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
 //        throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N
-//        paced MS | future
+//        paced MS | future | migrate | long-exception
 #include "scopeprof/scope.h"
 
 #include <algorithm>
@@ -321,6 +321,44 @@ int future() {
   return leaf(1) == 1 ? 0 : 1;
 }
 
+// A scope that begins on one thread and ends on another (a coroutine resumed elsewhere),
+// through the C form, inside an instrumented function; then ordinary calls on both threads.
+void handOver() {
+  FN(0x172, "handOver()");
+  static scopeprof_site Site = {SCOPEPROF_SITE_NEW, 0, 0x170, "migrated()", "test/runtime/Workload.cpp",
+                                __LINE__, SCOPEPROF_KIND_FREE, nullptr};
+  scopeprof_c_scope Scope = scopeprof_c_enter(&Site);
+  std::thread([&Scope] {
+    scopeprof_c_exit(&Scope);
+    leaf(1);
+  }).join();
+}
+int migrate() {
+  handOver();
+  outer(1);
+  return 0;
+}
+
+// An exception whose demangled type name is longer than the runtime's 1 KiB record of it.
+template <typename T> struct NestedTemplateWithANameLongEnoughToAddUp_ {};
+template <typename T> using Nest = NestedTemplateWithANameLongEnoughToAddUp_<T>;
+using Long = Nest<Nest<Nest<Nest<Nest<Nest<Nest<Nest<Nest<Nest<Nest<Nest<Nest<Nest<Nest<Nest<
+    Nest<Nest<Nest<Nest<Nest<Nest<Nest<Nest<int>>>>>>>>>>>>>>>>>>>>>>>>;
+template <typename T> struct LongError : std::runtime_error {
+  LongError() : std::runtime_error(std::string(2000, 'm')) {}
+};
+int throwLong() {
+  FN(0x171, "throwLong()");
+  throw LongError<Long>();
+}
+int longException() {
+  try {
+    throwLong();
+  } catch (const std::exception &) {
+  }
+  return 0;
+}
+
 // outer() about every 20 us for MS ms; prints how many times.
 int paced(int Ms) {
   auto Until = std::chrono::steady_clock::now() + std::chrono::milliseconds(Ms);
@@ -388,6 +426,10 @@ int main(int Argc, char **Argv) {
     return sigtermExit();
   if (Mode == "clone-exec")
     return cloneExec();
+  if (Mode == "migrate")
+    return migrate();
+  if (Mode == "long-exception")
+    return longException();
   if (Mode == "future")
     return future();
   if (Mode == "paced")
@@ -400,7 +442,7 @@ int main(int Argc, char **Argv) {
     return compensation(Arg(2));
   std::fprintf(stderr,
                "usage: %s exact T N K | exit-with-threads T N | spin | manual | timed N | calls N | "
-               "throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future\n",
+               "throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception\n",
                Argv[0]);
   return 2;
 }

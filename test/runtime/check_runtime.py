@@ -487,6 +487,34 @@ def scenario_run_identity(tmp):
     expect(files[0].process['args'] == WORKLOAD, f'args recorded: {files[0].process["args"]}')
 
 
+def scenario_migrated(tmp):
+    # A scope that ends on another thread than it began on is counted as dropped there; neither
+    # thread's other calls suffer, and the first thread's depth is right again from the exit of
+    # the enclosing scope.
+    p = run([WORKLOAD, 'migrate'], {}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    files, _ = dump(tmp)
+    calls = [c for f in files for c in f.calls]
+    expect(not any(c['name'] == 'migrated()' for c in calls), 'the migrated call is not written')
+    expect(sum(f.dropped for f in files) == 1, f'dropped: {[f.dropped for f in files]}')
+    seen = sorted((c['depth'], c['name']) for c in calls)
+    expect(seen == [(0, 'handOver()'), (0, 'leaf(int)'), (0, 'outer(int)'), (1, 'inner(int)'),
+                    (2, 'leaf(int)'), (2, 'leaf(int)')], f'calls and depths: {seen}')
+
+
+def scenario_long_exception(tmp):
+    # A demangled type name over 1 KiB (and a long message) is cut, not written past the buffer
+    # (ASan runs this scenario too).
+    p = run([WORKLOAD, 'long-exception'], {}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    files, _ = dump(tmp)
+    log = [f for f in files if f.count('throwLong()')][0]
+    (kind, message), = log.exceptions
+    expect(kind.startswith('LongError<NestedTemplateWithANameLongEnoughToAddUp_<'), f'type {kind[:80]}')
+    expect(len(kind) == 511 and 0 < len(message) and len(kind) + len(message) + 2 <= 1024,
+           f'{len(kind)} + {len(message)} bytes')
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix=f'scopeprof-{SCENARIO}-')
     try:
