@@ -344,7 +344,8 @@ def scenario_sigterm_exit(tmp):
         out = os.path.join(tmp, str(trial))
         env = dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_BUFFER_SIZE='4K', SCOPEPROF_THROTTLE='0')
         env.pop('SCOPEPROF_RUN_DIR', None)
-        proc = subprocess.Popen([WORKLOAD, 'sigterm-exit'], env=env, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen([WORKLOAD, 'sigterm-exit'], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
         expect(proc.stdout.readline().strip() == 'ready', 'workload did not start')
         time.sleep(0.01 * trial)
         proc.send_signal(signal.SIGTERM)
@@ -356,7 +357,12 @@ def scenario_sigterm_exit(tmp):
         expect(code == 3, f'trial {trial}: exit {code}')
         load = subprocess.run([SCOPEPROF, 'load', '--quiet', '--db', os.path.join(out, 'db'), out],
                               capture_output=True, text=True)
-        expect(load.returncode == 0, f'trial {trial}: the log does not load cleanly: {load.stderr}')
+        # An exit that interrupted the recorder skips the final flush (it says so), so the writer
+        # may be cut off in its last batch: a torn tail, never damage in the middle.
+        skipped = 'exit inside the recorder' in proc.stderr.read()
+        torn_tail = all('torn last batch' in line for line in load.stderr.splitlines() if 'warning' in line)
+        expect(load.returncode == 0 or (skipped and torn_tail),
+               f'trial {trial}: the log does not load cleanly: {load.stderr}')
 
 
 def scenario_clone_exec(tmp):
