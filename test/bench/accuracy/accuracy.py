@@ -267,23 +267,26 @@ def lookup_addresses(symbolizer, exe, addrs):
     return out
 
 
+def program_addresses(sample, exe):
+    """The sample's frames in the program itself (not libraries or the kernel), leaf first, as
+    addresses to look up: a return address at - 1, so it falls inside the call."""
+    leaf = True
+    after_kernel = False
+    for addr, _sym, dso in sample["frames"]:
+        if dso == KERNEL:
+            after_kernel = True
+            continue
+        a = addr if (leaf and not after_kernel) else addr - 1
+        leaf = False
+        if dso and os.path.realpath(dso) == exe:
+            yield a
+
+
 def attribute(args):
     funcs = Functions(read_functions(args.functions))
     exe = os.path.realpath(args.exe)
     samples = list(parse_perf_script(args.perf_script))
-    # which addresses of the program to look up (return addresses at - 1)
-    wanted = set()
-    for s in samples:
-        leaf = True
-        after_kernel = False
-        for addr, _sym, dso in s["frames"]:
-            if dso == KERNEL:
-                after_kernel = True
-                continue
-            a = addr if (leaf and not after_kernel) else addr - 1
-            leaf = False
-            if dso and os.path.realpath(dso) == exe:
-                wanted.add(a)
+    wanted = {a for s in samples for a in program_addresses(s, exe)}
     chains = lookup_addresses(args.symbolizer, exe, wanted)
     counts = {}
     total = dropped = 0
@@ -292,16 +295,7 @@ def attribute(args):
     for s in samples:
         total += 1
         charged = None
-        leaf = True
-        after_kernel = False
-        for addr, sym, dso in s["frames"]:
-            if dso == KERNEL:
-                after_kernel = True
-                continue
-            a = addr if (leaf and not after_kernel) else addr - 1
-            leaf = False
-            if not dso or os.path.realpath(dso) != exe:
-                continue  # a library: not the project's code
+        for a in program_addresses(s, exe):
             for name, file, line in chains.get(a, []):
                 ck = (name, file, line)
                 if ck not in cache:
