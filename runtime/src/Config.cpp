@@ -99,16 +99,12 @@ Config readConfig() {
       C.MaxLogBytes = B;
   }
   if (const char *V = std::getenv("SCOPEPROF_THROTTLE"); V && *V) {
-    std::string Text = V;
-    size_t Colon = Text.find(':');
-    uint64_t Calls = 0, Ns = C.ThrottleNs;
+    // CALLS or CALLS:DURATION.
+    uint64_t Ns = C.ThrottleNs;
     char *End = nullptr;
-    Calls = std::strtoull(Text.c_str(), &End, 10);
-    bool Ok = End != Text.c_str() && (Colon == std::string::npos
-                                          ? *End == '\0'
-                                          : End == Text.c_str() + Colon &&
-                                                parseDuration(Text.c_str() + Colon + 1, Ns));
-    if (Ok || Text == "off") {
+    uint64_t Calls = std::strtoull(V, &End, 10);
+    bool Ok = End != V && (*End == '\0' || (*End == ':' && parseDuration(End + 1, Ns)));
+    if (Ok || std::strcmp(V, "off") == 0) {
       C.ThrottleCalls = Ok ? Calls : 0;
       C.ThrottleNs = Ns;
     } else {

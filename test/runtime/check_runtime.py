@@ -287,12 +287,18 @@ def scenario_runtime_rules(tmp):
 def scenario_bad_environment(tmp):
     p = run([WORKLOAD, 'calls', '100'], {'SCOPEPROF_BUFFER_SIZE': 'lots', 'SCOPEPROF_MIN_DURATION': '5 parsecs',
                                          'SCOPEPROF_ON_FULL': 'panic', 'SCOPEPROF_ENABLE': 'maybe',
-                                         'SCOPEPROF_MAX_LOG_SIZE': 'huge'}, tmp)
+                                         'SCOPEPROF_MAX_LOG_SIZE': 'huge', 'SCOPEPROF_THROTTLE': '1000:fast',
+                                         'SCOPEPROF_RECORD_CMDLINE': 'sometimes'}, tmp)
     expect(p.returncode == 0, p.stderr)
     for var in ('SCOPEPROF_BUFFER_SIZE=\'lots\'', 'SCOPEPROF_MIN_DURATION=\'5 parsecs\'',
-                'SCOPEPROF_ON_FULL=\'panic\'', 'SCOPEPROF_ENABLE=\'maybe\'', 'SCOPEPROF_MAX_LOG_SIZE=\'huge\''):
+                'SCOPEPROF_ON_FULL=\'panic\'', 'SCOPEPROF_ENABLE=\'maybe\'', 'SCOPEPROF_MAX_LOG_SIZE=\'huge\'',
+                'SCOPEPROF_THROTTLE=\'1000:fast\'', 'SCOPEPROF_RECORD_CMDLINE=\'sometimes\''):
         expect(p.stderr.count(var) == 1, f'one warning for {var}: {p.stderr}')
     expect(dump(tmp)[0][0].count('outer(int)') == 100, 'defaults used')
+    # A buffer larger than a reader takes as one frame is refused, not written unreadable.
+    big = os.path.join(tmp, 'big')
+    p = run([WORKLOAD, 'calls', '10'], {'SCOPEPROF_BUFFER_SIZE': '64M'}, big)
+    expect("SCOPEPROF_BUFFER_SIZE='64M' is not a size from 4K to 32M" in p.stderr, p.stderr)
 
 
 def scenario_manual_api(tmp):
