@@ -146,8 +146,10 @@ int openLogFile(const Recorder &R, pid_t Tid) {
       std::string Header = headerFrame(R, Tid);
       if (writeAll(Fd, Header.data(), Header.size()))
         return Fd;
+      // Nothing half-written is left behind; the writer tries again with a later batch.
       warnOnce(Warned, "cannot write '" + Path + "': " + std::strerror(errno));
       close(Fd);
+      unlink(Path.c_str());
       return -1;
     }
     if (errno != EEXIST) {
@@ -338,19 +340,24 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     P.u64(Dropped);
     L.DroppedWritten = Dropped;
   }
-  if (P.S.size() == Empty || L.Fd < 0)
+  if (P.S.size() == Empty)
     return;
   endFrame(Frame, 0, fmt::FrameBatch);
-  off_t FileEnd = lseek(L.Fd, 0, SEEK_END);
-  if (!writeAll(L.Fd, Frame.data(), Frame.size())) {
+  // A thread that started while its log could not be created (a full disk) tries again.
+  if (L.Fd < 0)
+    L.Fd = openLogFile(R, L.Tid);
+  off_t FileEnd = L.Fd >= 0 ? lseek(L.Fd, 0, SEEK_END) : -1;
+  if (L.Fd < 0 || !writeAll(L.Fd, Frame.data(), Frame.size())) {
     // A full disk: take the partial frame back out, so the file stays a sequence of whole
     // frames and later batches load once there is space again. The batch's calls are counted
     // as dropped, and what it described is described again in the next one.
     static bool Warned = false;
-    warnOnce(Warned, std::string("cannot write a log batch: ") + std::strerror(errno) +
-                         "; its calls are counted as dropped");
-    if (FileEnd >= 0 && ftruncate(L.Fd, FileEnd) != 0)
-      warnOnce(Warned, std::string("cannot truncate a log file: ") + std::strerror(errno));
+    if (L.Fd >= 0) {
+      warnOnce(Warned, std::string("cannot write a log batch: ") + std::strerror(errno) +
+                           "; its calls are counted as dropped");
+      if (FileEnd >= 0 && ftruncate(L.Fd, FileEnd) != 0)
+        warnOnce(Warned, std::string("cannot truncate a log file: ") + std::strerror(errno));
+    }
     for (uint32_t Index : NewSites)
       L.Described[Index] = 0;
     for (uint32_t Index : SummariesWritten)

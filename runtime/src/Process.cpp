@@ -164,7 +164,15 @@ void finalFlush() {
   }
   R.ShuttingDown = true;
   pthread_cond_broadcast(&R.FreeCv);
+  uint64_t Unrecorded = R.DroppedUnrecorded;
+  for (const ThreadLog *L : R.Threads)
+    Unrecorded += __atomic_load_n(&L->Dropped, __ATOMIC_RELAXED) - L->DroppedWritten;
   pthread_mutex_unlock(&R.M);
+  if (Unrecorded)
+    std::fprintf(stderr,
+                 "scopeprof: warning: process %d lost %llu calls that no log counts: they could "
+                 "not be written, nor could their count (is the disk full?)\n",
+                 R.Pid, static_cast<unsigned long long>(Unrecorded));
   // A run that recorded a lot says so once, with what to do about it: a big log is a slow load
   // and a big database.
   constexpr uint64_t LargeLogBytes = uint64_t{256} << 20;
@@ -230,6 +238,7 @@ void afterForkChild() {
   R.Threads.clear();
   R.LogBytes = 0; // the child's logs are its own, and so is its budget
   R.OverBudget = false;
+  R.DroppedUnrecorded = 0;
   if (ThreadLog *L = MyLog) {
     // Everything recorded before fork was written by beforeFork().
     if (L->Fd >= 0)

@@ -97,6 +97,8 @@ struct Recorder {
   std::vector<SiteLoad> Loads; ///< by site index; the writer's
   uint64_t LoadsRulesGeneration = 0;
   uint64_t SitesThrottled = 0;
+  /// Dropped calls whose count no log holds (the disk stayed full): said at exit. Under M.
+  uint64_t DroppedUnrecorded = 0;
 
   // Sites, under SitesM (never taken while holding M).
   pthread_mutex_t SitesM = PTHREAD_MUTEX_INITIALIZER;

@@ -57,6 +57,7 @@ void releaseExitedThreads(Recorder &R) {
       ++I;
       continue;
     }
+    R.DroppedUnrecorded += __atomic_load_n(&L->Dropped, __ATOMIC_RELAXED) - L->DroppedWritten;
     if (L->Fd >= 0)
       close(L->Fd);
     free(L->Buffers[0].Data);
