@@ -94,6 +94,7 @@ bool parseHeader(const std::string &Payload, FileHeader &H) {
     case fmt::KeyScopeOuterPs: H.ScopeOuterNs = static_cast<double>(N) / 1000; break;
     case fmt::KeyThrottleCalls: H.ThrottleCalls = N; break;
     case fmt::KeyThrottleNs: H.ThrottleNs = N; break;
+    case fmt::KeySamplePeriod: H.SamplePeriod = N; break;
     case fmt::KeyRunNonce: H.RunNonce = N; break;
     default: break; // unknown keys are for newer readers
     }
@@ -169,6 +170,7 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
         Out.SiteIndex = static_cast<uint32_t>(R[0] & fmt::MetaIndexMask);
         Out.Depth = static_cast<uint32_t>((R[0] >> fmt::MetaDepthShift) & fmt::MetaDepthMask);
         Out.Broken = R[0] & fmt::FlagBroken;
+        Out.Sampled = R[0] & fmt::FlagSampled;
         if (R[2] < R[1]) {
           Error = "a call ends before it starts";
           return false;

@@ -21,6 +21,8 @@ struct FileHeader {
   /// Random, the same in every file of one run: tells apart two runs that got the same name
   /// (same second, same pid in two containers). 0 in logs of older runtimes.
   uint64_t RunNonce = 0;
+  /// A sampled call (Call::Sampled) stands for this many calls of its site.
+  uint64_t SamplePeriod = 0;
 };
 
 struct Site {
@@ -35,6 +37,7 @@ struct Call {
   uint32_t Depth = 0;
   bool Broken = false;
   bool Region = false;
+  bool Sampled = false; ///< one sample of a throttled site: stands for FileHeader::SamplePeriod calls
   uint64_t StartNs = 0, EndNs = 0; ///< CLOCK_MONOTONIC, shared by every process on the machine
   uint64_t PausedNs = 0;           ///< regions only: time paused, excluded from the duration
 };
@@ -53,8 +56,8 @@ public:
   /// or deeper than the depth limit); the last value per site is the total.
   virtual void summary(uint32_t /*SiteIndex*/, uint64_t /*Calls*/, uint64_t /*TotalNs*/) {}
   virtual void dropped(uint64_t /*Total*/) {}
-  /// The auto-throttle switched the site off after \p Calls calls (process-wide): no call of
-  /// it that starts at or after \p AtNs is in the log.
+  /// The auto-throttle cut the site after \p Calls calls (process-wide): of its calls that
+  /// start at or after \p AtNs, only samples are in the log.
   virtual void throttled(uint32_t /*SiteIndex*/, uint64_t /*Calls*/, uint64_t /*AtNs*/) {}
   /// Before the entries of each valid batch, which spans [\p Offset, \p EndOffset) in the file
   /// (a loader resuming a file knows from it which batches it has already stored).

@@ -75,7 +75,8 @@ void judgeSite(Recorder &R, Bytes &P, uint32_t Index, SiteLoad &Load, CloseFn Cl
     Load.Exempt = true;
     return;
   }
-  // After the switch: a call that still saw it on and starts later is discarded, not recorded.
+  // After the switch the site is sampled; a call that still saw it on and starts later is
+  // discarded, not recorded.
   Load.CutTicks = scopeprof_now();
   ++R.SitesThrottled;
   Close();
@@ -131,6 +132,7 @@ std::string headerFrame(const Recorder &R, pid_t Tid) {
   P.keyU64(fmt::KeyScopeOuterPs, static_cast<uint64_t>(R.ScopeOuterTicks * PsPerTick));
   P.keyU64(fmt::KeyThrottleCalls, R.Cfg.ThrottleCalls);
   P.keyU64(fmt::KeyThrottleNs, R.Cfg.ThrottleNs);
+  P.keyU64(fmt::KeySamplePeriod, fmt::SamplePeriod);
   endFrame(Out, FrameStart, fmt::FrameHeader);
   return Out;
 }
@@ -231,11 +233,12 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   };
   enum Fate { Write, Count, Discard };
   // Each call is judged once: written, counted per site (filtered), or discarded (it started
-  // after its site was throttled: in flight when the switch was thrown).
+  // after its site was throttled, unsampled: in flight when the switch was thrown). Samples
+  // are not judged again: they stand for the calls of the site the throttle left out.
   auto Judge = [&](const scopeprof_record &U, uint32_t Index) {
     if (Index >= L.Described.size() || !L.Described[Index])
       return Count;
-    if (R.Cfg.ThrottleCalls && !(U.meta & fmt::FlagBroken)) {
+    if (R.Cfg.ThrottleCalls && !(U.meta & (fmt::FlagBroken | fmt::FlagSampled))) {
       if (R.Loads.size() <= Index)
         R.Loads.resize(Index + 1);
       SiteLoad &Load = R.Loads[Index];
@@ -301,9 +304,10 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     }
     FlushRun();
     if (F == Count) {
+      uint64_t Weight = (U.meta & fmt::FlagSampled) ? fmt::SamplePeriod : 1;
       Summary &S = L.Summaries[Index];
-      ++S.Calls;
-      S.TotalTicks += U.end - U.start;
+      S.Calls += Weight;
+      S.TotalTicks += Weight * (U.end - U.start);
       S.Dirty = true;
     }
     ++I;

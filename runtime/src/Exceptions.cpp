@@ -75,16 +75,18 @@ void __cxa_rethrow() {
 
 extern "C" {
 
-void scopeprof_exit_unwound(scopeprof_site *Site, uint64_t Start, uint64_t End, uint32_t Depth) {
-  scopeprof::runtime::recordUnwound(Site, Start, End, Depth);
+void scopeprof_exit_unwound(scopeprof_site *Site, uint64_t Start, uint64_t End, uint32_t Depth,
+                            uint64_t Flags) {
+  scopeprof::runtime::recordUnwound(Site, Start, End, Depth, Flags);
 }
 
 } // extern "C"
 
 namespace scopeprof::runtime {
 
-void recordUnwound(scopeprof_site *Site, uint64_t Start, uint64_t End, uint32_t Depth) {
-  uint64_t Meta = scopeprof_meta(Site->index, Depth);
+void recordUnwound(scopeprof_site *Site, uint64_t Start, uint64_t End, uint32_t Depth,
+                   uint64_t Flags) {
+  uint64_t Meta = scopeprof_meta(Site->index, Depth) | Flags;
   // A throw happened while the scope was open; it may have been caught inside.
   if (std::uncaught_exceptions() == 0) {
     scopeprof_append(Meta, Start, End);

@@ -16,6 +16,7 @@ void recordThreadName(const char *Name);
 
 /// Records an instrumented scope left while an exception is in flight: its type and message
 /// go out once per exception, before the first broken call it unwinds.
-void recordUnwound(scopeprof_site *Site, uint64_t Start, uint64_t End, uint32_t Depth);
+void recordUnwound(scopeprof_site *Site, uint64_t Start, uint64_t End, uint32_t Depth,
+                   uint64_t Flags);
 
 } // namespace scopeprof::runtime

@@ -165,7 +165,7 @@ void calibrateClock(Recorder &R);
 void measureScopeCost(Recorder &R);
 
 // Sites.cpp
-bool siteWanted(Recorder &R, const scopeprof_site *S);
+uint32_t siteState(Recorder &R, const scopeprof_site *S);
 void reevaluateSites(Recorder &R);
 void registerLocked(Recorder &R, scopeprof_site *S);
 /// Switches site \p Index off for the auto-throttle; false when a rule names it (exempt).

@@ -31,24 +31,25 @@ bool namedByRule(Recorder &R, const scopeprof_site *S) {
 
 } // namespace
 
-bool siteWanted(Recorder &R, const scopeprof_site *S) {
+uint32_t siteState(Recorder &R, const scopeprof_site *S) {
   if (!R.GlobalEnabled || R.RunDir.empty())
-    return false;
+    return SCOPEPROF_SITE_OFF;
+  if (R.Rules) {
+    std::string_view Sig = S->signature;
+    if (!R.Rules->decide({S->file, rules::qualifiedNameOf(Sig), Sig, S->kinds}).Included)
+      return SCOPEPROF_SITE_OFF;
+  }
   if (S->index < R.Throttled.size() && R.Throttled[S->index]) {
     if (!namedByRule(R, S))
-      return false;
+      return SCOPEPROF_SITE_SAMPLED;
     R.Throttled[S->index] = 0;
   }
-  if (!R.Rules)
-    return true;
-  std::string_view Sig = S->signature;
-  return R.Rules->decide({S->file, rules::qualifiedNameOf(Sig), Sig, S->kinds}).Included;
+  return SCOPEPROF_SITE_ON;
 }
 
 void reevaluateSites(Recorder &R) {
   for (scopeprof_site *S = R.SiteList; S; S = S->next)
-    __atomic_store_n(&S->state, siteWanted(R, S) ? SCOPEPROF_SITE_ON : SCOPEPROF_SITE_OFF,
-                     __ATOMIC_RELAXED);
+    __atomic_store_n(&S->state, siteState(R, S), __ATOMIC_RELAXED);
   __atomic_add_fetch(&R.RulesGeneration, 1, __ATOMIC_RELEASE);
 }
 
@@ -59,7 +60,7 @@ bool throttleSite(Recorder &R, uint32_t Index) {
   if (R.Throttled.size() <= Index)
     R.Throttled.resize(Index + 1);
   R.Throttled[Index] = 1;
-  __atomic_store_n(&R.SitesByIndex[Index]->state, SCOPEPROF_SITE_OFF, __ATOMIC_RELAXED);
+  __atomic_store_n(&R.SitesByIndex[Index]->state, SCOPEPROF_SITE_SAMPLED, __ATOMIC_RELAXED);
   return true;
 }
 
@@ -74,8 +75,7 @@ void registerLocked(Recorder &R, scopeprof_site *S) {
   R.SitesByIndex.push_back(S);
   S->next = R.SiteList;
   R.SiteList = S;
-  __atomic_store_n(&S->state, siteWanted(R, S) ? SCOPEPROF_SITE_ON : SCOPEPROF_SITE_OFF,
-                   __ATOMIC_RELEASE);
+  __atomic_store_n(&S->state, siteState(R, S), __ATOMIC_RELEASE);
 }
 
 } // namespace scopeprof::runtime
@@ -95,6 +95,18 @@ int scopeprof_register_site(scopeprof_site *S) {
   if (__atomic_load_n(&S->state, __ATOMIC_ACQUIRE) == SCOPEPROF_SITE_NEW)
     registerLocked(R, S);
   return S->state == SCOPEPROF_SITE_ON;
+}
+
+int scopeprof_take_sample(void) {
+  // xorshift32, per thread: sampling intervals uniform in [1, 2 * period - 1], mean the period.
+  static __thread uint32_t Random = 0;
+  if (!Random)
+    Random = static_cast<uint32_t>(currentTid()) * 2654435761u | 1;
+  Random ^= Random << 13;
+  Random ^= Random >> 17;
+  Random ^= Random << 5;
+  scopeprof_tls.sample_countdown = Random % (2 * fmt::SamplePeriod - 1);
+  return 1;
 }
 
 void scopeprof_enable(void) {

@@ -432,7 +432,8 @@ def scenario_fuzz_corpus(tmp):
 
 def scenario_throttle(tmp):
     # tiny() is cut after 1000 calls: every call that started before the cut is recorded, the cut
-    # is recorded, nothing of it after; a rule naming it switches it back on.
+    # is recorded, after it only samples (about one call in 64, each standing for 64); a rule
+    # naming it switches it back on.
     n, m = 20000, 300
     run = record(tmp, 'throttled', n, m, env={'SCOPEPROF_THROTTLE': '1000:1us'})
     db = os.path.join(tmp, 'throttle.db')
@@ -447,17 +448,24 @@ def scenario_throttle(tmp):
     expect(len(steps) == n + m, f'{len(steps)} steps recorded, expected {n + m} (never throttled)')
     flags = [k for _, k in steps[:n]]
     first_missing = flags.index(0) if 0 in flags else n
-    expect(first_missing >= cut[0][1] - 1 and set(flags[first_missing:]) == {0} and set(flags[:first_missing]) == {1},
-           f'tiny() recorded in the first {first_missing} steps, then {sorted(set(flags[first_missing:]))}')
-    tiny = rows(db, '''SELECT c.start_ns FROM calls c JOIN sites s ON s.id = c.site_id WHERE s.signature = 'tiny()'
-                       ORDER BY c.start_ns''')
-    before = [t for t, in tiny if t < at]
-    expect(len(before) == first_missing, f'{len(before)} tiny() calls before the cut, {first_missing} steps with one')
-    expect(all(k == 1 for _, k in steps[n:]) and len(tiny) == first_missing + m,
-           f'switched back on by a rule: {len(tiny) - first_missing} of {m} recorded')
+    tiny = rows(db, '''SELECT c.start_ns, c.weight FROM calls c JOIN sites s ON s.id = c.site_id
+                       WHERE s.signature = 'tiny()' ORDER BY c.start_ns''')
+    before = [w for t, w in tiny if t < at]
+    expect(len(before) >= cut[0][1] and set(before) == {1} and set(flags[:len(before)]) == {1},
+           f'{len(before)} tiny() calls before the cut, the first step without one at {first_missing}; weights {set(before)}')
+    samples = sum(flags[len(before):])
+    expected = (n - len(before)) / 64
+    sampled = [w for t, w in tiny if at <= t and w != 1]
+    expect(len(sampled) == samples and set(sampled) <= {64} and 0.6 * expected <= samples <= 1.4 * expected,
+           f'{samples} samples of tiny() after the cut (weights {set(sampled)}), about {expected:.0f} expected')
+    expect(all(k == 1 for _, k in steps[n:]) and len(tiny) == len(before) + samples + m,
+           f'switched back on by a rule: {len(tiny) - len(before) - samples} of {m} recorded')
+    calls = one(db, "SELECT st.calls FROM site_stats st JOIN sites s ON s.id = st.site_id WHERE s.signature = 'tiny()'")
+    expect(calls == len(before) + 64 * samples + m, f'tiny() calls {calls}: each sample stands for 64')
     report = json.loads(scopeprof('report', '--format', 'json', db).stdout)
     note = {r['function']: r['note'] for r in report}
-    expect(note['tiny()'].endswith(f'throttled after {cut[0][1]} calls') and note['step()'] is None, f'notes {note}')
+    expect(note['tiny()'].endswith(f'throttled after {cut[0][1]} calls, then sampled ({63 * samples} calls estimated)')
+           and note['step()'] is None, f'notes {note}')
     # SCOPEPROF_THROTTLE=0 records every call.
     run = record(tmp, 'throttled', 2000, 0, env={'SCOPEPROF_THROTTLE': '0'})
     db0 = os.path.join(tmp, 'off.db')
@@ -504,6 +512,50 @@ def scenario_compensation(tmp):
     expect((report['child()']['note'] or '').startswith('self within scope overhead'), f'{report["child()"]}')
     raw = {r['function']: r for r in json.loads(scopeprof('report', '--raw', '--format', 'json', db).stdout)}
     expect(raw['child()']['note'] is None and raw['child()']['self_ns'] > report['child()']['self_ns'], '--raw')
+
+
+def scenario_sampled(tmp):
+    # child() does real work (about a third of parent()'s time) but is short enough to be
+    # throttled early; after the cut only its samples are recorded. The estimates must give both
+    # functions their true times: child()'s calls and total, and parent()'s self time without
+    # the unsampled children's time in it.
+    out = os.path.join(tmp, 'out')
+    rounds, spin = 400, 300
+    p = subprocess.run([WORKLOAD, 'compensation', str(rounds), str(spin)],
+                       env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='2000:1us'),
+                       capture_output=True, text=True)
+    expect(p.returncode == 0, p.stderr)
+    words = p.stdout.split()
+    true_parent, true_children = float(words[3]), float(words[6])
+    db = os.path.join(tmp, 'sampled.db')
+    load(db, os.path.join(out, os.listdir(out)[0]))
+    stats = {r[0]: r[1:] for r in rows(db, '''SELECT s.signature, st.calls, st.estimated_calls
+                                             FROM site_stats st JOIN sites s ON s.id = st.site_id''')}
+    expect(one(db, "SELECT count(*) FROM throttled") == 1 and stats['child()'][1], f'child() is sampled: {stats}')
+    child_calls = stats['child()'][0]
+    samples = sorted(r[0] for r in rows(db, "SELECT duration_ns FROM calls c JOIN sites s ON s.id = c.site_id "
+                                            "WHERE s.signature = 'child()' AND weight = 64"))
+    # Each round's estimate rests on about three samples: the figure is their mean over the
+    # rounds after the cut that the machine left alone (a preempted round is far off the median).
+    parents = rows(db, "SELECT c.duration_ns, c.self_ns, coalesce(c.unsampled_ns, 0) FROM calls c "
+                       "JOIN sites s ON s.id = c.site_id WHERE s.signature = 'parent()' ORDER BY c.start_ns")
+    at = one(db, 'SELECT at_ns FROM throttled')
+    starts = [r[0] for r in rows(db, "SELECT c.start_ns FROM calls c JOIN sites s ON s.id = c.site_id "
+                                     "WHERE s.signature = 'parent()' ORDER BY c.start_ns")]
+    median = sorted(d for d, _, _ in parents)[len(parents) // 2]
+    calm = [(s, u) for (d, s, u), t in zip(parents, starts) if t > at and d < 1.3 * median]
+    estimated = sum(s - u for s, u in calm) / len(calm)
+    measured = sum(s for s, _ in calm) / len(calm)
+    true_self, true_child = true_parent - true_children, true_children / 200
+    summary = (f'child(): {child_calls} calls (true {200 * rounds}), {samples[len(samples) // 2]} ns a sample '
+               f'(true {true_child:.0f}); parent() self {estimated:.0f} ns over {len(calm)} rounds '
+               f'(true {true_self:.0f}, {measured:.0f} without the estimate)')
+    print(summary)
+    expect(abs(child_calls - 200 * rounds) <= 0.1 * 200 * rounds, summary)
+    # Loose bounds (a shared machine), but far tighter than the error the estimate removes.
+    expect(abs(samples[len(samples) // 2] - true_child) <= max(0.25 * true_child, 5), summary)
+    expect(len(calm) >= rounds // 4 and abs(estimated - true_self) <= 0.25 * true_self and
+           abs(estimated - true_self) < 0.5 * (measured - true_self), summary)
 
 
 def scenario_suggest(tmp):
@@ -682,7 +734,7 @@ def scenario_schema_migration(tmp):
     run = os.path.join(tmp, 'run-other')
     log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(3))), run='run-other')
     load(db, run)
-    expect(one(db, 'PRAGMA user_version') == 3, 'migrated to version 3')
+    expect(one(db, 'PRAGMA user_version') == 4, 'migrated to version 4')
     before = json.load(open(os.path.join(inputs, 'schema-v2-errors.json')))
     after = json.loads(scopeprof('report', '--errors', '--run', '1', '--format', 'json', db).stdout)
     key = lambda e: (e['type'], e['traceback'])
@@ -690,7 +742,8 @@ def scenario_schema_migration(tmp):
     expect(one(db, 'SELECT count(*) FROM calls WHERE broken AND exception_id IS NULL') == 0, 'every broken call linked')
     expect(rows(db, 'SELECT name, logged_name, nonce FROM runs ORDER BY id')[1] == ('run-other', 'run-other', None), 'runs')
     cols = [r[1] for r in rows(db, 'PRAGMA table_info(calls)')]
-    expect('traceback' not in cols and 'exception_id' in cols, f'calls columns {cols}')
+    expect('traceback' not in cols and 'exception_id' in cols and 'unsampled_ns' in cols, f'calls columns {cols}')
+    expect(one(db, 'SELECT count(*) FROM calls WHERE weight != 1') == 0, 'calls of old runs stand for themselves')
 
 
 def scenario_run_nonce(tmp):

@@ -1,6 +1,6 @@
 // A program with known calls, for exact runtime checks (test/runtime/check_runtime.py).
 // Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
-//        throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N
+//        throttled N M | compensation ROUNDS [CHILD_SPIN] | signals MS | sigterm-exit | clone-exec | deep N
 //        paced MS | future | migrate | long-exception
 #include "scopeprof/scope.h"
 
@@ -194,12 +194,16 @@ int throttled(int N, int M) {
   return 0;
 }
 
-// Overhead compensation: parent() does known work around 200 calls of a tiny child. Its true
-// self time is measured here with the scopes switched off (a disabled scope costs a load and a
-// branch), in rounds interleaved with recorded ones, and printed for the test to compare.
+// Overhead compensation: parent() does known work around 200 calls of a tiny child (or of a
+// child doing CHILD_SPIN iterations of work). Their true times are measured here with the
+// scopes switched off (a disabled scope costs a load and a branch), in rounds interleaved with
+// recorded ones, and printed for the test to compare.
+static int ChildSpin = 0;
 void child() {
   FN(0x140, "child()");
   SpinState = SpinState + 1;
+  if (ChildSpin)
+    spinFor(ChildSpin);
 }
 void parent() {
   FN(0x141, "parent()");
@@ -438,11 +442,13 @@ int main(int Argc, char **Argv) {
     return deep(Arg(2));
   if (Mode == "throttled")
     return throttled(Arg(2), Arg(3));
-  if (Mode == "compensation")
+  if (Mode == "compensation") {
+    ChildSpin = Arg(3);
     return compensation(Arg(2));
+  }
   std::fprintf(stderr,
                "usage: %s exact T N K | exit-with-threads T N | spin | manual | timed N | calls N | "
-               "throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception\n",
+               "throttled N M | compensation ROUNDS [CHILD_SPIN] | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception\n",
                Argv[0]);
   return 2;
 }

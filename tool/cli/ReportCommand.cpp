@@ -197,7 +197,9 @@ int runReport(const std::vector<std::string> &Argv) {
                                     formatDuration(static_cast<double>(St.RawSelfNs))));
       }
       if (St.ThrottledAfter)
-        Notes.push_back(fmt::format("throttled after {} calls", St.ThrottledAfter));
+        Notes.push_back(fmt::format("throttled after {} calls, then sampled{}", St.ThrottledAfter,
+                                    St.Estimated ? fmt::format(" ({} calls estimated)", St.Estimated)
+                                                 : std::string()));
       std::string Note;
       for (const auto &N : Notes)
         Note += (Note.empty() ? "" : "; ") + N;

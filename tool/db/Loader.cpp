@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <ctime>
 #include <map>
 #include <set>
@@ -58,8 +59,8 @@ public:
       : Db(Db),
         InsertCall(Db, "INSERT INTO calls(id, run_id, pid, tid, thread_id, site_id, start_ns, "
                        "end_ns, duration_ns, self_ns, depth, parent_id, broken, exception_id, "
-                       "raw_duration_ns, raw_self_ns) "
-                       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"),
+                       "raw_duration_ns, raw_self_ns, weight, unsampled_ns) "
+                       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"),
         UpsertException(Db, "INSERT INTO exceptions(id, run_id, thread_id, pid, tid, type, "
                             "message, traceback, frames) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
                             "ON CONFLICT(id) DO UPDATE SET traceback=excluded.traceback, "
@@ -271,6 +272,7 @@ public:
     OpenCall &Me = Stack[C.Depth];
     int64_t Id;
     uint64_t Self = Duration, Children = 0, Descendants = 0;
+    double UnsampledNs = 0;
     // Ticks become ns per batch, around each batch's anchor: a child and its parent written in
     // different batches can disagree by a few hundred ns, so "starts inside" allows that much.
     constexpr uint64_t ClockSlackNs = 1000;
@@ -279,22 +281,12 @@ public:
       Self -= std::min(Self, Me.ChildNs);
       Children = Me.Children;
       Descendants = Me.Descendants;
+      UnsampledNs = Me.UnsampledNs;
     } else {
       Id = nextId(); // a reservation that does not fit belonged to a call never recorded
     }
     Me = OpenCall();
     Stack[C.Depth + 1] = OpenCall();
-    int64_t Parent = 0;
-    if (C.Depth > 0) {
-      OpenCall &Up = Stack[C.Depth - 1];
-      if (!Up.ReservedId)
-        Up.ReservedId = nextId();
-      Up.ChildNs += Elapsed;
-      Up.FirstChildStart = std::min(Up.FirstChildStart, C.StartNs);
-      ++Up.Children;
-      Up.Descendants += 1 + Descendants;
-      Parent = Up.ReservedId;
-    }
     // Overhead compensation: every recorded call inside this one grew its interval by the
     // outer cost, and its own scope added the inner part (docs/runtime.md).
     auto Compensated = [](uint64_t Measured, double Cost) {
@@ -305,6 +297,23 @@ public:
     uint64_t NetSelf = Compensated(Self, Header.ScopeInnerNs +
                                              static_cast<double>(Children) *
                                                  (Header.ScopeOuterNs - Header.ScopeInnerNs));
+    uint64_t Weight = C.Sampled && Header.SamplePeriod ? Header.SamplePeriod : 1;
+    int64_t Parent = 0;
+    if (C.Depth > 0) {
+      OpenCall &Up = Stack[C.Depth - 1];
+      if (!Up.ReservedId)
+        Up.ReservedId = nextId();
+      Up.ChildNs += Elapsed;
+      Up.FirstChildStart = std::min(Up.FirstChildStart, C.StartNs);
+      ++Up.Children;
+      Up.Descendants += 1 + Descendants;
+      // The parent's self time holds the unsampled calls this sample stands for; their time
+      // is estimated as this one's own (its recorded children are recorded in theirs too).
+      if (Weight > 1)
+        Up.UnsampledNs += static_cast<double>(Weight - 1) *
+                          std::max(0.0, static_cast<double>(NetSelf) - UnsampledNs);
+      Parent = Up.ReservedId;
+    }
     if (C.Broken) {
       // An exception is stored once, under the id of the innermost call it broke; every
       // broken call points at it.
@@ -328,7 +337,10 @@ public:
         .bind(10, NetSelf)
         .bind(11, C.Depth)
         .bind(15, Duration)
-        .bind(16, Self);
+        .bind(16, Self)
+        .bind(17, Weight);
+    if (UnsampledNs > 0)
+      Insert.bind(18, static_cast<int64_t>(std::llround(UnsampledNs)));
     if (Parent)
       Insert.bind(12, Parent);
     Insert.bind(13, C.Broken ? 1 : 0);
@@ -402,6 +414,7 @@ private:
     int64_t ReservedId = 0;
     uint64_t ChildNs = 0;
     uint64_t Children = 0, Descendants = 0;
+    double UnsampledNs = 0; ///< estimated time of unsampled throttled calls under it
     uint64_t FirstChildStart = UINT64_MAX;
   };
   /// Writes the current exception's row if this load added calls it broke.

@@ -1,4 +1,4 @@
-// Schema version 3. Changing a table means a new version and a migration step below.
+// Schema version 4. Changing a table means a new version and a migration step below.
 #include "Schema.h"
 
 #include "Traceback.h"
@@ -163,6 +163,15 @@ CREATE VIEW call_details AS
        LEFT JOIN exceptions e ON e.id = c.exception_id;
 )sql";
 
+/// Version 4: the auto-throttle samples the sites it cuts instead of switching them off; a
+/// sample stands for `weight` calls, and the time of the unsampled ones is estimated.
+constexpr const char *MigrateToV4 = R"sql(
+ALTER TABLE calls ADD COLUMN weight INTEGER NOT NULL DEFAULT 1; -- calls this one stands for
+ALTER TABLE calls ADD COLUMN unsampled_ns INTEGER; -- estimated time of the unsampled calls of
+                                                   -- throttled sites directly under it (in self_ns)
+ALTER TABLE site_stats ADD COLUMN estimated_calls INTEGER; -- in calls, from samples
+)sql";
+
 /// Version 2 stored each broken call's traceback (innermost up to it). A thread's calls are
 /// stored in the order they ended, so the broken calls of one exception follow each other,
 /// each the parent of the one before; the last one's traceback is the whole one.
@@ -304,6 +313,8 @@ std::unique_ptr<Database> openForLoad(const std::string &Path) {
     migrateExceptionsToV3(*Db);
     Db->exec("PRAGMA user_version=3");
   }
+  if (Version < 4)
+    Db->exec(std::string(MigrateToV4) + "PRAGMA user_version=4");
   T.commit();
   return Db;
 }

@@ -1,6 +1,7 @@
 // Site statistics. Counted calls (under the duration threshold or the depth limit) add to
 // calls, total and self time, and rank below the threshold in the percentiles; stddev, min and
-// max describe the calls recorded one by one.
+// max describe the calls recorded one by one. A sample of a throttled site adds the calls it
+// stands for to calls, total and self time.
 #include "Stats.h"
 
 #include <algorithm>
@@ -40,11 +41,16 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   };
   std::map<int64_t, SiteStats> Sites;
   std::map<int64_t, Recorded> Sums;
+  // A sample of a throttled site stands for `weight` calls; a call's self time less the
+  // estimated time of the unsampled throttled calls under it is its own.
+  const std::string Unsampled = "coalesce(unsampled_ns, 0)";
   auto Group = Db.prepare(
       // total(), not sum(): a float that cannot overflow, whatever a damaged log held.
-      "SELECT site_id, count(*), sum(broken), total(" + Duration + "), total(" + Self + "), min(" +
-      Duration + "), max(" + Duration + "), total(CAST(" + Duration + " AS REAL) * " + Duration +
-      "), total(raw_duration_ns), total(raw_self_ns) FROM calls WHERE " + Where +
+      "SELECT site_id, count(*), sum(broken), total(weight * " + Duration + "), total(weight * (" +
+      Self + " - " + Unsampled + ")), min(" + Duration + "), max(" + Duration +
+      "), total(CAST(" + Duration + " AS REAL) * " + Duration +
+      "), total(weight * raw_duration_ns), total(weight * (raw_self_ns - " + Unsampled +
+      ")), total(" + Duration + "), total(weight) - count(*) FROM calls WHERE " + Where +
       " GROUP BY site_id");
   bindFilter(Group);
   while (Group.step()) {
@@ -57,7 +63,8 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.MaxNs = Group.integer(6);
     St.RawTotalNs = Group.integer(8);
     St.RawSelfNs = Group.integer(9);
-    Sums[Group.integer(0)] = {static_cast<double>(St.TotalNs), Group.real(7)};
+    St.Estimated = Group.integer(11);
+    Sums[Group.integer(0)] = {Group.real(10), Group.real(7)};
   }
   auto Counted = Db.prepare(
       "SELECT c.site_id, total(c.calls), total(c.total_ns) FROM counted c JOIN threads t "
@@ -93,10 +100,12 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   auto AtRank = Db.prepare("SELECT " + Duration + " FROM calls WHERE " + Where +
                            " AND site_id=?4 ORDER BY " + Duration + " LIMIT 1 OFFSET ?5");
   auto percentile = [&](int64_t Site, const SiteStats &St, double P, bool &Under) -> int64_t {
-    // Nearest rank: the smallest duration with at least P of the calls at or below it.
+    // Nearest rank: the smallest duration with at least P of the calls at or below it. Over
+    // the calls recorded or counted: a throttled site's samples rank as one call each.
+    int64_t Population = St.Calls - St.Estimated;
     auto Rank =
-        std::max<int64_t>(static_cast<int64_t>(std::ceil(P * static_cast<double>(St.Calls))), 1);
-    int64_t Counted = St.Calls - St.Recorded;
+        std::max<int64_t>(static_cast<int64_t>(std::ceil(P * static_cast<double>(Population))), 1);
+    int64_t Counted = Population - St.Recorded;
     Under = Rank <= Counted;
     if (Under)
       return Threshold;
@@ -110,7 +119,7 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   std::vector<SiteStats> Out;
   for (auto &[Site, St] : Sites) {
     St.SiteId = Site;
-    St.Calls = addSaturating(St.Calls, St.Recorded);
+    St.Calls = addSaturating(St.Calls, addSaturating(St.Recorded, St.Estimated));
     if (!St.Calls)
       continue;
     St.MeanNs = static_cast<double>(St.TotalNs) / static_cast<double>(St.Calls);
@@ -132,7 +141,7 @@ void storeSiteStats(Database &Db, int64_t Run) {
   Db.prepare("DELETE FROM site_stats WHERE run_id=?1").bind(1, Run).run();
   auto Insert =
       Db.prepare("INSERT INTO site_stats VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-                 "?16)");
+                 "?16,?17)");
   for (const auto &St : computeSiteStats(Db, Run)) {
     Insert.bind(1, Run)
         .bind(2, St.SiteId)
@@ -146,6 +155,8 @@ void storeSiteStats(Database &Db, int64_t Run) {
         .bind(15, St.RawSelfNs);
     if (St.ThrottledAfter)
       Insert.bind(16, St.ThrottledAfter);
+    if (St.Estimated)
+      Insert.bind(17, St.Estimated);
     if (St.Recorded)
       Insert.bind(10, St.MinNs).bind(13, St.MaxNs);
     if (St.HasPercentiles)

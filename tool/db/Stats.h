@@ -18,8 +18,10 @@ struct CallFilter {
 
 struct SiteStats {
   int64_t SiteId = 0;
-  int64_t Calls = 0;    ///< recorded + counted
+  int64_t Calls = 0;    ///< recorded + counted + estimated
   int64_t Recorded = 0; ///< written one by one; stddev, min and max describe these
+  /// Calls of a throttled site that its samples stand for, beyond the samples themselves.
+  int64_t Estimated = 0;
   int64_t Broken = 0;
   int64_t TotalNs = 0, SelfNs = 0;
   int64_t RawTotalNs = 0, RawSelfNs = 0; ///< as measured, whatever the filter's choice

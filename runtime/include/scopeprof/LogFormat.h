@@ -42,6 +42,7 @@ enum HeaderKey : uint16_t {
   KeyThrottleNs = 20,    ///< SCOPEPROF_THROTTLE: the mean duration under which it is cut
   KeyRunNonce = 21,      ///< random, the same for every process of a run: tells apart runs
                          ///< whose directories have the same name
+  KeySamplePeriod = 22,  ///< a throttled site's calls are sampled one in this many, on average
 };
 
 /// Entries of a batch frame's payload, after its u64 anchor ticks and u64 anchor ns.
@@ -53,14 +54,16 @@ enum EntryType : uint8_t {
   EntrySummary = 5,    ///< u32 index, u64 calls, u64 total ns: cumulative, calls not written one by one
   EntryDropped = 6,    ///< u64 cumulative calls dropped under SCOPEPROF_ON_FULL=drop
   EntryRegion = 7,     ///< u32 index, u32 depth, u64 start ticks, u64 end ticks, u64 paused ticks
-  EntryThrottle = 8,   ///< u32 index, u64 calls seen, u64 cut ticks: no call of the site starting
-                       ///< at or after the cut is recorded (the auto-throttle switched it off)
+  EntryThrottle = 8,   ///< u32 index, u64 calls seen, u64 cut ticks: of the calls of the site
+                       ///< starting at or after the cut, only samples (FlagSampled) are recorded
 };
 
 constexpr uint64_t MetaIndexMask = 0xffffffffull;
 constexpr unsigned MetaDepthShift = 32;
 constexpr uint64_t MetaDepthMask = 0xffffull;
 constexpr uint64_t FlagBroken = 1ull << 48;
+constexpr uint64_t FlagSampled = 1ull << 50; ///< stands for KeySamplePeriod calls of its site
+constexpr uint32_t SamplePeriod = 64;
 constexpr uint64_t FlagExt = 1ull << 63;
 constexpr unsigned ExtTypeShift = 40; // in an extension unit's meta; low 32 bits: payload bytes
 

@@ -20,9 +20,15 @@
 extern "C" {
 #endif
 
-/* Site states. The hot path only tests for SCOPEPROF_SITE_ON; a new site is registered
- * (rules evaluated, index assigned) the first time it runs. */
-enum { SCOPEPROF_SITE_OFF = 0, SCOPEPROF_SITE_ON = 1, SCOPEPROF_SITE_NEW = 2 };
+/* Site states. The hot path tests for SCOPEPROF_SITE_ON first; a new site is registered
+ * (rules evaluated, index assigned) the first time it runs; a site the auto-throttle cut is
+ * sampled: about one of its calls in 64 is recorded (docs/runtime.md, "Auto-throttle"). */
+enum {
+  SCOPEPROF_SITE_OFF = 0,
+  SCOPEPROF_SITE_ON = 1,
+  SCOPEPROF_SITE_NEW = 2,
+  SCOPEPROF_SITE_SAMPLED = 3
+};
 
 /* Kind bits, the same as the rules language's kind: selector. */
 enum {
@@ -61,6 +67,7 @@ typedef struct scopeprof_record {
 /* Not 1ull: long long constants are C99. */
 #define SCOPEPROF_FLAG_BROKEN ((uint64_t)1 << 48) /* left by an exception */
 #define SCOPEPROF_FLAG_DEEP ((uint64_t)1 << 49)   /* deeper than 0xFFFF: the depth saturated */
+#define SCOPEPROF_FLAG_SAMPLED ((uint64_t)1 << 50) /* one sampled call of a throttled site */
 #define SCOPEPROF_FLAG_EXT ((uint64_t)1 << 63)    /* not a call: an extension unit, see log-format.md */
 
 /* Per-thread hot state. Trivially destructible and constant-initialized, so a thread_local
@@ -75,7 +82,8 @@ typedef struct scopeprof_thread {
    * calls instrumented code must not touch the buffer or a lock the thread may hold: its calls
    * are counted as dropped instead (async-signal safety). */
   uint32_t busy;
-  uint32_t reserved;
+  /* Calls of throttled sites left to skip before the next one is sampled. */
+  uint32_t sample_countdown;
 } scopeprof_thread;
 
 extern __thread scopeprof_thread scopeprof_tls __attribute__((tls_model("initial-exec")));
@@ -83,8 +91,12 @@ extern int scopeprof_clock_is_tsc;
 
 /* Slow paths, out of line. */
 int scopeprof_register_site(scopeprof_site *site);
+/* Starts the next sampling interval of this thread (its length varies around the period, so
+ * no site is in step with it); the call that ended the last one is recorded. Returns 1. */
+int scopeprof_take_sample(void);
 scopeprof_record *scopeprof_refill(void);
-void scopeprof_exit_unwound(scopeprof_site *site, uint64_t start, uint64_t end, uint32_t depth);
+void scopeprof_exit_unwound(scopeprof_site *site, uint64_t start, uint64_t end, uint32_t depth,
+                            uint64_t flags);
 /* A call the recorder cannot write: it interrupted the recorder (a signal handler), or its
  * scope ended on another thread than it began on. Counted as dropped. */
 void scopeprof_drop_call(void);
@@ -132,6 +144,22 @@ SCOPEPROF_INLINE uint64_t scopeprof_meta(uint32_t index, uint32_t depth) {
   return index | ((uint64_t)0xFFFF << 32) | SCOPEPROF_FLAG_DEEP;
 }
 
+/* Whether a call of a site that is not simply on is recorded: never when off, one in about 64
+ * when throttled (a countdown shared by the thread's throttled sites), and a new site once it
+ * is registered and on. */
+SCOPEPROF_INLINE int scopeprof_wanted(scopeprof_site *site, uint32_t state) {
+  if (state == SCOPEPROF_SITE_OFF)
+    return 0;
+  if (state == SCOPEPROF_SITE_SAMPLED) {
+    if (__builtin_expect(scopeprof_tls.sample_countdown != 0, 1)) {
+      --scopeprof_tls.sample_countdown;
+      return 0;
+    }
+    return scopeprof_take_sample();
+  }
+  return scopeprof_register_site(site);
+}
+
 SCOPEPROF_INLINE void scopeprof_append(uint64_t meta, uint64_t start, uint64_t end) {
   scopeprof_record *r;
   if (__builtin_expect(scopeprof_tls.busy, 0)) {
@@ -159,14 +187,15 @@ typedef struct scopeprof_c_scope {
   scopeprof_thread *thread;
   uint64_t start;
   uint32_t depth;
+  uint32_t sampled;
 } scopeprof_c_scope;
 
 SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site) {
-  scopeprof_c_scope s = {0, 0, 0, 0};
+  scopeprof_c_scope s = {0, 0, 0, 0, 0};
   uint32_t state = __atomic_load_n(&site->state, __ATOMIC_RELAXED);
-  if (__builtin_expect(state != SCOPEPROF_SITE_ON, 0) &&
-      (state == SCOPEPROF_SITE_OFF || !scopeprof_register_site(site)))
+  if (__builtin_expect(state != SCOPEPROF_SITE_ON, 0) && !scopeprof_wanted(site, state))
     return s;
+  s.sampled = (uint32_t)(state == SCOPEPROF_SITE_SAMPLED);
   s.site = site;
   s.thread = &scopeprof_tls;
   s.depth = s.thread->depth++;
@@ -184,7 +213,8 @@ SCOPEPROF_INLINE void scopeprof_c_exit(scopeprof_c_scope *s) {
     return;
   }
   scopeprof_tls.depth = s->depth;
-  scopeprof_append(scopeprof_meta(s->site->index, s->depth), s->start, end);
+  scopeprof_append(scopeprof_meta(s->site->index, s->depth) | (s->sampled ? SCOPEPROF_FLAG_SAMPLED : 0),
+                   s->start, end);
 }
 
 #ifdef __cplusplus
@@ -214,11 +244,14 @@ public:
   // Every member starts set: gcc's -Wmaybe-uninitialized (reported in the user's code, where
   // the scope is inlined) cannot follow that the destructor reads them only for an on site.
   explicit Scope(scopeprof_site *S) noexcept
-      : Site(nullptr), Thread(nullptr), Start(0), Epoch(0), Depth(0) {
+      : Site(nullptr), Thread(nullptr), Start(0), Epoch(0), Depth(0), Flags(0) {
     uint32_t State = __atomic_load_n(&S->state, __ATOMIC_RELAXED);
-    if (__builtin_expect(State != SCOPEPROF_SITE_ON, 0) &&
-        (State == SCOPEPROF_SITE_OFF || !scopeprof_register_site(S)))
-      return;
+    if (__builtin_expect(State != SCOPEPROF_SITE_ON, 0)) {
+      if (!scopeprof_wanted(S, State))
+        return;
+      if (State == SCOPEPROF_SITE_SAMPLED)
+        Flags = SCOPEPROF_FLAG_SAMPLED;
+    }
     Site = S;
     Thread = &scopeprof_tls;
     Epoch = Thread->throw_epoch;
@@ -235,9 +268,9 @@ public:
     }
     Thread->depth = Depth;
     if (__builtin_expect(Epoch != Thread->throw_epoch, 0))
-      scopeprof_exit_unwound(Site, Start, End, Depth);
+      scopeprof_exit_unwound(Site, Start, End, Depth, Flags);
     else
-      scopeprof_append(scopeprof_meta(Site->index, Depth), Start, End);
+      scopeprof_append(scopeprof_meta(Site->index, Depth) | Flags, Start, End);
   }
   Scope(const Scope &) = delete;
   Scope &operator=(const Scope &) = delete;
@@ -248,6 +281,7 @@ private:
   uint64_t Start;
   uint32_t Epoch;
   uint32_t Depth;
+  uint64_t Flags; /* SCOPEPROF_FLAG_SAMPLED, or 0 */
 };
 
 /* FNV-1a, at compile time, for SCOPEPROF_SCOPE's ids. */
