@@ -108,7 +108,7 @@ Config readConfig() {
       C.ThrottleCalls = Ok ? Calls : 0;
       C.ThrottleNs = Ns;
     } else {
-      warn("SCOPEPROF_THROTTLE", V, "CALLS:DURATION (e.g. 100000:1us) or 0", "100000:1us");
+      warn("SCOPEPROF_THROTTLE", V, "CALLS:DURATION (e.g. 10000:1us) or 0", "10000:1us");
     }
   }
   if (const char *V = std::getenv("SCOPEPROF_ON_FULL"); V && *V) {

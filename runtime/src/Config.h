@@ -20,7 +20,7 @@ struct Config {
   size_t MaxLogBytes = size_t{2} << 30;
   /// SCOPEPROF_THROTTLE=CALLS:DURATION: a site whose mean call is shorter than DURATION after
   /// CALLS calls (and at every doubling after) is switched off. ThrottleCalls 0: never.
-  uint64_t ThrottleCalls = 100'000;
+  uint64_t ThrottleCalls = 10'000;
   uint64_t ThrottleNs = 1'000;
   bool DropWhenFull = false;
   bool RecordCmdline = true; ///< SCOPEPROF_RECORD_CMDLINE=0: the program's path, no arguments

@@ -95,7 +95,9 @@ def expect(cond, message):
 
 
 def run(args, env_extra, out, **kw):
-    env = dict(os.environ, SCOPEPROF_OUT=out, **env_extra)
+    # Every call is recorded unless a test turns the auto-throttle on: calls are counted exactly.
+    env = dict(os.environ, SCOPEPROF_OUT=out)
+    env.update({'SCOPEPROF_THROTTLE': '0', **env_extra})
     env.pop('SCOPEPROF_RUN_DIR', None)
     return subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, **kw)
 

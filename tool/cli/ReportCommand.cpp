@@ -197,9 +197,7 @@ int runReport(const std::vector<std::string> &Argv) {
                                     formatDuration(static_cast<double>(St.RawSelfNs))));
       }
       if (St.ThrottledAfter)
-        Notes.push_back(fmt::format("throttled after {} calls, then sampled{}", St.ThrottledAfter,
-                                    St.Estimated ? fmt::format(" ({} calls estimated)", St.Estimated)
-                                                 : std::string()));
+        Notes.push_back(fmt::format("throttled after {} calls, then sampled", St.ThrottledAfter));
       std::string Note;
       for (const auto &N : Notes)
         Note += (Note.empty() ? "" : "; ") + N;
