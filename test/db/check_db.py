@@ -560,6 +560,31 @@ def scenario_sampled(tmp):
            abs(estimated - true_self) < 0.5 * (measured - true_self), summary)
 
 
+def scenario_diff_stalls(tmp):
+    # The gate on a loaded machine: every head call 3% slower (a busier machine; the rank test
+    # over thousands of calls calls that significant) and one call per head run stalled for
+    # 5 ms (preempted). Not a regression: the stalls count as the function's own long calls
+    # only up to a cap, and 3% is under the threshold. Every call 20% slower is one, named.
+    def side(name, ns, stall_ns=0):
+        db = os.path.join(tmp, name + '.db')
+        for r in range(3):
+            run = os.path.join(tmp, name, f'run-{name}-{r}')
+            calls = [(0, 0, 2000 * i, 2000 * i + ns, False) for i in range(10000)]
+            if stall_ns:
+                calls.append((0, 0, 2000 * 10000, 2000 * 10000 + stall_ns, False))
+            log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(calls)),
+                     run=f'run-{name}-{r}')
+            load(db, run)
+        return db
+    base = side('base', 1000)
+    loaded = side('loaded', 1030, stall_ns=5_000_000)
+    p = scopeprof('diff', base, loaded, expect_rc=None)
+    expect(p.returncode == 0, f'stalls and a 3% shift are noise: {p.returncode}\n{p.stdout}{p.stderr}')
+    slower = side('slower', 1200)
+    p = scopeprof('diff', base, slower, expect_rc=1)
+    expect('f()' in p.stdout, p.stdout)
+
+
 def scenario_suggest(tmp):
     # leaf() costs more to measure than it runs: it is excluded, with the reason; the file is
     # valid rules that exclude exactly it.

@@ -70,6 +70,31 @@ std::vector<double> sampleDurations(const RunSet &Side, const SideSite &Site) {
   return Sample;
 }
 
+/// A call longer than this many times the 99th percentile of its function's calls (both sides
+/// pooled) is a stall of the machine, not the function's work: it counts as that long.
+constexpr double StallFactor = 10;
+
+double quantile(std::vector<double> V, double Q) {
+  if (V.empty())
+    return 0;
+  auto At = V.begin() + static_cast<long>(Q * static_cast<double>(V.size() - 1));
+  std::nth_element(V.begin(), At, V.end());
+  return *At;
+}
+
+/// Takes out of each run's total the part of its calls beyond \p Cap (a preempted call holds
+/// milliseconds of somebody else's work; pooled, one stall outweighs thousands of calls).
+void capStalls(const RunSet &Side, SideSite &Site, double Cap) {
+  auto S = Side.Db->prepare("SELECT total((duration_ns - ?3) * weight) FROM calls "
+                            "WHERE run_id=?1 AND site_id=?2 AND duration_ns > ?3");
+  for (const auto &[Run, SiteId] : Site.SiteIdByRun) {
+    S.bind(1, Run).bind(2, SiteId).bind(3, Cap);
+    if (S.step())
+      Site.TotalByRun[Run] = std::max(0.0, Site.TotalByRun[Run] - S.real(0));
+    S.reset();
+  }
+}
+
 double meanOver(const std::map<int64_t, double> &ByRun, const std::vector<int64_t> &Runs) {
   double Sum = 0;
   for (int64_t Run : Runs)
@@ -158,7 +183,7 @@ DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &O
   };
   std::vector<Matched> Pairs;
   std::vector<double> Ratios;
-  for (const auto &[Key, B] : BaseSites) {
+  for (auto &[Key, B] : BaseSites) {
     auto It = HeadSites.find(Key);
     if (It == HeadSites.end()) {
       Out.Removed.push_back(describe(Key, B, Base.Runs, false));
@@ -168,6 +193,11 @@ DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &O
     if (B.Recorded && M.H->Recorded) {
       M.BaseSample = sampleDurations(Base, B);
       M.HeadSample = sampleDurations(Head, *M.H);
+      std::vector<double> Pooled = M.BaseSample;
+      Pooled.insert(Pooled.end(), M.HeadSample.begin(), M.HeadSample.end());
+      double Cap = StallFactor * quantile(std::move(Pooled), 0.99);
+      capStalls(Base, B, Cap);
+      capStalls(Head, It->second, Cap);
       double BaseMean = mean(M.BaseSample), HeadMean = mean(M.HeadSample);
       if (B.Recorded >= FactorMinCalls && M.H->Recorded >= FactorMinCalls &&
           BaseMean >= FactorMinMeanNs && HeadMean > 0)
@@ -206,9 +236,13 @@ DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &O
       Shifted = *D.PValue < Options.Alpha;
     }
     if (Base.Runs.size() > 1 && Head.Runs.size() > 1) {
+      // The run is the unit of replication: every head run beyond every base run, and the
+      // change larger than either side's spread from run to run.
       auto [BLo, BHi] = rangeOver(B.TotalByRun, Base.Runs);
       auto [HLo, HHi] = rangeOver(H.TotalByRun, Head.Runs);
-      D.RunsSeparate = D.ChangeNs > 0 ? HLo / Factor > BHi : HHi / Factor < BLo;
+      double Spread = std::max(BHi - BLo, (HHi - HLo) / Factor);
+      D.RunsSeparate = (D.ChangeNs > 0 ? HLo / Factor > BHi : HHi / Factor < BLo) &&
+                       std::fabs(D.ChangeNs) > Spread;
     }
     D.BeyondNoise = (Shifted || CallsChanged) && D.RunsSeparate;
     bool Large =

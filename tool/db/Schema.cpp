@@ -170,6 +170,7 @@ ALTER TABLE calls ADD COLUMN weight INTEGER NOT NULL DEFAULT 1; -- calls this on
 ALTER TABLE calls ADD COLUMN unsampled_ns INTEGER; -- estimated time of the unsampled calls of
                                                    -- throttled sites directly under it (in self_ns)
 ALTER TABLE site_stats ADD COLUMN estimated_calls INTEGER; -- in calls, from samples
+DROP INDEX IF EXISTS calls_by_site; -- rebuilt after the load, covering the new columns
 )sql";
 
 /// Version 2 stored each broken call's traceback (innermost up to it). A thread's calls are
@@ -335,7 +336,8 @@ void createIndexes(Database &Db) {
   // Covering: statistics and percentiles read only the index. Exports that need calls in
   // start order sort them; an index for that would cost every load as much as this one.
   Db.exec("CREATE INDEX IF NOT EXISTS calls_by_site ON "
-          "calls(run_id, site_id, duration_ns, self_ns, broken, raw_duration_ns, raw_self_ns);"
+          "calls(run_id, site_id, duration_ns, self_ns, broken, raw_duration_ns, raw_self_ns, "
+          "weight, unsampled_ns);"
           "PRAGMA analysis_limit=1000; ANALYZE");
 }
 
