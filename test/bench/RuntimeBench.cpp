@@ -54,6 +54,19 @@ void BM_DisabledSite(benchmark::State &State) {
 }
 BENCHMARK(BM_DisabledSite);
 
+// A site the auto-throttle cut to a sample: a countdown per call, one call in about 64 recorded.
+// The state is set here as the writer sets it (the throttle would take its time to judge).
+void BM_SampledSite(benchmark::State &State) {
+  for (auto _ : State) {
+    SCOPEPROF_FN(0xbe0003, "bench::sampled()", "test/bench/RuntimeBench.cpp", __LINE__,
+                 SCOPEPROF_KIND_FREE);
+    if (__builtin_expect(scopeprof_site_.state == SCOPEPROF_SITE_ON, 0))
+      __atomic_store_n(&scopeprof_site_.state, SCOPEPROF_SITE_SAMPLED, __ATOMIC_RELAXED);
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_SampledSite);
+
 // An empty loop, to subtract the benchmark's own per-iteration cost from the disabled site.
 void BM_EmptyLoop(benchmark::State &State) {
   for (auto _ : State)
