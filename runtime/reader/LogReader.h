@@ -21,6 +21,9 @@ struct FileHeader {
   /// Random, the same in every file of one run: tells apart two runs that got the same name
   /// (same second, same pid in two containers). 0 in logs of older runtimes.
   uint64_t RunNonce = 0;
+  /// CLOCK_MONOTONIC ns since which the thread's context switches are in the log (offCpu());
+  /// 0: not tracked, and calls have no CPU time.
+  uint64_t SwitchesSinceNs = 0;
 };
 
 struct Site {
@@ -56,6 +59,9 @@ public:
   /// The auto-throttle switched the site off after \p Calls calls (process-wide): no call of
   /// it that starts at or after \p AtNs is in the log.
   virtual void throttled(uint32_t /*SiteIndex*/, uint64_t /*Calls*/, uint64_t /*AtNs*/) {}
+  /// The thread was off the CPU from \p OutNs to \p InNs (format::OffCpuKind \p Kind; for
+  /// OffCpuUnknown its state then is unknown). In time order, before the calls they overlap.
+  virtual void offCpu(uint64_t /*OutNs*/, uint64_t /*InNs*/, uint8_t /*Kind*/) {}
   /// Before the entries of each valid batch, which spans [\p Offset, \p EndOffset) in the file
   /// (a loader resuming a file knows from it which batches it has already stored).
   virtual void batch(uint64_t /*Offset*/, uint64_t /*EndOffset*/) {}

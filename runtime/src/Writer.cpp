@@ -2,6 +2,7 @@
 // what running threads have recorded so far; closes the logs of exited threads.
 #include "Recorder.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
@@ -39,10 +40,12 @@ void flushRunningThreads(Recorder &R, std::vector<scopeprof_record> &Scratch) {
     if (Pos < B.Data || Pos > B.Data + R.BufferRecords)
       continue; // the thread is in its discard buffer
     size_t Upto = static_cast<size_t>(Pos - B.Data);
-    if (Upto <= B.Flushed)
+    // A thread that only waited has no new calls, but its switches are written all the same:
+    // its ring must not overflow while calls that span the waits are still open.
+    if (Upto <= B.Flushed && !L->Switches.pending())
       continue;
-    Scratch.assign(B.Data + B.Flushed, B.Data + Upto);
-    B.Flushed = Upto;
+    Scratch.assign(B.Data + B.Flushed, B.Data + std::max(Upto, B.Flushed));
+    B.Flushed = std::max(Upto, B.Flushed);
     pthread_mutex_unlock(&R.M);
     writeBatch(R, *L, Scratch.data(), Scratch.size());
     pthread_mutex_lock(&R.M);
@@ -60,6 +63,7 @@ void releaseExitedThreads(Recorder &R) {
     R.DroppedUnrecorded += __atomic_load_n(&L->Dropped, __ATOMIC_RELAXED) - L->DroppedWritten;
     if (L->Fd >= 0)
       close(L->Fd);
+    L->Switches.close();
     free(L->Buffers[0].Data);
     free(L->Buffers[1].Data);
     R.Threads.erase(R.Threads.begin() + static_cast<ptrdiff_t>(I));

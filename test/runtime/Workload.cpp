@@ -1,7 +1,7 @@
 // A program with known calls, for exact runtime checks (test/runtime/check_runtime.py).
 // Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
 //        throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N
-//        paced MS | future | migrate | long-exception
+//        paced MS | future | migrate | long-exception | cpu MS
 #include "scopeprof/scope.h"
 
 #include <algorithm>
@@ -382,6 +382,75 @@ int spin() {
   }
 }
 
+// CPU time against wall time: functions that sleep, spin, or do both, for MS ms each.
+static int CpuMs = 50;
+
+void spinForMs(int Ms) {
+  auto End = std::chrono::steady_clock::now() + std::chrono::milliseconds(Ms);
+  while (std::chrono::steady_clock::now() < End) {
+  }
+}
+void sleeper() {
+  FN(0x180, "sleeper()");
+  std::this_thread::sleep_for(std::chrono::milliseconds(CpuMs));
+}
+void spinner() {
+  FN(0x181, "spinner()");
+  spinForMs(CpuMs);
+}
+// Spins, then calls a child that sleeps: its own self time is all CPU.
+void sleepyParent() {
+  FN(0x182, "sleepyParent()");
+  spinForMs(CpuMs);
+  sleeper();
+}
+// Waits for a condition another thread sets after MS ms.
+void waiter() {
+  FN(0x183, "waiter()");
+  std::mutex M;
+  std::condition_variable Cv;
+  bool Ready = false;
+  std::thread Setter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(CpuMs));
+    std::lock_guard<std::mutex> L(M);
+    Ready = true;
+    Cv.notify_one();
+  });
+  std::unique_lock<std::mutex> L(M);
+  Cv.wait(L, [&] { return Ready; });
+  L.unlock();
+  Setter.join();
+}
+void cpuRound() {
+  sleeper();
+  spinner();
+  sleepyParent();
+  waiter();
+}
+// The main thread, then threads one after the other (so they do not compete for the CPU), then
+// a fork child doing the same on its main thread and on a thread of its own.
+int cpuWork(int Ms) {
+  CpuMs = Ms;
+  cpuRound();
+  for (int I = 0; I < 2; ++I)
+    std::thread([] {
+      leaf(0); // the thread's first call: from its end on, its switches are tracked
+      cpuRound();
+    }).join();
+  pid_t Pid = fork();
+  if (Pid == 0) {
+    cpuRound();
+    std::thread([] {
+      leaf(0);
+      cpuRound();
+    }).join();
+    std::exit(0);
+  }
+  int Status = 0;
+  waitpid(Pid, &Status, 0);
+  return WIFEXITED(Status) && WEXITSTATUS(Status) == 0 ? 0 : 1;
+}
+
 int main(int Argc, char **Argv) {
   Self = Argv[0];
   std::string Mode = Argc > 1 ? Argv[1] : "";
@@ -440,9 +509,11 @@ int main(int Argc, char **Argv) {
     return throttled(Arg(2), Arg(3));
   if (Mode == "compensation")
     return compensation(Arg(2));
+  if (Mode == "cpu")
+    return cpuWork(Arg(2));
   std::fprintf(stderr,
                "usage: %s exact T N K | exit-with-threads T N | spin | manual | timed N | calls N | "
-               "throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception\n",
+               "throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception | cpu MS\n",
                Argv[0]);
   return 2;
 }

@@ -4,6 +4,7 @@
 #include "Loader.h"
 
 #include "LogReader.h"
+#include "OffCpu.h"
 #include "Schema.h"
 #include "Stats.h"
 #include "Traceback.h"
@@ -17,6 +18,7 @@
 #include <climits>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 #include <unordered_map>
@@ -58,8 +60,8 @@ public:
       : Db(Db),
         InsertCall(Db, "INSERT INTO calls(id, run_id, pid, tid, thread_id, site_id, start_ns, "
                        "end_ns, duration_ns, self_ns, depth, parent_id, broken, exception_id, "
-                       "raw_duration_ns, raw_self_ns) "
-                       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"),
+                       "raw_duration_ns, raw_self_ns, cpu_ns, self_cpu_ns) "
+                       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"),
         UpsertException(Db, "INSERT INTO exceptions(id, run_id, thread_id, pid, tid, type, "
                             "message, traceback, frames) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
                             "ON CONFLICT(id) DO UPDATE SET traceback=excluded.traceback, "
@@ -141,13 +143,12 @@ public:
     Find.bind(1, Process).bind(2, H.Tid);
     if (Find.step())
       return Find.integer(0);
-    Db.prepare("INSERT INTO threads(process_id, run_id, pid, tid, name) VALUES(?1,?2,?3,?4,?5)")
-        .bind(1, Process)
-        .bind(2, Run)
-        .bind(3, H.Pid)
-        .bind(4, H.Tid)
-        .bind(5, H.ThreadName)
-        .run();
+    auto Insert = Db.prepare("INSERT INTO threads(process_id, run_id, pid, tid, name, "
+                             "switches_since_ns) VALUES(?1,?2,?3,?4,?5,?6)");
+    Insert.bind(1, Process).bind(2, Run).bind(3, H.Pid).bind(4, H.Tid).bind(5, H.ThreadName);
+    if (H.SwitchesSinceNs)
+      Insert.bind(6, H.SwitchesSinceNs);
+    Insert.run();
     return Db.lastInsertId();
   }
 
@@ -201,6 +202,7 @@ public:
     Thread = S.thread(Process, Run, H);
     startException("", "");
     ThreadName = H.ThreadName;
+    OffCpu.start(H.SwitchesSinceNs);
     auto Find = S.Db.prepare("SELECT id, loaded_bytes FROM files WHERE run_id=?1 AND name=?2");
     Find.bind(1, Run).bind(2, baseName(Path));
     if (Find.step()) {
@@ -251,6 +253,15 @@ public:
     Throttled[Index] = {Calls, AtNs};
   }
 
+  void offCpu(uint64_t OutNs, uint64_t InNs, uint8_t Kind) override {
+    std::string Problem;
+    OffCpu.add(OutNs, InNs, Kind, Problem);
+    if (!Problem.empty() && !OffCpuDisordered) {
+      OffCpuDisordered = true;
+      Problems.push_back(Problem);
+    }
+  }
+
   void call(const logreader::Call &C) override {
     auto Site = SiteIds.find(C.SiteIndex);
     if (Site == SiteIds.end()) {
@@ -271,6 +282,12 @@ public:
     OpenCall &Me = Stack[C.Depth];
     int64_t Id;
     uint64_t Self = Duration, Children = 0, Descendants = 0;
+    // Off the CPU: inside the call, and inside its direct children (the rest is in its self
+    // part). A region's pauses are somewhere inside it: its CPU time is not known.
+    std::optional<uint64_t> OffNs;
+    if (!C.PausedNs)
+      OffNs = OffCpu.offCpuWithin(C.StartNs, C.EndNs);
+    std::optional<uint64_t> ChildrenOffNs = 0;
     // Ticks become ns per batch, around each batch's anchor: a child and its parent written in
     // different batches can disagree by a few hundred ns, so "starts inside" allows that much.
     constexpr uint64_t ClockSlackNs = 1000;
@@ -279,6 +296,7 @@ public:
       Self -= std::min(Self, Me.ChildNs);
       Children = Me.Children;
       Descendants = Me.Descendants;
+      ChildrenOffNs = Me.ChildOffNs;
     } else {
       Id = nextId(); // a reservation that does not fit belonged to a call never recorded
     }
@@ -293,6 +311,10 @@ public:
       Up.FirstChildStart = std::min(Up.FirstChildStart, C.StartNs);
       ++Up.Children;
       Up.Descendants += 1 + Descendants;
+      if (OffNs && Up.ChildOffNs)
+        *Up.ChildOffNs += *OffNs;
+      else
+        Up.ChildOffNs.reset();
       Parent = Up.ReservedId;
     }
     // Overhead compensation: every recorded call inside this one grew its interval by the
@@ -305,6 +327,15 @@ public:
     uint64_t NetSelf = Compensated(Self, Header.ScopeInnerNs +
                                              static_cast<double>(Children) *
                                                  (Header.ScopeOuterNs - Header.ScopeInnerNs));
+    // CPU time: the compensated times less the time off the CPU, never below zero.
+    std::optional<uint64_t> CpuNs, SelfCpuNs;
+    if (OffNs) {
+      CpuNs = NetDuration - std::min(NetDuration, *OffNs);
+      if (ChildrenOffNs) {
+        uint64_t SelfOffNs = *OffNs - std::min(*OffNs, *ChildrenOffNs);
+        SelfCpuNs = NetSelf - std::min(NetSelf, SelfOffNs);
+      }
+    }
     if (C.Broken) {
       // An exception is stored once, under the id of the innermost call it broke; every
       // broken call points at it.
@@ -331,6 +362,10 @@ public:
         .bind(16, Self);
     if (Parent)
       Insert.bind(12, Parent);
+    if (CpuNs)
+      Insert.bind(17, *CpuNs);
+    if (SelfCpuNs)
+      Insert.bind(18, *SelfCpuNs);
     Insert.bind(13, C.Broken ? 1 : 0);
     if (C.Broken) {
       Insert.bind(14, ExceptionId);
@@ -403,6 +438,7 @@ private:
     uint64_t ChildNs = 0;
     uint64_t Children = 0, Descendants = 0;
     uint64_t FirstChildStart = UINT64_MAX;
+    std::optional<uint64_t> ChildOffNs = 0; ///< off-CPU time inside the children; unknown: nullopt
   };
   /// Writes the current exception's row if this load added calls it broke.
   void storeException() {
@@ -433,6 +469,8 @@ private:
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> Counted;
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> Throttled; ///< calls seen, cut time
   std::set<uint32_t> UndescribedSites;
+  OffCpuTimeline OffCpu;
+  bool OffCpuDisordered = false;
   std::vector<std::string> Problems, Notes;
 };
 

@@ -1,4 +1,4 @@
-// Schema version 3. Changing a table means a new version and a migration step below.
+// Schema version 4. Changing a table means a new version and a migration step below.
 #include "Schema.h"
 
 #include "Traceback.h"
@@ -163,6 +163,30 @@ CREATE VIEW call_details AS
        LEFT JOIN exceptions e ON e.id = c.exception_id;
 )sql";
 
+/// Version 4: CPU time, from the threads' context switches (docs/runtime.md). Calls of
+/// earlier versions were not measured: their CPU columns are NULL.
+constexpr const char *MigrateToV4 = R"sql(
+ALTER TABLE calls ADD COLUMN cpu_ns INTEGER;       -- duration_ns less the time off the CPU
+ALTER TABLE calls ADD COLUMN self_cpu_ns INTEGER;  -- self_ns less the self part's time off it
+ALTER TABLE threads ADD COLUMN switches_since_ns INTEGER; -- switches tracked since (NULL: not)
+ALTER TABLE site_stats ADD COLUMN cpu_calls INTEGER;    -- recorded calls with a CPU time
+ALTER TABLE site_stats ADD COLUMN cpu_ns INTEGER;       -- totals over those calls
+ALTER TABLE site_stats ADD COLUMN self_cpu_ns INTEGER;
+ALTER TABLE site_stats ADD COLUMN wait_ns INTEGER;      -- duration_ns - cpu_ns
+ALTER TABLE site_stats ADD COLUMN self_wait_ns INTEGER; -- self_ns - self_cpu_ns
+DROP INDEX IF EXISTS calls_by_site;
+DROP VIEW call_details;
+CREATE VIEW call_details AS
+  SELECT c.id, r.name AS run, c.pid, p.ppid, p.name AS process, p.parent_name AS parent_process,
+         c.tid, t.name AS thread, s.signature AS function, s.file, s.line, c.start_ns, c.end_ns,
+         c.duration_ns, c.self_ns, c.raw_duration_ns, c.raw_self_ns, c.depth, c.parent_id,
+         c.broken, e.type AS error_type, e.message AS error_message, e.traceback,
+         c.exception_id, c.cpu_ns, c.self_cpu_ns
+  FROM calls c JOIN runs r ON r.id = c.run_id JOIN threads t ON t.id = c.thread_id
+       JOIN processes p ON p.id = t.process_id JOIN sites s ON s.id = c.site_id
+       LEFT JOIN exceptions e ON e.id = c.exception_id;
+)sql";
+
 /// Version 2 stored each broken call's traceback (innermost up to it). A thread's calls are
 /// stored in the order they ended, so the broken calls of one exception follow each other,
 /// each the parent of the one before; the last one's traceback is the whole one.
@@ -304,6 +328,8 @@ std::unique_ptr<Database> openForLoad(const std::string &Path) {
     migrateExceptionsToV3(*Db);
     Db->exec("PRAGMA user_version=3");
   }
+  if (Version < 4)
+    Db->exec(std::string(MigrateToV4) + "PRAGMA user_version=4");
   T.commit();
   return Db;
 }
@@ -324,7 +350,8 @@ void createIndexes(Database &Db) {
   // Covering: statistics and percentiles read only the index. Exports that need calls in
   // start order sort them; an index for that would cost every load as much as this one.
   Db.exec("CREATE INDEX IF NOT EXISTS calls_by_site ON "
-          "calls(run_id, site_id, duration_ns, self_ns, broken, raw_duration_ns, raw_self_ns);"
+          "calls(run_id, site_id, duration_ns, self_ns, broken, raw_duration_ns, raw_self_ns, "
+          "cpu_ns, self_cpu_ns);"
           "PRAGMA analysis_limit=1000; ANALYZE");
 }
 

@@ -1,6 +1,7 @@
 // Site statistics. Counted calls (under the duration threshold or the depth limit) add to
 // calls, total and self time, and rank below the threshold in the percentiles; stddev, min and
-// max describe the calls recorded one by one.
+// max describe the calls recorded one by one, and so do the CPU times (a counted call has
+// none: its CPU time is in its caller's self CPU time, never counted twice).
 #include "Stats.h"
 
 #include <algorithm>
@@ -44,7 +45,9 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
       // total(), not sum(): a float that cannot overflow, whatever a damaged log held.
       "SELECT site_id, count(*), sum(broken), total(" + Duration + "), total(" + Self + "), min(" +
       Duration + "), max(" + Duration + "), total(CAST(" + Duration + " AS REAL) * " + Duration +
-      "), total(raw_duration_ns), total(raw_self_ns) FROM calls WHERE " + Where +
+      "), total(raw_duration_ns), total(raw_self_ns), count(cpu_ns), total(cpu_ns), "
+      "total(self_cpu_ns), total(duration_ns - cpu_ns), total(self_ns - self_cpu_ns) FROM calls "
+      "WHERE " + Where +
       " GROUP BY site_id");
   bindFilter(Group);
   while (Group.step()) {
@@ -57,6 +60,11 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.MaxNs = Group.integer(6);
     St.RawTotalNs = Group.integer(8);
     St.RawSelfNs = Group.integer(9);
+    St.CpuCalls = Group.integer(10);
+    St.CpuNs = Group.integer(11);
+    St.SelfCpuNs = Group.integer(12);
+    St.WaitNs = Group.integer(13);
+    St.SelfWaitNs = Group.integer(14);
     Sums[Group.integer(0)] = {static_cast<double>(St.TotalNs), Group.real(7)};
   }
   auto Counted = Db.prepare(
@@ -132,7 +140,7 @@ void storeSiteStats(Database &Db, int64_t Run) {
   Db.prepare("DELETE FROM site_stats WHERE run_id=?1").bind(1, Run).run();
   auto Insert =
       Db.prepare("INSERT INTO site_stats VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-                 "?16)");
+                 "?16,?17,?18,?19,?20,?21)");
   for (const auto &St : computeSiteStats(Db, Run)) {
     Insert.bind(1, Run)
         .bind(2, St.SiteId)
@@ -146,6 +154,9 @@ void storeSiteStats(Database &Db, int64_t Run) {
         .bind(15, St.RawSelfNs);
     if (St.ThrottledAfter)
       Insert.bind(16, St.ThrottledAfter);
+    Insert.bind(17, St.CpuCalls);
+    if (St.CpuCalls)
+      Insert.bind(18, St.CpuNs).bind(19, St.SelfCpuNs).bind(20, St.WaitNs).bind(21, St.SelfWaitNs);
     if (St.Recorded)
       Insert.bind(10, St.MinNs).bind(13, St.MaxNs);
     if (St.HasPercentiles)
