@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <future>
 #include <pthread.h>
@@ -382,8 +383,25 @@ int spin() {
   }
 }
 
-// CPU time against wall time: functions that sleep, spin, or do both, for MS ms each.
+// CPU time against wall time: functions that sleep, spin, or do both, for MS ms each. Each
+// prints what the kernel says its thread ran meanwhile (CLOCK_THREAD_CPUTIME_ID): the truth
+// the loader's cpu_ns is checked against ("truth FUNCTION NS").
 static int CpuMs = 50;
+
+uint64_t threadCpuNs() {
+  timespec T;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &T);
+  return static_cast<uint64_t>(T.tv_sec) * 1000000000u + static_cast<uint64_t>(T.tv_nsec);
+}
+struct CpuTruth {
+  const char *Name;
+  uint64_t Start = threadCpuNs();
+  explicit CpuTruth(const char *Name) : Name(Name) {}
+  ~CpuTruth() {
+    std::printf("truth %s %llu\n", Name, static_cast<unsigned long long>(threadCpuNs() - Start));
+    std::fflush(stdout);
+  }
+};
 
 void spinForMs(int Ms) {
   auto End = std::chrono::steady_clock::now() + std::chrono::milliseconds(Ms);
@@ -392,21 +410,27 @@ void spinForMs(int Ms) {
 }
 void sleeper() {
   FN(0x180, "sleeper()");
+  CpuTruth T("sleeper()");
   std::this_thread::sleep_for(std::chrono::milliseconds(CpuMs));
 }
 void spinner() {
   FN(0x181, "spinner()");
+  CpuTruth T("spinner()");
   spinForMs(CpuMs);
 }
 // Spins, then calls a child that sleeps: its own self time is all CPU.
 void sleepyParent() {
   FN(0x182, "sleepyParent()");
-  spinForMs(CpuMs);
+  {
+    CpuTruth T("sleepyParent() self");
+    spinForMs(CpuMs);
+  }
   sleeper();
 }
 // Waits for a condition another thread sets after MS ms.
 void waiter() {
   FN(0x183, "waiter()");
+  CpuTruth T("waiter()");
   std::mutex M;
   std::condition_variable Cv;
   bool Ready = false;
