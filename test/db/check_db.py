@@ -971,6 +971,155 @@ def scenario_cli_edges(tmp):
     expect(len(folded) == 3 and all(l.rsplit(b' ', 1)[1].isdigit() for l in folded), f'folded {folded}')
 
 
+
+def cpu_run(tmp, env=None):
+    """The cpu workload (sleep, spin, both, a condition wait; threads; a fork child) loaded; the
+    truth is what the kernel said each function's thread ran (CLOCK_THREAD_CPUTIME_ID)."""
+    out = os.path.join(tmp, 'out')
+    e = dict(os.environ, SCOPEPROF_OUT=out, **(env or {}))
+    p = subprocess.run([WORKLOAD, 'cpu', '50'], env=e, capture_output=True, text=True, cwd=tmp)
+    expect(p.returncode == 0, f'cpu workload failed: {p.stderr}')
+    truth = collections.defaultdict(int)
+    for line in p.stdout.splitlines():
+        if line.startswith('truth '):
+            name, ns = line[len('truth '):].rsplit(' ', 1)
+            truth[name] += int(ns)
+    db = os.path.join(tmp, 'cpu.db')
+    load(db, os.path.join(out, sorted(os.listdir(out))[-1]))
+    return db, truth
+
+
+def scenario_cpu_time(tmp):
+    db, truth = cpu_run(tmp)
+    calls = rows(db, 'SELECT s.signature, c.pid, c.tid, c.depth, c.duration_ns, c.cpu_ns, c.self_ns, c.self_cpu_ns '
+                     'FROM calls c JOIN sites s ON s.id = c.site_id')
+    by = collections.defaultdict(list)
+    for name, *rest in calls:
+        by[name].append(rest)
+    # Every call but each thread's first (it began before its thread was tracked) is measured.
+    for name in ('sleeper()', 'spinner()', 'sleepyParent()', 'waiter()'):
+        expect(all(c[4] is not None and c[6] is not None for c in by[name]), f'{name}: cpu_ns NULL in {by[name]}')
+    expect(all(c[4] is None for c in by['leaf(int)'] if c[1] != c[0]), 'calls begun before tracking: NULL')
+    # Sleeping and waiting are off the CPU; spinning is on it, as much as the kernel let it.
+    for name in ('sleeper()', 'waiter()'):
+        for pid, tid, depth, dur, cpu, self_, self_cpu in by[name]:
+            expect(cpu < 0.2 * dur, f'{name} in {pid}/{tid}: cpu {cpu} of {dur} ns')
+    # A spinner is on the CPU unless others take it (the machine is shared): when the kernel
+    # says it ran most of its wall time, so must cpu_ns.
+    spin_cpu, spin_wall = sum(c[4] for c in by['spinner()']), sum(c[3] for c in by['spinner()'])
+    expect(spin_cpu > 0.7 * spin_wall or truth['spinner()'] < 0.75 * spin_wall,
+           f'spinner(): cpu {spin_cpu} of {spin_wall} ns; the kernel says {truth["spinner()"]}')
+    # Against the kernel's own account of each thread's CPU time, summed per function.
+    def close(got, want, what):
+        expect(abs(got - want) <= max(0.05 * want, 2e6), f'{what}: cpu {got} ns, the kernel says {want} ns')
+    close(sum(c[4] for c in by['spinner()']), truth['spinner()'], 'spinner()')
+    close(sum(c[4] for c in by['sleeper()']), truth['sleeper()'], 'sleeper()')
+    # The parent that spins and then calls a sleeper: its self CPU time is its own spin, nothing
+    # of the child's sleep is taken from it, and its CPU time is the spin plus the child's.
+    close(sum(c[6] for c in by['sleepyParent()']), truth['sleepyParent() self'], 'sleepyParent() self')
+    child_cpu = sum(c[4] for c in by['sleeper()'] if c[2] == 1)
+    close(sum(c[4] for c in by['sleepyParent()']), truth['sleepyParent() self'] + child_cpu, 'sleepyParent() total')
+    for pid, tid, depth, dur, cpu, self_, self_cpu in by['sleepyParent()']:
+        expect(self_ - self_cpu < 0.5 * self_, f'sleepyParent() in {pid}/{tid}: self {self_}, self cpu {self_cpu}')
+    # Threads and the fork child's threads: each has its own intervals.
+    tracked = rows(db, 'SELECT pid, count(*) FROM threads WHERE switches_since_ns IS NOT NULL GROUP BY pid')
+    expect(sorted(n for _, n in tracked) == [2, 3], f'tracked threads per process {tracked}')
+    expect(len({(c[0], c[1]) for c in by['spinner()']}) == 5, 'spinner() measured on 5 threads')
+    # site_stats: totals of the measured calls; wait = duration - cpu.
+    st = rows(db, 'SELECT s.signature, st.calls, st.cpu_calls, st.cpu_ns, st.self_cpu_ns, st.wait_ns, st.self_wait_ns, '
+                  'st.total_ns, st.self_ns FROM site_stats st JOIN sites s ON s.id = st.site_id')
+    for name, n, cpu_calls, cpu, self_cpu, wait, self_wait, total, self_ in st:
+        measured = [c for c in by[name] if c[4] is not None]
+        expect(cpu_calls == len(measured), f'site_stats of {name}: cpu_calls')
+        if measured:
+            expect(cpu == sum(c[4] for c in measured) and wait == sum(c[3] - c[4] for c in measured) and
+                   self_wait == sum(c[5] - c[6] for c in measured), f'site_stats of {name}: totals')
+        else:
+            expect(cpu is None and wait is None, f'site_stats of {name}: no cpu figure, NULL')
+        if name == 'leaf(int)':
+            expect(cpu_calls < n, 'leaf(int): calls without cpu are not in the cpu totals')
+    # The report ranks by self CPU time; --by self and --by wait put the sleeper first.
+    data = json.loads(scopeprof('report', '--format', 'json', db).stdout)
+    expect({data[0]['function'], data[1]['function']} == {'spinner()', 'sleepyParent()'}, f'by cpu: {data}')
+    expect([r['self_cpu_ns'] for r in data if r['self_cpu_ns'] is not None] ==
+           sorted((r['self_cpu_ns'] for r in data if r['self_cpu_ns'] is not None), reverse=True), 'sorted by self cpu')
+    expect(abs(sum(r['percent_cpu'] for r in data) - 100) < 1e-6, 'cpu shares add up to 100%')
+    for key in ('self', 'wait'):
+        top = json.loads(scopeprof('report', '--format', 'json', '--by', key, '--top', '1', db).stdout)
+        expect(top[0]['function'] == 'sleeper()', f'--by {key}: {top}')
+    table = scopeprof('report', db).stdout.splitlines()
+    expect('self cpu' in table[2] and 'self wait' in table[2] and '% cpu' in table[2], f'columns: {table[2]}')
+    md = scopeprof('report', '--format', 'markdown', db).stdout.splitlines()
+    expect('| self cpu | self wait |' in md[0], f'markdown {md[0]}')
+    # diff compares wall times, as before.
+    expect('sleeper()' in scopeprof('diff', '--format', 'json', db, db).stdout, 'diff still compares wall times')
+
+
+def scenario_cpu_off(tmp):
+    db, _ = cpu_run(tmp, env={'SCOPEPROF_COUNTERS': 'none'})
+    expect(one(db, 'SELECT count(*) FROM calls WHERE cpu_ns IS NOT NULL OR self_cpu_ns IS NOT NULL') == 0,
+           'SCOPEPROF_COUNTERS=none: no cpu_ns')
+    expect(one(db, 'SELECT count(*) FROM threads WHERE switches_since_ns IS NOT NULL') == 0, 'no thread tracked')
+    expect(one(db, 'SELECT count(*) FROM site_stats WHERE cpu_ns IS NOT NULL') == 0, 'no cpu totals')
+    data = json.loads(scopeprof('report', '--format', 'json', db).stdout)
+    expect(data[0]['function'] == 'sleeper()' and 'self_cpu_ns' not in data[0], f'ranked by wall self time: {data[0]}')
+    p = scopeprof('report', '--by', 'cpu', db, expect_rc=2)
+    expect('--by cpu: run 1 has no CPU times' in p.stderr and 'SCOPEPROF_COUNTERS=none' in p.stderr, p.stderr)
+
+
+def offcpu_entry(intervals, count=None):
+    """intervals: (switch-out ns, switch-in ns, kind)."""
+    return b'\x09' + struct.pack('<I', len(intervals) if count is None else count) + b''.join(
+        struct.pack('<QQB', out, back, kind) for out, back, kind in intervals)
+
+
+def scenario_cpu_crafted(tmp):
+    """Known intervals and calls (ticks are ns here, no scope cost): exact CPU times; calls that
+    began before tracking or overlap lost records have none; damaged entries are reported."""
+    run = os.path.join(tmp, 'run-cpu')
+    since = struct.pack('<HIQ', 22, 8, 1000)
+    intervals = [(2000, 2500, 0), (3000, 3100, 1), (5000, 6000, 2)]
+    calls = [(0, 0, 500, 900, False),     # before tracking: unknown
+             (1, 1, 2400, 2800, False),   # off 2400-2500
+             (0, 0, 1500, 4000, False),   # off 500 + 100, of which 100 in its child
+             (0, 0, 4500, 5500, False),   # overlaps lost records: unknown
+             (0, 0, 7000, 8000, False)]   # on the CPU throughout
+    path = os.path.join(run, '1-1.splog')
+    os.makedirs(run)
+    header = header_payload(run='run-cpu') + since
+    with open(path, 'wb') as f:
+        f.write(b'SCOPEPRF' + struct.pack('<II', 1, 0) + frame(1, header) +
+                batch(site_entry(0, 'parent()'), site_entry(1, 'child()'), offcpu_entry(intervals), calls_entry(calls)))
+    db = os.path.join(tmp, 'crafted.db')
+    load(db, run)
+    got = rows(db, 'SELECT start_ns, duration_ns, cpu_ns, self_ns, self_cpu_ns FROM calls ORDER BY start_ns')
+    expect(got == [(500, 400, None, 400, None), (1500, 2500, 1900, 2100, 1600), (2400, 400, 300, 400, 300),
+                   (4500, 1000, None, 1000, None), (7000, 1000, 1000, 1000, 1000)], f'crafted cpu times {got}')
+    # Damaged: an entry cut short, an interval that ends before it starts, one out of order.
+    for name, entry, what in (
+            ('cut', offcpu_entry(intervals[:2], count=3), 'an entry runs past the end of its batch'),
+            ('reversed', offcpu_entry([(2500, 2000, 0)]), 'an off-CPU interval ends before it starts'),
+            ('kind', offcpu_entry([(2000, 2500, 7)]), 'an off-CPU interval of unknown kind 7')):
+        bad = os.path.join(tmp, name, 'run-cpu')
+        os.makedirs(bad)
+        with open(os.path.join(bad, '1-1.splog'), 'wb') as f:
+            f.write(b'SCOPEPRF' + struct.pack('<II', 1, 0) + frame(1, header) +
+                    batch(site_entry(0, 'parent()'), calls_entry(calls[:1]), entry))
+        p = load(os.path.join(tmp, name + '.db'), bad, expect_rc=1)
+        expect(f'malformed batch: {what}' in p.stderr and '1-1.splog' in p.stderr, f'{name}: {p.stderr}')
+        expect(one(os.path.join(tmp, name + '.db'), 'SELECT count(*) FROM calls') == 1, f'{name}: the call before it loads')
+    disordered = os.path.join(tmp, 'disordered', 'run-cpu')
+    os.makedirs(disordered)
+    with open(os.path.join(disordered, '1-1.splog'), 'wb') as f:
+        f.write(b'SCOPEPRF' + struct.pack('<II', 1, 0) + frame(1, header) +
+                batch(site_entry(0, 'parent()'), offcpu_entry([(3000, 3500, 0), (2000, 2500, 0)]),
+                      calls_entry([(0, 0, 1500, 4000, False), (0, 0, 7000, 8000, False)])))
+    ddb = os.path.join(tmp, 'disordered.db')
+    p = load(ddb, disordered, expect_rc=1)
+    expect('off-CPU intervals out of time order' in p.stderr, p.stderr)
+    expect(rows(ddb, 'SELECT cpu_ns FROM calls ORDER BY start_ns') == [(None,), (1000,)], 'unknown around them only')
+
+
 SCENARIOS = {name[len('scenario_'):].replace('_', '-'): fn for name, fn in globals().items()
              if name.startswith('scenario_')}
 
