@@ -325,11 +325,12 @@ def scenario_database_errors(tmp):
 
 def scenario_report(tmp):
     run, db = exact_run(tmp)
-    table = scopeprof('report', db).stdout
+    # Ranked by self wall time (CPU times are checked by cpu-time).
+    table = scopeprof('report', '--by', 'self', db).stdout
     lines = table.splitlines()
     expect(lines[0].startswith('run run-') and lines[2].split()[:3] == ['function', 'calls', 'total'], table)
     expect(lines[3].startswith('exact(int, int, int)'), f'most self time first:\n{table}')
-    data = json.loads(scopeprof('report', '--format', 'json', '--top', '0', db).stdout)
+    data = json.loads(scopeprof('report', '--format', 'json', '--by', 'self', '--top', '0', db).stdout)
     expect(len(data) == one(db, 'SELECT count(*) FROM site_stats'), 'every site with --top 0')
     expect(abs(sum(r['percent_time'] for r in data) - 100) < 1e-6, 'shares add up to 100%')
     expect([r['self_ns'] for r in data] == sorted((r['self_ns'] for r in data), reverse=True), 'sorted by self')
@@ -682,7 +683,8 @@ def scenario_schema_migration(tmp):
     run = os.path.join(tmp, 'run-other')
     log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(3))), run='run-other')
     load(db, run)
-    expect(one(db, 'PRAGMA user_version') == 3, 'migrated to version 3')
+    expect(one(db, 'PRAGMA user_version') == 4, 'migrated to version 4')
+    expect(one(db, 'SELECT count(*) FROM calls WHERE cpu_ns IS NOT NULL') == 0, 'calls of before: no cpu time')
     before = json.load(open(os.path.join(inputs, 'schema-v2-errors.json')))
     after = json.loads(scopeprof('report', '--errors', '--run', '1', '--format', 'json', db).stdout)
     key = lambda e: (e['type'], e['traceback'])
@@ -690,7 +692,7 @@ def scenario_schema_migration(tmp):
     expect(one(db, 'SELECT count(*) FROM calls WHERE broken AND exception_id IS NULL') == 0, 'every broken call linked')
     expect(rows(db, 'SELECT name, logged_name, nonce FROM runs ORDER BY id')[1] == ('run-other', 'run-other', None), 'runs')
     cols = [r[1] for r in rows(db, 'PRAGMA table_info(calls)')]
-    expect('traceback' not in cols and 'exception_id' in cols, f'calls columns {cols}')
+    expect('traceback' not in cols and 'exception_id' in cols and 'cpu_ns' in cols, f'calls columns {cols}')
 
 
 def scenario_run_nonce(tmp):

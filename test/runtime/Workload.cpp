@@ -1,7 +1,7 @@
 // A program with known calls, for exact runtime checks (test/runtime/check_runtime.py).
 // Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
 //        throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N
-//        paced MS | future | migrate | long-exception | cpu MS
+//        paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds
 #include "scopeprof/scope.h"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <ctime>
 #include <mutex>
 #include <future>
@@ -475,6 +476,44 @@ int cpuWork(int Ms) {
   return WIFEXITED(Status) && WEXITSTATUS(Status) == 0 ? 0 : 1;
 }
 
+// The perf events this process holds: its tracked threads' (no more: an exec'ed program
+// inherits none of its parent's).
+int perfFds() {
+  int N = 0;
+  if (DIR *D = opendir("/proc/self/fd")) {
+    while (dirent *E = readdir(D)) {
+      char Target[256] = {};
+      std::string Path = std::string("/proc/self/fd/") + E->d_name;
+      if (readlink(Path.c_str(), Target, sizeof(Target) - 1) > 0 && std::strstr(Target, "perf_event"))
+        ++N;
+    }
+    closedir(D);
+  }
+  return N;
+}
+
+// Two tracked threads, then exec: the new image must hold only its own main thread's event.
+int execPerfFds() {
+  std::mutex M;
+  std::condition_variable Cv;
+  bool Ready = false;
+  std::thread([&] {
+    leaf(1);
+    {
+      std::lock_guard<std::mutex> L(M);
+      Ready = true;
+      Cv.notify_one();
+    }
+    pause(); // alive, tracked, until exec ends the process image
+  }).detach();
+  std::unique_lock<std::mutex> L(M);
+  Cv.wait(L, [&] { return Ready; });
+  std::printf("before exec %d\n", perfFds());
+  std::fflush(stdout);
+  execl(Self, Self, "perf-fds", static_cast<char *>(nullptr));
+  return 3;
+}
+
 int main(int Argc, char **Argv) {
   Self = Argv[0];
   std::string Mode = Argc > 1 ? Argv[1] : "";
@@ -535,9 +574,13 @@ int main(int Argc, char **Argv) {
     return compensation(Arg(2));
   if (Mode == "cpu")
     return cpuWork(Arg(2));
+  if (Mode == "perf-fds")
+    return std::printf("after exec %d\n", perfFds()) < 0;
+  if (Mode == "exec-perf-fds")
+    return execPerfFds();
   std::fprintf(stderr,
                "usage: %s exact T N K | exit-with-threads T N | spin | manual | timed N | calls N | "
-               "throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception | cpu MS\n",
+               "throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds\n",
                Argv[0]);
   return 2;
 }

@@ -154,7 +154,7 @@ int runReport(const std::vector<std::string> &Argv) {
     auto Stats = db::computeSiteStats(*Db, Run, Filter);
     // CPU times are of compensated calls: --raw has none to show.
     bool HasCpu = !Filter.Raw && std::any_of(Stats.begin(), Stats.end(),
-                                             [](const auto &St) { return St.CpuCalls > 0; });
+                                             [](const auto &St) { return St.SelfCpuCalls > 0; });
     if (!By)
       By = HasCpu ? "cpu" : "self";
     if ((*By == "cpu" || *By == "wait") && !HasCpu)
@@ -234,17 +234,18 @@ int runReport(const std::vector<std::string> &Argv) {
       if (St.ThrottledAfter)
         Notes.push_back(fmt::format("throttled after {} calls", St.ThrottledAfter));
       // Counted calls never have a CPU time, nor do calls whose thread was not tracked then.
-      if (HasCpu && St.CpuCalls < St.Calls)
-        Notes.push_back(St.CpuCalls ? fmt::format("cpu time of {} of {} calls", St.CpuCalls, St.Calls)
-                                    : std::string("no cpu time"));
+      if (HasCpu && St.SelfCpuCalls < St.Calls)
+        Notes.push_back(St.SelfCpuCalls
+                            ? fmt::format("self cpu time of {} of {} calls", St.SelfCpuCalls, St.Calls)
+                            : std::string("no self cpu time"));
       std::string Note;
       for (const auto &N : Notes)
         Note += (Note.empty() ? "" : "; ") + N;
       std::vector<Cell> Cpu;
       if (HasCpu) {
         double CpuShare = AllSelfCpu > 0 ? 100.0 * static_cast<double>(St.SelfCpuNs) / AllSelfCpu : 0;
-        Cpu = {St.CpuCalls ? Duration(static_cast<double>(St.SelfCpuNs)) : Cell::null(),
-               St.CpuCalls ? Duration(static_cast<double>(St.SelfWaitNs)) : Cell::null(),
+        Cpu = {St.SelfCpuCalls ? Duration(static_cast<double>(St.SelfCpuNs)) : Cell::null(),
+               St.SelfCpuCalls ? Duration(static_cast<double>(St.SelfWaitNs)) : Cell::null(),
                Cell::real(CpuShare, fmt::format("{:.1f}", CpuShare))};
       }
       T.Rows.push_back(

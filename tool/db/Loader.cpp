@@ -283,10 +283,10 @@ public:
     int64_t Id;
     uint64_t Self = Duration, Children = 0, Descendants = 0;
     // Off the CPU: inside the call, and inside its direct children (the rest is in its self
-    // part). A region's pauses are somewhere inside it: its CPU time is not known.
-    std::optional<uint64_t> OffNs;
-    if (!C.PausedNs)
-      OffNs = OffCpu.offCpuWithin(C.StartNs, C.EndNs);
+    // part). A region's pauses are somewhere inside it, so its own CPU time is not known, but
+    // its parent's is: the parent's self part excludes the region's whole interval.
+    std::optional<uint64_t> ElapsedOffNs = OffCpu.offCpuWithin(C.StartNs, C.EndNs);
+    std::optional<uint64_t> OffNs = C.PausedNs ? std::nullopt : ElapsedOffNs;
     std::optional<uint64_t> ChildrenOffNs = 0;
     // Ticks become ns per batch, around each batch's anchor: a child and its parent written in
     // different batches can disagree by a few hundred ns, so "starts inside" allows that much.
@@ -311,8 +311,8 @@ public:
       Up.FirstChildStart = std::min(Up.FirstChildStart, C.StartNs);
       ++Up.Children;
       Up.Descendants += 1 + Descendants;
-      if (OffNs && Up.ChildOffNs)
-        *Up.ChildOffNs += *OffNs;
+      if (ElapsedOffNs && Up.ChildOffNs)
+        *Up.ChildOffNs += *ElapsedOffNs;
       else
         Up.ChildOffNs.reset();
       Parent = Up.ReservedId;

@@ -46,7 +46,8 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
       "SELECT site_id, count(*), sum(broken), total(" + Duration + "), total(" + Self + "), min(" +
       Duration + "), max(" + Duration + "), total(CAST(" + Duration + " AS REAL) * " + Duration +
       "), total(raw_duration_ns), total(raw_self_ns), count(cpu_ns), total(cpu_ns), "
-      "total(self_cpu_ns), total(duration_ns - cpu_ns), total(self_ns - self_cpu_ns) FROM calls "
+      "total(self_cpu_ns), total(duration_ns - cpu_ns), total(self_ns - self_cpu_ns), "
+      "count(self_cpu_ns) FROM calls "
       "WHERE " + Where +
       " GROUP BY site_id");
   bindFilter(Group);
@@ -65,6 +66,7 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.SelfCpuNs = Group.integer(12);
     St.WaitNs = Group.integer(13);
     St.SelfWaitNs = Group.integer(14);
+    St.SelfCpuCalls = Group.integer(15);
     Sums[Group.integer(0)] = {static_cast<double>(St.TotalNs), Group.real(7)};
   }
   auto Counted = Db.prepare(
@@ -156,7 +158,9 @@ void storeSiteStats(Database &Db, int64_t Run) {
       Insert.bind(16, St.ThrottledAfter);
     Insert.bind(17, St.CpuCalls);
     if (St.CpuCalls)
-      Insert.bind(18, St.CpuNs).bind(19, St.SelfCpuNs).bind(20, St.WaitNs).bind(21, St.SelfWaitNs);
+      Insert.bind(18, St.CpuNs).bind(20, St.WaitNs);
+    if (St.SelfCpuCalls)
+      Insert.bind(19, St.SelfCpuNs).bind(21, St.SelfWaitNs);
     if (St.Recorded)
       Insert.bind(10, St.MinNs).bind(13, St.MaxNs);
     if (St.HasPercentiles)
