@@ -27,6 +27,8 @@ namespace scopeprof::runtime {
 namespace fmt = scopeprof::format;
 
 constexpr uint64_t PeriodicFlushNs = 100'000'000;
+/// While a thread's switch ring fills fast, the writer drains it this often.
+constexpr uint64_t BusySwitchesFlushNs = 1'000'000;
 
 struct Buffer {
   scopeprof_record *Data = nullptr;
@@ -90,6 +92,7 @@ struct Recorder {
   bool WriterRunning = false, StopWriter = false, ShuttingDown = false;
   uint64_t FlushRequested = 0, FlushDone = 0;
   uint64_t LastPeriodicNs = 0;
+  uint64_t FlushPeriodNs = PeriodicFlushNs; ///< the writer's; shorter while a ring fills fast
   uint64_t CallsWritten = 0, BatchesWritten = 0;
   uint64_t LogBytes = 0;   ///< written by this process (atomic: several threads write batches)
   bool OverBudget = false; ///< past SCOPEPROF_MAX_LOG_SIZE: calls are only counted (atomic)

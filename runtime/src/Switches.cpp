@@ -17,9 +17,11 @@
 namespace scopeprof::runtime {
 namespace {
 
-/// The ring's data part, in pages (a power of two). Each switch costs two 24-byte records, and
-/// the writer drains every ~100 ms: about 6 800 switches a second per thread fit; past that
-/// the kernel counts lost records, which become an interval of unknown state.
+/// The ring's data part, in pages (a power of two): 32 KiB, about 680 switches (two 24-byte
+/// records each). The writer drains every 100 ms, every 1 ms while a ring fills faster
+/// (680 000 switches a second); past that the kernel counts lost records, which become an
+/// interval of unknown state. A bigger ring would spend the per-user budget of locked memory
+/// for perf rings (perf_event_mlock_kb, 516 KiB by default) on fewer threads.
 constexpr size_t RingDataPages = 8;
 
 /// Set once the kernel said no in a way every later thread would hear too.
@@ -78,7 +80,7 @@ bool SwitchTracker::open(bool Verbose) {
   RingBytes = Bytes;
   Off = AfterLoss = false;
   // The ring exists only now, and the thread is running: from here on nothing goes unseen.
-  SinceNs = LastNs = monotonicNs();
+  SinceNs = LastNs = LastDrainNs = monotonicNs();
   return true;
 }
 
@@ -146,6 +148,10 @@ void SwitchTracker::drain(std::vector<OffCpuInterval> &Out) {
   uint64_t Size = Meta->data_size ? Meta->data_size : RingDataPages * Page;
   uint64_t Head = __atomic_load_n(&Meta->data_head, __ATOMIC_ACQUIRE);
   uint64_t Tail = Meta->data_tail;
+  uint64_t NowNs = monotonicNs();
+  double Rate = static_cast<double>(Head - Tail) / static_cast<double>(std::max<uint64_t>(NowNs - LastDrainNs, 1));
+  Busy = Rate * PeriodicFlushNs > static_cast<double>(Size) / 2;
+  LastDrainNs = NowNs;
   // Records may wrap around the ring's end: each is copied out whole first.
   auto copyOut = [&](uint64_t From, void *To, size_t Bytes) {
     size_t At = static_cast<size_t>(From % Size);

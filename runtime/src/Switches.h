@@ -32,6 +32,9 @@ public:
   uint64_t sinceNs() const { return tracking() ? SinceNs : 0; }
   /// Whether the kernel wrote records the writer has not read yet.
   bool pending() const;
+  /// Whether, at the rate seen by the last drain, the ring would fill more than half way between
+  /// two periodic flushes: the writer must drain it more often, or records will be lost.
+  bool busy() const { return Busy; }
   /// Appends to \p Out the intervals completed since the last drain. A stretch still open (the
   /// thread is off the CPU now) is kept for the next drain; lost records become an
   /// OffCpuUnknown interval.
@@ -49,9 +52,10 @@ private:
   bool OffPreempted = false;
   uint64_t OffSinceNs = 0;
   uint64_t LastNs = 0;     ///< the last record's time: where a loss can have begun
-  bool AfterLoss = false;  ///< records were lost: the next switch-in ends an interval whose
-                           ///< start is only bounded by the loss
-  uint64_t LossNs = 0;
+  bool AfterLoss = false;  ///< records were lost: a switch-in next ends an interval that began
+                           ///< at the loss at the latest
+  bool Busy = false;
+  uint64_t LastDrainNs = 0;
 };
 
 } // namespace scopeprof::runtime

@@ -79,7 +79,7 @@ void *writerMain(void *) {
     if (R.Queue.empty() && !R.StopWriter && R.FlushRequested == R.FlushDone) {
       timespec Deadline;
       clock_gettime(CLOCK_REALTIME, &Deadline);
-      Deadline.tv_nsec += PeriodicFlushNs;
+      Deadline.tv_nsec += static_cast<long>(R.FlushPeriodNs);
       Deadline.tv_sec += Deadline.tv_nsec / 1'000'000'000;
       Deadline.tv_nsec %= 1'000'000'000;
       pthread_cond_timedwait(&R.WriterCv, &R.M, &Deadline);
@@ -87,8 +87,11 @@ void *writerMain(void *) {
     drainQueue(R);
     uint64_t Requested = R.FlushRequested;
     bool Stop = R.StopWriter;
-    if (Stop || Requested != R.FlushDone || monotonicNs() - R.LastPeriodicNs >= PeriodicFlushNs) {
+    if (Stop || Requested != R.FlushDone || monotonicNs() - R.LastPeriodicNs >= R.FlushPeriodNs) {
       flushRunningThreads(R, Scratch);
+      bool SwitchesBusy = std::any_of(R.Threads.begin(), R.Threads.end(),
+                                      [](const ThreadLog *L) { return L->Switches.busy(); });
+      R.FlushPeriodNs = SwitchesBusy ? BusySwitchesFlushNs : PeriodicFlushNs;
       drainQueue(R);
       R.LastPeriodicNs = monotonicNs();
       R.FlushDone = Requested;
