@@ -60,7 +60,7 @@ bool SwitchTracker::open(bool Verbose) {
     warnVerbose(Verbose, std::string("cannot track context switches (perf_event_open: ") +
                              std::strerror(Error) +
                              "; see /proc/sys/kernel/perf_event_paranoid): no CPU time is "
-                             "measured (SCOPEPROF_COUNTERS=none says so quietly)");
+                             "measured; SCOPEPROF_COUNTERS=none stops trying");
     return false;
   }
   size_t Page = static_cast<size_t>(sysconf(_SC_PAGESIZE));

@@ -44,8 +44,8 @@ void flushRunningThreads(Recorder &R, std::vector<scopeprof_record> &Scratch) {
     // its ring must not overflow while calls that span the waits are still open.
     if (Upto <= B.Flushed && !L->Switches.pending())
       continue;
-    Scratch.assign(B.Data + B.Flushed, B.Data + std::max(Upto, B.Flushed));
-    B.Flushed = std::max(Upto, B.Flushed);
+    Scratch.assign(B.Data + B.Flushed, B.Data + Upto);
+    B.Flushed = Upto;
     pthread_mutex_unlock(&R.M);
     writeBatch(R, *L, Scratch.data(), Scratch.size());
     pthread_mutex_lock(&R.M);

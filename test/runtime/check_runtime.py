@@ -327,6 +327,15 @@ def scenario_cpu_switches(tmp):
     # No descriptor leaks into an exec'ed program (CLOEXEC): it holds its own thread's only.
     p = run([WORKLOAD, 'exec-perf-fds'], {}, os.path.join(tmp, 'exec'))
     expect(p.returncode == 0 and 'before exec 2' in p.stdout and 'after exec 1' in p.stdout, p.stdout + p.stderr)
+    # A kernel that refuses: the run goes on, untracked, with one warning when verbose only.
+    refuse = {'LD_PRELOAD': os.path.join(os.path.dirname(WORKLOAD), 'librefuse-perf.so')}
+    for verbose in ('0', '1'):
+        out = os.path.join(tmp, 'refused' + verbose)
+        p = run([WORKLOAD, 'cpu', '5'], dict(refuse, SCOPEPROF_VERBOSE=verbose), out)
+        expect(p.returncode == 0, p.stderr)
+        warned = p.stderr.count('cannot track context switches (perf_event_open: Permission denied')
+        expect(warned == (verbose == '1'), f'SCOPEPROF_VERBOSE={verbose}: {warned} warnings\n{p.stderr}')
+        expect(switches_line(out) == ['switches untracked'] * 5, f'{switches_line(out)}')
 
 
 def scenario_manual_api(tmp):
