@@ -24,6 +24,10 @@ namespace {
 /// for perf rings (perf_event_mlock_kb, 516 KiB by default) on fewer threads.
 constexpr size_t RingDataPages = 8;
 
+/// The largest record the kernel writes to the ring: PERF_RECORD_LOST (a header, id, count and
+/// the sample id); switch records take 24 bytes.
+constexpr uint64_t MaxRecordBytes = 40;
+
 /// Set once the kernel said no in a way every later thread would hear too.
 bool Unavailable = false;
 bool Warned = false;
@@ -149,6 +153,10 @@ void SwitchTracker::drain(std::vector<OffCpuInterval> &Out) {
   uint64_t Head = __atomic_load_n(&Meta->data_head, __ATOMIC_ACQUIRE);
   uint64_t Tail = Meta->data_tail;
   uint64_t NowNs = monotonicNs();
+  // A full ring may have dropped records that the kernel reports (PERF_RECORD_LOST) only once
+  // there is room again, after this drain: by then the calls of this batch would have been
+  // measured as if nothing was missing. So a full ring is taken for a loss right now.
+  bool MayHaveLost = Size - (Head - Tail) < MaxRecordBytes;
   double Rate = static_cast<double>(Head - Tail) / static_cast<double>(std::max<uint64_t>(NowNs - LastDrainNs, 1));
   Busy = Rate * PeriodicFlushNs > static_cast<double>(Size) / 2;
   LastDrainNs = NowNs;
@@ -173,6 +181,8 @@ void SwitchTracker::drain(std::vector<OffCpuInterval> &Out) {
     Tail += H.size;
   }
   __atomic_store_n(&Meta->data_tail, Head, __ATOMIC_RELEASE);
+  if (MayHaveLost)
+    handle(PERF_RECORD_LOST, 0, NowNs, Out);
 }
 
 } // namespace scopeprof::runtime

@@ -1069,6 +1069,30 @@ def scenario_cpu_off(tmp):
     expect('--by cpu: run 1 has no CPU times' in p.stderr and 'SCOPEPROF_COUNTERS=none' in p.stderr, p.stderr)
 
 
+def scenario_cpu_lost(tmp):
+    """A ring that overflows (two threads switching ~100 000 times a second): the runtime writes
+    what it could not see as unknown, and no call overlapping it gets a CPU time."""
+    run = record(tmp, 'ping-pong', 100000)
+    out = scopeprof('dump', run).stdout
+    unknown, current = collections.defaultdict(list), None
+    for line in out.splitlines():
+        if line.startswith('  thread '):
+            current = int(line.split('tid=')[1].split()[0])
+        elif line.startswith('  off-cpu ') and line.endswith(' unknown'):
+            start, dur = (int(f.split('=')[1]) for f in line.split()[1:3])
+            unknown[current].append((start, start + dur))
+    expect(unknown, f'no stretch of unknown state: the ring never overflowed?\n{out[:2000]}')
+    db = os.path.join(tmp, 'lost.db')
+    load(db, run)
+    calib = one(db, 'SELECT calibration_ns FROM processes')
+    calls = rows(db, 'SELECT tid, start_ns - ?, end_ns - ?, duration_ns, cpu_ns FROM calls', calib, calib)
+    for tid, start, end, dur, cpu in calls:
+        overlaps = any(a < end and start < b for a, b in unknown[tid])
+        expect(not overlaps or cpu is None, f'a call overlapping lost records got cpu {cpu}')
+        expect(cpu is None or cpu <= dur, f'cpu {cpu} > duration {dur}')
+    expect(any(c[4] is not None for c in calls), 'calls clear of the losses are measured')
+
+
 def offcpu_entry(intervals, count=None):
     """intervals: (switch-out ns, switch-in ns, kind)."""
     return b'\x09' + struct.pack('<I', len(intervals) if count is None else count) + b''.join(

@@ -1,7 +1,7 @@
 // A program with known calls, for exact runtime checks (test/runtime/check_runtime.py).
 // Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
 //        throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N
-//        paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds
+//        paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds | ping-pong ROUNDS
 #include "scopeprof/scope.h"
 
 #include <algorithm>
@@ -476,6 +476,34 @@ int cpuWork(int Ms) {
   return WIFEXITED(Status) && WEXITSTATUS(Status) == 0 ? 0 : 1;
 }
 
+// Two threads pass a token through pipes ROUNDS times, 1000 per recorded call: hundreds of
+// thousands of context switches a second, more than a switch ring holds between two drains.
+void pingRounds(int ReadFd, int WriteFd, bool First) {
+  FN(0x184, "pingRounds()");
+  char C = 'x';
+  for (int I = 0; I < 1000; ++I) {
+    if (First && write(WriteFd, &C, 1) != 1)
+      std::abort();
+    if (read(ReadFd, &C, 1) != 1)
+      std::abort();
+    if (!First && write(WriteFd, &C, 1) != 1)
+      std::abort();
+  }
+}
+int pingPong(int Rounds) {
+  int AB[2], BA[2];
+  if (pipe(AB) != 0 || pipe(BA) != 0)
+    return 1;
+  std::thread B([&] {
+    for (int I = 0; I < Rounds / 1000; ++I)
+      pingRounds(AB[0], BA[1], false);
+  });
+  for (int I = 0; I < Rounds / 1000; ++I)
+    pingRounds(BA[0], AB[1], true);
+  B.join();
+  return 0;
+}
+
 // The perf events this process holds: its tracked threads' (no more: an exec'ed program
 // inherits none of its parent's).
 int perfFds() {
@@ -574,13 +602,15 @@ int main(int Argc, char **Argv) {
     return compensation(Arg(2));
   if (Mode == "cpu")
     return cpuWork(Arg(2));
+  if (Mode == "ping-pong")
+    return pingPong(Arg(2));
   if (Mode == "perf-fds")
     return std::printf("after exec %d\n", perfFds()) < 0;
   if (Mode == "exec-perf-fds")
     return execPerfFds();
   std::fprintf(stderr,
                "usage: %s exact T N K | exit-with-threads T N | spin | manual | timed N | calls N | "
-               "throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds\n",
+               "throttled N M | compensation ROUNDS | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds | ping-pong ROUNDS\n",
                Argv[0]);
   return 2;
 }

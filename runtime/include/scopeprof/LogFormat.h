@@ -66,7 +66,8 @@ enum EntryType : uint8_t {
 enum OffCpuKind : uint8_t {
   OffCpuBlocked = 0,   ///< the thread gave up the CPU: it slept or waited
   OffCpuPreempted = 1, ///< the scheduler took the CPU from the runnable thread
-  OffCpuUnknown = 2,   ///< the kernel lost switch records: nothing is known about this stretch
+  OffCpuUnknown = 2,   ///< the kernel lost switch records, or may have (the ring was full):
+                       ///< nothing is known about this stretch
 };
 constexpr size_t OffCpuIntervalSize = 17;
 
