@@ -1140,6 +1140,22 @@ def scenario_cpu_crafted(tmp):
         f.write(b'SCOPEPRF' + struct.pack('<II', 1, 0) + frame(1, header) +
                 batch(site_entry(0, 'parent()'), offcpu_entry([(3000, 3500, 0), (2000, 2500, 0)]),
                       calls_entry([(0, 0, 1500, 4000, False), (0, 0, 7000, 8000, False)])))
+    # A long thread: the loader forgets intervals behind its outermost calls, and a region open
+    # across them (it could need what was forgotten) gets no CPU time rather than a wrong one.
+    n = 20000
+    long_run = os.path.join(tmp, 'long', 'run-cpu')
+    os.makedirs(long_run)
+    ticks = [10000 + 1000 * i for i in range(n)]
+    region = b'\x07' + struct.pack('<IIQQQ', 1, 0, 9000, ticks[-1] + 100, 0)
+    with open(os.path.join(long_run, '1-1.splog'), 'wb') as f:
+        f.write(b'SCOPEPRF' + struct.pack('<II', 1, 0) + frame(1, header) +
+                batch(site_entry(0, 'step()'), site_entry(1, 'all steps'), offcpu_entry([(t, t + 10, 0) for t in ticks]),
+                      calls_entry([(0, 0, t + 5, t + 50, False) for t in ticks]), region))
+    ldb = os.path.join(tmp, 'long.db')
+    load(ldb, long_run)
+    got = rows(ldb, 'SELECT s.signature, count(*), min(cpu_ns), max(cpu_ns), count(cpu_ns) FROM calls c '
+                    'JOIN sites s ON s.id = c.site_id GROUP BY 1 ORDER BY 1')
+    expect(got == [('all steps', 1, None, None, 0), ('step()', n, 40, 40, n)], f'long thread: {got}')
     ddb = os.path.join(tmp, 'disordered.db')
     p = load(ddb, disordered, expect_rc=1)
     expect('off-CPU intervals out of time order' in p.stderr, p.stderr)

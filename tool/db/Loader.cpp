@@ -291,6 +291,7 @@ public:
     // Ticks become ns per batch, around each batch's anchor: a child and its parent written in
     // different batches can disagree by a few hundred ns, so "starts inside" allows that much.
     constexpr uint64_t ClockSlackNs = 1000;
+    constexpr uint64_t OffCpuForgetSlackNs = 1'000'000;
     if (Me.ReservedId && Me.FirstChildStart + ClockSlackNs >= C.StartNs) {
       Id = Me.ReservedId;
       Self -= std::min(Self, Me.ChildNs);
@@ -336,6 +337,10 @@ public:
         SelfCpuNs = NetSelf - std::min(NetSelf, SelfOffNs);
       }
     }
+    // A thread's outermost calls follow each other: every call after this one starts after
+    // it ends (give or take the clock conversion between batches).
+    if (C.Depth == 0)
+      OffCpu.forgetBefore(C.EndNs - std::min<uint64_t>(C.EndNs, OffCpuForgetSlackNs));
     if (C.Broken) {
       // An exception is stored once, under the id of the innermost call it broke; every
       // broken call points at it.

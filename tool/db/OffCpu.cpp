@@ -34,8 +34,28 @@ void OffCpuTimeline::add(uint64_t OutNs, uint64_t InNs, uint8_t Kind, std::strin
   Before.push_back(Before.back() + (InNs - OutNs));
 }
 
+void OffCpuTimeline::forgetBefore(uint64_t Ns) {
+  // In bulk, once most of what is kept is behind: amortized O(1) per interval.
+  auto Gone = static_cast<size_t>(std::upper_bound(Ends.begin(), Ends.end(), Ns) - Ends.begin());
+  if (Gone >= 4096 && Gone * 2 >= Ends.size()) {
+    ForgottenBeforeNs = std::max(ForgottenBeforeNs, Ends[Gone - 1]);
+    auto Cut = static_cast<std::ptrdiff_t>(Gone);
+    Starts.erase(Starts.begin(), Starts.begin() + Cut);
+    Ends.erase(Ends.begin(), Ends.begin() + Cut);
+    Before.erase(Before.begin(), Before.begin() + Cut);
+    // Only differences of running totals are used: they may start anywhere.
+  }
+  auto GoneUnknown =
+      static_cast<std::ptrdiff_t>(std::upper_bound(UnknownEnds.begin(), UnknownEnds.end(), Ns) - UnknownEnds.begin());
+  if (GoneUnknown >= 1024) {
+    ForgottenBeforeNs = std::max(ForgottenBeforeNs, UnknownEnds[static_cast<size_t>(GoneUnknown - 1)]);
+    UnknownStarts.erase(UnknownStarts.begin(), UnknownStarts.begin() + GoneUnknown);
+    UnknownEnds.erase(UnknownEnds.begin(), UnknownEnds.begin() + GoneUnknown);
+  }
+}
+
 std::optional<uint64_t> OffCpuTimeline::offCpuWithin(uint64_t StartNs, uint64_t EndNs) const {
-  if (!SinceNs || StartNs < SinceNs)
+  if (!SinceNs || StartNs < SinceNs || StartNs < ForgottenBeforeNs)
     return std::nullopt;
   // Unknown stretches (lost records) are sorted and disjoint: the first one ending after the
   // call starts is the only one that can overlap it.

@@ -20,9 +20,14 @@ public:
   /// How long the thread was off the CPU within [\p StartNs, \p EndNs]; nullopt when that is
   /// not known (not tracked then, or records were lost). O(log intervals).
   std::optional<uint64_t> offCpuWithin(uint64_t StartNs, uint64_t EndNs) const;
+  /// No call asked about later should start before \p Ns: intervals ending before it may go,
+  /// so memory follows the switches of one outermost call, not of the whole thread. One that
+  /// does (a region open across outermost calls) gets nullopt, never a figure missing them.
+  void forgetBefore(uint64_t Ns);
 
 private:
   uint64_t SinceNs = 0;
+  uint64_t ForgottenBeforeNs = 0; ///< intervals ending up to here are gone
   /// Known off-CPU intervals, sorted and disjoint; Before[i] is the total length of the
   /// intervals before i.
   std::vector<uint64_t> Starts, Ends, Before = {0};
