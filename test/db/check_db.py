@@ -1017,12 +1017,12 @@ def scenario_cpu_time(tmp):
     close(sum(c[4] for c in by['spinner()']), truth['spinner()'], 'spinner()')
     close(sum(c[4] for c in by['sleeper()']), truth['sleeper()'], 'sleeper()')
     # The parent that spins and then calls a sleeper: its self CPU time is its own spin, nothing
-    # of the child's sleep is taken from it, and its CPU time is the spin plus the child's.
+    # of the child's sleep is taken from it, and its CPU time is the spin plus the child's. (How
+    # much of its wall time that is depends on what else the machine runs: the kernel's own
+    # account is the reference, not a ratio.)
     close(sum(c[6] for c in by['sleepyParent()']), truth['sleepyParent() self'], 'sleepyParent() self')
     child_cpu = sum(c[4] for c in by['sleeper()'] if c[2] == 1)
     close(sum(c[4] for c in by['sleepyParent()']), truth['sleepyParent() self'] + child_cpu, 'sleepyParent() total')
-    for pid, tid, depth, dur, cpu, self_, self_cpu in by['sleepyParent()']:
-        expect(self_ - self_cpu < 0.5 * self_, f'sleepyParent() in {pid}/{tid}: self {self_}, self cpu {self_cpu}')
     # Threads and the fork child's threads: each has its own intervals.
     tracked = rows(db, 'SELECT pid, count(*) FROM threads WHERE switches_since_ns IS NOT NULL GROUP BY pid')
     expect(sorted(n for _, n in tracked) == [2, 3], f'tracked threads per process {tracked}')
