@@ -96,6 +96,7 @@ bool parseHeader(const std::string &Payload, FileHeader &H) {
     case fmt::KeyThrottleNs: H.ThrottleNs = N; break;
     case fmt::KeySamplePeriod: H.SamplePeriod = N; break;
     case fmt::KeyRunNonce: H.RunNonce = N; break;
+    case fmt::KeySwitchesSinceNs: H.SwitchesSinceNs = N; break;
     default: break; // unknown keys are for newer readers
     }
   }
@@ -215,6 +216,24 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
       auto At = C.get<uint64_t>();
       if (C.ok())
         V.throttled(Index, Calls, Conv(At));
+      break;
+    }
+    case fmt::EntryOffCpu: {
+      auto Count = C.get<uint32_t>();
+      const char *Intervals = C.raw(static_cast<size_t>(Count) * fmt::OffCpuIntervalSize);
+      for (uint32_t I = 0; Intervals && I < Count; ++I) {
+        const char *At = Intervals + I * fmt::OffCpuIntervalSize;
+        uint64_t Out, In;
+        std::memcpy(&Out, At, 8);
+        std::memcpy(&In, At + 8, 8);
+        auto Kind = static_cast<uint8_t>(At[16]);
+        if (In < Out || Kind > fmt::OffCpuUnknown) {
+          Error = In < Out ? "an off-CPU interval ends before it starts"
+                           : "an off-CPU interval of unknown kind " + std::to_string(Kind);
+          return false;
+        }
+        V.offCpu(Out, In, Kind);
+      }
       break;
     }
     case fmt::EntryRegion: {

@@ -23,6 +23,9 @@ struct FileHeader {
   uint64_t RunNonce = 0;
   /// A sampled call (Call::Sampled) stands for this many calls of its site.
   uint64_t SamplePeriod = 0;
+  /// CLOCK_MONOTONIC ns since which the thread's context switches are in the log (offCpu());
+  /// 0: not tracked, and calls have no CPU time.
+  uint64_t SwitchesSinceNs = 0;
 };
 
 struct Site {
@@ -59,6 +62,9 @@ public:
   /// The auto-throttle cut the site after \p Calls calls (process-wide): of its calls that
   /// start at or after \p AtNs, only samples are in the log.
   virtual void throttled(uint32_t /*SiteIndex*/, uint64_t /*Calls*/, uint64_t /*AtNs*/) {}
+  /// The thread was off the CPU from \p OutNs to \p InNs (format::OffCpuKind \p Kind; for
+  /// OffCpuUnknown its state then is unknown). In time order, before the calls they overlap.
+  virtual void offCpu(uint64_t /*OutNs*/, uint64_t /*InNs*/, uint8_t /*Kind*/) {}
   /// Before the entries of each valid batch, which spans [\p Offset, \p EndOffset) in the file
   /// (a loader resuming a file knows from it which batches it has already stored).
   virtual void batch(uint64_t /*Offset*/, uint64_t /*EndOffset*/) {}

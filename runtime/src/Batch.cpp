@@ -101,9 +101,31 @@ void refreshThrottles(Recorder &R) {
   }
 }
 
+/// The thread's off-CPU intervals the kernel reported since the last batch, first in the
+/// batch: a reader knows them before the calls they overlap (switch records are in the ring
+/// before the writer copies the records of calls that ended after them).
+void writeOffCpu(Bytes &P, ThreadLog &L) {
+  L.Switches.drain(L.OffCpuPending);
+  // A log that cannot be written (a full disk) must not make them pile up without bound:
+  // past this many, what they say is kept as one stretch of unknown state.
+  constexpr size_t MaxPending = 1 << 16;
+  if (L.OffCpuPending.size() > MaxPending)
+    L.OffCpuPending = {{L.OffCpuPending.front().OutNs, L.OffCpuPending.back().InNs, fmt::OffCpuUnknown}};
+  if (L.OffCpuPending.empty())
+    return;
+  P.u8(fmt::EntryOffCpu);
+  P.u32(static_cast<uint32_t>(L.OffCpuPending.size()));
+  for (const OffCpuInterval &I : L.OffCpuPending) {
+    P.u64(I.OutNs);
+    P.u64(I.InNs);
+    P.u8(I.Kind);
+  }
+}
+
 } // namespace
 
-std::string headerFrame(const Recorder &R, pid_t Tid) {
+std::string headerFrame(const Recorder &R, const ThreadLog &L) {
+  pid_t Tid = L.Tid;
   std::string Out(fmt::FileMagic, sizeof(fmt::FileMagic));
   Bytes P{Out};
   P.u32(fmt::Version);
@@ -133,19 +155,21 @@ std::string headerFrame(const Recorder &R, pid_t Tid) {
   P.keyU64(fmt::KeyThrottleCalls, R.Cfg.ThrottleCalls);
   P.keyU64(fmt::KeyThrottleNs, R.Cfg.ThrottleNs);
   P.keyU64(fmt::KeySamplePeriod, fmt::SamplePeriod);
+  if (uint64_t Since = L.Switches.sinceNs())
+    P.keyU64(fmt::KeySwitchesSinceNs, Since);
   endFrame(Out, FrameStart, fmt::FrameHeader);
   return Out;
 }
 
-int openLogFile(const Recorder &R, pid_t Tid) {
+int openLogFile(const Recorder &R, const ThreadLog &L) {
   static bool Warned = false;
-  std::string Base = R.RunDir + "/" + std::to_string(R.Pid) + "-" + std::to_string(Tid);
+  std::string Base = R.RunDir + "/" + std::to_string(R.Pid) + "-" + std::to_string(L.Tid);
   for (int Attempt = 0; Attempt < 100; ++Attempt) {
     std::string Path = Base + (Attempt ? "-" + std::to_string(Attempt) : "") + ".splog";
     int Fd = open(Path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
                   0600);
     if (Fd >= 0) {
-      std::string Header = headerFrame(R, Tid);
+      std::string Header = headerFrame(R, L);
       if (writeAll(Fd, Header.data(), Header.size()))
         return Fd;
       // Nothing half-written is left behind; the writer tries again with a later batch.
@@ -175,6 +199,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   P.u64(AnchorTicks);
   P.u64(AnchorNs);
   size_t Empty = P.S.size();
+  writeOffCpu(P, L);
 
   size_t CallsCountAt = std::string::npos;
   uint32_t CallsInBlock = 0;
@@ -349,7 +374,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   endFrame(Frame, 0, fmt::FrameBatch);
   // A thread that started while its log could not be created (a full disk) tries again.
   if (L.Fd < 0)
-    L.Fd = openLogFile(R, L.Tid);
+    L.Fd = openLogFile(R, L);
   off_t FileEnd = L.Fd >= 0 ? lseek(L.Fd, 0, SEEK_END) : -1;
   if (L.Fd < 0 || !writeAll(L.Fd, Frame.data(), Frame.size())) {
     // A full disk: take the partial frame back out, so the file stays a sequence of whole
@@ -362,6 +387,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
       if (FileEnd >= 0 && ftruncate(L.Fd, FileEnd) != 0)
         warnOnce(Warned, std::string("cannot truncate a log file: ") + std::strerror(errno));
     }
+    // The intervals stay pending and go with the next batch.
     for (uint32_t Index : NewSites)
       L.Described[Index] = 0;
     for (uint32_t Index : SummariesWritten)
@@ -370,6 +396,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     __atomic_fetch_add(&L.Dropped, BatchCalls, __ATOMIC_RELAXED);
     return;
   }
+  L.OffCpuPending.clear();
   R.CallsWritten += BatchCalls;
   ++R.BatchesWritten;
   uint64_t Written = __atomic_add_fetch(&R.LogBytes, Frame.size(), __ATOMIC_RELAXED);

@@ -3,6 +3,7 @@
 
 #include "scopeprof/LogFormat.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +43,34 @@ bool parseScaled(const char *Text, double &Out, std::initializer_list<std::pair<
       return true;
     }
   return false;
+}
+
+/// SCOPEPROF_COUNTERS: a comma-separated list of what to measure besides wall time; `none`
+/// measures nothing more. Unknown names are reported and skipped; a list of only unknown
+/// names keeps the default.
+void parseCounters(const char *Value, Config &C) {
+  static const char *const Known = "a list of counters from: cpu (or none)";
+  bool Cpu = false, AnyKnown = false, AnyUnknown = false;
+  std::string List = Value;
+  for (size_t Begin = 0; Begin <= List.size();) {
+    size_t End = std::min(List.find(',', Begin), List.size());
+    std::string Name = List.substr(Begin, End - Begin);
+    Name.erase(0, Name.find_first_not_of(" \t"));
+    Name.erase(Name.find_last_not_of(" \t") + 1);
+    if (Name.empty())
+      ; // "cpu," or ",,": nothing named
+    else if (Name == "cpu")
+      Cpu = AnyKnown = true;
+    else if (Name == "none")
+      AnyKnown = true;
+    else
+      AnyUnknown = true;
+    Begin = End + 1;
+  }
+  if (AnyKnown)
+    C.CountCpu = Cpu;
+  if (AnyUnknown)
+    warn("SCOPEPROF_COUNTERS", Value, Known, C.CountCpu ? "cpu" : "none");
 }
 
 } // namespace
@@ -129,6 +158,8 @@ Config readConfig() {
     else if (std::strcmp(V, "auto") != 0)
       warn("SCOPEPROF_CLOCK", V, "'auto', 'tsc' or 'monotonic'", "auto");
   }
+  if (const char *V = std::getenv("SCOPEPROF_COUNTERS"); V && *V)
+    parseCounters(V, C);
   return C;
 }
 

@@ -25,6 +25,9 @@ struct Config {
   bool DropWhenFull = false;
   bool RecordCmdline = true; ///< SCOPEPROF_RECORD_CMDLINE=0: the program's path, no arguments
   bool Verbose = false;
+  /// SCOPEPROF_COUNTERS includes `cpu`: context switches are tracked, from which the loader
+  /// derives each call's CPU time. On by default: it costs the hot path nothing.
+  bool CountCpu = true;
   enum ClockKind { ClockAuto, ClockTsc, ClockMonotonic } Clock = ClockAuto;
 };
 

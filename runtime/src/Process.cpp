@@ -231,6 +231,7 @@ void afterForkChild() {
       continue;
     if (L->Fd >= 0)
       close(L->Fd);
+    L->Switches.dropInherited();
     free(L->Buffers[0].Data);
     free(L->Buffers[1].Data);
     delete L;
@@ -244,7 +245,11 @@ void afterForkChild() {
     if (L->Fd >= 0)
       close(L->Fd);
     L->Tid = currentTid();
-    L->Fd = openLogFile(R, L->Tid);
+    // The inherited event follows the parent's thread: the child's thread gets its own.
+    L->Switches.dropInherited();
+    L->OffCpuPending.clear();
+    trackSwitches(R, *L);
+    L->Fd = openLogFile(R, *L);
     L->Current = 0;
     for (Buffer &B : L->Buffers)
       B = Buffer{B.Data};

@@ -5,11 +5,12 @@
 // Writer.cpp the writer thread (queue, periodic flush, auto-throttle); Batch.cpp turns records
 // into framed log batches; Sites.cpp the site registry and run-time rules; Clock.cpp the
 // timestamp clock and the scope cost calibration; Process.cpp start-up, exit and fork;
-// Regions.cpp the manual regions. docs/runtime.md describes the behaviour.
+// Regions.cpp the manual regions; Switches.cpp the context switches behind CPU time. docs/runtime.md describes the behaviour.
 #pragma once
 
 #include "Config.h"
 #include "Internal.h"
+#include "Switches.h"
 #include "scopeprof/LogFormat.h"
 #include "scopeprof/rules/Rules.h"
 #include "scopeprof/scope.h"
@@ -26,6 +27,8 @@ namespace scopeprof::runtime {
 namespace fmt = scopeprof::format;
 
 constexpr uint64_t PeriodicFlushNs = 100'000'000;
+/// While a thread's switch ring fills fast, the writer drains it this often.
+constexpr uint64_t BusySwitchesFlushNs = 1'000'000;
 
 struct Buffer {
   scopeprof_record *Data = nullptr;
@@ -47,7 +50,10 @@ struct ThreadLog {
   Buffer Buffers[2];
   int Current = 0;
   uint64_t Dropped = 0;
+  /// Opened by the thread before its log; drained by the writer with each batch.
+  SwitchTracker Switches;
   // Owned by the writer:
+  std::vector<OffCpuInterval> OffCpuPending; ///< drained, not yet in the file
   std::vector<uint8_t> Described; ///< per site index: descriptor already in this file
   uint64_t NameCheckedNs = 0;
   std::unordered_map<uint32_t, Summary> Summaries;
@@ -86,6 +92,7 @@ struct Recorder {
   bool WriterRunning = false, StopWriter = false, ShuttingDown = false;
   uint64_t FlushRequested = 0, FlushDone = 0;
   uint64_t LastPeriodicNs = 0;
+  uint64_t FlushPeriodNs = PeriodicFlushNs; ///< the writer's; shorter while a ring fills fast
   uint64_t CallsWritten = 0, BatchesWritten = 0;
   uint64_t LogBytes = 0;   ///< written by this process (atomic: several threads write batches)
   bool OverBudget = false; ///< past SCOPEPROF_MAX_LOG_SIZE: calls are only counted (atomic)
@@ -174,7 +181,7 @@ bool throttleSite(Recorder &R, uint32_t Index);
 bool siteOn(Recorder &R, uint32_t Index);
 
 // Batch.cpp
-int openLogFile(const Recorder &R, pid_t Tid);
+int openLogFile(const Recorder &R, const ThreadLog &L);
 void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t N);
 
 // Writer.cpp
@@ -185,6 +192,8 @@ void ensureWriter(Recorder &R);
 // Threads.cpp
 scopeprof_record *discard();
 scopeprof_record *attachThread(Recorder &R);
+/// Starts tracking the calling thread's context switches when SCOPEPROF_COUNTERS asks for it.
+void trackSwitches(const Recorder &R, ThreadLog &L);
 void threadExit(void *Arg);
 
 } // namespace scopeprof::runtime

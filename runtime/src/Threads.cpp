@@ -50,7 +50,8 @@ scopeprof_record *attachThread(Recorder &R) {
   L->Owner = &scopeprof_tls;
   for (Buffer &B : L->Buffers)
     B.Data = static_cast<scopeprof_record *>(std::calloc(R.BufferRecords, sizeof(scopeprof_record)));
-  L->Fd = openLogFile(R, L->Tid);
+  trackSwitches(R, *L);
+  L->Fd = openLogFile(R, *L);
   L->LastName = readComm("/proc/self/task/" + std::to_string(L->Tid) + "/comm");
   L->Buffers[0].State = Buffer::Filling;
   // The buffer first, then the log where the writer sees it: the writer reads up to pos.
@@ -64,6 +65,11 @@ scopeprof_record *attachThread(Recorder &R) {
   pthread_setspecific(R.ExitKey, L);
   MyLog = L;
   return L->Buffers[0].Data;
+}
+
+void trackSwitches(const Recorder &R, ThreadLog &L) {
+  if (R.Cfg.CountCpu)
+    L.Switches.open(R.Cfg.Verbose);
 }
 
 void appendExtension(uint8_t Type, const void *Payload, uint32_t Size) {

@@ -2,6 +2,7 @@
 // what running threads have recorded so far; closes the logs of exited threads.
 #include "Recorder.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
@@ -39,7 +40,9 @@ void flushRunningThreads(Recorder &R, std::vector<scopeprof_record> &Scratch) {
     if (Pos < B.Data || Pos > B.Data + R.BufferRecords)
       continue; // the thread is in its discard buffer
     size_t Upto = static_cast<size_t>(Pos - B.Data);
-    if (Upto <= B.Flushed)
+    // A thread that only waited has no new calls, but its switches are written all the same:
+    // its ring must not overflow while calls that span the waits are still open.
+    if (Upto <= B.Flushed && !L->Switches.pending())
       continue;
     Scratch.assign(B.Data + B.Flushed, B.Data + Upto);
     B.Flushed = Upto;
@@ -60,6 +63,7 @@ void releaseExitedThreads(Recorder &R) {
     R.DroppedUnrecorded += __atomic_load_n(&L->Dropped, __ATOMIC_RELAXED) - L->DroppedWritten;
     if (L->Fd >= 0)
       close(L->Fd);
+    L->Switches.close();
     free(L->Buffers[0].Data);
     free(L->Buffers[1].Data);
     R.Threads.erase(R.Threads.begin() + static_cast<ptrdiff_t>(I));
@@ -75,7 +79,7 @@ void *writerMain(void *) {
     if (R.Queue.empty() && !R.StopWriter && R.FlushRequested == R.FlushDone) {
       timespec Deadline;
       clock_gettime(CLOCK_REALTIME, &Deadline);
-      Deadline.tv_nsec += PeriodicFlushNs;
+      Deadline.tv_nsec += static_cast<long>(R.FlushPeriodNs);
       Deadline.tv_sec += Deadline.tv_nsec / 1'000'000'000;
       Deadline.tv_nsec %= 1'000'000'000;
       pthread_cond_timedwait(&R.WriterCv, &R.M, &Deadline);
@@ -83,8 +87,11 @@ void *writerMain(void *) {
     drainQueue(R);
     uint64_t Requested = R.FlushRequested;
     bool Stop = R.StopWriter;
-    if (Stop || Requested != R.FlushDone || monotonicNs() - R.LastPeriodicNs >= PeriodicFlushNs) {
+    if (Stop || Requested != R.FlushDone || monotonicNs() - R.LastPeriodicNs >= R.FlushPeriodNs) {
       flushRunningThreads(R, Scratch);
+      bool SwitchesBusy = std::any_of(R.Threads.begin(), R.Threads.end(),
+                                      [](const ThreadLog *L) { return L->Switches.busy(); });
+      R.FlushPeriodNs = SwitchesBusy ? BusySwitchesFlushNs : PeriodicFlushNs;
       drainQueue(R);
       R.LastPeriodicNs = monotonicNs();
       R.FlushDone = Requested;

@@ -327,11 +327,12 @@ def scenario_database_errors(tmp):
 
 def scenario_report(tmp):
     run, db = exact_run(tmp)
-    table = scopeprof('report', db).stdout
+    # Ranked by self wall time (CPU times are checked by cpu-time).
+    table = scopeprof('report', '--by', 'self', db).stdout
     lines = table.splitlines()
     expect(lines[0].startswith('run run-') and lines[2].split()[:3] == ['function', 'calls', 'total'], table)
     expect(lines[3].startswith('exact(int, int, int)'), f'most self time first:\n{table}')
-    data = json.loads(scopeprof('report', '--format', 'json', '--top', '0', db).stdout)
+    data = json.loads(scopeprof('report', '--format', 'json', '--by', 'self', '--top', '0', db).stdout)
     expect(len(data) == one(db, 'SELECT count(*) FROM site_stats'), 'every site with --top 0')
     expect(abs(sum(r['percent_time'] for r in data) - 100) < 1e-6, 'shares add up to 100%')
     expect([r['self_ns'] for r in data] == sorted((r['self_ns'] for r in data), reverse=True), 'sorted by self')
@@ -480,7 +481,23 @@ def scenario_throttle(tmp):
 def scenario_compensation(tmp):
     # parent() does known work around 200 calls of a tiny child(); the workload measures their
     # true times with the scopes off, interleaved with recorded rounds. Compensated times must be
-    # close to the truth where raw ones are not.
+    # close to the truth where raw ones are not. A shared machine can upset one measurement
+    # (its writer and the recorded rounds compete with other load): up to three attempts, and
+    # one must come within 10% on every figure.
+    for attempt in range(3):
+        db, failures = measure_compensation(os.path.join(tmp, f'attempt-{attempt}'))
+        if not failures:
+            break
+    expect(not failures, '; '.join(failures))
+    # The report says what it cannot tell: child()'s self time is all scope cost.
+    report = {r['function']: r for r in json.loads(scopeprof('report', '--format', 'json', db).stdout)}
+    expect((report['child()']['note'] or '').startswith('self within scope overhead'), f'{report["child()"]}')
+    raw = {r['function']: r for r in json.loads(scopeprof('report', '--raw', '--format', 'json', db).stdout)}
+    expect(raw['child()']['note'] is None and raw['child()']['self_ns'] > report['child()']['self_ns'], '--raw')
+
+
+def measure_compensation(tmp):
+    """One run of the compensation workload: its database, and what was not close to the truth."""
     out = os.path.join(tmp, 'out')
     p = subprocess.run([WORKLOAD, 'compensation', '500'],
                        env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='0'),
@@ -505,15 +522,11 @@ def scenario_compensation(tmp):
                f'self: true {true_self:.0f} ns, compensated {net_self} ns, raw {raw_self} ns; '
                f'child: true {true_child:.1f} ns, compensated {net_child:.1f} ns, raw {raw_child:.1f} ns')
     print(summary)
-    expect(abs(net_self - true_self) <= 0.10 * true_self, f'compensated parent self not within 10%: {summary}')
-    expect(abs(net_total - true_parent) <= 0.10 * true_parent, f'parent total: {summary}')
-    expect(abs(net_child - true_child) <= max(0.10 * true_child, 3) and raw_child > 3 * true_child + 3,
-           f'child: {summary}')
-    # The report says what it cannot tell: child()'s self time is all scope cost.
-    report = {r['function']: r for r in json.loads(scopeprof('report', '--format', 'json', db).stdout)}
-    expect((report['child()']['note'] or '').startswith('self within scope overhead'), f'{report["child()"]}')
-    raw = {r['function']: r for r in json.loads(scopeprof('report', '--raw', '--format', 'json', db).stdout)}
-    expect(raw['child()']['note'] is None and raw['child()']['self_ns'] > report['child()']['self_ns'], '--raw')
+    checks = [(abs(net_self - true_self) <= 0.10 * true_self, 'compensated parent self not within 10%'),
+              (abs(net_total - true_parent) <= 0.10 * true_parent, 'parent total not within 10%'),
+              (abs(net_child - true_child) <= max(0.10 * true_child, 3) and raw_child > 3 * true_child + 3,
+               'child')]
+    return db, [f'{what}: {summary}' for ok, what in checks if not ok]
 
 
 def scenario_sampled(tmp):
@@ -761,7 +774,8 @@ def scenario_schema_migration(tmp):
     run = os.path.join(tmp, 'run-other')
     log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(3))), run='run-other')
     load(db, run)
-    expect(one(db, 'PRAGMA user_version') == 4, 'migrated to version 4')
+    expect(one(db, 'PRAGMA user_version') == 5, 'migrated to version 5')
+    expect(one(db, 'SELECT count(*) FROM calls WHERE cpu_ns IS NOT NULL') == 0, 'calls of before: no cpu time')
     before = json.load(open(os.path.join(inputs, 'schema-v2-errors.json')))
     after = json.loads(scopeprof('report', '--errors', '--run', '1', '--format', 'json', db).stdout)
     key = lambda e: (e['type'], e['traceback'])
@@ -769,7 +783,8 @@ def scenario_schema_migration(tmp):
     expect(one(db, 'SELECT count(*) FROM calls WHERE broken AND exception_id IS NULL') == 0, 'every broken call linked')
     expect(rows(db, 'SELECT name, logged_name, nonce FROM runs ORDER BY id')[1] == ('run-other', 'run-other', None), 'runs')
     cols = [r[1] for r in rows(db, 'PRAGMA table_info(calls)')]
-    expect('traceback' not in cols and 'exception_id' in cols and 'unsampled_ns' in cols, f'calls columns {cols}')
+    expect('traceback' not in cols and 'exception_id' in cols and 'cpu_ns' in cols and 'unsampled_ns' in cols,
+           f'calls columns {cols}')
     expect(one(db, 'SELECT count(*) FROM calls WHERE weight != 1') == 0, 'calls of old runs stand for themselves')
 
 
@@ -1049,6 +1064,195 @@ def scenario_cli_edges(tmp):
     folded = subprocess.run([SCOPEPROF, 'export', '--format', 'folded', '-o', '-', edb], capture_output=True).stdout
     folded = folded.splitlines()
     expect(len(folded) == 3 and all(l.rsplit(b' ', 1)[1].isdigit() for l in folded), f'folded {folded}')
+
+
+
+def cpu_run(tmp, env=None):
+    """The cpu workload (sleep, spin, both, a condition wait; threads; a fork child) loaded; the
+    truth is what the kernel said each function's thread ran (CLOCK_THREAD_CPUTIME_ID)."""
+    out = os.path.join(tmp, 'out')
+    e = dict(os.environ, SCOPEPROF_OUT=out, **(env or {}))
+    p = subprocess.run([WORKLOAD, 'cpu', '50'], env=e, capture_output=True, text=True, cwd=tmp)
+    expect(p.returncode == 0, f'cpu workload failed: {p.stderr}')
+    truth = collections.defaultdict(int)
+    for line in p.stdout.splitlines():
+        if line.startswith('truth '):
+            name, ns = line[len('truth '):].rsplit(' ', 1)
+            truth[name] += int(ns)
+    db = os.path.join(tmp, 'cpu.db')
+    load(db, os.path.join(out, sorted(os.listdir(out))[-1]))
+    return db, truth
+
+
+def scenario_cpu_time(tmp):
+    db, truth = cpu_run(tmp)
+    calls = rows(db, 'SELECT s.signature, c.pid, c.tid, c.depth, c.duration_ns, c.cpu_ns, c.self_ns, c.self_cpu_ns '
+                     'FROM calls c JOIN sites s ON s.id = c.site_id')
+    by = collections.defaultdict(list)
+    for name, *rest in calls:
+        by[name].append(rest)
+    # Every call but each thread's first (it began before its thread was tracked) is measured.
+    for name in ('sleeper()', 'spinner()', 'sleepyParent()', 'waiter()'):
+        expect(all(c[4] is not None and c[6] is not None for c in by[name]), f'{name}: cpu_ns NULL in {by[name]}')
+    expect(all(c[4] is None for c in by['leaf(int)'] if c[1] != c[0]), 'calls begun before tracking: NULL')
+    # Sleeping and waiting are off the CPU; spinning is on it, as much as the kernel let it.
+    for name in ('sleeper()', 'waiter()'):
+        for pid, tid, depth, dur, cpu, self_, self_cpu in by[name]:
+            expect(cpu < 0.2 * dur, f'{name} in {pid}/{tid}: cpu {cpu} of {dur} ns')
+    # A spinner is on the CPU unless others take it (the machine is shared): when the kernel
+    # says it ran most of its wall time, so must cpu_ns.
+    spin_cpu, spin_wall = sum(c[4] for c in by['spinner()']), sum(c[3] for c in by['spinner()'])
+    expect(spin_cpu > 0.7 * spin_wall or truth['spinner()'] < 0.8 * spin_wall,
+           f'spinner(): cpu {spin_cpu} of {spin_wall} ns; the kernel says {truth["spinner()"]}')
+    # Against the kernel's own account of each thread's CPU time, summed per function.
+    def close(got, want, what):
+        expect(abs(got - want) <= max(0.05 * want, 2e6), f'{what}: cpu {got} ns, the kernel says {want} ns')
+    close(sum(c[4] for c in by['spinner()']), truth['spinner()'], 'spinner()')
+    close(sum(c[4] for c in by['sleeper()']), truth['sleeper()'], 'sleeper()')
+    # The parent that spins and then calls a sleeper: its self CPU time is its own spin, nothing
+    # of the child's sleep is taken from it, and its CPU time is the spin plus the child's. (How
+    # much of its wall time that is depends on what else the machine runs: the kernel's own
+    # account is the reference, not a ratio.)
+    close(sum(c[6] for c in by['sleepyParent()']), truth['sleepyParent() self'], 'sleepyParent() self')
+    child_cpu = sum(c[4] for c in by['sleeper()'] if c[2] == 1)
+    close(sum(c[4] for c in by['sleepyParent()']), truth['sleepyParent() self'] + child_cpu, 'sleepyParent() total')
+    # Threads and the fork child's threads: each has its own intervals.
+    tracked = rows(db, 'SELECT pid, count(*) FROM threads WHERE switches_since_ns IS NOT NULL GROUP BY pid')
+    expect(sorted(n for _, n in tracked) == [2, 3], f'tracked threads per process {tracked}')
+    expect(len({(c[0], c[1]) for c in by['spinner()']}) == 5, 'spinner() measured on 5 threads')
+    # site_stats: totals of the measured calls; wait = duration - cpu.
+    st = rows(db, 'SELECT s.signature, st.calls, st.cpu_calls, st.cpu_ns, st.self_cpu_ns, st.wait_ns, st.self_wait_ns, '
+                  'st.total_ns, st.self_ns FROM site_stats st JOIN sites s ON s.id = st.site_id')
+    for name, n, cpu_calls, cpu, self_cpu, wait, self_wait, total, self_ in st:
+        measured = [c for c in by[name] if c[4] is not None]
+        expect(cpu_calls == len(measured), f'site_stats of {name}: cpu_calls')
+        if measured:
+            expect(cpu == sum(c[4] for c in measured) and wait == sum(c[3] - c[4] for c in measured) and
+                   self_wait == sum(c[5] - c[6] for c in measured), f'site_stats of {name}: totals')
+        else:
+            expect(cpu is None and wait is None, f'site_stats of {name}: no cpu figure, NULL')
+        if name == 'leaf(int)':
+            expect(cpu_calls < n, 'leaf(int): calls without cpu are not in the cpu totals')
+    # The report ranks by self CPU time; --by self and --by wait put the sleeper first.
+    data = json.loads(scopeprof('report', '--format', 'json', db).stdout)
+    expect({data[0]['function'], data[1]['function']} == {'spinner()', 'sleepyParent()'}, f'by cpu: {data}')
+    expect([r['self_cpu_ns'] for r in data if r['self_cpu_ns'] is not None] ==
+           sorted((r['self_cpu_ns'] for r in data if r['self_cpu_ns'] is not None), reverse=True), 'sorted by self cpu')
+    expect(abs(sum(r['percent_cpu'] for r in data) - 100) < 1e-6, 'cpu shares add up to 100%')
+    for key in ('self', 'wait'):
+        top = json.loads(scopeprof('report', '--format', 'json', '--by', key, '--top', '1', db).stdout)
+        expect(top[0]['function'] == 'sleeper()', f'--by {key}: {top}')
+    table = scopeprof('report', db).stdout.splitlines()
+    expect('self cpu' in table[2] and 'self wait' in table[2] and '% cpu' in table[2], f'columns: {table[2]}')
+    md = scopeprof('report', '--format', 'markdown', db).stdout.splitlines()
+    expect('| self cpu | self wait |' in md[0], f'markdown {md[0]}')
+    # diff compares wall times, as before.
+    expect('sleeper()' in scopeprof('diff', '--format', 'json', db, db).stdout, 'diff still compares wall times')
+
+
+def scenario_cpu_off(tmp):
+    db, _ = cpu_run(tmp, env={'SCOPEPROF_COUNTERS': 'none'})
+    expect(one(db, 'SELECT count(*) FROM calls WHERE cpu_ns IS NOT NULL OR self_cpu_ns IS NOT NULL') == 0,
+           'SCOPEPROF_COUNTERS=none: no cpu_ns')
+    expect(one(db, 'SELECT count(*) FROM threads WHERE switches_since_ns IS NOT NULL') == 0, 'no thread tracked')
+    expect(one(db, 'SELECT count(*) FROM site_stats WHERE cpu_ns IS NOT NULL') == 0, 'no cpu totals')
+    data = json.loads(scopeprof('report', '--format', 'json', db).stdout)
+    expect(data[0]['function'] == 'sleeper()' and 'self_cpu_ns' not in data[0], f'ranked by wall self time: {data[0]}')
+    p = scopeprof('report', '--by', 'cpu', db, expect_rc=2)
+    expect('--by cpu: run 1 has no CPU times' in p.stderr and 'SCOPEPROF_COUNTERS=none' in p.stderr, p.stderr)
+
+
+def scenario_cpu_lost(tmp):
+    """A ring that overflows (two threads switching ~100 000 times a second): the runtime writes
+    what it could not see as unknown, and no call overlapping it gets a CPU time."""
+    run = record(tmp, 'ping-pong', 100000)
+    out = scopeprof('dump', run).stdout
+    unknown, current = collections.defaultdict(list), None
+    for line in out.splitlines():
+        if line.startswith('  thread '):
+            current = int(line.split('tid=')[1].split()[0])
+        elif line.startswith('  off-cpu ') and line.endswith(' unknown'):
+            start, dur = (int(f.split('=')[1]) for f in line.split()[1:3])
+            unknown[current].append((start, start + dur))
+    expect(unknown, f'no stretch of unknown state: the ring never overflowed?\n{out[:2000]}')
+    db = os.path.join(tmp, 'lost.db')
+    load(db, run)
+    calib = one(db, 'SELECT calibration_ns FROM processes')
+    calls = rows(db, 'SELECT tid, start_ns - ?, end_ns - ?, duration_ns, cpu_ns FROM calls', calib, calib)
+    for tid, start, end, dur, cpu in calls:
+        overlaps = any(a < end and start < b for a, b in unknown[tid])
+        expect(not overlaps or cpu is None, f'a call overlapping lost records got cpu {cpu}')
+        expect(cpu is None or cpu <= dur, f'cpu {cpu} > duration {dur}')
+    expect(any(c[4] is not None for c in calls), 'calls clear of the losses are measured')
+
+
+def offcpu_entry(intervals, count=None):
+    """intervals: (switch-out ns, switch-in ns, kind)."""
+    return b'\x09' + struct.pack('<I', len(intervals) if count is None else count) + b''.join(
+        struct.pack('<QQB', out, back, kind) for out, back, kind in intervals)
+
+
+def scenario_cpu_crafted(tmp):
+    """Known intervals and calls (ticks are ns here, no scope cost): exact CPU times; calls that
+    began before tracking or overlap lost records have none; damaged entries are reported."""
+    run = os.path.join(tmp, 'run-cpu')
+    since = struct.pack('<HIQ', 22, 8, 1000)
+    intervals = [(2000, 2500, 0), (3000, 3100, 1), (5000, 6000, 2)]
+    calls = [(0, 0, 500, 900, False),     # before tracking: unknown
+             (1, 1, 2400, 2800, False),   # off 2400-2500
+             (0, 0, 1500, 4000, False),   # off 500 + 100, of which 100 in its child
+             (0, 0, 4500, 5500, False),   # overlaps lost records: unknown
+             (0, 0, 7000, 8000, False)]   # on the CPU throughout
+    path = os.path.join(run, '1-1.splog')
+    os.makedirs(run)
+    header = header_payload(run='run-cpu') + since
+    with open(path, 'wb') as f:
+        f.write(b'SCOPEPRF' + struct.pack('<II', 1, 0) + frame(1, header) +
+                batch(site_entry(0, 'parent()'), site_entry(1, 'child()'), offcpu_entry(intervals), calls_entry(calls)))
+    db = os.path.join(tmp, 'crafted.db')
+    load(db, run)
+    got = rows(db, 'SELECT start_ns, duration_ns, cpu_ns, self_ns, self_cpu_ns FROM calls ORDER BY start_ns')
+    expect(got == [(500, 400, None, 400, None), (1500, 2500, 1900, 2100, 1600), (2400, 400, 300, 400, 300),
+                   (4500, 1000, None, 1000, None), (7000, 1000, 1000, 1000, 1000)], f'crafted cpu times {got}')
+    # Damaged: an entry cut short, an interval that ends before it starts, one out of order.
+    for name, entry, what in (
+            ('cut', offcpu_entry(intervals[:2], count=3), 'an entry runs past the end of its batch'),
+            ('reversed', offcpu_entry([(2500, 2000, 0)]), 'an off-CPU interval ends before it starts'),
+            ('kind', offcpu_entry([(2000, 2500, 7)]), 'an off-CPU interval of unknown kind 7')):
+        bad = os.path.join(tmp, name, 'run-cpu')
+        os.makedirs(bad)
+        with open(os.path.join(bad, '1-1.splog'), 'wb') as f:
+            f.write(b'SCOPEPRF' + struct.pack('<II', 1, 0) + frame(1, header) +
+                    batch(site_entry(0, 'parent()'), calls_entry(calls[:1]), entry))
+        p = load(os.path.join(tmp, name + '.db'), bad, expect_rc=1)
+        expect(f'malformed batch: {what}' in p.stderr and '1-1.splog' in p.stderr, f'{name}: {p.stderr}')
+        expect(one(os.path.join(tmp, name + '.db'), 'SELECT count(*) FROM calls') == 1, f'{name}: the call before it loads')
+    disordered = os.path.join(tmp, 'disordered', 'run-cpu')
+    os.makedirs(disordered)
+    with open(os.path.join(disordered, '1-1.splog'), 'wb') as f:
+        f.write(b'SCOPEPRF' + struct.pack('<II', 1, 0) + frame(1, header) +
+                batch(site_entry(0, 'parent()'), offcpu_entry([(3000, 3500, 0), (2000, 2500, 0)]),
+                      calls_entry([(0, 0, 1500, 4000, False), (0, 0, 7000, 8000, False)])))
+    # A long thread: the loader forgets intervals behind its outermost calls, and a region open
+    # across them (it could need what was forgotten) gets no CPU time rather than a wrong one.
+    n = 20000
+    long_run = os.path.join(tmp, 'long', 'run-cpu')
+    os.makedirs(long_run)
+    ticks = [10000 + 1000 * i for i in range(n)]
+    region = b'\x07' + struct.pack('<IIQQQ', 1, 0, 9000, ticks[-1] + 100, 0)
+    with open(os.path.join(long_run, '1-1.splog'), 'wb') as f:
+        f.write(b'SCOPEPRF' + struct.pack('<II', 1, 0) + frame(1, header) +
+                batch(site_entry(0, 'step()'), site_entry(1, 'all steps'), offcpu_entry([(t, t + 10, 0) for t in ticks]),
+                      calls_entry([(0, 0, t + 5, t + 50, False) for t in ticks]), region))
+    ldb = os.path.join(tmp, 'long.db')
+    load(ldb, long_run)
+    got = rows(ldb, 'SELECT s.signature, count(*), min(cpu_ns), max(cpu_ns), count(cpu_ns) FROM calls c '
+                    'JOIN sites s ON s.id = c.site_id GROUP BY 1 ORDER BY 1')
+    expect(got == [('all steps', 1, None, None, 0), ('step()', n, 40, 40, n)], f'long thread: {got}')
+    ddb = os.path.join(tmp, 'disordered.db')
+    p = load(ddb, disordered, expect_rc=1)
+    expect('off-CPU intervals out of time order' in p.stderr, p.stderr)
+    expect(rows(ddb, 'SELECT cpu_ns FROM calls ORDER BY start_ns') == [(None,), (1000,)], 'unknown around them only')
 
 
 SCENARIOS = {name[len('scenario_'):].replace('_', '-'): fn for name, fn in globals().items()

@@ -35,7 +35,8 @@ def main(tmp):
     lines = out.splitlines()
     header = next(i for i, l in enumerate(lines) if l.startswith('function '))
     top = [l.split()[0] for l in lines[header + 1:header + 4]]
-    if not top[0].startswith('logstats::LogParser::normalizePath('):
+    # With the CPU columns the table is wider: a long name may be shortened from the left.
+    if '::normalizePath(' not in top[0]:
         fail(f'the hot spot (a std::regex built per call) is not at the top of the report:\n{out}')
     for expected in ('logstats::ParseError', 'checksum', 'The database is', 'SELECT'):
         if expected not in out:

@@ -1,7 +1,7 @@
 // A program with known calls, for exact runtime checks (test/runtime/check_runtime.py).
 // Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
 //        throttled N M | compensation ROUNDS [CHILD_SPIN] | signals MS | sigterm-exit | clone-exec | deep N
-//        paced MS | future | migrate | long-exception
+//        paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds | ping-pong ROUNDS
 #include "scopeprof/scope.h"
 
 #include <algorithm>
@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
+#include <ctime>
 #include <mutex>
 #include <future>
 #include <pthread.h>
@@ -386,6 +388,164 @@ int spin() {
   }
 }
 
+// CPU time against wall time: functions that sleep, spin, or do both, for MS ms each. Each
+// prints what the kernel says its thread ran meanwhile (CLOCK_THREAD_CPUTIME_ID): the truth
+// the loader's cpu_ns is checked against ("truth FUNCTION NS").
+static int CpuMs = 50;
+
+uint64_t threadCpuNs() {
+  timespec T;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &T);
+  return static_cast<uint64_t>(T.tv_sec) * 1000000000u + static_cast<uint64_t>(T.tv_nsec);
+}
+struct CpuTruth {
+  const char *Name;
+  uint64_t Start = threadCpuNs();
+  explicit CpuTruth(const char *Name) : Name(Name) {}
+  ~CpuTruth() {
+    std::printf("truth %s %llu\n", Name, static_cast<unsigned long long>(threadCpuNs() - Start));
+    std::fflush(stdout);
+  }
+};
+
+void spinForMs(int Ms) {
+  auto End = std::chrono::steady_clock::now() + std::chrono::milliseconds(Ms);
+  while (std::chrono::steady_clock::now() < End) {
+  }
+}
+void sleeper() {
+  FN(0x180, "sleeper()");
+  CpuTruth T("sleeper()");
+  std::this_thread::sleep_for(std::chrono::milliseconds(CpuMs));
+}
+void spinner() {
+  FN(0x181, "spinner()");
+  CpuTruth T("spinner()");
+  spinForMs(CpuMs);
+}
+// Spins, then calls a child that sleeps: its own self time is all CPU.
+void sleepyParent() {
+  FN(0x182, "sleepyParent()");
+  {
+    CpuTruth T("sleepyParent() self");
+    spinForMs(CpuMs);
+  }
+  sleeper();
+}
+// Waits for a condition another thread sets after MS ms.
+void waiter() {
+  FN(0x183, "waiter()");
+  CpuTruth T("waiter()");
+  std::mutex M;
+  std::condition_variable Cv;
+  bool Ready = false;
+  std::thread Setter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(CpuMs));
+    std::lock_guard<std::mutex> L(M);
+    Ready = true;
+    Cv.notify_one();
+  });
+  std::unique_lock<std::mutex> L(M);
+  Cv.wait(L, [&] { return Ready; });
+  L.unlock();
+  Setter.join();
+}
+void cpuRound() {
+  sleeper();
+  spinner();
+  sleepyParent();
+  waiter();
+}
+// The main thread, then threads one after the other (so they do not compete for the CPU), then
+// a fork child doing the same on its main thread and on a thread of its own.
+int cpuWork(int Ms) {
+  CpuMs = Ms;
+  cpuRound();
+  for (int I = 0; I < 2; ++I)
+    std::thread([] {
+      leaf(0); // the thread's first call: from its end on, its switches are tracked
+      cpuRound();
+    }).join();
+  pid_t Pid = fork();
+  if (Pid == 0) {
+    cpuRound();
+    std::thread([] {
+      leaf(0);
+      cpuRound();
+    }).join();
+    std::exit(0);
+  }
+  int Status = 0;
+  waitpid(Pid, &Status, 0);
+  return WIFEXITED(Status) && WEXITSTATUS(Status) == 0 ? 0 : 1;
+}
+
+// Two threads pass a token through pipes ROUNDS times, 1000 per recorded call: hundreds of
+// thousands of context switches a second, more than a switch ring holds between two drains.
+void pingRounds(int ReadFd, int WriteFd, bool First) {
+  FN(0x184, "pingRounds()");
+  char C = 'x';
+  for (int I = 0; I < 1000; ++I) {
+    if (First && write(WriteFd, &C, 1) != 1)
+      std::abort();
+    if (read(ReadFd, &C, 1) != 1)
+      std::abort();
+    if (!First && write(WriteFd, &C, 1) != 1)
+      std::abort();
+  }
+}
+int pingPong(int Rounds) {
+  int AB[2], BA[2];
+  if (pipe(AB) != 0 || pipe(BA) != 0)
+    return 1;
+  std::thread B([&] {
+    for (int I = 0; I < Rounds / 1000; ++I)
+      pingRounds(AB[0], BA[1], false);
+  });
+  for (int I = 0; I < Rounds / 1000; ++I)
+    pingRounds(BA[0], AB[1], true);
+  B.join();
+  return 0;
+}
+
+// The perf events this process holds: its tracked threads' (no more: an exec'ed program
+// inherits none of its parent's).
+int perfFds() {
+  int N = 0;
+  if (DIR *D = opendir("/proc/self/fd")) {
+    while (dirent *E = readdir(D)) {
+      char Target[256] = {};
+      std::string Path = std::string("/proc/self/fd/") + E->d_name;
+      if (readlink(Path.c_str(), Target, sizeof(Target) - 1) > 0 && std::strstr(Target, "perf_event"))
+        ++N;
+    }
+    closedir(D);
+  }
+  return N;
+}
+
+// Two tracked threads, then exec: the new image must hold only its own main thread's event.
+int execPerfFds() {
+  std::mutex M;
+  std::condition_variable Cv;
+  bool Ready = false;
+  std::thread([&] {
+    leaf(1);
+    {
+      std::lock_guard<std::mutex> L(M);
+      Ready = true;
+      Cv.notify_one();
+    }
+    pause(); // alive, tracked, until exec ends the process image
+  }).detach();
+  std::unique_lock<std::mutex> L(M);
+  Cv.wait(L, [&] { return Ready; });
+  std::printf("before exec %d\n", perfFds());
+  std::fflush(stdout);
+  execl(Self, Self, "perf-fds", static_cast<char *>(nullptr));
+  return 3;
+}
+
 int main(int Argc, char **Argv) {
   Self = Argv[0];
   std::string Mode = Argc > 1 ? Argv[1] : "";
@@ -446,9 +606,17 @@ int main(int Argc, char **Argv) {
     ChildSpin = Arg(3);
     return compensation(Arg(2));
   }
+  if (Mode == "cpu")
+    return cpuWork(Arg(2));
+  if (Mode == "ping-pong")
+    return pingPong(Arg(2));
+  if (Mode == "perf-fds")
+    return std::printf("after exec %d\n", perfFds()) < 0;
+  if (Mode == "exec-perf-fds")
+    return execPerfFds();
   std::fprintf(stderr,
                "usage: %s exact T N K | exit-with-threads T N | spin | manual | timed N | calls N | "
-               "throttled N M | compensation ROUNDS [CHILD_SPIN] | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception\n",
+               "throttled N M | compensation ROUNDS [CHILD_SPIN] | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds | ping-pong ROUNDS\n",
                Argv[0]);
   return 2;
 }

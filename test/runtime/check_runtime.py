@@ -290,17 +290,54 @@ def scenario_bad_environment(tmp):
     p = run([WORKLOAD, 'calls', '100'], {'SCOPEPROF_BUFFER_SIZE': 'lots', 'SCOPEPROF_MIN_DURATION': '5 parsecs',
                                          'SCOPEPROF_ON_FULL': 'panic', 'SCOPEPROF_ENABLE': 'maybe',
                                          'SCOPEPROF_MAX_LOG_SIZE': 'huge', 'SCOPEPROF_THROTTLE': '1000:fast',
-                                         'SCOPEPROF_RECORD_CMDLINE': 'sometimes'}, tmp)
+                                         'SCOPEPROF_RECORD_CMDLINE': 'sometimes',
+                                         'SCOPEPROF_COUNTERS': 'cpu,cycles'}, tmp)
     expect(p.returncode == 0, p.stderr)
     for var in ('SCOPEPROF_BUFFER_SIZE=\'lots\'', 'SCOPEPROF_MIN_DURATION=\'5 parsecs\'',
                 'SCOPEPROF_ON_FULL=\'panic\'', 'SCOPEPROF_ENABLE=\'maybe\'', 'SCOPEPROF_MAX_LOG_SIZE=\'huge\'',
-                'SCOPEPROF_THROTTLE=\'1000:fast\'', 'SCOPEPROF_RECORD_CMDLINE=\'sometimes\''):
+                'SCOPEPROF_THROTTLE=\'1000:fast\'', 'SCOPEPROF_RECORD_CMDLINE=\'sometimes\'',
+                'SCOPEPROF_COUNTERS=\'cpu,cycles\' is not a list of counters from: cpu (or none); using cpu'):
         expect(p.stderr.count(var) == 1, f'one warning for {var}: {p.stderr}')
     expect(dump(tmp)[0][0].count('outer(int)') == 100, 'defaults used')
     # A buffer larger than a reader takes as one frame is refused, not written unreadable.
     big = os.path.join(tmp, 'big')
     p = run([WORKLOAD, 'calls', '10'], {'SCOPEPROF_BUFFER_SIZE': '64M'}, big)
     expect("SCOPEPROF_BUFFER_SIZE='64M' is not a size from 4K to 32M" in p.stderr, p.stderr)
+
+
+def switches_line(path):
+    out = subprocess.run([SCOPEPROF, 'dump', path], capture_output=True, text=True).stdout
+    return [l.strip() for l in out.splitlines() if l.startswith('  switches ')]
+
+
+def scenario_cpu_switches(tmp):
+    # Every thread of every process tracks its own switches: 3 threads and a fork child's 2.
+    p = run([WORKLOAD, 'cpu', '20'], {}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    files, _ = dump(tmp)
+    lines = switches_line(tmp)
+    expect(len(files) == 5 and len(lines) == 5 and all(l.startswith('switches since=') for l in lines), f'{lines}')
+    expect(len({f.process['pid'] for f in files}) == 2, 'a fork child')
+    out = subprocess.run([SCOPEPROF, 'dump', tmp], capture_output=True, text=True).stdout
+    per_file = [chunk.count('\n  off-cpu start=') for chunk in out.split('\nfile ')]
+    expect(all(n >= 4 for n in per_file), f'each thread slept and waited: off-CPU intervals per file {per_file}')
+    # Switched off: the header says so, and nothing is asked of the kernel.
+    off = os.path.join(tmp, 'off')
+    p = run([WORKLOAD, 'calls', '10'], {'SCOPEPROF_COUNTERS': 'none'}, off)
+    expect(p.returncode == 0 and not p.stderr, p.stderr)
+    expect(switches_line(off) == ['switches untracked'], f'{switches_line(off)}')
+    # No descriptor leaks into an exec'ed program (CLOEXEC): it holds its own thread's only.
+    p = run([WORKLOAD, 'exec-perf-fds'], {}, os.path.join(tmp, 'exec'))
+    expect(p.returncode == 0 and 'before exec 2' in p.stdout and 'after exec 1' in p.stdout, p.stdout + p.stderr)
+    # A kernel that refuses: the run goes on, untracked, with one warning when verbose only.
+    refuse = {'LD_PRELOAD': os.path.join(os.path.dirname(WORKLOAD), 'librefuse-perf.so')}
+    for verbose in ('0', '1'):
+        out = os.path.join(tmp, 'refused' + verbose)
+        p = run([WORKLOAD, 'cpu', '5'], dict(refuse, SCOPEPROF_VERBOSE=verbose), out)
+        expect(p.returncode == 0, p.stderr)
+        warned = p.stderr.count('cannot track context switches (perf_event_open: Permission denied')
+        expect(warned == (verbose == '1'), f'SCOPEPROF_VERBOSE={verbose}: {warned} warnings\n{p.stderr}')
+        expect(switches_line(out) == ['switches untracked'] * 5, f'{switches_line(out)}')
 
 
 def scenario_manual_api(tmp):

@@ -34,6 +34,10 @@ public:
     fmt::print("  thread tid={} name=\"{}\" clock={} run={}\n", H.Tid, H.ThreadName, H.Clock,
                H.RunId);
     Base = H.CalibrationNs;
+    if (Times)
+      fmt::print("  switches {}\n", H.SwitchesSinceNs
+                                       ? fmt::format("since={}", H.SwitchesSinceNs - Base)
+                                       : std::string("untracked"));
   }
   void site(const logreader::Site &S) override {
     Names[S.Index] = S.Signature;
@@ -62,6 +66,14 @@ public:
                Times ? fmt::format(" at={}", AtNs - Base) : "");
   }
 
+  void offCpu(uint64_t OutNs, uint64_t InNs, uint8_t Kind) override {
+    // When and how long is all they say: --no-times (stable output for tests) leaves them out.
+    ++OffCpuIntervals;
+    static const char *const Kinds[] = {"blocked", "preempted", "unknown"};
+    if (Times && !Tree)
+      fmt::print("  off-cpu start={} dur={} {}\n", OutNs - Base, InNs - OutNs, Kinds[Kind]);
+  }
+
   /// Prints what is only complete at the end of a file.
   void finish() {
     if (Tree) {
@@ -78,6 +90,8 @@ public:
                  Times ? fmt::format(" total={}", S.second) : "");
     if (Dropped)
       fmt::print("  dropped {}\n", Dropped);
+    if (Times && OffCpuIntervals)
+      fmt::print("  off-cpu intervals={}\n", OffCpuIntervals);
   }
 
 private:
@@ -104,6 +118,7 @@ private:
   std::string Exception;
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> Summaries;
   uint64_t Dropped = 0;
+  uint64_t OffCpuIntervals = 0;
 };
 
 } // namespace

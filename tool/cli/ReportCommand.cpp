@@ -17,15 +17,20 @@ namespace scopeprof::cli {
 namespace {
 
 constexpr const char *Usage =
-    "usage: scopeprof report [--by self|total|calls|mean|p95] [--top N] [--function GLOB]\n"
+    "usage: scopeprof report [--by cpu|self|wait|total|calls|mean|p95] [--top N] [--function GLOB]\n"
     "                        [--file GLOB] [--run RUN] [--pid PID] [--tid TID] [--raw] [--errors]\n"
     "                        [--format table|csv|json|markdown] DB\n";
 
 constexpr const char *Help = R"(
 The functions where the time goes, most self time first: calls, total and self time,
-mean ± standard deviation, p95, max and share of all profiled time.
+mean ± standard deviation, p95, max and share of all profiled time. When the run measured CPU
+time (SCOPEPROF_COUNTERS=cpu, the default), also self CPU time, self waiting time (self time
+off the CPU) and share of all CPU time, ranked by self CPU time: what a sampling profiler's
+"self" is.
 
-  --by KEY          sort by self (default), total, calls, mean or p95
+  --by KEY          sort by cpu (self CPU time; the default when measured), self (self wall
+                    time; the default otherwise), wait (self time off the CPU), total, calls,
+                    mean or p95
   --top N           the first N functions (default 20; 0: all)
   --function GLOB   only functions whose qualified name matches (rules syntax: app::**)
   --file GLOB       only functions defined in matching files (src/**)
@@ -107,11 +112,14 @@ int runReport(const std::vector<std::string> &Argv) {
   auto F = parseFormat(Args->value("--format").value_or("table"));
   if (!F)
     return usageError(fmt::format("unknown format '{}'", *Args->value("--format")), Usage);
-  std::string By = Args->value("--by").value_or("self");
-  static const std::vector<std::string> Keys = {"self", "total", "calls", "mean", "p95"};
-  if (std::find(Keys.begin(), Keys.end(), By) == Keys.end())
-    return usageError(
-        fmt::format("unknown sort key '{}' (expected self, total, calls, mean or p95)", By), Usage);
+  std::optional<std::string> By = Args->value("--by");
+  static const std::vector<std::string> Keys = {"cpu",   "self", "wait", "total",
+                                                "calls", "mean", "p95"};
+  if (By && std::find(Keys.begin(), Keys.end(), *By) == Keys.end())
+    return usageError(fmt::format("unknown sort key '{}' (expected cpu, self, wait, total, calls, "
+                                  "mean or p95)",
+                                  *By),
+                      Usage);
   auto Top = parseCount(Args->value("--top").value_or("20"));
   if (!Top)
     return usageError(fmt::format("--top needs a number, not '{}'", *Args->value("--top")), Usage);
@@ -144,9 +152,23 @@ int runReport(const std::vector<std::string> &Argv) {
       return reportErrors(*Db, Run, Filter, *F);
     auto Sites = db::loadSiteNames(*Db);
     auto Stats = db::computeSiteStats(*Db, Run, Filter);
-    double AllSelf = 0;
-    for (const auto &St : Stats)
+    // CPU times are of compensated calls: --raw has none to show.
+    bool HasCpu = !Filter.Raw && std::any_of(Stats.begin(), Stats.end(),
+                                             [](const auto &St) { return St.SelfCpuCalls > 0; });
+    if (!By)
+      By = HasCpu ? "cpu" : "self";
+    if ((*By == "cpu" || *By == "wait") && !HasCpu)
+      throw db::InputError(
+          Filter.Raw ? fmt::format("--by {} with --raw: CPU times are of compensated calls only", *By)
+                     : fmt::format("--by {}: run {} has no CPU times (recorded with "
+                                   "SCOPEPROF_COUNTERS=none, or the kernel refused to report "
+                                   "context switches)",
+                                   *By, Run));
+    double AllSelf = 0, AllSelfCpu = 0;
+    for (const auto &St : Stats) {
       AllSelf += static_cast<double>(St.SelfNs);
+      AllSelfCpu += static_cast<double>(St.SelfCpuNs);
+    }
     auto Selected = [&](const db::SiteStats &St) {
       const db::SiteName &S = Sites[St.SiteId];
       return (!FunctionGlob || FunctionGlob->matches(rules::qualifiedNameOf(S.Signature))) &&
@@ -156,6 +178,10 @@ int runReport(const std::vector<std::string> &Argv) {
         std::remove_if(Stats.begin(), Stats.end(), [&](const auto &St) { return !Selected(St); }),
         Stats.end());
     auto Key = [&](const db::SiteStats &St) -> double {
+      if (By == "cpu")
+        return static_cast<double>(St.SelfCpuNs);
+      if (By == "wait")
+        return static_cast<double>(St.SelfWaitNs);
       if (By == "total")
         return static_cast<double>(St.TotalNs);
       if (By == "calls")
@@ -178,6 +204,15 @@ int runReport(const std::vector<std::string> &Argv) {
               "p95_ns",   "max_ns", "percent_time", "file",    "note"};
     T.RightAligned = {false, true, true, true, true, true, true, true, true, false, false};
     T.Shrinkable = {0, 9, 10};
+    if (HasCpu) {
+      // After self time, and the CPU share after the time share.
+      T.Columns.insert(T.Columns.begin() + 4, {"self cpu", "self wait"});
+      T.Keys.insert(T.Keys.begin() + 4, {"self_cpu_ns", "self_wait_ns"});
+      T.Columns.insert(T.Columns.begin() + 11, "% cpu");
+      T.Keys.insert(T.Keys.begin() + 11, "percent_cpu");
+      T.RightAligned.insert(T.RightAligned.begin() + 4, 3, true);
+      T.Shrinkable = {0, 12, 13};
+    }
     auto Duration = [](double Ns) {
       return Cell::integer(static_cast<int64_t>(Ns), formatDuration(Ns));
     };
@@ -198,9 +233,21 @@ int runReport(const std::vector<std::string> &Argv) {
       }
       if (St.ThrottledAfter)
         Notes.push_back(fmt::format("throttled after {} calls, then sampled", St.ThrottledAfter));
+      // Counted calls never have a CPU time, nor do calls whose thread was not tracked then.
+      if (int64_t Measured = St.Calls - St.Estimated; HasCpu && St.SelfCpuCalls < Measured)
+        Notes.push_back(St.SelfCpuCalls
+                            ? fmt::format("self cpu time of {} of {} calls", St.SelfCpuCalls, Measured)
+                            : std::string("no self cpu time"));
       std::string Note;
       for (const auto &N : Notes)
         Note += (Note.empty() ? "" : "; ") + N;
+      std::vector<Cell> Cpu;
+      if (HasCpu) {
+        double CpuShare = AllSelfCpu > 0 ? 100.0 * static_cast<double>(St.SelfCpuNs) / AllSelfCpu : 0;
+        Cpu = {St.SelfCpuCalls ? Duration(static_cast<double>(St.SelfCpuNs)) : Cell::null(),
+               St.SelfCpuCalls ? Duration(static_cast<double>(St.SelfWaitNs)) : Cell::null(),
+               Cell::real(CpuShare, fmt::format("{:.1f}", CpuShare))};
+      }
       T.Rows.push_back(
           {Cell::text(S.Signature), Cell::integer(St.Calls),
            Duration(static_cast<double>(St.TotalNs)), SelfCell,
@@ -213,6 +260,11 @@ int runReport(const std::vector<std::string> &Argv) {
            St.Recorded ? Duration(static_cast<double>(St.MaxNs)) : Cell::null(),
            Cell::real(Share, fmt::format("{:.1f}", Share)), Cell::text(S.location()),
            Note.empty() ? Cell::null() : Cell::text(Note)});
+      if (HasCpu) {
+        auto &Row = T.Rows.back();
+        Row.insert(Row.begin() + 4, Cpu.begin(), Cpu.begin() + 2);
+        Row.insert(Row.begin() + 11, Cpu[2]);
+      }
     }
     if (*F == Format::Table)
       fmt::print("{}\n\n", printable(runHeadline(*Db, Run)));

@@ -4,6 +4,7 @@
 #include "Loader.h"
 
 #include "LogReader.h"
+#include "OffCpu.h"
 #include "Schema.h"
 #include "Stats.h"
 #include "Traceback.h"
@@ -18,6 +19,7 @@
 #include <cmath>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 #include <unordered_map>
@@ -59,8 +61,8 @@ public:
       : Db(Db),
         InsertCall(Db, "INSERT INTO calls(id, run_id, pid, tid, thread_id, site_id, start_ns, "
                        "end_ns, duration_ns, self_ns, depth, parent_id, broken, exception_id, "
-                       "raw_duration_ns, raw_self_ns, weight, unsampled_ns) "
-                       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"),
+                       "raw_duration_ns, raw_self_ns, cpu_ns, self_cpu_ns, weight, unsampled_ns) "
+                       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"),
         UpsertException(Db, "INSERT INTO exceptions(id, run_id, thread_id, pid, tid, type, "
                             "message, traceback, frames) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
                             "ON CONFLICT(id) DO UPDATE SET traceback=excluded.traceback, "
@@ -142,13 +144,12 @@ public:
     Find.bind(1, Process).bind(2, H.Tid);
     if (Find.step())
       return Find.integer(0);
-    Db.prepare("INSERT INTO threads(process_id, run_id, pid, tid, name) VALUES(?1,?2,?3,?4,?5)")
-        .bind(1, Process)
-        .bind(2, Run)
-        .bind(3, H.Pid)
-        .bind(4, H.Tid)
-        .bind(5, H.ThreadName)
-        .run();
+    auto Insert = Db.prepare("INSERT INTO threads(process_id, run_id, pid, tid, name, "
+                             "switches_since_ns) VALUES(?1,?2,?3,?4,?5,?6)");
+    Insert.bind(1, Process).bind(2, Run).bind(3, H.Pid).bind(4, H.Tid).bind(5, H.ThreadName);
+    if (H.SwitchesSinceNs)
+      Insert.bind(6, H.SwitchesSinceNs);
+    Insert.run();
     return Db.lastInsertId();
   }
 
@@ -202,6 +203,7 @@ public:
     Thread = S.thread(Process, Run, H);
     startException("", "");
     ThreadName = H.ThreadName;
+    OffCpu.start(H.SwitchesSinceNs);
     auto Find = S.Db.prepare("SELECT id, loaded_bytes FROM files WHERE run_id=?1 AND name=?2");
     Find.bind(1, Run).bind(2, baseName(Path));
     if (Find.step()) {
@@ -252,6 +254,15 @@ public:
     Throttled[Index] = {Calls, AtNs};
   }
 
+  void offCpu(uint64_t OutNs, uint64_t InNs, uint8_t Kind) override {
+    std::string Problem;
+    OffCpu.add(OutNs, InNs, Kind, Problem);
+    if (!Problem.empty() && !OffCpuDisordered) {
+      OffCpuDisordered = true;
+      Problems.push_back(Problem);
+    }
+  }
+
   void call(const logreader::Call &C) override {
     auto Site = SiteIds.find(C.SiteIndex);
     if (Site == SiteIds.end()) {
@@ -273,15 +284,23 @@ public:
     int64_t Id;
     uint64_t Self = Duration, Children = 0, Descendants = 0;
     double UnsampledNs = 0;
+    // Off the CPU: inside the call, and inside its direct children (the rest is in its self
+    // part). A region's pauses are somewhere inside it, so its own CPU time is not known, but
+    // its parent's is: the parent's self part excludes the region's whole interval.
+    std::optional<uint64_t> ElapsedOffNs = OffCpu.offCpuWithin(C.StartNs, C.EndNs);
+    std::optional<uint64_t> OffNs = C.PausedNs ? std::nullopt : ElapsedOffNs;
+    std::optional<uint64_t> ChildrenOffNs = 0;
     // Ticks become ns per batch, around each batch's anchor: a child and its parent written in
     // different batches can disagree by a few hundred ns, so "starts inside" allows that much.
     constexpr uint64_t ClockSlackNs = 1000;
+    constexpr uint64_t OffCpuForgetSlackNs = 1'000'000;
     if (Me.ReservedId && Me.FirstChildStart + ClockSlackNs >= C.StartNs) {
       Id = Me.ReservedId;
       Self -= std::min(Self, Me.ChildNs);
       Children = Me.Children;
       Descendants = Me.Descendants;
       UnsampledNs = Me.UnsampledNs;
+      ChildrenOffNs = Me.ChildOffNs;
     } else {
       Id = nextId(); // a reservation that does not fit belonged to a call never recorded
     }
@@ -297,6 +316,15 @@ public:
     uint64_t NetSelf = Compensated(Self, Header.ScopeInnerNs +
                                              static_cast<double>(Children) *
                                                  (Header.ScopeOuterNs - Header.ScopeInnerNs));
+    // CPU time: the compensated times less the time off the CPU, never below zero.
+    std::optional<uint64_t> CpuNs, SelfCpuNs;
+    if (OffNs) {
+      CpuNs = NetDuration - std::min(NetDuration, *OffNs);
+      if (ChildrenOffNs) {
+        uint64_t SelfOffNs = *OffNs - std::min(*OffNs, *ChildrenOffNs);
+        SelfCpuNs = NetSelf - std::min(NetSelf, SelfOffNs);
+      }
+    }
     uint64_t Weight = C.Sampled && Header.SamplePeriod ? Header.SamplePeriod : 1;
     int64_t Parent = 0;
     if (C.Depth > 0) {
@@ -307,6 +335,10 @@ public:
       Up.FirstChildStart = std::min(Up.FirstChildStart, C.StartNs);
       ++Up.Children;
       Up.Descendants += 1 + Descendants;
+      if (ElapsedOffNs && Up.ChildOffNs)
+        *Up.ChildOffNs += *ElapsedOffNs;
+      else
+        Up.ChildOffNs.reset();
       // The parent's self time holds the unsampled calls this sample stands for; their time
       // is estimated as this one's own (its recorded children are recorded in theirs too).
       if (Weight > 1)
@@ -314,6 +346,10 @@ public:
                           std::max(0.0, static_cast<double>(NetSelf) - UnsampledNs);
       Parent = Up.ReservedId;
     }
+    // A thread's outermost calls follow each other: every call after this one starts after
+    // it ends (give or take the clock conversion between batches).
+    if (C.Depth == 0)
+      OffCpu.forgetBefore(C.EndNs - std::min<uint64_t>(C.EndNs, OffCpuForgetSlackNs));
     if (C.Broken) {
       // An exception is stored once, under the id of the innermost call it broke; every
       // broken call points at it.
@@ -338,11 +374,15 @@ public:
         .bind(11, C.Depth)
         .bind(15, Duration)
         .bind(16, Self)
-        .bind(17, Weight);
+        .bind(19, Weight);
     if (UnsampledNs > 0)
-      Insert.bind(18, static_cast<int64_t>(std::llround(UnsampledNs)));
+      Insert.bind(20, static_cast<int64_t>(std::llround(UnsampledNs)));
     if (Parent)
       Insert.bind(12, Parent);
+    if (CpuNs)
+      Insert.bind(17, *CpuNs);
+    if (SelfCpuNs)
+      Insert.bind(18, *SelfCpuNs);
     Insert.bind(13, C.Broken ? 1 : 0);
     if (C.Broken) {
       Insert.bind(14, ExceptionId);
@@ -416,6 +456,7 @@ private:
     uint64_t Children = 0, Descendants = 0;
     double UnsampledNs = 0; ///< estimated time of unsampled throttled calls under it
     uint64_t FirstChildStart = UINT64_MAX;
+    std::optional<uint64_t> ChildOffNs = 0; ///< off-CPU time inside the children; unknown: nullopt
   };
   /// Writes the current exception's row if this load added calls it broke.
   void storeException() {
@@ -446,6 +487,8 @@ private:
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> Counted;
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> Throttled; ///< calls seen, cut time
   std::set<uint32_t> UndescribedSites;
+  OffCpuTimeline OffCpu;
+  bool OffCpuDisordered = false;
   std::vector<std::string> Problems, Notes;
 };
 

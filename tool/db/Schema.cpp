@@ -1,4 +1,4 @@
-// Schema version 4. Changing a table means a new version and a migration step below.
+// Schema version 5. Changing a table means a new version and a migration step below.
 #include "Schema.h"
 
 #include "Traceback.h"
@@ -163,9 +163,33 @@ CREATE VIEW call_details AS
        LEFT JOIN exceptions e ON e.id = c.exception_id;
 )sql";
 
-/// Version 4: the auto-throttle samples the sites it cuts instead of switching them off; a
-/// sample stands for `weight` calls, and the time of the unsampled ones is estimated.
+/// Version 4: CPU time, from the threads' context switches (docs/runtime.md). Calls of
+/// earlier versions were not measured: their CPU columns are NULL.
 constexpr const char *MigrateToV4 = R"sql(
+ALTER TABLE calls ADD COLUMN cpu_ns INTEGER;       -- duration_ns less the time off the CPU
+ALTER TABLE calls ADD COLUMN self_cpu_ns INTEGER;  -- self_ns less the self part's time off it
+ALTER TABLE threads ADD COLUMN switches_since_ns INTEGER; -- switches tracked since (NULL: not)
+ALTER TABLE site_stats ADD COLUMN cpu_calls INTEGER;    -- recorded calls with a CPU time
+ALTER TABLE site_stats ADD COLUMN cpu_ns INTEGER;       -- totals over those calls
+ALTER TABLE site_stats ADD COLUMN self_cpu_ns INTEGER;
+ALTER TABLE site_stats ADD COLUMN wait_ns INTEGER;      -- duration_ns - cpu_ns
+ALTER TABLE site_stats ADD COLUMN self_wait_ns INTEGER; -- self_ns - self_cpu_ns
+DROP INDEX IF EXISTS calls_by_site;
+DROP VIEW call_details;
+CREATE VIEW call_details AS
+  SELECT c.id, r.name AS run, c.pid, p.ppid, p.name AS process, p.parent_name AS parent_process,
+         c.tid, t.name AS thread, s.signature AS function, s.file, s.line, c.start_ns, c.end_ns,
+         c.duration_ns, c.self_ns, c.raw_duration_ns, c.raw_self_ns, c.depth, c.parent_id,
+         c.broken, e.type AS error_type, e.message AS error_message, e.traceback,
+         c.exception_id, c.cpu_ns, c.self_cpu_ns
+  FROM calls c JOIN runs r ON r.id = c.run_id JOIN threads t ON t.id = c.thread_id
+       JOIN processes p ON p.id = t.process_id JOIN sites s ON s.id = c.site_id
+       LEFT JOIN exceptions e ON e.id = c.exception_id;
+)sql";
+
+/// Version 5: the auto-throttle samples the sites it cuts instead of switching them off; a
+/// sample stands for `weight` calls, and the time of the unsampled ones is estimated.
+constexpr const char *MigrateToV5 = R"sql(
 ALTER TABLE calls ADD COLUMN weight INTEGER NOT NULL DEFAULT 1; -- calls this one stands for
 ALTER TABLE calls ADD COLUMN unsampled_ns INTEGER; -- estimated time of the unsampled calls of
                                                    -- throttled sites directly under it (in self_ns)
@@ -316,6 +340,8 @@ std::unique_ptr<Database> openForLoad(const std::string &Path) {
   }
   if (Version < 4)
     Db->exec(std::string(MigrateToV4) + "PRAGMA user_version=4");
+  if (Version < 5)
+    Db->exec(std::string(MigrateToV5) + "PRAGMA user_version=5");
   T.commit();
   return Db;
 }
@@ -337,7 +363,7 @@ void createIndexes(Database &Db) {
   // start order sort them; an index for that would cost every load as much as this one.
   Db.exec("CREATE INDEX IF NOT EXISTS calls_by_site ON "
           "calls(run_id, site_id, duration_ns, self_ns, broken, raw_duration_ns, raw_self_ns, "
-          "weight, unsampled_ns);"
+          "cpu_ns, self_cpu_ns, weight, unsampled_ns);"
           "PRAGMA analysis_limit=1000; ANALYZE");
 }
 

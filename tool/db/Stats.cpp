@@ -1,7 +1,8 @@
 // Site statistics. Counted calls (under the duration threshold or the depth limit) add to
 // calls, total and self time, and rank below the threshold in the percentiles; stddev, min and
-// max describe the calls recorded one by one. A sample of a throttled site adds the calls it
-// stands for to calls, total and self time.
+// max describe the calls recorded one by one, and so do the CPU times (a counted call has
+// none: its CPU time is in its caller's self CPU time, never counted twice). A sample of a
+// throttled site adds the calls it stands for to calls and to every time.
 #include "Stats.h"
 
 #include <algorithm>
@@ -50,7 +51,10 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
       Self + " - " + Unsampled + ")), min(" + Duration + "), max(" + Duration +
       "), total(CAST(" + Duration + " AS REAL) * " + Duration +
       "), total(weight * raw_duration_ns), total(weight * (raw_self_ns - " + Unsampled +
-      ")), total(" + Duration + "), total(weight) - count(*) FROM calls WHERE " + Where +
+      ")), count(cpu_ns), total(weight * cpu_ns), total(weight * (self_cpu_ns - " + Unsampled +
+      ")), total(weight * (duration_ns - cpu_ns)), total(weight * (self_ns - self_cpu_ns)), "
+      "count(self_cpu_ns), total(" + Duration + "), total(weight) - count(*) FROM calls "
+      "WHERE " + Where +
       " GROUP BY site_id");
   bindFilter(Group);
   while (Group.step()) {
@@ -63,8 +67,14 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.MaxNs = Group.integer(6);
     St.RawTotalNs = Group.integer(8);
     St.RawSelfNs = Group.integer(9);
-    St.Estimated = Group.integer(11);
-    Sums[Group.integer(0)] = {Group.real(10), Group.real(7)};
+    St.CpuCalls = Group.integer(10);
+    St.CpuNs = Group.integer(11);
+    St.SelfCpuNs = Group.integer(12);
+    St.WaitNs = Group.integer(13);
+    St.SelfWaitNs = Group.integer(14);
+    St.SelfCpuCalls = Group.integer(15);
+    St.Estimated = Group.integer(17);
+    Sums[Group.integer(0)] = {Group.real(16), Group.real(7)};
   }
   auto Counted = Db.prepare(
       "SELECT c.site_id, total(c.calls), total(c.total_ns) FROM counted c JOIN threads t "
@@ -141,7 +151,7 @@ void storeSiteStats(Database &Db, int64_t Run) {
   Db.prepare("DELETE FROM site_stats WHERE run_id=?1").bind(1, Run).run();
   auto Insert =
       Db.prepare("INSERT INTO site_stats VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-                 "?16,?17)");
+                 "?16,?17,?18,?19,?20,?21,?22)");
   for (const auto &St : computeSiteStats(Db, Run)) {
     Insert.bind(1, Run)
         .bind(2, St.SiteId)
@@ -155,8 +165,13 @@ void storeSiteStats(Database &Db, int64_t Run) {
         .bind(15, St.RawSelfNs);
     if (St.ThrottledAfter)
       Insert.bind(16, St.ThrottledAfter);
+    Insert.bind(17, St.CpuCalls);
+    if (St.CpuCalls)
+      Insert.bind(18, St.CpuNs).bind(20, St.WaitNs);
+    if (St.SelfCpuCalls)
+      Insert.bind(19, St.SelfCpuNs).bind(21, St.SelfWaitNs);
     if (St.Estimated)
-      Insert.bind(17, St.Estimated);
+      Insert.bind(22, St.Estimated);
     if (St.Recorded)
       Insert.bind(10, St.MinNs).bind(13, St.MaxNs);
     if (St.HasPercentiles)

@@ -25,6 +25,10 @@ struct SiteStats {
   int64_t Broken = 0;
   int64_t TotalNs = 0, SelfNs = 0;
   int64_t RawTotalNs = 0, RawSelfNs = 0; ///< as measured, whatever the filter's choice
+  /// CPU time, over the recorded calls that have one (CpuCalls of them; counted calls never
+  /// do): totals of cpu_ns, self_cpu_ns, and of what the wall times add to them (waiting).
+  int64_t CpuCalls = 0, SelfCpuCalls = 0; ///< self CPU time needs the children's too
+  int64_t CpuNs = 0, SelfCpuNs = 0, WaitNs = 0, SelfWaitNs = 0;
   int64_t ThrottledAfter = 0; ///< calls seen when the auto-throttle cut it (summed over processes)
   double MeanNs = 0, StddevNs = 0;
   int64_t MinNs = 0, P50Ns = 0, P95Ns = 0, MaxNs = 0;

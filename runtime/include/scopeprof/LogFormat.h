@@ -42,7 +42,10 @@ enum HeaderKey : uint16_t {
   KeyThrottleNs = 20,    ///< SCOPEPROF_THROTTLE: the mean duration under which it is cut
   KeyRunNonce = 21,      ///< random, the same for every process of a run: tells apart runs
                          ///< whose directories have the same name
-  KeySamplePeriod = 22,  ///< a throttled site's calls are sampled one in this many, on average
+  /// CLOCK_MONOTONIC ns since which the thread's context switches are tracked (EntryOffCpu).
+  /// Absent or 0: not tracked, so "no off-CPU interval" means nothing.
+  KeySwitchesSinceNs = 22,
+  KeySamplePeriod = 23,  ///< a throttled site's calls are sampled one in this many, on average
 };
 
 /// Entries of a batch frame's payload, after its u64 anchor ticks and u64 anchor ns.
@@ -56,7 +59,18 @@ enum EntryType : uint8_t {
   EntryRegion = 7,     ///< u32 index, u32 depth, u64 start ticks, u64 end ticks, u64 paused ticks
   EntryThrottle = 8,   ///< u32 index, u64 calls seen, u64 cut ticks: of the calls of the site
                        ///< starting at or after the cut, only samples (FlagSampled) are recorded
+  EntryOffCpu = 9,     ///< u32 count, count x (u64 switch-out ns, u64 switch-in ns, u8 OffCpuKind):
+                       ///< the thread's stretches off the CPU, CLOCK_MONOTONIC, in time order
 };
+
+/// What an EntryOffCpu interval is.
+enum OffCpuKind : uint8_t {
+  OffCpuBlocked = 0,   ///< the thread gave up the CPU: it slept or waited
+  OffCpuPreempted = 1, ///< the scheduler took the CPU from the runnable thread
+  OffCpuUnknown = 2,   ///< the kernel lost switch records, or may have (the ring was full):
+                       ///< nothing is known about this stretch
+};
+constexpr size_t OffCpuIntervalSize = 17;
 
 constexpr uint64_t MetaIndexMask = 0xffffffffull;
 constexpr unsigned MetaDepthShift = 32;
