@@ -97,16 +97,13 @@ int scopeprof_register_site(scopeprof_site *S) {
   return S->state == SCOPEPROF_SITE_ON;
 }
 
-int scopeprof_take_sample(void) {
-  // xorshift32, per thread: sampling intervals uniform in [1, 2 * period - 1], mean the period.
-  static __thread uint32_t Random = 0;
-  if (!Random)
-    Random = static_cast<uint32_t>(currentTid()) * 2654435761u | 1;
-  Random ^= Random << 13;
-  Random ^= Random >> 17;
-  Random ^= Random << 5;
-  scopeprof_tls.sample_countdown = Random % (2 * fmt::SamplePeriod - 1);
-  return 1;
+int scopeprof_seed_sampling(void) {
+  // Any nonzero state works for xorshift32; threads start apart. The hot path draws the top six
+  // bits: fmt::SamplePeriod is 64.
+  static_assert(fmt::SamplePeriod == 64, "scope.h samples one call in 64");
+  uint32_t Seed = static_cast<uint32_t>(currentTid()) * 2654435761u | 1;
+  scopeprof_tls.sample_random = Seed;
+  return (Seed >> 26) == 0;
 }
 
 void scopeprof_enable(void) {

@@ -82,8 +82,8 @@ typedef struct scopeprof_thread {
    * calls instrumented code must not touch the buffer or a lock the thread may hold: its calls
    * are counted as dropped instead (async-signal safety). */
   uint32_t busy;
-  /* Calls of throttled sites left to skip before the next one is sampled. */
-  uint32_t sample_countdown;
+  /* The thread's random state for sampling throttled sites (xorshift32; 0: not seeded yet). */
+  uint32_t sample_random;
 } scopeprof_thread;
 
 extern __thread scopeprof_thread scopeprof_tls __attribute__((tls_model("initial-exec")));
@@ -91,9 +91,8 @@ extern int scopeprof_clock_is_tsc;
 
 /* Slow paths, out of line. */
 int scopeprof_register_site(scopeprof_site *site);
-/* Starts the next sampling interval of this thread (its length varies around the period, so
- * no site is in step with it); the call that ended the last one is recorded. Returns 1. */
-int scopeprof_take_sample(void);
+/* Seeds this thread's sampling state; returns whether the call at hand is sampled. */
+int scopeprof_seed_sampling(void);
 scopeprof_record *scopeprof_refill(void);
 void scopeprof_exit_unwound(scopeprof_site *site, uint64_t start, uint64_t end, uint32_t depth,
                             uint64_t flags);
@@ -144,18 +143,23 @@ SCOPEPROF_INLINE uint64_t scopeprof_meta(uint32_t index, uint32_t depth) {
   return index | ((uint64_t)0xFFFF << 32) | SCOPEPROF_FLAG_DEEP;
 }
 
-/* Whether a call of a site that is not simply on is recorded: never when off, one in about 64
- * when throttled (a countdown shared by the thread's throttled sites), and a new site once it
- * is registered and on. */
+/* Whether a call of a site that is not simply on is recorded: never when off; when throttled,
+ * each call with probability 1/64, drawn independently (a shared countdown would make a
+ * throttled call and the throttled calls nested in it almost never sampled together, and their
+ * times would be counted twice); a new site once it is registered and on. */
 SCOPEPROF_INLINE int scopeprof_wanted(scopeprof_site *site, uint32_t state) {
+  uint32_t x;
   if (state == SCOPEPROF_SITE_OFF)
     return 0;
   if (state == SCOPEPROF_SITE_SAMPLED) {
-    if (__builtin_expect(scopeprof_tls.sample_countdown != 0, 1)) {
-      --scopeprof_tls.sample_countdown;
-      return 0;
-    }
-    return scopeprof_take_sample();
+    x = scopeprof_tls.sample_random;
+    if (__builtin_expect(x == 0, 0))
+      return scopeprof_seed_sampling();
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    scopeprof_tls.sample_random = x;
+    return (x >> 26) == 0;
   }
   return scopeprof_register_site(site);
 }
