@@ -52,10 +52,12 @@ cl::opt<bool> List("list", cl::desc("List every function and whether it is instr
 cl::opt<bool> Explain("explain", cl::desc("Like --list, with the reason or rule that decided"),
                       cl::cat(Category));
 cl::opt<bool> Strip("strip", cl::desc("Remove what a rewrite added, in place"), cl::cat(Category));
-// Prefix: `-j2` as well as `-j 2` (a plain single-letter option takes `-j2` for a group).
-cl::opt<unsigned> Jobs("j", cl::Prefix, cl::desc("Translation units parsed in parallel (default: "
-                                                 "the number of cores)"),
-                       cl::init(0), cl::cat(Category));
+// Prefix: `-j2` as well as `-j 2` (a plain single-letter option takes `-j2` for a group). A
+// string, checked in main(): LLVM prints a bad number in its own words, past our stream.
+cl::opt<std::string> Jobs("j", cl::Prefix, cl::desc("Translation units parsed in parallel "
+                                                    "(default: the number of cores)"),
+                          cl::value_desc("N"), cl::cat(Category));
+unsigned JobCount = 0;
 cl::opt<bool> KeepGoing("keep-going", cl::desc("Write what parsed even if some translation "
                                                "units failed"),
                         cl::cat(Category));
@@ -169,7 +171,7 @@ void parseAll(const tooling::CompilationDatabase &DB, const std::vector<std::str
     }
   };
   std::vector<std::thread> Threads;
-  unsigned Count = Jobs ? static_cast<unsigned>(Jobs) : llvm::hardware_concurrency().compute_thread_count();
+  unsigned Count = JobCount ? JobCount : llvm::hardware_concurrency().compute_thread_count();
   for (size_t T = 0; T < std::min<size_t>(std::max(1u, Count), Files.size()); ++T)
     Threads.emplace_back(Worker);
   for (auto &T : Threads)
@@ -282,6 +284,9 @@ int main(int Argc, const char **Argv) {
     First = First.split(".  Try:").first.rtrim(" .!");
     return usage(First.empty() ? "bad arguments" : First.substr(0, 1).lower() + First.substr(1).str());
   }
+
+  if (!Jobs.empty() && (llvm::StringRef(Jobs).getAsInteger(10, JobCount) || JobCount == 0))
+    return usage("-j needs a number of parallel jobs, not '" + Jobs + "'");
 
   int Modes = InPlace + !OutDir.empty() + Diff + List + Explain + Strip;
   if (Modes != 1)
