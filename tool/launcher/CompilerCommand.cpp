@@ -1,18 +1,15 @@
 // Reading a compiler command line (see CompilerCommand.h).
 #include "CompilerCommand.h"
 
-#include "clang/Driver/Options.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringRef.h"
-#include "llvm/Option/Arg.h"
-#include "llvm/Option/ArgList.h"
-#include "llvm/Option/OptTable.h"
 #include "llvm/Support/Path.h"
+
+#include <cstring>
 
 namespace scopeprof::launcher {
 
 namespace {
-
-namespace opts = clang::driver::options;
 
 bool isWrapper(llvm::StringRef Program) {
   llvm::StringRef Name = llvm::sys::path::filename(Program);
@@ -36,78 +33,120 @@ bool isObjectOrLibrary(llvm::StringRef Path) {
   return Ext == ".o" || Ext == ".obj" || Ext == ".a" || Ext == ".so" || Path.contains(".so.");
 }
 
+/// Options whose value is the next argument when not joined (GCC's and clang's spellings).
+bool takesSeparateValue(llvm::StringRef Arg) {
+  static const char *const Names[] = {
+      "-o", "-I", "-iquote", "-isystem", "-idirafter", "-include", "-imacros", "-D", "-U", "-x",
+      "-MF", "-MT", "-MQ", "-L", "-l", "-Xlinker", "-Xassembler", "-Xpreprocessor", "-Xclang",
+      "-aux-info", "--param", "-target", "--target", "-arch", "-isysroot", "--sysroot",
+      "-iprefix", "-iwithprefix", "-iwithprefixbefore", "-imultilib", "-T", "-u", "-z", "-B",
+      "-e", "-G", "-specs", "-wrapper", "-dumpdir", "-dumpbase", "-dumpbase-ext"};
+  for (const char *N : Names)
+    if (Arg == N)
+      return true;
+  return false;
+}
+
 } // namespace
 
+// clang's driver option table would read this, but the table compiled into libclang-cpp need
+// not match the option IDs of the installed headers (Debian's 19.1 packages do not): a plain
+// reading of the few options that matter is the reliable one.
 CompilerCommand classify(std::vector<std::string> Argv) {
   CompilerCommand Out;
   Out.Argv = std::move(Argv);
   Out.Compiler = Out.Argv.size() > 1 && isWrapper(Out.Argv[0]) ? 1 : 0;
-  std::vector<const char *> Args;
-  for (size_t I = Out.Compiler + 1; I < Out.Argv.size(); ++I)
-    Args.push_back(Out.Argv[I].c_str());
-  size_t Offset = Out.Compiler + 1; // Argv index of Args[0]
-
-  unsigned MissingIndex = 0, MissingCount = 0;
-  llvm::opt::InputArgList Parsed =
-      clang::driver::getDriverOptTable().ParseArgs(Args, MissingIndex, MissingCount);
-  std::vector<const llvm::opt::Arg *> Sources, Others;
-  for (const llvm::opt::Arg *A : Parsed) {
-    if (A->getOption().getID() != opts::OPT_INPUT)
+  std::vector<size_t> Sources, Others, Objects;
+  bool Compile = false, Assembly = false, Preprocess = false, SyntaxOnly = false,
+       ForcedLanguage = false, WritesDeps = false, MissingValue = false;
+  std::optional<std::string> DepFile, Output;
+  for (size_t I = Out.Compiler + 1; I < Out.Argv.size(); ++I) {
+    llvm::StringRef Arg = Out.Argv[I];
+    if (!Arg.starts_with("-") || Arg == "-") {
+      if (languageOf(Arg) != Language::Other)
+        Sources.push_back(I);
+      else
+        (isObjectOrLibrary(Arg) ? Objects : Others).push_back(I);
       continue;
-    llvm::StringRef Input = A->getValue();
-    if (languageOf(Input) != Language::Other)
-      Sources.push_back(A);
-    else if (!isObjectOrLibrary(Input))
-      Others.push_back(A);
-  }
-  for (const llvm::opt::Arg *A : Parsed.filtered(opts::OPT_I, opts::OPT_iquote, opts::OPT_isystem,
-                                                 opts::OPT_idirafter)) {
-    size_t Index = Offset + A->getIndex();
-    Out.IncludeDirs.push_back({Index, "-" + A->getOption().getName().str(), A->getValue()});
-  }
-  for (const llvm::opt::Arg *A : Parsed.filtered(opts::OPT_include))
-    if (Out.Argv[Offset + A->getIndex()] == "-include")
-      Out.ForcedIncludes.push_back(Offset + A->getIndex() + 1);
-  if (Parsed.hasArg(opts::OPT_MD, opts::OPT_MMD)) {
-    if (const llvm::opt::Arg *MF = Parsed.getLastArg(opts::OPT_MF)) {
-      Out.DepFile = MF->getValue();
-    } else if (const llvm::opt::Arg *O = Parsed.getLastArg(opts::OPT_o)) {
-      llvm::SmallString<256> D(O->getValue());
-      llvm::sys::path::replace_extension(D, ".d");
-      Out.DepFile = std::string(D);
     }
+    if (takesSeparateValue(Arg)) {
+      if (I + 1 >= Out.Argv.size()) {
+        MissingValue = true;
+        break;
+      }
+      llvm::StringRef Value = Out.Argv[I + 1];
+      if (Arg == "-I" || Arg == "-iquote" || Arg == "-isystem" || Arg == "-idirafter")
+        Out.IncludeDirs.push_back({I, Arg.str(), Value.str()});
+      else if (Arg == "-include")
+        Out.ForcedIncludes.push_back(I + 1);
+      else if (Arg == "-MF")
+        DepFile = Value.str();
+      else if (Arg == "-o")
+        Output = Value.str();
+      else if (Arg == "-x")
+        ForcedLanguage = true;
+      ++I;
+      continue;
+    }
+    for (const char *Flag : {"-I", "-iquote", "-isystem", "-idirafter"})
+      if (Arg.starts_with(Flag) && Arg.size() > std::strlen(Flag) &&
+          !(Arg.starts_with("-isystem") && llvm::StringRef(Flag) == "-I"))
+        Out.IncludeDirs.push_back({I, Flag, Arg.substr(std::strlen(Flag)).str()});
+    if (Arg == "-c")
+      Compile = true;
+    else if (Arg == "-S")
+      Assembly = true;
+    else if (Arg == "-E" || Arg == "-M" || Arg == "-MM")
+      Preprocess = true;
+    else if (Arg == "-fsyntax-only")
+      SyntaxOnly = true;
+    else if (Arg == "-MD" || Arg == "-MMD")
+      WritesDeps = true;
+    else if (Arg.starts_with("-MF"))
+      DepFile = Arg.substr(3).str();
+    else if (Arg.starts_with("-o"))
+      Output = Arg.substr(2).str();
+    else if (Arg.starts_with("-x"))
+      ForcedLanguage = true;
+    else if (Arg == "-nostdlib" || Arg == "-nodefaultlibs")
+      Out.NoStdLib = true;
   }
-  Out.NoStdLib = Parsed.hasArg(opts::OPT_nostdlib, opts::OPT_nodefaultlibs);
+  if (WritesDeps && !DepFile && Output) {
+    llvm::SmallString<256> D(*Output);
+    llvm::sys::path::replace_extension(D, ".d");
+    DepFile = std::string(D);
+  }
+  if (WritesDeps)
+    Out.DepFile = DepFile;
 
   auto PassThrough = [&Out](std::string Why) {
     Out.What = CompilerCommand::PassThrough;
     Out.Why = std::move(Why);
     return Out;
   };
-  bool HasInputs = Parsed.hasArg(opts::OPT_INPUT);
-  if (HasInputs)
-    Out.FirstInput = Parsed.getLastArg(opts::OPT_INPUT)->getValue();
-  if (MissingCount)
+  bool HasInputs = !Sources.empty() || !Others.empty() || !Objects.empty();
+  if (!Sources.empty())
+    Out.FirstInput = Out.Argv[Sources.front()];
+  else if (!Others.empty())
+    Out.FirstInput = Out.Argv[Others.front()];
+  if (MissingValue)
     return PassThrough("an option lacks its value");
-  if (Parsed.hasArg(opts::OPT_E) || Parsed.hasArg(opts::OPT_M, opts::OPT_MM))
+  if (Preprocess)
     return PassThrough(HasInputs ? "it only preprocesses (-E, -M or -MM)" : "");
-  if (Parsed.hasArg(opts::OPT_fsyntax_only))
+  if (SyntaxOnly || !HasInputs)
     return PassThrough("");
-  if (!HasInputs)
-    return PassThrough("");
-  if (Parsed.hasArg(opts::OPT_c, opts::OPT_S)) {
-    if (!Parsed.hasArg(opts::OPT_c))
+  if (Compile || Assembly) {
+    if (!Compile)
       return PassThrough("it compiles to assembly (-S)");
-    if (Parsed.hasArg(opts::OPT_x))
+    if (ForcedLanguage)
       return PassThrough("the language is forced with -x (a precompiled header, or a source "
                          "not named as one)");
     if (Sources.empty())
-      return PassThrough(Others.empty() ? "" : "'" + std::string(Others.front()->getValue()) +
-                                                   "' is not a C or C++ source");
+      return PassThrough(Others.empty() ? "" : "it is not a C or C++ source");
     if (Sources.size() > 1)
       return PassThrough("it compiles several sources at once");
     Out.What = CompilerCommand::Compile;
-    Out.Source = Offset + Sources.front()->getIndex();
+    Out.Source = Sources.front();
     return Out;
   }
   Out.What = CompilerCommand::Link;

@@ -1,5 +1,5 @@
-// What a compiler command line does, read with clang's own driver option table: a compile of
-// one C/C++ source, a link, or something the launcher passes through untouched.
+// What a compiler command line does: a compile of one C/C++ source, a link, or something the
+// launcher passes through untouched.
 #pragma once
 
 #include <optional>
