@@ -598,6 +598,30 @@ def scenario_diff_stalls(tmp):
     expect('f()' in p.stdout, p.stdout)
 
 
+def scenario_diff_disjoint(tmp):
+    # Sides that share too little are refused (exit 2, saying why), never passed: disjoint
+    # keys (the root moved, another program), and a match that holds a sliver of the time.
+    def side(name, sites):
+        db = os.path.join(tmp, name + '.db')
+        run = os.path.join(tmp, name, 'run-' + name)
+        entries = [site_entry(i, sig, key=key) for i, (sig, key, ns) in enumerate(sites)]
+        calls = [(i, 0, 1_000_000 * i + 2000 * c, 1_000_000 * i + 2000 * c + ns, False)
+                 for i, (sig, key, ns) in enumerate(sites) for c in range(100)]
+        log_file(os.path.join(run, '1-1.splog'), batch(*entries, calls_entry(calls)), run='run-' + name)
+        load(db, run)
+        return db
+    base = side('base', [('x.cc::f()', 0x1111, 1000)])
+    moved = side('moved', [('src/x.cc::f()', 0x2222, 1000)])
+    p = scopeprof('diff', base, moved, expect_rc=2)
+    expect('share too little to compare: 0 function(s) in both' in p.stderr and 'root' in p.stderr,
+           p.stderr)
+    big = side('big', [('f()', 0x1111, 100), ('g()', 0x3333, 1500)])
+    p = scopeprof('diff', big, base, expect_rc=2)
+    expect('1 function(s) in both, holding 6% of the base' in p.stderr, p.stderr)
+    p = scopeprof('diff', base, big, expect_rc=None)
+    expect(p.returncode in (0, 1), f'all of base matched: compared\n{p.stdout}{p.stderr}')
+
+
 def scenario_suggest(tmp):
     # leaf() costs more to measure than it runs: it is excluded, with the reason; the file is
     # valid rules that exclude exactly it.
@@ -663,8 +687,9 @@ def text(s):
     return struct.pack('<I', len(s)) + s
 
 
-def site_entry(index, signature, line=1):
-    return b'\x01' + struct.pack('<IQII', index, 0x1000 + index, line, 1) + text(signature) + text('crafted.cpp')
+def site_entry(index, signature, line=1, key=None):
+    key = 0x1000 + index if key is None else key
+    return b'\x01' + struct.pack('<IQII', index, key, line, 1) + text(signature) + text('crafted.cpp')
 
 
 def calls_entry(records):

@@ -40,7 +40,9 @@ compares raw times instead.
   --top N    rows per section (default 10; 0: all)
   --format   table (default), markdown (for a pull-request comment) or json
 
-exit status: 0 no regression, 1 a regression, 2 bad arguments or databases.
+exit status: 0 no regression, 1 a regression, 2 bad arguments or databases, or sides that share
+too little to compare (no function in both, or the functions in both hold less than half of
+BASE's self time).
 )";
 
 struct Side {
@@ -220,6 +222,24 @@ int runDiff(const std::vector<std::string> &Argv) {
   try {
     Side Base = openSide(Args->Positional[0]), Head = openSide(Args->Positional[1]);
     auto R = db::diffRuns(Base.Runs, Head.Runs, O);
+    // A gate that compared nothing must not pass: the sides are different programs, or were
+    // keyed from different project roots.
+    double MatchedSelf = 0, BaseSelf = 0;
+    for (const auto &D : R.Sites)
+      MatchedSelf += D.BaseSelf;
+    BaseSelf = MatchedSelf;
+    for (const auto &D : R.Removed)
+      BaseSelf += D.BaseSelf;
+    if (R.Sites.empty() || MatchedSelf < 0.5 * BaseSelf) {
+      printError("'{}' and '{}' share too little to compare: {} function(s) in both, holding "
+                 "{:.0f}% of the base's self time ({} only in base, {} only in head); were both "
+                 "built from the same project with the same root (site keys are relative to it: "
+                 "docs/rules.md), and run on the same program?",
+                 Base.Label, Head.Label, R.Sites.size(),
+                 BaseSelf > 0 ? 100 * MatchedSelf / BaseSelf : 0.0, R.Removed.size(),
+                 R.Added.size());
+      return ExitUsage;
+    }
     if (*F == Format::Json) {
       printJson(R, O, Base, Head);
       return R.Regressions ? ExitFailure : ExitOk;

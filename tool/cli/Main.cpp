@@ -1,4 +1,5 @@
-// `scopeprof`: dispatches git-style subcommands; `rewrite` execs the LLVM-linked scopeprof-rewrite.
+// `scopeprof`: dispatches git-style subcommands; `rewrite` and `cc` exec the LLVM-linked
+// scopeprof-rewrite and scopeprof-cc.
 #include "Args.h"
 #include "Commands.h"
 #include "scopeprof/Version.h"
@@ -25,10 +26,13 @@ struct Command {
 };
 
 int runRewrite(const std::vector<std::string> &Args);
+int runCc(const std::vector<std::string> &Args);
 
 const Command Commands[] = {
     {"rewrite", "insert profiling scopes into a source tree (see scopeprof rewrite --help)",
      runRewrite},
+    {"cc", "a compiler launcher: scopeprof cc COMPILER ARGS... profiles any build (docs/commands/cc.md)",
+     runCc},
     {"rules", "check a rules file, or ask which rule decides for a function", runRules},
     {"load", "merge runs into a SQLite database", runLoad},
     {"report", "the bottleneck table: where the time goes", runReport},
@@ -61,10 +65,11 @@ std::string selfDirectory() {
   return Path.substr(0, Path.rfind('/'));
 }
 
-int runRewrite(const std::vector<std::string> &Args) {
-  std::string Tool = selfDirectory() + "/scopeprof-rewrite";
+/// Runs the LLVM-linked sibling \p Name in place of this process.
+int runSibling(const char *Name, const std::vector<std::string> &Args) {
+  std::string Tool = selfDirectory() + "/" + Name;
   std::vector<char *> Argv;
-  Argv.push_back(const_cast<char *>("scopeprof-rewrite"));
+  Argv.push_back(const_cast<char *>(Name));
   for (const auto &A : Args)
     Argv.push_back(const_cast<char *>(A.c_str()));
   Argv.push_back(nullptr);
@@ -72,6 +77,9 @@ int runRewrite(const std::vector<std::string> &Args) {
   printError("cannot run '{}': {}", Tool, std::strerror(errno));
   return ExitFailure;
 }
+
+int runRewrite(const std::vector<std::string> &Args) { return runSibling("scopeprof-rewrite", Args); }
+int runCc(const std::vector<std::string> &Args) { return runSibling("scopeprof-cc", Args); }
 
 } // namespace
 

@@ -2,6 +2,8 @@
 // Instrumenter over every translation unit (in parallel), merges the edits and writes them.
 #include "FileEdits.h"
 #include "Instrumenter.h"
+#include "ProjectRoot.h"
+#include "Toolchain.h"
 #include "scopeprof/Version.h"
 
 #include "clang/ASTMatchers/ASTMatchFinder.h"
@@ -11,6 +13,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Support/VirtualFileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -30,12 +33,14 @@ cl::OptionCategory Category("scopeprof-rewrite options");
 cl::opt<std::string> BuildPath("p", cl::desc("Build directory with compile_commands.json"),
                                cl::value_desc("BUILD_DIR"), cl::cat(Category));
 cl::list<std::string> Inputs(cl::Positional, cl::desc("[FILE|DIR...]"), cl::cat(Category));
-cl::opt<std::string> RootOpt("root", cl::desc("Project root: only files under it are edited "
-                                              "(default: where the .scopeprof rules file is, "
-                                              "else the common root of the inputs)"),
+cl::opt<std::string> RootOpt("root", cl::desc("Project root: site keys are relative to it and only "
+                                              "files under it are edited (default: "
+                                              "$SCOPEPROF_ROOT, else the git work tree, else "
+                                              "CMake's top source directory, else the common "
+                                              "directory of the inputs; docs/rules.md)"),
                              cl::value_desc("DIR"), cl::cat(Category));
 cl::opt<std::string> RulesOpt("rules", cl::desc("Rules file (default: the nearest .scopeprof "
-                                                "upwards from the root)"),
+                                                "upwards from the inputs' common directory)"),
                               cl::value_desc("FILE"), cl::cat(Category));
 cl::opt<bool> InPlace("in-place", cl::desc("Rewrite the files in place"), cl::cat(Category));
 cl::opt<std::string> OutDir("out-dir", cl::desc("Write a rewritten mirror of the root here"),
@@ -47,8 +52,12 @@ cl::opt<bool> List("list", cl::desc("List every function and whether it is instr
 cl::opt<bool> Explain("explain", cl::desc("Like --list, with the reason or rule that decided"),
                       cl::cat(Category));
 cl::opt<bool> Strip("strip", cl::desc("Remove what a rewrite added, in place"), cl::cat(Category));
-cl::opt<unsigned> Jobs("j", cl::desc("Translation units parsed in parallel"), cl::init(1),
-                       cl::cat(Category));
+// Prefix: `-j2` as well as `-j 2` (a plain single-letter option takes `-j2` for a group). A
+// string, checked in main(): LLVM prints a bad number in its own words, past our stream.
+cl::opt<std::string> Jobs("j", cl::Prefix, cl::desc("Translation units parsed in parallel "
+                                                    "(default: the number of cores)"),
+                          cl::value_desc("N"), cl::cat(Category));
+unsigned JobCount = 0;
 cl::opt<bool> KeepGoing("keep-going", cl::desc("Write what parsed even if some translation "
                                                "units failed"),
                         cl::cat(Category));
@@ -64,37 +73,6 @@ int usage(const std::string &Message) {
                << "usage: scopeprof rewrite (-p BUILD_DIR | ... -- FLAGS) [FILE|DIR...] "
                   "(--in-place | --out-dir DIR | --diff | --list | --explain | --strip)\n";
   return 2;
-}
-
-std::string realPath(const std::string &Path) {
-  llvm::SmallString<256> Out;
-  if (llvm::sys::fs::real_path(Path, Out))
-    return "";
-  return std::string(Out);
-}
-
-bool isUnder(const std::string &Path, const std::string &Dir) {
-  return Path.size() > Dir.size() && Path.compare(0, Dir.size(), Dir) == 0 && Path[Dir.size()] == '/';
-}
-
-std::string commonDirectory(const std::vector<std::string> &Files) {
-  std::string Common = llvm::sys::path::parent_path(Files.front()).str();
-  for (const auto &F : Files)
-    while (!Common.empty() && Common != "/" && !isUnder(F, Common))
-      Common = llvm::sys::path::parent_path(Common).str();
-  return Common;
-}
-
-/// The nearest `.scopeprof` in \p Dir or a parent.
-std::string findRulesFile(std::string Dir) {
-  for (; !Dir.empty(); Dir = llvm::sys::path::parent_path(Dir).str()) {
-    std::string Candidate = Dir + "/.scopeprof";
-    if (llvm::sys::fs::is_regular_file(Candidate))
-      return Candidate;
-    if (Dir == "/")
-      break;
-  }
-  return "";
 }
 
 bool isSourceFile(llvm::StringRef Path) {
@@ -145,17 +123,6 @@ int runStrip(const std::string &Root) {
   return 0;
 }
 
-/// Where scopeprof/scope.h is: beside an installed binary, else in the source tree. Parsing
-/// adds it (after the project's own include paths) so that a rewritten tree parses again.
-std::string runtimeIncludeDir() {
-  std::string Exe = llvm::sys::fs::getMainExecutable("scopeprof-rewrite",
-                                                     reinterpret_cast<void *>(&runtimeIncludeDir));
-  std::string Installed = llvm::sys::path::parent_path(llvm::sys::path::parent_path(Exe)).str() + "/include";
-  if (llvm::sys::fs::exists(Installed + "/scopeprof/scope.h"))
-    return Installed;
-  return SCOPEPROF_RUNTIME_INCLUDE_DIR;
-}
-
 /// A translation unit's name in messages, and its place in the stable order: relative to the
 /// root (the same on every machine), absolute outside it.
 std::string unitName(const std::string &File, const std::string &Root) {
@@ -167,6 +134,8 @@ std::string unitName(const std::string &File, const std::string &Root) {
 void parseAll(const tooling::CompilationDatabase &DB, const std::vector<std::string> &Files,
               const Options &Opts, Findings &All, std::vector<std::string> &Failed,
               std::set<std::string> &Untrusted) {
+  std::string IncludeDir = runtimeIncludeDir(llvm::sys::fs::getMainExecutable(
+      "scopeprof-rewrite", reinterpret_cast<void *>(&parseAll)));
   std::atomic<size_t> Next{0}, Done{0};
   std::mutex M;
   auto Worker = [&] {
@@ -182,13 +151,7 @@ void parseAll(const tooling::CompilationDatabase &DB, const std::vector<std::str
       tooling::ClangTool Tool(DB, {Files[I]}, std::make_shared<PCHContainerOperations>(),
                               llvm::IntrusiveRefCntPtr<llvm::vfs::FileSystem>(
                                   llvm::vfs::createPhysicalFileSystem().release()));
-      Tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
-          "-resource-dir=" SCOPEPROF_CLANG_RESOURCE_DIR, tooling::ArgumentInsertPosition::END));
-      Tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
-          {"-idirafter", runtimeIncludeDir()}, tooling::ArgumentInsertPosition::END));
-      // Rewritten code is checked by the real compiler later; warnings here are noise.
-      Tool.appendArgumentsAdjuster(
-          tooling::getInsertArgumentAdjuster("-w", tooling::ArgumentInsertPosition::END));
+      addParseArguments(Tool, IncludeDir);
       int Status = Tool.run(tooling::newFrontendActionFactory(&Finder).get());
       std::lock_guard<std::mutex> G(M);
       if (!Quiet)
@@ -208,7 +171,8 @@ void parseAll(const tooling::CompilationDatabase &DB, const std::vector<std::str
     }
   };
   std::vector<std::thread> Threads;
-  for (unsigned T = 0; T < std::max(1u, static_cast<unsigned>(Jobs)); ++T)
+  unsigned Count = JobCount ? JobCount : llvm::hardware_concurrency().compute_thread_count();
+  for (size_t T = 0; T < std::min<size_t>(std::max(1u, Count), Files.size()); ++T)
     Threads.emplace_back(Worker);
   for (auto &T : Threads)
     T.join();
@@ -296,8 +260,7 @@ void printSummary(const Findings &All, const std::string &Root, size_t FilesWrit
     llvm::errs() << (I ? ", " : " ") << Dirs[I].first << " (" << Dirs[I].second << ")";
   if (Dirs.size() > 3)
     llvm::errs() << ", ...";
-  llvm::errs() << "; a .scopeprof rules file at the project root, or --root, takes in the "
-                  "project's own\n";
+  llvm::errs() << "; --root or SCOPEPROF_ROOT takes in the project's own (docs/rules.md)\n";
 }
 
 } // namespace
@@ -309,10 +272,21 @@ int main(int Argc, const char **Argv) {
   std::string FixedError;
   std::unique_ptr<tooling::CompilationDatabase> DB =
       tooling::FixedCompilationDatabase::loadFromCommandLine(Argc, Argv, FixedError);
+  // LLVM words its option errors as `scopeprof-rewrite: for the -j option: ...`, a line each:
+  // say them in ours.
+  std::string OptionErrors;
+  llvm::raw_string_ostream OptionErrorStream(OptionErrors);
   if (!cl::ParseCommandLineOptions(Argc, Argv,
                                    "Inserts a profiling scope into every selected function.\n",
-                                   &llvm::errs()))
-    return 2;
+                                   &OptionErrorStream)) {
+    llvm::StringRef First = llvm::StringRef(OptionErrorStream.str()).split('\n').first;
+    First.consume_front("scopeprof-rewrite: ");
+    First = First.split(".  Try:").first.rtrim(" .!");
+    return usage(First.empty() ? "bad arguments" : First.substr(0, 1).lower() + First.substr(1).str());
+  }
+
+  if (!Jobs.empty() && (llvm::StringRef(Jobs).getAsInteger(10, JobCount) || JobCount == 0))
+    return usage("-j needs a number of parallel jobs, not '" + Jobs + "'");
 
   int Modes = InPlace + !OutDir.empty() + Diff + List + Explain + Strip;
   if (Modes != 1)
@@ -377,18 +351,16 @@ int main(int Argc, const char **Argv) {
   Files.erase(std::unique(Files.begin(), Files.end()), Files.end());
   if (Files.empty())
     return fail("no translation units to process");
-  std::string RulesPath = RulesOpt;
+  // The root never depends on the rules file, so that adding one keeps every site key.
+  std::string Common = commonDirectory(Files);
   if (Root.empty()) {
-    // A `.scopeprof` rules file marks the project root: headers in include/ next to src/ are
-    // the project's too, though no translation unit lives there.
-    Root = commonDirectory(Files);
-    if (RulesPath.empty())
-      RulesPath = findRulesFile(Root);
-    if (!RulesPath.empty() && RulesOpt.empty())
-      Root = llvm::sys::path::parent_path(realPath(RulesPath)).str();
-  } else if (RulesPath.empty()) {
-    RulesPath = findRulesFile(Root);
+    ProjectRoot Chosen =
+        chooseProjectRoot(Common, BuildPath.empty() ? "" : realPath(BuildPath), Common);
+    if (Chosen.Dir.empty())
+      return fail(Chosen.How);
+    Root = Chosen.Dir;
   }
+  std::string RulesPath = RulesOpt.empty() ? findRulesFile(Common) : std::string(RulesOpt);
   std::optional<scopeprof::rules::RuleSet> Rules;
   if (!RulesPath.empty()) {
     scopeprof::rules::RulesError Err;

@@ -1,0 +1,3 @@
+#pragma once
+#include <vector>
+double total_area(const std::vector<double> &sides);
