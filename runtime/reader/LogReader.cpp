@@ -95,6 +95,7 @@ bool parseHeader(const std::string &Payload, FileHeader &H) {
     case fmt::KeyThrottleCalls: H.ThrottleCalls = N; break;
     case fmt::KeyThrottleNs: H.ThrottleNs = N; break;
     case fmt::KeySamplePeriod: H.SamplePeriod = N; break;
+    case fmt::KeySampledExtraPs: H.SampledExtraNs = static_cast<double>(N) / 1000; break;
     case fmt::KeyRunNonce: H.RunNonce = N; break;
     case fmt::KeySwitchesSinceNs: H.SwitchesSinceNs = N; break;
     default: break; // unknown keys are for newer readers

@@ -21,8 +21,10 @@ struct FileHeader {
   /// Random, the same in every file of one run: tells apart two runs that got the same name
   /// (same second, same pid in two containers). 0 in logs of older runtimes.
   uint64_t RunNonce = 0;
-  /// A sampled call (Call::Sampled) stands for this many calls of its site.
+  /// A sampled call (Call::Sampled) stands for this many calls of its site, and its scope cost
+  /// ScopeInnerNs + SampledExtraNs inside its interval.
   uint64_t SamplePeriod = 0;
+  double SampledExtraNs = 0;
   /// CLOCK_MONOTONIC ns since which the thread's context switches are in the log (offCpu());
   /// 0: not tracked, and calls have no CPU time.
   uint64_t SwitchesSinceNs = 0;

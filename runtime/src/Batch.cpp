@@ -152,6 +152,7 @@ std::string headerFrame(const Recorder &R, const ThreadLog &L) {
   double PsPerTick = 1e12 / static_cast<double>(R.TicksPerSecond);
   P.keyU64(fmt::KeyScopeInnerPs, static_cast<uint64_t>(R.ScopeInnerTicks * PsPerTick));
   P.keyU64(fmt::KeyScopeOuterPs, static_cast<uint64_t>(R.ScopeOuterTicks * PsPerTick));
+  P.keyU64(fmt::KeySampledExtraPs, static_cast<uint64_t>(R.SampledExtraTicks * PsPerTick));
   P.keyU64(fmt::KeyThrottleCalls, R.Cfg.ThrottleCalls);
   P.keyU64(fmt::KeyThrottleNs, R.Cfg.ThrottleNs);
   P.keyU64(fmt::KeySamplePeriod, fmt::SamplePeriod);

@@ -64,6 +64,25 @@ __attribute__((noinline)) void scopedCall() {
 }
 __attribute__((noinline)) void plainCall() { __asm__ volatile(""); }
 
+// A throttled site: the branch that lets one call in 64 through is mispredicted for exactly
+// those, and the scope's exit pays for it inside the sample's interval.
+scopeprof_site CalibrationSampledSite = {SCOPEPROF_SITE_SAMPLED, 0, 0, "", "", 0, 0, nullptr};
+__attribute__((noinline)) void sampledCall() {
+  scopeprof::detail::Scope S(&CalibrationSampledSite);
+  __asm__ volatile("");
+}
+
+/// The mean of the values under the 95th percentile: ticks are coarse (10 ns on some
+/// machines), so a small difference shows in means, not medians; an interrupt must not.
+double trimmedMean(std::vector<double> V) {
+  std::sort(V.begin(), V.end());
+  V.resize(std::max<size_t>(1, V.size() * 95 / 100));
+  double Sum = 0;
+  for (double X : V)
+    Sum += X;
+  return Sum / static_cast<double>(V.size());
+}
+
 /// Work between the calls: back to back, the two timestamp reads of consecutive scopes would
 /// wait on each other, a cost that real code, with work between its calls, mostly hides.
 void between() {
@@ -87,7 +106,7 @@ void measureScopeCost(Recorder &R) {
   constexpr int Calls = 64, Rounds = 101;
   scopeprof_record Records[Calls + 1];
   scopeprof_thread Saved = scopeprof_tls;
-  std::vector<double> Plain, Scoped, Inner;
+  std::vector<double> Plain, Scoped, Inner, Sampled;
   for (int Round = 0; Round < Rounds; ++Round) {
     scopeprof_tls.pos = Records;
     scopeprof_tls.end = Records + Calls + 1;
@@ -106,10 +125,20 @@ void measureScopeCost(Recorder &R) {
     Scoped.push_back(static_cast<double>(T2 - T1));
     for (int I = 0; I < Calls; ++I)
       Inner.push_back(static_cast<double>(Records[I].end - Records[I].start));
+    // At most one record per call: the buffer cannot fill.
+    scopeprof_tls.pos = Records;
+    for (int I = 0; I < Calls; ++I) {
+      between();
+      sampledCall();
+    }
+    for (scopeprof_record *U = Records; U != scopeprof_tls.pos; ++U)
+      Sampled.push_back(static_cast<double>(U->end - U->start));
   }
   scopeprof_tls = Saved;
   R.ScopeInnerTicks = median(Inner);
   R.ScopeOuterTicks = std::max((median(Scoped) - median(Plain)) / Calls, R.ScopeInnerTicks);
+  if (!Sampled.empty())
+    R.SampledExtraTicks = std::max(0.0, trimmedMean(Sampled) - trimmedMean(Inner));
 }
 
 } // namespace scopeprof::runtime

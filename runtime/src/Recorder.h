@@ -100,6 +100,8 @@ struct Recorder {
   /// The cost of one recorded call (Clock.cpp): inside its own interval, and as its parent
   /// pays it. The loader subtracts them (docs/runtime.md, "Overhead compensation").
   double ScopeInnerTicks = 0, ScopeOuterTicks = 0;
+  /// What a sample of a throttled site costs inside its interval beyond an ordinary call.
+  double SampledExtraTicks = 0;
   uint64_t ThrottleTicks = 0;
   std::vector<SiteLoad> Loads; ///< by site index; the writer's
   uint64_t LoadsRulesGeneration = 0;

@@ -311,11 +311,15 @@ public:
     auto Compensated = [](uint64_t Measured, double Cost) {
       return Cost >= static_cast<double>(Measured) ? 0 : Measured - static_cast<uint64_t>(Cost);
     };
+    uint64_t Weight = C.Sampled && Header.SamplePeriod ? Header.SamplePeriod : 1;
+    // A sample pays a mispredicted branch inside its interval that an ordinary call does not;
+    // uncorrected, it would be counted 64 times in the sampled function and taken 63 times from
+    // its caller.
+    double InnerNs = Header.ScopeInnerNs + (Weight > 1 ? Header.SampledExtraNs : 0);
     uint64_t NetDuration = Compensated(
-        Duration, Header.ScopeInnerNs + static_cast<double>(Descendants) * Header.ScopeOuterNs);
-    uint64_t NetSelf = Compensated(Self, Header.ScopeInnerNs +
-                                             static_cast<double>(Children) *
-                                                 (Header.ScopeOuterNs - Header.ScopeInnerNs));
+        Duration, InnerNs + static_cast<double>(Descendants) * Header.ScopeOuterNs);
+    uint64_t NetSelf = Compensated(Self, InnerNs + static_cast<double>(Children) *
+                                                       (Header.ScopeOuterNs - Header.ScopeInnerNs));
     // CPU time: the compensated times less the time off the CPU, never below zero.
     std::optional<uint64_t> CpuNs, SelfCpuNs;
     if (OffNs) {
@@ -325,7 +329,6 @@ public:
         SelfCpuNs = NetSelf - std::min(NetSelf, SelfOffNs);
       }
     }
-    uint64_t Weight = C.Sampled && Header.SamplePeriod ? Header.SamplePeriod : 1;
     int64_t Parent = 0;
     if (C.Depth > 0) {
       OpenCall &Up = Stack[C.Depth - 1];

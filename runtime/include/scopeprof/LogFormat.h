@@ -46,6 +46,7 @@ enum HeaderKey : uint16_t {
   /// Absent or 0: not tracked, so "no off-CPU interval" means nothing.
   KeySwitchesSinceNs = 22,
   KeySamplePeriod = 23,  ///< a throttled site's calls are sampled one in this many, on average
+  KeySampledExtraPs = 24, ///< picoseconds a sample costs inside its interval beyond KeyScopeInnerPs
 };
 
 /// Entries of a batch frame's payload, after its u64 anchor ticks and u64 anchor ns.
