@@ -344,9 +344,13 @@ public:
         Up.ChildOffNs.reset();
       // The parent's self time holds the unsampled calls this sample stands for; their time
       // is estimated as this one's own (its recorded children are recorded in theirs too).
+      // Not clamped at zero: a sample whose own sampled callees stand for more than its
+      // measured self time makes a negative estimate, and only with those does the sum over
+      // many samples come out right (clamped, chains of throttled functions took their time
+      // from their callers several times over).
       if (Weight > 1)
-        Up.UnsampledNs += static_cast<double>(Weight - 1) *
-                          std::max(0.0, static_cast<double>(NetSelf) - UnsampledNs);
+        Up.UnsampledNs +=
+            static_cast<double>(Weight - 1) * (static_cast<double>(NetSelf) - UnsampledNs);
       Parent = Up.ReservedId;
     }
     // A thread's outermost calls follow each other: every call after this one starts after
@@ -378,7 +382,7 @@ public:
         .bind(15, Duration)
         .bind(16, Self)
         .bind(19, Weight);
-    if (UnsampledNs > 0)
+    if (UnsampledNs != 0)
       Insert.bind(20, static_cast<int64_t>(std::llround(UnsampledNs)));
     if (Parent)
       Insert.bind(12, Parent);
