@@ -283,7 +283,7 @@ public:
     OpenCall &Me = Stack[C.Depth];
     int64_t Id;
     uint64_t Self = Duration, Children = 0, Descendants = 0;
-    double UnsampledNs = 0;
+    double SampledChainNs = 0; // the own time of the samples under it, down each chain
     // Off the CPU: inside the call, and inside its direct children (the rest is in its self
     // part). A region's pauses are somewhere inside it, so its own CPU time is not known, but
     // its parent's is: the parent's self part excludes the region's whole interval.
@@ -299,7 +299,7 @@ public:
       Self -= std::min(Self, Me.ChildNs);
       Children = Me.Children;
       Descendants = Me.Descendants;
-      UnsampledNs = Me.UnsampledNs;
+      SampledChainNs = Me.SampledChainNs;
       ChildrenOffNs = Me.ChildOffNs;
     } else {
       Id = nextId(); // a reservation that does not fit belonged to a call never recorded
@@ -342,15 +342,10 @@ public:
         *Up.ChildOffNs += *ElapsedOffNs;
       else
         Up.ChildOffNs.reset();
-      // The parent's self time holds the unsampled calls this sample stands for; their time
-      // is estimated as this one's own (its recorded children are recorded in theirs too).
-      // Not clamped at zero: a sample whose own sampled callees stand for more than its
-      // measured self time makes a negative estimate, and only with those does the sum over
-      // many samples come out right (clamped, chains of throttled functions took their time
-      // from their callers several times over).
+      // A sample is a subtree of throttled calls (scope.h): its chain's own time goes up to
+      // the first caller that is not part of it.
       if (Weight > 1)
-        Up.UnsampledNs +=
-            static_cast<double>(Weight - 1) * (static_cast<double>(NetSelf) - UnsampledNs);
+        Up.SampledChainNs += static_cast<double>(NetSelf) + SampledChainNs;
       Parent = Up.ReservedId;
     }
     // A thread's outermost calls follow each other: every call after this one starts after
@@ -382,8 +377,11 @@ public:
         .bind(15, Duration)
         .bind(16, Self)
         .bind(19, Weight);
-    if (UnsampledNs != 0)
-      Insert.bind(20, static_cast<int64_t>(std::llround(UnsampledNs)));
+    // Not part of a sample, this call holds in its self time the hidden subtrees its samples
+    // stand for: 63 unrecorded for each recorded one.
+    if (Weight == 1 && SampledChainNs > 0 && Header.SamplePeriod > 1)
+      Insert.bind(20, static_cast<int64_t>(std::llround(
+                          static_cast<double>(Header.SamplePeriod - 1) * SampledChainNs)));
     if (Parent)
       Insert.bind(12, Parent);
     if (CpuNs)
@@ -461,7 +459,7 @@ private:
     int64_t ReservedId = 0;
     uint64_t ChildNs = 0;
     uint64_t Children = 0, Descendants = 0;
-    double UnsampledNs = 0; ///< estimated time of unsampled throttled calls under it
+    double SampledChainNs = 0; ///< own time of the sampled throttled calls under it
     uint64_t FirstChildStart = UINT64_MAX;
     std::optional<uint64_t> ChildOffNs = 0; ///< off-CPU time inside the children; unknown: nullopt
   };
