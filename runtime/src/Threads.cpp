@@ -48,8 +48,14 @@ scopeprof_record *attachThread(Recorder &R) {
   auto *L = new ThreadLog;
   L->Tid = currentTid();
   L->Owner = &scopeprof_tls;
-  for (Buffer &B : L->Buffers)
-    B.Data = static_cast<scopeprof_record *>(std::calloc(R.BufferRecords, sizeof(scopeprof_record)));
+  // Touched now, not by the first record on each page: a page fault inside a call's interval
+  // is a stall of microseconds, and inside a sample of a throttled function it would count 64
+  // times (docs/runtime.md).
+  for (Buffer &B : L->Buffers) {
+    B.Data = static_cast<scopeprof_record *>(std::malloc(R.BufferRecords * sizeof(scopeprof_record)));
+    if (B.Data)
+      std::memset(B.Data, 0, R.BufferRecords * sizeof(scopeprof_record));
+  }
   trackSwitches(R, *L);
   L->Fd = openLogFile(R, *L);
   L->LastName = readComm("/proc/self/task/" + std::to_string(L->Tid) + "/comm");

@@ -530,45 +530,57 @@ def measure_compensation(tmp):
 
 
 def scenario_sampled(tmp):
-    # child() does real work (about a third of parent()'s time) but is short enough to be
-    # throttled early; after the cut only its samples are recorded. The estimates must give both
-    # functions their true times: child()'s calls and total, and parent()'s self time without
-    # the unsampled children's time in it.
+    # child() does real work and calls grandchild(), which does too; both are short enough to be
+    # throttled early, and after the cut only samples are recorded: a child() and the
+    # grandchild() under it together, or neither. The estimates must give each function its true
+    # time: the calls, the samples' own times, and parent()'s self time without the unsampled
+    # calls' time in it.
     out = os.path.join(tmp, 'out')
-    rounds, spin = 400, 300
-    p = subprocess.run([WORKLOAD, 'compensation', str(rounds), str(spin)],
+    rounds, spin, grand_spin = 400, 300, 200
+    p = subprocess.run([WORKLOAD, 'compensation', str(rounds), str(spin), str(grand_spin)],
                        env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='2000:1us'),
                        capture_output=True, text=True)
     expect(p.returncode == 0, p.stderr)
     words = p.stdout.split()
-    true_parent, true_children = float(words[3]), float(words[6])
+    true_parent, true_children, true_grand = float(words[3]), float(words[6]), float(words[9])
     db = os.path.join(tmp, 'sampled.db')
     load(db, os.path.join(out, os.listdir(out)[0]))
     stats = {r[0]: r[1:] for r in rows(db, '''SELECT s.signature, st.calls, st.estimated_calls
                                              FROM site_stats st JOIN sites s ON s.id = st.site_id''')}
-    expect(one(db, "SELECT count(*) FROM throttled") == 1 and stats['child()'][1], f'child() is sampled: {stats}')
-    child_calls = stats['child()'][0]
-    samples = sorted(r[0] for r in rows(db, "SELECT duration_ns FROM calls c JOIN sites s ON s.id = c.site_id "
-                                            "WHERE s.signature = 'child()' AND weight = 64"))
+    expect(one(db, "SELECT count(*) FROM throttled") == 2 and stats['child()'][1] and stats['grandchild()'][1],
+           f'child() and grandchild() are sampled: {stats}')
+    at = one(db, 'SELECT max(at_ns) FROM throttled')
+    pairs = rows(db, "SELECT count(*) FROM calls g JOIN sites gs ON gs.id = g.site_id JOIN calls c ON c.id = g.parent_id "
+                     "WHERE gs.signature = 'grandchild()' AND g.weight = 64 AND c.weight != 64 AND c.start_ns > "
+                     + str(at))
+    expect(pairs == [(0,)], f'{pairs[0][0]} sampled grandchild() calls outside a sampled child() after both cuts')
+
+    def median_of(sql):
+        values = sorted(r[0] for r in rows(db, sql))
+        return values[len(values) // 2]
+    sample = "FROM calls c JOIN sites s ON s.id = c.site_id WHERE s.signature = '{}' AND c.weight = 64"
+    child_self = median_of('SELECT self_ns ' + sample.format('child()'))
+    grand_self = median_of('SELECT self_ns ' + sample.format('grandchild()'))
     # Each round's estimate rests on about three samples: the figure is their mean over the
-    # rounds after the cut that the machine left alone (a preempted round is far off the median).
-    parents = rows(db, "SELECT c.duration_ns, c.self_ns, coalesce(c.unsampled_ns, 0) FROM calls c "
-                       "JOIN sites s ON s.id = c.site_id WHERE s.signature = 'parent()' ORDER BY c.start_ns")
-    at = one(db, 'SELECT at_ns FROM throttled')
-    starts = [r[0] for r in rows(db, "SELECT c.start_ns FROM calls c JOIN sites s ON s.id = c.site_id "
-                                     "WHERE s.signature = 'parent()' ORDER BY c.start_ns")]
-    median = sorted(d for d, _, _ in parents)[len(parents) // 2]
-    calm = [(s, u) for (d, s, u), t in zip(parents, starts) if t > at and d < 1.3 * median]
+    # rounds after the cuts that the machine left alone (a preempted round is far off the median).
+    parents = rows(db, "SELECT c.start_ns, c.duration_ns, c.self_ns, coalesce(c.unsampled_ns, 0) FROM calls c "
+                       "JOIN sites s ON s.id = c.site_id WHERE s.signature = 'parent()'")
+    median = sorted(d for _, d, _, _ in parents)[len(parents) // 2]
+    calm = [(s, u) for t, d, s, u in parents if t > at and d < 1.3 * median]
     estimated = sum(s - u for s, u in calm) / len(calm)
     measured = sum(s for s, _ in calm) / len(calm)
-    true_self, true_child = true_parent - true_children, true_children / 200
-    summary = (f'child(): {child_calls} calls (true {200 * rounds}), {samples[len(samples) // 2]} ns a sample '
-               f'(true {true_child:.0f}); parent() self {estimated:.0f} ns over {len(calm)} rounds '
+    true_self = true_parent - true_children
+    true_child, true_grandchild = (true_children - true_grand) / 200, true_grand / 200
+    summary = (f'calls: child() {stats["child()"][0]}, grandchild() {stats["grandchild()"][0]} (true {200 * rounds}); '
+               f'self a sample: child() {child_self} ns (true {true_child:.0f}), grandchild() {grand_self} ns '
+               f'(true {true_grandchild:.0f}); parent() self {estimated:.0f} ns over {len(calm)} rounds '
                f'(true {true_self:.0f}, {measured:.0f} without the estimate)')
     print(summary)
-    expect(abs(child_calls - 200 * rounds) <= 0.1 * 200 * rounds, summary)
+    for name in ('child()', 'grandchild()'):
+        expect(abs(stats[name][0] - 200 * rounds) <= 0.1 * 200 * rounds, summary)
     # Loose bounds (a shared machine), but far tighter than the error the estimate removes.
-    expect(abs(samples[len(samples) // 2] - true_child) <= max(0.25 * true_child, 5), summary)
+    expect(abs(child_self - true_child) <= max(0.25 * true_child, 10), summary)
+    expect(abs(grand_self - true_grandchild) <= max(0.25 * true_grandchild, 10), summary)
     expect(len(calm) >= rounds // 4 and abs(estimated - true_self) <= 0.25 * true_self and
            abs(estimated - true_self) < 0.5 * (measured - true_self), summary)
 

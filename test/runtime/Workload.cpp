@@ -1,6 +1,6 @@
 // A program with known calls, for exact runtime checks (test/runtime/check_runtime.py).
 // Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
-//        throttled N M | compensation ROUNDS [CHILD_SPIN] | signals MS | sigterm-exit | clone-exec | deep N
+//        throttled N M | compensation ROUNDS [CHILD_SPIN [GRANDCHILD_SPIN]] | signals MS | sigterm-exit | clone-exec | deep N
 //        paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds | ping-pong ROUNDS
 #include "scopeprof/scope.h"
 
@@ -200,12 +200,18 @@ int throttled(int N, int M) {
 // child doing CHILD_SPIN iterations of work). Their true times are measured here with the
 // scopes switched off (a disabled scope costs a load and a branch), in rounds interleaved with
 // recorded ones, and printed for the test to compare.
-static int ChildSpin = 0;
+static int ChildSpin = 0, GrandchildSpin = 0;
+void grandchild() {
+  FN(0x142, "grandchild()");
+  spinFor(GrandchildSpin);
+}
 void child() {
   FN(0x140, "child()");
   SpinState = SpinState + 1;
   if (ChildSpin)
     spinFor(ChildSpin);
+  if (GrandchildSpin)
+    grandchild();
 }
 void parent() {
   FN(0x141, "parent()");
@@ -221,7 +227,7 @@ int compensation(int Rounds) {
     F();
     return std::chrono::duration<double, std::nano>(Clock::now() - T0).count();
   };
-  std::vector<double> ParentNs, ChildrenNs;
+  std::vector<double> ParentNs, ChildrenNs, GrandchildrenNs;
   // One call off, one on: whatever else the machine does affects both alike.
   for (int R = 0; R < Rounds; ++R) {
     scopeprof::disable();
@@ -230,13 +236,20 @@ int compensation(int Rounds) {
       for (int I = 0; I < 200; ++I)
         child();
     }));
+    GrandchildrenNs.push_back(timeNs([] {
+      for (int I = 0; I < 200; ++I)
+        if (GrandchildSpin)
+          grandchild();
+    }));
     scopeprof::enable();
     parent();
   }
-  std::sort(ParentNs.begin(), ParentNs.end());
-  std::sort(ChildrenNs.begin(), ChildrenNs.end());
-  std::printf("true parent total %.0f ns, children %.0f ns\n", ParentNs[ParentNs.size() / 2],
-              ChildrenNs[ChildrenNs.size() / 2]);
+  auto median = [](std::vector<double> &V) {
+    std::sort(V.begin(), V.end());
+    return V[V.size() / 2];
+  };
+  std::printf("true parent total %.0f ns, children %.0f ns, grandchildren %.0f ns\n",
+              median(ParentNs), median(ChildrenNs), median(GrandchildrenNs));
   return 0;
 }
 
@@ -604,6 +617,7 @@ int main(int Argc, char **Argv) {
     return throttled(Arg(2), Arg(3));
   if (Mode == "compensation") {
     ChildSpin = Arg(3);
+    GrandchildSpin = Arg(4);
     return compensation(Arg(2));
   }
   if (Mode == "cpu")
@@ -616,7 +630,7 @@ int main(int Argc, char **Argv) {
     return execPerfFds();
   std::fprintf(stderr,
                "usage: %s exact T N K | exit-with-threads T N | spin | manual | timed N | calls N | "
-               "throttled N M | compensation ROUNDS [CHILD_SPIN] | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds | ping-pong ROUNDS\n",
+               "throttled N M | compensation ROUNDS [CHILD_SPIN [GRANDCHILD_SPIN]] | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds | ping-pong ROUNDS\n",
                Argv[0]);
   return 2;
 }

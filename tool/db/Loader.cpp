@@ -343,9 +343,12 @@ public:
       else
         Up.ChildOffNs.reset();
       // A sample is a subtree of throttled calls (scope.h): its chain's own time goes up to
-      // the first caller that is not part of it.
+      // the first caller that is not part of it, to be multiplied by 63 there. Its CPU time
+      // where known: a sample that was preempted would otherwise take the stall 63 times from
+      // its caller.
       if (Weight > 1)
-        Up.SampledChainNs += static_cast<double>(NetSelf) + SampledChainNs;
+        Up.SampledChainNs +=
+            static_cast<double>(SelfCpuNs ? *SelfCpuNs : NetSelf) + SampledChainNs;
       Parent = Up.ReservedId;
     }
     // A thread's outermost calls follow each other: every call after this one starts after
