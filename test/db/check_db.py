@@ -531,10 +531,9 @@ def measure_compensation(tmp):
 
 def scenario_sampled(tmp):
     # child() does real work and calls grandchild(), which does too; both are short enough to be
-    # throttled early, and after the cut only samples are recorded: a child() and the
-    # grandchild() under it together, or neither. The estimates must give each function its true
-    # time: the calls, the samples' own times, and parent()'s self time without the unsampled
-    # calls' time in it.
+    # throttled early, and after the cut only samples are recorded, each call drawn on its own.
+    # The estimates must give each function its true time: the calls, their own times, and
+    # parent()'s self time without the unsampled calls' time in it.
     out = os.path.join(tmp, 'out')
     rounds, spin, grand_spin = 400, 300, 200
     p = subprocess.run([WORKLOAD, 'compensation', str(rounds), str(spin), str(grand_spin)],
@@ -545,44 +544,27 @@ def scenario_sampled(tmp):
     true_parent, true_children, true_grand = float(words[3]), float(words[6]), float(words[9])
     db = os.path.join(tmp, 'sampled.db')
     load(db, os.path.join(out, os.listdir(out)[0]))
-    stats = {r[0]: r[1:] for r in rows(db, '''SELECT s.signature, st.calls, st.estimated_calls
+    # CPU time where measured: a preempted round is not the functions' time.
+    stats = {r[0]: r[1:] for r in rows(db, '''SELECT s.signature, st.calls, st.estimated_calls,
+                                                    coalesce(st.self_cpu_ns, st.self_ns)
                                              FROM site_stats st JOIN sites s ON s.id = st.site_id''')}
     expect(one(db, "SELECT count(*) FROM throttled") == 2 and stats['child()'][1] and stats['grandchild()'][1],
            f'child() and grandchild() are sampled: {stats}')
-    at = one(db, 'SELECT max(at_ns) FROM throttled')
-    pairs = rows(db, "SELECT count(*) FROM calls g JOIN sites gs ON gs.id = g.site_id JOIN calls c ON c.id = g.parent_id "
-                     "WHERE gs.signature = 'grandchild()' AND g.weight = 64 AND c.weight != 64 AND c.start_ns > "
-                     + str(at))
-    expect(pairs == [(0,)], f'{pairs[0][0]} sampled grandchild() calls outside a sampled child() after both cuts')
-
-    def median_of(sql):
-        values = sorted(r[0] for r in rows(db, sql))
-        return values[len(values) // 2]
-    sample = "FROM calls c JOIN sites s ON s.id = c.site_id WHERE s.signature = '{}' AND c.weight = 64"
-    child_self = median_of('SELECT self_ns ' + sample.format('child()'))
-    grand_self = median_of('SELECT self_ns ' + sample.format('grandchild()'))
-    # Each round's estimate rests on about three samples: the figure is their mean over the
-    # rounds after the cuts that the machine left alone (a preempted round is far off the median).
-    parents = rows(db, "SELECT c.start_ns, c.duration_ns, c.self_ns, coalesce(c.unsampled_ns, 0) FROM calls c "
-                       "JOIN sites s ON s.id = c.site_id WHERE s.signature = 'parent()'")
-    median = sorted(d for _, d, _, _ in parents)[len(parents) // 2]
-    calm = [(s, u) for t, d, s, u in parents if t > at and d < 1.3 * median]
-    estimated = sum(s - u for s, u in calm) / len(calm)
-    measured = sum(s for s, _ in calm) / len(calm)
-    true_self = true_parent - true_children
-    true_child, true_grandchild = (true_children - true_grand) / 200, true_grand / 200
+    own = {name: stats[name][2] / stats[name][0] for name in stats}
+    measured = one(db, "SELECT total(coalesce(self_cpu_ns, self_ns)) FROM calls c JOIN sites s ON s.id = c.site_id "
+                       "WHERE s.signature = 'parent()'") / rounds
+    truth = {'parent()': true_parent - true_children, 'child()': (true_children - true_grand) / 200,
+             'grandchild()': true_grand / 200}
     summary = (f'calls: child() {stats["child()"][0]}, grandchild() {stats["grandchild()"][0]} (true {200 * rounds}); '
-               f'self a sample: child() {child_self} ns (true {true_child:.0f}), grandchild() {grand_self} ns '
-               f'(true {true_grandchild:.0f}); parent() self {estimated:.0f} ns over {len(calm)} rounds '
-               f'(true {true_self:.0f}, {measured:.0f} without the estimate)')
+               + ', '.join(f'{name} {own[name]:.0f} ns a call (true {truth[name]:.0f})' for name in truth)
+               + f'; parent() {measured:.0f} ns without the estimate')
     print(summary)
     for name in ('child()', 'grandchild()'):
         expect(abs(stats[name][0] - 200 * rounds) <= 0.1 * 200 * rounds, summary)
     # Loose bounds (a shared machine), but far tighter than the error the estimate removes.
-    expect(abs(child_self - true_child) <= max(0.25 * true_child, 10), summary)
-    expect(abs(grand_self - true_grandchild) <= max(0.25 * true_grandchild, 10), summary)
-    expect(len(calm) >= rounds // 4 and abs(estimated - true_self) <= 0.25 * true_self and
-           abs(estimated - true_self) < 0.5 * (measured - true_self), summary)
+    for name, true in truth.items():
+        expect(abs(own[name] - true) <= max(0.25 * true, 10), summary)
+    expect(abs(own['parent()'] - truth['parent()']) < 0.5 * (measured - truth['parent()']), summary)
 
 
 def scenario_diff_stalls(tmp):
@@ -820,7 +802,7 @@ def scenario_schema_migration(tmp):
     expect(one(db, 'SELECT count(*) FROM calls WHERE broken AND exception_id IS NULL') == 0, 'every broken call linked')
     expect(rows(db, 'SELECT name, logged_name, nonce FROM runs ORDER BY id')[1] == ('run-other', 'run-other', None), 'runs')
     cols = [r[1] for r in rows(db, 'PRAGMA table_info(calls)')]
-    expect('traceback' not in cols and 'exception_id' in cols and 'cpu_ns' in cols and 'unsampled_ns' in cols,
+    expect('traceback' not in cols and 'exception_id' in cols and 'cpu_ns' in cols and 'weight' in cols,
            f'calls columns {cols}')
     expect(one(db, 'SELECT count(*) FROM calls WHERE weight != 1') == 0, 'calls of old runs stand for themselves')
 

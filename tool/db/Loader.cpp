@@ -61,8 +61,8 @@ public:
       : Db(Db),
         InsertCall(Db, "INSERT INTO calls(id, run_id, pid, tid, thread_id, site_id, start_ns, "
                        "end_ns, duration_ns, self_ns, depth, parent_id, broken, exception_id, "
-                       "raw_duration_ns, raw_self_ns, cpu_ns, self_cpu_ns, weight, unsampled_ns) "
-                       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"),
+                       "raw_duration_ns, raw_self_ns, cpu_ns, self_cpu_ns, weight) "
+                       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"),
         UpsertException(Db, "INSERT INTO exceptions(id, run_id, thread_id, pid, tid, type, "
                             "message, traceback, frames) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
                             "ON CONFLICT(id) DO UPDATE SET traceback=excluded.traceback, "
@@ -283,7 +283,6 @@ public:
     OpenCall &Me = Stack[C.Depth];
     int64_t Id;
     uint64_t Self = Duration, Children = 0, Descendants = 0;
-    double SampledChainNs = 0; // the own time of the samples under it, down each chain
     // Off the CPU: inside the call, and inside its direct children (the rest is in its self
     // part). A region's pauses are somewhere inside it, so its own CPU time is not known, but
     // its parent's is: the parent's self part excludes the region's whole interval.
@@ -299,7 +298,6 @@ public:
       Self -= std::min(Self, Me.ChildNs);
       Children = Me.Children;
       Descendants = Me.Descendants;
-      SampledChainNs = Me.SampledChainNs;
       ChildrenOffNs = Me.ChildOffNs;
     } else {
       Id = nextId(); // a reservation that does not fit belonged to a call never recorded
@@ -342,13 +340,6 @@ public:
         *Up.ChildOffNs += *ElapsedOffNs;
       else
         Up.ChildOffNs.reset();
-      // A sample is a subtree of throttled calls (scope.h): its chain's own time goes up to
-      // the first caller that is not part of it, to be multiplied by 63 there. Its CPU time
-      // where known: a sample that was preempted would otherwise take the stall 63 times from
-      // its caller.
-      if (Weight > 1)
-        Up.SampledChainNs +=
-            static_cast<double>(SelfCpuNs ? *SelfCpuNs : NetSelf) + SampledChainNs;
       Parent = Up.ReservedId;
     }
     // A thread's outermost calls follow each other: every call after this one starts after
@@ -380,11 +371,6 @@ public:
         .bind(15, Duration)
         .bind(16, Self)
         .bind(19, Weight);
-    // Not part of a sample, this call holds in its self time the hidden subtrees its samples
-    // stand for: 63 unrecorded for each recorded one.
-    if (Weight == 1 && SampledChainNs > 0 && Header.SamplePeriod > 1)
-      Insert.bind(20, static_cast<int64_t>(std::llround(
-                          static_cast<double>(Header.SamplePeriod - 1) * SampledChainNs)));
     if (Parent)
       Insert.bind(12, Parent);
     if (CpuNs)
@@ -462,7 +448,6 @@ private:
     int64_t ReservedId = 0;
     uint64_t ChildNs = 0;
     uint64_t Children = 0, Descendants = 0;
-    double SampledChainNs = 0; ///< own time of the sampled throttled calls under it
     uint64_t FirstChildStart = UINT64_MAX;
     std::optional<uint64_t> ChildOffNs = 0; ///< off-CPU time inside the children; unknown: nullopt
   };

@@ -191,8 +191,6 @@ CREATE VIEW call_details AS
 /// sample stands for `weight` calls, and the time of the unsampled ones is estimated.
 constexpr const char *MigrateToV5 = R"sql(
 ALTER TABLE calls ADD COLUMN weight INTEGER NOT NULL DEFAULT 1; -- calls this one stands for
-ALTER TABLE calls ADD COLUMN unsampled_ns INTEGER; -- estimated time of the unsampled calls of
-                                                   -- throttled sites directly under it (in self_ns)
 ALTER TABLE site_stats ADD COLUMN estimated_calls INTEGER; -- in calls, from samples
 DROP INDEX IF EXISTS calls_by_site; -- rebuilt after the load, covering the new columns
 )sql";
@@ -363,7 +361,7 @@ void createIndexes(Database &Db) {
   // start order sort them; an index for that would cost every load as much as this one.
   Db.exec("CREATE INDEX IF NOT EXISTS calls_by_site ON "
           "calls(run_id, site_id, duration_ns, self_ns, broken, raw_duration_ns, raw_self_ns, "
-          "cpu_ns, self_cpu_ns, weight, unsampled_ns);"
+          "cpu_ns, self_cpu_ns, weight, parent_id);"
           "PRAGMA analysis_limit=1000; ANALYZE");
 }
 

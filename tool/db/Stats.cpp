@@ -19,6 +19,72 @@ int64_t addSaturating(int64_t A, int64_t B) {
   return __builtin_add_overflow(A, B, &Out) ? (B > 0 ? INT64_MAX : INT64_MIN) : Out;
 }
 
+/// The calls a throttled site's samples stand for were made but not recorded: their time is in
+/// their callers' self time. Per (caller site, sampled site), the samples under the caller's
+/// calls count how many were hidden there (63 for each sample: every call had a 1 in 64 chance),
+/// and each hid the sampled site's mean own time. A sample's own time is its self time less the
+/// hidden calls under it, so the means are solved from the leaves up (a few rounds settle any
+/// order, recursion included). Means over all of a site's samples, not each sample's own
+/// figure: a product of two rare samples would weigh 63 x 63 and make the estimate useless.
+template <typename BindFn>
+void subtractUnsampled(Database &Db, const CallFilter &Filter, BindFn BindFilter,
+                       const std::string &Self, std::map<int64_t, SiteStats> &Sites) {
+  // The filter's columns, of the sampled call (c).
+  std::string Where = std::string("c.run_id=?1") + (Filter.Pid ? " AND c.pid=?2" : "") +
+                      (Filter.Tid ? " AND c.tid=?3" : "");
+  struct Sampled {
+    double Samples = 0, SelfNs = 0, SelfCpuNs = 0, CpuSamples = 0;
+    double OwnNs = 0, OwnCpuNs = 0; ///< mean own time of one call
+  };
+  std::map<int64_t, Sampled> BySite;
+  auto Own = Db.prepare("SELECT c.site_id, count(*), total(c." + Self + "), total(c.self_cpu_ns), "
+                        "count(c.self_cpu_ns) FROM calls c WHERE " + Where +
+                        " AND c.weight > 1 GROUP BY c.site_id");
+  BindFilter(Own);
+  while (Own.step())
+    BySite[Own.integer(0)] = {Own.real(1), Own.real(2), Own.real(3), Own.real(4)};
+  if (BySite.empty())
+    return;
+  struct Hidden {
+    int64_t Caller, Callee;
+    double CallerWeight, Calls; ///< calls hidden under the caller's recorded calls
+  };
+  std::vector<Hidden> Pairs;
+  auto Under = Db.prepare("SELECT p.site_id, c.site_id, p.weight, total(c.weight - 1) FROM calls c "
+                          "JOIN calls p ON p.id = c.parent_id WHERE " + Where +
+                          " AND c.weight > 1 GROUP BY 1, 2, 3");
+  BindFilter(Under);
+  while (Under.step())
+    Pairs.push_back({Under.integer(0), Under.integer(1), Under.real(2), Under.real(3)});
+  for (auto &[Site, S] : BySite) {
+    S.OwnNs = S.SelfNs / S.Samples;
+    S.OwnCpuNs = S.CpuSamples > 0 ? S.SelfCpuNs / S.CpuSamples : S.OwnNs;
+  }
+  for (int Round = 0; Round < 4; ++Round) {
+    std::map<int64_t, std::pair<double, double>> HiddenIn; // in one sample's self, summed
+    for (const Hidden &H : Pairs)
+      if (H.CallerWeight > 1) {
+        auto &[Ns, CpuNs] = HiddenIn[H.Caller];
+        Ns += H.Calls * BySite[H.Callee].OwnNs;
+        CpuNs += H.Calls * BySite[H.Callee].OwnCpuNs;
+      }
+    for (auto &[Site, S] : BySite) {
+      auto [Ns, CpuNs] = HiddenIn[Site];
+      S.OwnNs = (S.SelfNs - Ns) / S.Samples;
+      S.OwnCpuNs = S.CpuSamples > 0 ? (S.SelfCpuNs - CpuNs) / S.CpuSamples : S.OwnNs;
+    }
+  }
+  for (const Hidden &H : Pairs) {
+    auto It = Sites.find(H.Caller);
+    if (It == Sites.end())
+      continue;
+    const Sampled &Callee = BySite[H.Callee];
+    It->second.SelfNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnNs);
+    It->second.RawSelfNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnNs);
+    It->second.SelfCpuNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnCpuNs);
+  }
+}
+
 } // namespace
 
 std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFilter &Filter) {
@@ -42,20 +108,16 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   };
   std::map<int64_t, SiteStats> Sites;
   std::map<int64_t, Recorded> Sums;
-  // A sample of a throttled site stands for `weight` calls; a call's self time less the
-  // estimated time of the unsampled throttled calls under it is its own.
-  const std::string Unsampled = "coalesce(unsampled_ns, 0)";
+  // A sample of a throttled site stands for `weight` calls.
   auto Group = Db.prepare(
       // total(), not sum(): a float that cannot overflow, whatever a damaged log held.
-      "SELECT site_id, count(*), sum(broken), total(weight * " + Duration + "), total(weight * (" +
-      Self + " - " + Unsampled + ")), min(" + Duration + "), max(" + Duration +
-      "), total(CAST(" + Duration + " AS REAL) * " + Duration +
-      "), total(weight * raw_duration_ns), total(weight * (raw_self_ns - " + Unsampled +
-      ")), count(cpu_ns), total(weight * cpu_ns), total(weight * (self_cpu_ns - " + Unsampled +
-      ")), total(weight * (duration_ns - cpu_ns)), total(weight * (self_ns - self_cpu_ns)), "
-      "count(self_cpu_ns), total(" + Duration + "), total(weight) - count(*) FROM calls "
-      "WHERE " + Where +
-      " GROUP BY site_id");
+      "SELECT site_id, count(*), sum(broken), total(weight * " + Duration + "), total(weight * " +
+      Self + "), min(" + Duration + "), max(" + Duration + "), total(CAST(" + Duration +
+      " AS REAL) * " + Duration +
+      "), total(weight * raw_duration_ns), total(weight * raw_self_ns), count(cpu_ns), "
+      "total(weight * cpu_ns), total(weight * self_cpu_ns), total(weight * (duration_ns - "
+      "cpu_ns)), total(weight * (self_ns - self_cpu_ns)), count(self_cpu_ns), total(" +
+      Duration + "), total(weight) - count(*) FROM calls WHERE " + Where + " GROUP BY site_id");
   bindFilter(Group);
   while (Group.step()) {
     SiteStats &St = Sites[Group.integer(0)];
@@ -76,6 +138,7 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.Estimated = Group.integer(17);
     Sums[Group.integer(0)] = {Group.real(16), Group.real(7)};
   }
+  subtractUnsampled(Db, Filter, bindFilter, Self, Sites);
   auto Counted = Db.prepare(
       "SELECT c.site_id, total(c.calls), total(c.total_ns) FROM counted c JOIN threads t "
       "ON t.id = c.thread_id WHERE c.run_id=?1" +

@@ -84,10 +84,6 @@ typedef struct scopeprof_thread {
   uint32_t busy;
   /* The thread's random state for sampling throttled sites (xorshift32; 0: not seeded yet). */
   uint32_t sample_random;
-  /* Throttled calls open on this thread: unsampled ones (their subtree's throttled calls are
-   * not recorded either), and those of a sample (every throttled call under it is recorded). */
-  uint32_t hidden;
-  uint32_t in_sample;
 } scopeprof_thread;
 
 extern __thread scopeprof_thread scopeprof_tls __attribute__((tls_model("initial-exec")));
@@ -147,34 +143,25 @@ SCOPEPROF_INLINE uint64_t scopeprof_meta(uint32_t index, uint32_t depth) {
   return index | ((uint64_t)0xFFFF << 32) | SCOPEPROF_FLAG_DEEP;
 }
 
-/* One draw with probability 1/64 from the thread's random state. */
-SCOPEPROF_INLINE int scopeprof_draw(scopeprof_thread *t) {
-  uint32_t x = t->sample_random;
-  if (__builtin_expect(x == 0, 0))
-    return scopeprof_seed_sampling();
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  t->sample_random = x;
-  return (x >> 26) == 0;
-}
-
-/* A throttled call is sampled as a subtree: the outermost throttled call of a chain is drawn
- * with probability 1/64, and the throttled calls under it share its fate (all recorded, or
- * none). Each then stands for 64 calls, and a sample holds its throttled callees, so their
- * time is neither lost in it nor counted twice. Returns 1 (recorded: the exit leaves the
- * sample) or 0 (hidden: the exit leaves the hidden subtree). */
-SCOPEPROF_INLINE int scopeprof_throttled_enter(scopeprof_thread *t) {
-  if (t->in_sample) {
-    ++t->in_sample;
-    return 1;
+/* Whether a call of a site that is not simply on is recorded: never when off; when throttled,
+ * each call with probability 1/64, drawn independently (a shared countdown would make a
+ * throttled call and the throttled calls nested in it almost never sampled together, and their
+ * times would be counted twice); a new site once it is registered and on. */
+SCOPEPROF_INLINE int scopeprof_wanted(scopeprof_site *site, uint32_t state) {
+  uint32_t x;
+  if (state == SCOPEPROF_SITE_OFF)
+    return 0;
+  if (state == SCOPEPROF_SITE_SAMPLED) {
+    x = scopeprof_tls.sample_random;
+    if (__builtin_expect(x == 0, 0))
+      return scopeprof_seed_sampling();
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    scopeprof_tls.sample_random = x;
+    return (x >> 26) == 0;
   }
-  if (!t->hidden && scopeprof_draw(t)) {
-    t->in_sample = 1;
-    return 1;
-  }
-  ++t->hidden;
-  return 0;
+  return scopeprof_register_site(site);
 }
 
 SCOPEPROF_INLINE void scopeprof_append(uint64_t meta, uint64_t start, uint64_t end) {
@@ -200,8 +187,8 @@ SCOPEPROF_INLINE void scopeprof_append(uint64_t meta, uint64_t start, uint64_t e
 /* The C form: a cleanup attribute ends the scope. The depth at entry is kept and restored at
  * exit, so scopes a longjmp skipped cannot leave the depth wrong past the next exit. */
 typedef struct scopeprof_c_scope {
-  scopeprof_site *site;     /* null: not recorded */
-  scopeprof_thread *thread; /* without a site: a hidden throttled call */
+  scopeprof_site *site;
+  scopeprof_thread *thread;
   uint64_t start;
   uint32_t depth;
   uint32_t sampled;
@@ -210,16 +197,9 @@ typedef struct scopeprof_c_scope {
 SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site) {
   scopeprof_c_scope s = {0, 0, 0, 0, 0};
   uint32_t state = __atomic_load_n(&site->state, __ATOMIC_RELAXED);
-  if (__builtin_expect(state != SCOPEPROF_SITE_ON, 0)) {
-    if (state == SCOPEPROF_SITE_SAMPLED) {
-      s.thread = &scopeprof_tls;
-      if (!scopeprof_throttled_enter(s.thread))
-        return s;
-      s.sampled = 1;
-    } else if (state == SCOPEPROF_SITE_OFF || !scopeprof_register_site(site)) {
-      return s;
-    }
-  }
+  if (__builtin_expect(state != SCOPEPROF_SITE_ON, 0) && !scopeprof_wanted(site, state))
+    return s;
+  s.sampled = (uint32_t)(state == SCOPEPROF_SITE_SAMPLED);
   s.site = site;
   s.thread = &scopeprof_tls;
   s.depth = s.thread->depth++;
@@ -229,18 +209,13 @@ SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site) {
 
 SCOPEPROF_INLINE void scopeprof_c_exit(scopeprof_c_scope *s) {
   uint64_t end;
-  if (!s->site) {
-    if (s->thread)
-      --s->thread->hidden;
+  if (!s->site)
     return;
-  }
   end = scopeprof_now();
   if (__builtin_expect(s->thread != &scopeprof_tls, 0)) {
     scopeprof_drop_call();
     return;
   }
-  if (s->sampled)
-    --scopeprof_tls.in_sample;
   scopeprof_tls.depth = s->depth;
   scopeprof_append(scopeprof_meta(s->site->index, s->depth) | (s->sampled ? SCOPEPROF_FLAG_SAMPLED : 0),
                    s->start, end);
@@ -276,14 +251,10 @@ public:
       : Site(nullptr), Thread(nullptr), Start(0), Epoch(0), Depth(0), Flags(0) {
     uint32_t State = __atomic_load_n(&S->state, __ATOMIC_RELAXED);
     if (__builtin_expect(State != SCOPEPROF_SITE_ON, 0)) {
-      if (State == SCOPEPROF_SITE_SAMPLED) {
-        Thread = &scopeprof_tls;
-        if (!scopeprof_throttled_enter(Thread))
-          return; // hidden: Thread without Site
-        Flags = SCOPEPROF_FLAG_SAMPLED;
-      } else if (State == SCOPEPROF_SITE_OFF || !scopeprof_register_site(S)) {
+      if (!scopeprof_wanted(S, State))
         return;
-      }
+      if (State == SCOPEPROF_SITE_SAMPLED)
+        Flags = SCOPEPROF_FLAG_SAMPLED;
     }
     Site = S;
     Thread = &scopeprof_tls;
@@ -292,18 +263,13 @@ public:
     Start = scopeprof_now();
   }
   ~Scope() {
-    if (!Site) {
-      if (Thread)
-        --Thread->hidden;
+    if (!Site)
       return;
-    }
     uint64_t End = scopeprof_now();
     if (__builtin_expect(Thread != &scopeprof_tls, 0)) {
       scopeprof_drop_call();
       return;
     }
-    if (Flags)
-      --Thread->in_sample;
     Thread->depth = Depth;
     if (__builtin_expect(Epoch != Thread->throw_epoch, 0))
       scopeprof_exit_unwound(Site, Start, End, Depth, Flags);
