@@ -561,9 +561,11 @@ def scenario_sampled(tmp):
     print(summary)
     for name in ('child()', 'grandchild()'):
         expect(abs(stats[name][0] - 200 * rounds) <= 0.1 * 200 * rounds, summary)
-    # Loose bounds (a shared machine), but far tighter than the error the estimate removes.
+    # Loose bounds (a shared machine; the truth is medians of runs with the scopes off, the
+    # estimates are means of runs with them on), but far tighter than the error the estimate
+    # removes: without it parent()'s self time is about twice the truth.
     for name, true in truth.items():
-        expect(abs(own[name] - true) <= max(0.25 * true, 10), summary)
+        expect(abs(own[name] - true) <= max(0.35 * true, 10), summary)
     expect(abs(own['parent()'] - truth['parent()']) < 0.5 * (measured - truth['parent()']), summary)
 
 

@@ -19,13 +19,44 @@ int64_t addSaturating(int64_t A, int64_t B) {
   return __builtin_add_overflow(A, B, &Out) ? (B > 0 ? INT64_MAX : INT64_MIN) : Out;
 }
 
+/// Solves A x = B by Gaussian elimination with partial pivoting; empty when A is singular.
+std::vector<double> solveLinear(std::vector<std::vector<double>> A, std::vector<double> B) {
+  size_t N = B.size();
+  for (size_t Col = 0; Col < N; ++Col) {
+    size_t Pivot = Col;
+    for (size_t R = Col + 1; R < N; ++R)
+      if (std::fabs(A[R][Col]) > std::fabs(A[Pivot][Col]))
+        Pivot = R;
+    if (std::fabs(A[Pivot][Col]) < 1e-9)
+      return {};
+    std::swap(A[Col], A[Pivot]);
+    std::swap(B[Col], B[Pivot]);
+    for (size_t R = Col + 1; R < N; ++R) {
+      double F = A[R][Col] / A[Col][Col];
+      if (F == 0)
+        continue;
+      for (size_t C = Col; C < N; ++C)
+        A[R][C] -= F * A[Col][C];
+      B[R] -= F * B[Col];
+    }
+  }
+  std::vector<double> X(N);
+  for (size_t I = N; I-- > 0;) {
+    double Sum = B[I];
+    for (size_t C = I + 1; C < N; ++C)
+      Sum -= A[I][C] * X[C];
+    X[I] = Sum / A[I][I];
+  }
+  return X;
+}
+
 /// The calls a throttled site's samples stand for were made but not recorded: their time is in
 /// their callers' self time. Per (caller site, sampled site), the samples under the caller's
 /// calls count how many were hidden there (63 for each sample: every call had a 1 in 64 chance),
 /// and each hid the sampled site's mean own time. A sample's own time is its self time less the
-/// hidden calls under it, so the means are solved from the leaves up (a few rounds settle any
-/// order, recursion included). Means over all of a site's samples, not each sample's own
-/// figure: a product of two rare samples would weigh 63 x 63 and make the estimate useless.
+/// hidden calls under it, so the means come from a linear system over the sampled sites.
+/// Means over all of a site's samples, not each sample's own figure: a product of two rare
+/// samples would weigh 63 x 63 and make the estimate useless.
 template <typename BindFn>
 void subtractUnsampled(Database &Db, const CallFilter &Filter, BindFn BindFilter,
                        const std::string &Self, std::map<int64_t, SiteStats> &Sites) {
@@ -56,23 +87,30 @@ void subtractUnsampled(Database &Db, const CallFilter &Filter, BindFn BindFilter
   BindFilter(Under);
   while (Under.step())
     Pairs.push_back({Under.integer(0), Under.integer(1), Under.real(2), Under.real(3)});
-  for (auto &[Site, S] : BySite) {
-    S.OwnNs = S.SelfNs / S.Samples;
-    S.OwnCpuNs = S.CpuSamples > 0 ? S.SelfCpuNs / S.CpuSamples : S.OwnNs;
+  // For each sampled function Y: samples(Y) x own(Y) + sum over Z of hidden(Y, Z) x own(Z)
+  // = self time of Y's samples. A linear system (recursion through several functions makes it
+  // one), solved directly.
+  std::map<int64_t, size_t> Row;
+  for (const auto &[Site, S] : BySite)
+    Row.emplace(Site, Row.size());
+  size_t N = Row.size();
+  std::vector<std::vector<double>> A(N, std::vector<double>(N, 0));
+  std::vector<double> B(N), BCpu(N);
+  for (const auto &[Site, S] : BySite) {
+    A[Row[Site]][Row[Site]] = S.Samples;
+    B[Row[Site]] = S.SelfNs;
+    // Samples without a CPU time count with their wall time, so both sides cover the same calls.
+    BCpu[Row[Site]] = S.SelfCpuNs + (S.Samples - S.CpuSamples) * (S.SelfNs / S.Samples);
   }
-  for (int Round = 0; Round < 4; ++Round) {
-    std::map<int64_t, std::pair<double, double>> HiddenIn; // in one sample's self, summed
-    for (const Hidden &H : Pairs)
-      if (H.CallerWeight > 1) {
-        auto &[Ns, CpuNs] = HiddenIn[H.Caller];
-        Ns += H.Calls * BySite[H.Callee].OwnNs;
-        CpuNs += H.Calls * BySite[H.Callee].OwnCpuNs;
-      }
-    for (auto &[Site, S] : BySite) {
-      auto [Ns, CpuNs] = HiddenIn[Site];
-      S.OwnNs = (S.SelfNs - Ns) / S.Samples;
-      S.OwnCpuNs = S.CpuSamples > 0 ? (S.SelfCpuNs - CpuNs) / S.CpuSamples : S.OwnNs;
-    }
+  for (const Hidden &H : Pairs)
+    if (H.CallerWeight > 1 && Row.count(H.Caller))
+      A[Row[H.Caller]][Row[H.Callee]] += H.Calls;
+  std::vector<double> OwnNs = solveLinear(A, B), OwnCpuNs = solveLinear(A, BCpu);
+  for (auto &[Site, S] : BySite) {
+    // Unsolvable, or noise taking it below zero: the samples' own figure, or nothing.
+    size_t I = Row[Site];
+    S.OwnNs = OwnNs.empty() ? S.SelfNs / S.Samples : std::max(0.0, OwnNs[I]);
+    S.OwnCpuNs = OwnCpuNs.empty() ? S.OwnNs : std::max(0.0, OwnCpuNs[I]);
   }
   for (const Hidden &H : Pairs) {
     auto It = Sites.find(H.Caller);
