@@ -564,8 +564,10 @@ def scenario_sampled(tmp):
     # Loose bounds (a shared machine; the truth is medians of runs with the scopes off, the
     # estimates are means of runs with them on), but far tighter than the error the estimate
     # removes: without it parent()'s self time is about twice the truth.
-    for name in ('child()', 'grandchild()'):
-        expect(abs(own[name] - truth[name]) <= max(0.35 * truth[name], 10), summary)
+    # child()'s own time rests on the few calls where it and grandchild() were both sampled
+    # (1 in 64 of its samples): the loosest bound of all.
+    expect(abs(own['grandchild()'] - truth['grandchild()']) <= max(0.35 * truth['grandchild()'], 10), summary)
+    expect(abs(own['child()'] - truth['child()']) <= max(0.6 * truth['child()'], 10), summary)
     expect(abs(own['parent()'] - truth['parent()']) < 0.5 * (measured - truth['parent()']), summary)
 
 
