@@ -159,7 +159,10 @@ int suggest(const std::vector<std::string> &Argv) {
     size_t Kept = 0;
     for (const auto &St : db::computeSiteStats(*Db, Run)) {
       double Spent = static_cast<double>(St.Calls) * CostNs;
-      double Own = static_cast<double>(St.TotalNs);
+      // CPU time where every recorded call has one: a call preempted for milliseconds would
+      // otherwise make a tiny function look worth measuring.
+      bool AllCpu = St.CpuCalls > 0 && St.CpuCalls == St.Recorded && St.Calls == St.Recorded;
+      double Own = static_cast<double>(AllCpu ? St.CpuNs : St.TotalNs);
       double Ratio = Own > 0 ? Spent / Own : INFINITY;
       if (Ratio * 100 <= Budget) {
         ++Kept;
