@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
-#include <cmath>
 #include <ctime>
 #include <map>
 #include <optional>
