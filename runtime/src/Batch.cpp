@@ -283,7 +283,10 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     if (OverBudget)
       return Count;
     auto Depth = static_cast<uint32_t>((U.meta >> fmt::MetaDepthShift) & fmt::MetaDepthMask);
-    bool Kept = U.end - U.start >= R.MinDurationTicks && !(R.Cfg.MaxDepth && Depth >= R.Cfg.MaxDepth);
+    // A sample is written however short: it stands for 63 unrecorded calls, and the loader
+    // estimates their time from the samples; keeping only the long ones would inflate it.
+    bool LongEnough = (U.meta & fmt::FlagSampled) || U.end - U.start >= R.MinDurationTicks;
+    bool Kept = LongEnough && !(R.Cfg.MaxDepth && Depth >= R.Cfg.MaxDepth);
     return Kept ? Write : Count;
   };
   for (size_t I = 0; I < N;) {

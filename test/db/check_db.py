@@ -572,6 +572,20 @@ def scenario_sampled(tmp):
     sample_self = one(db, "SELECT avg(coalesce(self_cpu_ns, self_ns)) FROM calls c JOIN sites s ON s.id = c.site_id "
                           "WHERE s.signature = 'child()' AND c.weight = 64")
     expect(own['child()'] < sample_self, f'{summary}; child() samples: {sample_self:.0f} ns')
+    # Samples are written whatever SCOPEPROF_MIN_DURATION says: the estimate rests on all of them.
+    out = os.path.join(tmp, 'out-min')
+    p = subprocess.run([WORKLOAD, 'compensation', '200', str(spin), str(grand_spin)],
+                       env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='2000:1us',
+                                SCOPEPROF_MIN_DURATION='10s'), capture_output=True, text=True)
+    expect(p.returncode == 0, p.stderr)
+    db = os.path.join(tmp, 'sampled-min.db')
+    load(db, os.path.join(out, os.listdir(out)[0]))
+    # Which sites the throttle cut depends on the machine's load; each one cut has its samples.
+    cut = rows(db, """SELECT s.signature, 200 * 200 - t.after_calls,
+                             (SELECT count(*) FROM calls c WHERE c.site_id = s.id AND c.weight = 64)
+                      FROM throttled t JOIN sites s ON s.id = t.site_id""")
+    expect(cut and all(after > 6400 and 0.6 * after / 64 < samples < 1.4 * after / 64 for _, after, samples in cut),
+           f'samples written under SCOPEPROF_MIN_DURATION=10s (function, true calls after the cut, samples): {cut}')
 
 
 def scenario_sampled_crafted(tmp):
@@ -600,6 +614,22 @@ def scenario_sampled_crafted(tmp):
     expect(stats == want, f'estimated calls and own times: {stats}, expected {want}')
     weights = rows(db, 'SELECT s.signature, c.weight FROM calls c JOIN sites s ON s.id = c.site_id')
     expect(sorted(w for _, w in weights) == [1] + [64] * 7, f'a sample weighs the sample period: {weights}')
+
+
+def scenario_unrecorded_parent(tmp):
+    # f() (depth 0) was not recorded (counted: shorter than SCOPEPROF_MIN_DURATION); its child
+    # g() (depth 1) was, and so was f()'s next sibling h(), starting 50 ns after g(). h() must
+    # not adopt g(): it does not contain it. (Across batches 1 us of slack is allowed for the
+    # clock conversion; in one batch times are exact.)
+    calls = [(1, 1, 100, 150, False), (2, 0, 200, 300, False)]
+    run = os.path.join(tmp, 'run')
+    log_file(os.path.join(run, '1-1.splog'),
+             batch(site_entry(0, 'f()') + site_entry(1, 'g()') + site_entry(2, 'h()'), calls_entry(calls)))
+    db = os.path.join(tmp, 'orphan.db')
+    load(db, run)
+    got = rows(db, 'SELECT s.signature, c.self_ns, c.parent_id IN (SELECT id FROM calls) FROM calls c '
+                   'JOIN sites s ON s.id = c.site_id ORDER BY c.start_ns')
+    expect(got == [('g()', 50, 0), ('h()', 100, None)], f'g() under an unrecorded call, h() on its own: {got}')
 
 
 def scenario_diff_stalls(tmp):

@@ -226,7 +226,10 @@ public:
     Names[Site.Index] = Site.Signature + " (" + Site.File + ":" + std::to_string(Site.Line) + ")";
   }
 
-  void batch(uint64_t, uint64_t EndOffset) override { Loaded = EndOffset <= LoadedBytes; }
+  void batch(uint64_t Offset, uint64_t EndOffset) override {
+    Loaded = EndOffset <= LoadedBytes;
+    Batch = Offset;
+  }
 
   void exception(const std::string &Type, const std::string &Message) override {
     startException(Type, Message);
@@ -289,10 +292,13 @@ public:
     std::optional<uint64_t> OffNs = C.PausedNs ? std::nullopt : ElapsedOffNs;
     std::optional<uint64_t> ChildrenOffNs = 0;
     // Ticks become ns per batch, around each batch's anchor: a child and its parent written in
-    // different batches can disagree by a few hundred ns, so "starts inside" allows that much.
+    // different batches can disagree by a few hundred ns, so "starts inside" allows that much
+    // then. In one batch it is exact: with the parent not recorded (counted, or left out by the
+    // throttle), a sibling of it that starts right after the child must not adopt it.
     constexpr uint64_t ClockSlackNs = 1000;
     constexpr uint64_t OffCpuForgetSlackNs = 1'000'000;
-    if (Me.ReservedId && Me.FirstChildStart + ClockSlackNs >= C.StartNs) {
+    uint64_t SlackNs = Me.FirstChildBatch == Batch ? 0 : ClockSlackNs;
+    if (Me.ReservedId && Me.FirstChildStart + SlackNs >= C.StartNs) {
       Id = Me.ReservedId;
       Self -= std::min(Self, Me.ChildNs);
       Children = Me.Children;
@@ -332,7 +338,10 @@ public:
       if (!Up.ReservedId)
         Up.ReservedId = nextId();
       Up.ChildNs += Elapsed;
-      Up.FirstChildStart = std::min(Up.FirstChildStart, C.StartNs);
+      if (C.StartNs < Up.FirstChildStart) {
+        Up.FirstChildStart = C.StartNs;
+        Up.FirstChildBatch = Batch;
+      }
       ++Up.Children;
       Up.Descendants += 1 + Descendants;
       if (ElapsedOffNs && Up.ChildOffNs)
@@ -448,6 +457,7 @@ private:
     uint64_t ChildNs = 0;
     uint64_t Children = 0, Descendants = 0;
     uint64_t FirstChildStart = UINT64_MAX;
+    uint64_t FirstChildBatch = 0; ///< the offset of the batch that held it
     std::optional<uint64_t> ChildOffNs = 0; ///< off-CPU time inside the children; unknown: nullopt
   };
   /// Writes the current exception's row if this load added calls it broke.
@@ -472,6 +482,7 @@ private:
   std::unordered_map<uint32_t, int64_t> SiteIds; ///< the file's site index -> sites.id
   std::unordered_map<uint32_t, std::string> Names;
   std::vector<OpenCall> Stack;
+  uint64_t Batch = 0; ///< the offset of the batch being read
   std::string ThreadName;
   Traceback Exception;
   int64_t ExceptionId = 0;
