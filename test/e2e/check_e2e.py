@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""The whole flow on the bundled example, as a user meets it: scripts/demo (rewrite, build,
-run, load, report), then export, and `scopeprof diff` as a CI gate: runs of the same code pass,
-a build with a deliberately slowed function fails and names it first.
+"""The whole flow on the bundled example, as a user meets it: scripts/demo (build through the
+launcher, run, load, report), then export, and `scopeprof diff` as a CI gate on a loaded machine
+(a busy loop beside every run): runs of the same code pass however they are split into base and
+head, a build with a deliberately slowed function fails and names it first.
 
 usage: check_e2e.py ROOT BUILD_DIR
 """
@@ -57,37 +58,51 @@ def main(tmp):
     if not any(e.get('name', '').startswith('logstats::Report::checksum') for e in events):
         fail('the forked worker\'s checksum is not in the trace')
 
-    # The CI gate: three runs a side, interleaved so that the machine's mood hits both alike.
+    # The CI gate, three runs a side, on a loaded machine: a busy loop beside every run, so
+    # that threads are preempted mid-call as on a shared CI runner.
     binary = os.path.join(demo, 'logstats-build', 'logstats')
     def record(database):
         logs = os.path.join(tmp, 'logs-' + os.path.basename(database))
-        run(binary, env=dict(os.environ, SCOPEPROF_OUT=logs))
+        busy = subprocess.Popen([sys.executable, '-c', 'import time\nend = time.time() + 60\n'
+                                 'while time.time() < end: pass'])
+        try:
+            run(binary, env=dict(os.environ, SCOPEPROF_OUT=logs))
+        finally:
+            busy.kill()
+            busy.wait()
         run(scopeprof, 'load', '--quiet', '--db', database, logs)
         shutil.rmtree(logs)
-    base, same, slow = (os.path.join(tmp, n) for n in ('base.db', 'same.db', 'slow.db'))
-    for _ in range(3):
-        record(base)
+    same, slow = os.path.join(tmp, 'same.db'), os.path.join(tmp, 'slow.db')
+    for _ in range(6):
         record(same)
-    p = run(scopeprof, 'diff', base, same, expect_rc=None)
-    if p.returncode != 0:
-        fail(f'two builds of the same code differ:\n{p.stdout}{p.stderr}')
+    # Identical binaries: whichever three runs are the base, no regression.
+    rotations = [(1, 2, 3), (4, 5, 6), (1, 3, 5), (2, 4, 6), (1, 2, 6)]
+    def sides(base_runs):
+        head_runs = [r for r in range(1, 7) if r not in base_runs]
+        return f'{same}:{",".join(map(str, base_runs))}', f'{same}:{",".join(map(str, head_runs))}'
+    for base_runs in rotations:
+        p = run(scopeprof, 'diff', *sides(base_runs), expect_rc=None)
+        if p.returncode != 0:
+            fail(f'runs {base_runs} against the others of the same build differ:\n{p.stdout}{p.stderr}')
     run('cmake', os.path.join(demo, 'logstats-build'), '-DLOGSTATS_REGRESSION=ON')
     run('cmake', '--build', os.path.join(demo, 'logstats-build'))
     for _ in range(3):
         record(slow)
-    p = run(scopeprof, 'diff', '--format', 'markdown', base, slow, expect_rc=1)
-    md = p.stdout.splitlines()
-    if not md[0].startswith('**scopeprof diff: ') or 'regression' not in md[0]:
-        fail(f'markdown summary line:\n{p.stdout}')
-    first = md[md.index('### Regressions') + 4]
-    if not first.startswith('| logstats::Report::add(const Record &) |'):
-        fail(f'the slowed function is not the first regression:\n{p.stdout}')
+    # A slower Report::add: a regression, named first, against every choice of base runs.
+    for base_runs in rotations:
+        base = sides(base_runs)[0]
+        p = run(scopeprof, 'diff', '--format', 'markdown', base, slow, expect_rc=1)
+        md = p.stdout.splitlines()
+        if not md[0].startswith('**scopeprof diff: ') or 'regression' not in md[0]:
+            fail(f'markdown summary line:\n{p.stdout}')
+        first = md[md.index('### Regressions') + 4]
+        if not first.startswith('| logstats::Report::add(const Record &) |'):
+            fail(f'base runs {base_runs}: the slowed function is not the first regression:\n{p.stdout}')
     j = json.loads(run(scopeprof, 'diff', '--format', 'json', base, slow, expect_rc=1).stdout)
     if j['regressions'] < 1 or j['base_runs'] != 3:
         fail(f'json diff {j}')
-    # Runs inside one database, and bad input.
-    run(scopeprof, 'diff', f'{base}:1', f'{base}:2,3', expect_rc=None)
-    for args in ([base, os.path.join(tmp, 'absent.db')], [base, f'{base}:run-nope'], [base]):
+    # Bad input.
+    for args in ([same, os.path.join(tmp, 'absent.db')], [same, f'{same}:run-nope'], [same]):
         p = run(scopeprof, 'diff', *args, expect_rc=2)
         if 'scopeprof: error:' not in p.stderr:
             fail(f'diff {args}: {p.stderr}')

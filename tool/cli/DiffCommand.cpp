@@ -136,7 +136,7 @@ Table onlyTable(const std::vector<db::SiteDiff> &Sites, bool Head, size_t Top) {
   T.Columns = {"function", "calls", "total", "file"};
   T.Keys = {"function", "calls", "total_ns", "file"};
   T.RightAligned = {false, true, true, false};
-  T.Shrinkable = {0, 3};
+  T.Shrinkable = {3, 0};
   for (size_t I = 0; I < Sites.size() && (!Top || I < Top); ++I) {
     const auto &D = Sites[I];
     double Total = Head ? D.HeadTotal : D.BaseTotal;

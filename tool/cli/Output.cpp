@@ -205,17 +205,14 @@ void printConsole(const Table &T) {
   size_t Total = 0;
   for (size_t W : Widths)
     Total += W + 2;
-  // Narrow the widest shrinkable column, one character at a time, down to a readable minimum.
+  // Narrow the shrinkable columns in their order, each down to a readable minimum.
   constexpr size_t MinWidth = 16;
-  while (Terminal > 0 && Total > static_cast<size_t>(Terminal)) {
-    size_t *Widest = nullptr;
-    for (size_t C : T.Shrinkable)
-      if (Widths[C] > MinWidth && (!Widest || Widths[C] > *Widest))
-        Widest = &Widths[C];
-    if (!Widest)
+  for (size_t C : T.Shrinkable) {
+    if (Terminal <= 0 || Total <= static_cast<size_t>(Terminal))
       break;
-    --*Widest;
-    --Total;
+    size_t Cut = std::min(Total - static_cast<size_t>(Terminal), Widths[C] - std::min(Widths[C], MinWidth));
+    Widths[C] -= Cut;
+    Total -= Cut;
   }
   auto right = [&](size_t C) { return C < T.RightAligned.size() && T.RightAligned[C]; };
   std::string Line;

@@ -43,7 +43,8 @@ struct Table {
   std::vector<std::string> Keys;  ///< machine names for CSV and JSON; defaults to Columns
   std::vector<bool> RightAligned; ///< per column; defaults to left
   std::vector<std::vector<Cell>> Rows;
-  /// Columns that may be shortened (with "...") when a console table is wider than the terminal.
+  /// Columns that may be shortened (with "...") when a console table is wider than the terminal,
+  /// the least important first: each is narrowed to a readable minimum before the next.
   std::vector<size_t> Shrinkable;
 };
 

@@ -71,7 +71,7 @@ int reportErrors(db::Database &Db, int64_t Run, const db::CallFilter &Filter, Fo
   T.Columns = {"times", "exception", "message", "thrown in", "unwound through", "pid"};
   T.Keys = {"times", "type", "message", "thrown_in", "traceback", "pid"};
   T.RightAligned = {true, false, false, false, false, true};
-  T.Shrinkable = {2, 3};
+  T.Shrinkable = {3, 2};
   while (S.step()) {
     std::string Traceback = S.text(3);
     std::string Innermost = Traceback.substr(0, Traceback.find('\n'));
@@ -203,7 +203,7 @@ int runReport(const std::vector<std::string> &Argv) {
     T.Keys = {"function", "calls",        "total_ns", "self_ns", "mean_ns", "stddev_ns",
               "p95_ns",   "max_ns", "percent_time", "file",    "note"};
     T.RightAligned = {false, true, true, true, true, true, true, true, true, false, false};
-    T.Shrinkable = {0, 9, 10};
+    T.Shrinkable = {10, 9, 0};
     if (HasCpu) {
       // After self time, and the CPU share after the time share.
       T.Columns.insert(T.Columns.begin() + 4, {"self cpu", "self wait"});
@@ -211,7 +211,7 @@ int runReport(const std::vector<std::string> &Argv) {
       T.Columns.insert(T.Columns.begin() + 11, "% cpu");
       T.Keys.insert(T.Keys.begin() + 11, "percent_cpu");
       T.RightAligned.insert(T.RightAligned.begin() + 4, 3, true);
-      T.Shrinkable = {0, 12, 13};
+      T.Shrinkable = {13, 12, 0};
     }
     auto Duration = [](double Ns) {
       return Cell::integer(static_cast<int64_t>(Ns), formatDuration(Ns));
