@@ -270,6 +270,11 @@ int runDiff(const std::vector<std::string> &Argv) {
                   R.MachineFactor, R.FactorSites)
             : "raw times");
     fmt::print("{}\n", Summary);
+    if (Base.Runs.Runs.size() == 1 || Head.Runs.Runs.size() == 1)
+      fmt::print("{}A weak verdict: with one run on a side there is no run-to-run spread to judge "
+                 "noise by, and a machine busier during that run can decide it. Record three "
+                 "runs a side (docs/ci.md).\n",
+                 Md ? "\n" : "");
     auto Section = [&](const std::string &Title, const Table &T) {
       if (T.Rows.empty())
         return;

@@ -182,7 +182,7 @@ int suggest(const std::vector<std::string> &Argv) {
     OutputFile Out(Args->value("-o").value_or("-"));
     Out.print("# Written by 'scopeprof rules suggest --budget {}' from run {} of {}:\n"
               "# functions whose measurement costs more than {}% of their own time.\n"
-              "# Use it in a .scopeprof file (or --rules) and rewrite; docs/rules.md.\n",
+              "# Use it as the project's .scopeprof (or --rules) and build again; docs/rules.md.\n",
               BudgetText, Run, Args->Positional[0], BudgetText);
     for (const auto &V : Excluded)
       Out.print("# {}\nexclude signature:{}\n", V.Reason, literalGlob(V.Signature));
