@@ -98,6 +98,7 @@ bool parseHeader(const std::string &Payload, FileHeader &H) {
     case fmt::KeySampledExtraPs: H.SampledExtraNs = static_cast<double>(N) / 1000; break;
     case fmt::KeyRunNonce: H.RunNonce = N; break;
     case fmt::KeySwitchesSinceNs: H.SwitchesSinceNs = N; break;
+    case fmt::KeyCountsMemory: H.CountsMemory = N != 0; break;
     default: break; // unknown keys are for newer readers
     }
   }
@@ -147,6 +148,8 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
   auto AnchorTicks = C.get<uint64_t>();
   auto AnchorNs = C.get<uint64_t>();
   Conv.anchor(AnchorTicks, AnchorNs);
+  // EntryMemory: what the next call allocated.
+  uint64_t Allocs = 0, AllocBytes = 0;
   while (C.ok() && !C.atEnd()) {
     auto Type = C.get<uint8_t>();
     switch (Type) {
@@ -180,10 +183,17 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
         Out.StartNs = Conv(R[1]);
         Out.EndNs = Clock::saturate(static_cast<double>(Out.StartNs) +
                                     static_cast<double>(Conv.duration(R[2] - R[1])));
+        Out.Allocs = Allocs;
+        Out.AllocBytes = AllocBytes;
+        Allocs = AllocBytes = 0;
         V.call(Out);
       }
       break;
     }
+    case fmt::EntryMemory:
+      Allocs = C.get<uint64_t>();
+      AllocBytes = C.get<uint64_t>();
+      break;
     case fmt::EntryException: {
       std::string Type = C.str();
       std::string Message = C.str();

@@ -28,6 +28,8 @@ struct FileHeader {
   /// CLOCK_MONOTONIC ns since which the thread's context switches are in the log (offCpu());
   /// 0: not tracked, and calls have no CPU time.
   uint64_t SwitchesSinceNs = 0;
+  /// The thread's allocations were counted: Call::Allocs and AllocBytes are measured (0 is 0).
+  bool CountsMemory = false;
 };
 
 struct Site {
@@ -45,6 +47,8 @@ struct Call {
   bool Sampled = false; ///< one sample of a throttled site: stands for FileHeader::SamplePeriod calls
   uint64_t StartNs = 0, EndNs = 0; ///< CLOCK_MONOTONIC, shared by every process on the machine
   uint64_t PausedNs = 0;           ///< regions only: time paused, excluded from the duration
+  /// Allocations made while the call was open, its children's included (FileHeader::CountsMemory).
+  uint64_t Allocs = 0, AllocBytes = 0;
 };
 
 /// Callbacks in file order. A site is always described before the first call that uses it;

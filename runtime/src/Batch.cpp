@@ -153,6 +153,7 @@ std::string headerFrame(const Recorder &R, const ThreadLog &L) {
   P.keyU64(fmt::KeyScopeInnerPs, static_cast<uint64_t>(R.ScopeInnerTicks * PsPerTick));
   P.keyU64(fmt::KeyScopeOuterPs, static_cast<uint64_t>(R.ScopeOuterTicks * PsPerTick));
   P.keyU64(fmt::KeySampledExtraPs, static_cast<uint64_t>(R.SampledExtraTicks * PsPerTick));
+  P.keyU64(fmt::KeyCountsMemory, R.CountsMemory ? 1 : 0);
   P.keyU64(fmt::KeyThrottleCalls, R.Cfg.ThrottleCalls);
   P.keyU64(fmt::KeyThrottleNs, R.Cfg.ThrottleNs);
   P.keyU64(fmt::KeySamplePeriod, fmt::SamplePeriod);
@@ -289,8 +290,19 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     bool Kept = LongEnough && !(R.Cfg.MaxDepth && Depth >= R.Cfg.MaxDepth);
     return Kept ? Write : Count;
   };
+  // What the next call allocated (an ExtMemory unit before it): written with it, or not at all.
+  bool Allocated = false;
+  uint64_t Allocs = 0, AllocBytes = 0;
   for (size_t I = 0; I < N;) {
     const scopeprof_record &U = Units[I];
+    if ((U.meta & fmt::FlagExt) &&
+        static_cast<uint8_t>(U.meta >> fmt::ExtTypeShift) == fmt::ExtMemory) {
+      Allocated = true;
+      Allocs = U.start;
+      AllocBytes = U.end;
+      ++I;
+      continue;
+    }
     if (U.meta & fmt::FlagExt) {
       FlushRun();
       auto Type = static_cast<uint8_t>(U.meta >> fmt::ExtTypeShift);
@@ -323,6 +335,15 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
       Describe(Index);
     }
     Fate F = Judge(U, Index);
+    if (F == Write && Allocated) {
+      FlushRun();
+      CloseCalls();
+      P.u8(fmt::EntryMemory);
+      P.u64(Allocs);
+      P.u64(AllocBytes);
+      RunStart = RunEnd = I;
+    }
+    Allocated = false;
     if (F == Write) {
       if (RunEnd != I) {
         FlushRun();

@@ -49,8 +49,8 @@ bool parseScaled(const char *Text, double &Out, std::initializer_list<std::pair<
 /// measures nothing more. Unknown names are reported and skipped; a list of only unknown
 /// names keeps the default.
 void parseCounters(const char *Value, Config &C) {
-  static const char *const Known = "a list of counters from: cpu (or none)";
-  bool Cpu = false, AnyKnown = false, AnyUnknown = false;
+  static const char *const Known = "a list of counters from: cpu, memory (or none)";
+  bool Cpu = false, Memory = false, AnyKnown = false, AnyUnknown = false;
   std::string List = Value;
   for (size_t Begin = 0; Begin <= List.size();) {
     size_t End = std::min(List.find(',', Begin), List.size());
@@ -61,16 +61,21 @@ void parseCounters(const char *Value, Config &C) {
       ; // "cpu," or ",,": nothing named
     else if (Name == "cpu")
       Cpu = AnyKnown = true;
+    else if (Name == "memory")
+      Memory = AnyKnown = true;
     else if (Name == "none")
       AnyKnown = true;
     else
       AnyUnknown = true;
     Begin = End + 1;
   }
-  if (AnyKnown)
+  if (AnyKnown) {
     C.CountCpu = Cpu;
+    C.CountMemory = Memory;
+  }
   if (AnyUnknown)
-    warn("SCOPEPROF_COUNTERS", Value, Known, C.CountCpu ? "cpu" : "none");
+    warn("SCOPEPROF_COUNTERS", Value, Known,
+         C.CountCpu ? (C.CountMemory ? "cpu,memory" : "cpu") : (C.CountMemory ? "memory" : "none"));
 }
 
 } // namespace

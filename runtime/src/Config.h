@@ -28,6 +28,9 @@ struct Config {
   /// SCOPEPROF_COUNTERS includes `cpu`: context switches are tracked, from which the loader
   /// derives each call's CPU time. On by default: it costs the hot path nothing.
   bool CountCpu = true;
+  /// SCOPEPROF_COUNTERS includes `memory`: the shared runtime's malloc counts each thread's
+  /// allocations, and every call records what it allocated (Memory.cpp). Off by default.
+  bool CountMemory = false;
   enum ClockKind { ClockAuto, ClockTsc, ClockMonotonic } Clock = ClockAuto;
 };
 

@@ -13,6 +13,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+int scopeprof_count_memory = 0;
+
 namespace scopeprof::runtime {
 
 Recorder *Rec = nullptr;
@@ -26,6 +28,9 @@ uint64_t monotonicNs() {
 }
 
 pid_t currentTid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+
+/// The static runtime has no counting allocator (Memory.cpp, shared runtime only, overrides).
+__attribute__((weak)) bool allocationsCounted() { return false; }
 
 namespace {
 
@@ -290,6 +295,13 @@ void initialize() {
   R->ThrottleTicks = static_cast<uint64_t>(static_cast<double>(R->Cfg.ThrottleNs) *
                                            static_cast<double>(R->TicksPerSecond) / 1e9);
   measureScopeCost(*R);
+  if (R->Cfg.CountMemory) {
+    R->CountsMemory = allocationsCounted();
+    if (!R->CountsMemory)
+      std::fprintf(stderr, "scopeprof: warning: SCOPEPROF_COUNTERS=memory: this program's malloc "
+                           "is not the scopeprof runtime's (the static runtime, or another "
+                           "allocator or a sanitizer comes first); allocations are not counted\n");
+  }
   R->BufferRecords = R->Cfg.BufferBytes / sizeof(scopeprof_record);
   R->GlobalEnabled = R->Cfg.Enabled;
   if (!R->Cfg.RulesFile.empty()) {
@@ -313,6 +325,8 @@ void initialize() {
   atexit(finalFlush);
   if (R->Cfg.Verbose)
     std::fprintf(stderr, "scopeprof: recording pid %d to %s\n", R->Pid, R->RunDir.c_str());
+  // Last: the recorder's own allocations above are not the program's.
+  scopeprof_count_memory = R->CountsMemory ? 1 : 0;
 }
 
 

@@ -103,6 +103,8 @@ struct Recorder {
   /// What a sample of a throttled site costs inside its interval beyond an ordinary call.
   double SampledExtraTicks = 0;
   uint64_t ThrottleTicks = 0;
+  /// SCOPEPROF_COUNTERS=memory, and this runtime's malloc is the one the program calls.
+  bool CountsMemory = false;
   std::vector<SiteLoad> Loads; ///< by site index; the writer's
   uint64_t LoadsRulesGeneration = 0;
   uint64_t SitesThrottled = 0;
@@ -197,5 +199,10 @@ scopeprof_record *attachThread(Recorder &R);
 /// Starts tracking the calling thread's context switches when SCOPEPROF_COUNTERS asks for it.
 void trackSwitches(const Recorder &R, ThreadLog &L);
 void threadExit(void *Arg);
+
+// Memory.cpp
+/// Whether the program's malloc is the runtime's counting one: the shared runtime, first in
+/// the symbol search order.
+bool allocationsCounted();
 
 } // namespace scopeprof::runtime

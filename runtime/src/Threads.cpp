@@ -6,7 +6,7 @@
 #include <cstring>
 
 __thread scopeprof_thread scopeprof_tls __attribute__((tls_model("initial-exec"))) = {
-    nullptr, nullptr, 0, 0, 0, 0};
+    nullptr, nullptr, 0, 0, 0, 0, 0, 0};
 
 namespace scopeprof::runtime {
 
@@ -78,11 +78,11 @@ void trackSwitches(const Recorder &R, ThreadLog &L) {
     L.Switches.open(R.Cfg.Verbose);
 }
 
-void appendExtension(uint8_t Type, const void *Payload, uint32_t Size) {
-  BusyGuard G;
-  if (!G)
-    return; // a signal handler interrupted the recorder: nowhere safe to write
-  size_t Units = 1 + (Size + sizeof(scopeprof_record) - 1) / sizeof(scopeprof_record);
+namespace {
+
+/// Room for \p Units consecutive units in this thread's buffer (the caller holds the busy
+/// guard), or null when there is none.
+scopeprof_record *reserveUnits(size_t Units) {
   if (static_cast<size_t>(scopeprof_tls.end - scopeprof_tls.pos) < Units) {
     // Hand the buffer over early, padding it so nothing stale is read as records.
     for (scopeprof_record *U = scopeprof_tls.pos; U != scopeprof_tls.end; ++U) {
@@ -92,8 +92,20 @@ void appendExtension(uint8_t Type, const void *Payload, uint32_t Size) {
     scopeprof_refill();
   }
   scopeprof_record *U = scopeprof_tls.pos;
-  if (static_cast<size_t>(scopeprof_tls.end - U) < Units)
-    return; // a discard buffer too small for it: nowhere to write anyway
+  // A discard buffer too small for it: nowhere to write anyway.
+  return static_cast<size_t>(scopeprof_tls.end - U) < Units ? nullptr : U;
+}
+
+} // namespace
+
+void appendExtension(uint8_t Type, const void *Payload, uint32_t Size) {
+  BusyGuard G;
+  if (!G)
+    return; // a signal handler interrupted the recorder: nowhere safe to write
+  size_t Units = 1 + (Size + sizeof(scopeprof_record) - 1) / sizeof(scopeprof_record);
+  scopeprof_record *U = reserveUnits(Units);
+  if (!U)
+    return;
   U->meta = fmt::FlagExt | (static_cast<uint64_t>(Type) << fmt::ExtTypeShift) | Size;
   U->start = U->end = 0;
   std::memcpy(U + 1, Payload, Size);
@@ -153,6 +165,16 @@ scopeprof_record *scopeprof_refill(void) {
   scopeprof_tls.end = L->Buffers[Next].Data + R.BufferRecords;
   scopeprof_tls.pos = L->Buffers[Next].Data;
   return scopeprof_tls.pos;
+}
+
+void scopeprof_note_allocations(uint64_t allocs, uint64_t bytes) {
+  BusyGuard G;
+  if (!G)
+    return; // the call itself will be dropped too
+  if (scopeprof_record *U = reserveUnits(1)) {
+    *U = {fmt::FlagExt | (uint64_t{fmt::ExtMemory} << fmt::ExtTypeShift), allocs, bytes};
+    __atomic_store_n(&scopeprof_tls.pos, U + 1, __ATOMIC_RELEASE);
+  }
 }
 
 void scopeprof_drop_call(void) {

@@ -67,6 +67,25 @@ void BM_SampledSite(benchmark::State &State) {
 }
 BENCHMARK(BM_SampledSite);
 
+// SCOPEPROF_COUNTERS=memory from the scope's side, with counting off (0) and on (1): on, each
+// call allocates once as the counting malloc would count it (the static runtime here has no
+// counting malloc; the allocation itself is not the scope's cost), so the scope writes its
+// allocations unit besides its record.
+void BM_CountingScope(benchmark::State &State) {
+  scopeprof_count_memory = static_cast<int>(State.range(0));
+  for (auto _ : State) {
+    SCOPEPROF_FN(0xbe0004, "bench::counting()", "test/bench/RuntimeBench.cpp", __LINE__,
+                 SCOPEPROF_KIND_FREE);
+    if (scopeprof_count_memory) {
+      ++scopeprof_tls.allocs;
+      scopeprof_tls.alloc_bytes += 64;
+    }
+    benchmark::ClobberMemory();
+  }
+  scopeprof_count_memory = 0;
+}
+BENCHMARK(BM_CountingScope)->Arg(0)->Arg(1);
+
 // An empty loop, to subtract the benchmark's own per-iteration cost from the disabled site.
 void BM_EmptyLoop(benchmark::State &State) {
   for (auto _ : State)

@@ -632,6 +632,57 @@ def scenario_unrecorded_parent(tmp):
     expect(got == [('g()', 50, 0), ('h()', 100, None)], f'g() under an unrecorded call, h() on its own: {got}')
 
 
+def scenario_memory(tmp):
+    # test/runtime/MemoryWorkload.cpp under SCOPEPROF_COUNTERS=memory,cpu: every figure is known.
+    out = os.path.join(tmp, 'out')
+    program = os.path.join(os.path.dirname(WORKLOAD), 'runtime-memory-workload')
+    p = subprocess.run([program], env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_COUNTERS='memory,cpu',
+                                           SCOPEPROF_THROTTLE='0'), capture_output=True, text=True)
+    expect(p.returncode == 0 and 'warning' not in p.stderr, p.stderr)
+    db = os.path.join(tmp, 'memory.db')
+    load(db, os.path.join(out, os.listdir(out)[0]))
+    per_process = {(r[0], r[1]): r[2:] for r in rows(db, """
+        SELECT c.pid = (SELECT min(pid) FROM processes), s.signature, count(*), sum(c.allocs),
+               sum(c.alloc_bytes), sum(c.self_alloc_bytes)
+        FROM calls c JOIN sites s ON s.id = c.site_id GROUP BY 1, 2""")}
+    # parent(1000) and parent(100) on another thread in the first process; parent(10) in the fork.
+    want = {(1, 'child()'): (1100, 2200, 1100 * 8192, 1100 * 8192),
+            (1, 'parent(int)'): (2, 2200, 1100 * 8192, 0),
+            (1, 'cFunctions()'): (1, 7, 100 + 200 + 10 + 1000 + 256 + 512 + 4096, 100 + 200 + 10 + 1000 + 256 + 512 + 4096),
+            (1, 'allocateForOther()'): (1, 1, 4096, 4096),
+            (0, 'child()'): (10, 20, 10 * 8192, 10 * 8192),
+            (0, 'parent(int)'): (1, 20, 10 * 8192, 0)}
+    for key, figures in want.items():
+        expect(per_process.get(key) == figures, f'{key}: (calls, allocs, bytes, self bytes) {per_process.get(key)}, expected {figures}')
+    # The exception: thrower() allocated 1000 bytes and the exception object (its size is the
+    # C++ runtime's); catcher() holds them, and what catching allocated is its own.
+    thrower, catcher = per_process[(1, 'thrower()')], per_process[(1, 'catcher()')]
+    expect(thrower[1] >= 2 and thrower[2] > 1000 and catcher[2] >= thrower[2] and catcher[3] == catcher[2] - thrower[2],
+           f'thrower {thrower}, catcher {catcher}')
+    stats = dict(rows(db, 'SELECT s.signature, st.alloc_bytes FROM site_stats st JOIN sites s ON s.id = st.site_id'))
+    expect(stats['child()'] == 1110 * 8192, f'site_stats {stats}')
+    report = {r['function']: r for r in json.loads(scopeprof('report', '--format', 'json', '--by', 'alloc_bytes', db).stdout)}
+    expect(report['child()']['allocs'] == 2220 and report['parent(int)']['self_alloc_bytes'] == 0, f'report {report}')
+    table = scopeprof('report', '--by', 'allocs', db).stdout
+    expect('alloc bytes' in table and '8.67 MiB' in table, table)
+
+
+def scenario_memory_static(tmp):
+    # The static runtime has no counting malloc: a warning, no allocation columns, and a clear
+    # error for --by allocs.
+    out = os.path.join(tmp, 'out')
+    p = subprocess.run([WORKLOAD, 'calls', '10'], env=dict(os.environ, SCOPEPROF_OUT=out,
+                                                        SCOPEPROF_COUNTERS='memory'),
+                       capture_output=True, text=True)
+    expect(p.returncode == 0 and 'SCOPEPROF_COUNTERS=memory' in p.stderr and 'not counted' in p.stderr, p.stderr)
+    db = os.path.join(tmp, 'static.db')
+    load(db, os.path.join(out, os.listdir(out)[0]))
+    expect(one(db, 'SELECT count(*) FROM calls WHERE allocs IS NOT NULL') == 0, 'no allocation figures')
+    p = scopeprof('report', '--by', 'allocs', db, expect_rc=2)
+    expect('has no allocation counts' in p.stderr, p.stderr)
+    expect('alloc' not in scopeprof('report', db).stdout, 'no allocation columns')
+
+
 def scenario_diff_stalls(tmp):
     # The gate on a loaded machine: every head call 3% slower (a busier machine; the rank test
     # over thousands of calls calls that significant) and one call per head run stalled for
@@ -863,8 +914,9 @@ def scenario_schema_migration(tmp):
     run = os.path.join(tmp, 'run-other')
     log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(3))), run='run-other')
     load(db, run)
-    expect(one(db, 'PRAGMA user_version') == 5, 'migrated to version 5')
+    expect(one(db, 'PRAGMA user_version') == 6, 'migrated to version 6')
     expect(one(db, 'SELECT count(*) FROM calls WHERE cpu_ns IS NOT NULL') == 0, 'calls of before: no cpu time')
+    expect(one(db, 'SELECT count(*) FROM calls WHERE allocs IS NOT NULL') == 0, 'calls of before: no allocations')
     before = json.load(open(os.path.join(inputs, 'schema-v2-errors.json')))
     after = json.loads(scopeprof('report', '--errors', '--run', '1', '--format', 'json', db).stdout)
     key = lambda e: (e['type'], e['traceback'])

@@ -296,7 +296,7 @@ def scenario_bad_environment(tmp):
     for var in ('SCOPEPROF_BUFFER_SIZE=\'lots\'', 'SCOPEPROF_MIN_DURATION=\'5 parsecs\'',
                 'SCOPEPROF_ON_FULL=\'panic\'', 'SCOPEPROF_ENABLE=\'maybe\'', 'SCOPEPROF_MAX_LOG_SIZE=\'huge\'',
                 'SCOPEPROF_THROTTLE=\'1000:fast\'', 'SCOPEPROF_RECORD_CMDLINE=\'sometimes\'',
-                'SCOPEPROF_COUNTERS=\'cpu,cycles\' is not a list of counters from: cpu (or none); using cpu'):
+                'SCOPEPROF_COUNTERS=\'cpu,cycles\' is not a list of counters from: cpu, memory (or none); using cpu'):
         expect(p.stderr.count(var) == 1, f'one warning for {var}: {p.stderr}')
     expect(dump(tmp)[0][0].count('outer(int)') == 100, 'defaults used')
     # A buffer larger than a reader takes as one frame is refused, not written unreadable.

@@ -53,6 +53,16 @@ std::string formatDuration(double Ns) {
   return fmt::format("{:.3g} s", Ns / 1e9);
 }
 
+std::string formatBytes(double Bytes) {
+  if (Bytes < 1024)
+    return fmt::format("{:.0f} B", Bytes);
+  if (Bytes < 1024.0 * 1024)
+    return fmt::format("{:.3g} KiB", Bytes / 1024);
+  if (Bytes < 1024.0 * 1024 * 1024)
+    return fmt::format("{:.3g} MiB", Bytes / (1024.0 * 1024));
+  return fmt::format("{:.3g} GiB", Bytes / (1024.0 * 1024 * 1024));
+}
+
 std::string formatPercent(double Pct) { return fmt::format("{:+.1f}%", Pct); }
 
 namespace {

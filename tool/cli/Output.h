@@ -73,6 +73,8 @@ void printTable(const Table &T, Format F);
 
 /// "812 ns", "1.23 us", "45.6 ms", "2.31 s".
 std::string formatDuration(double Ns);
+/// 512 B, 3.5 KiB, 12 MiB, 1.2 GiB.
+std::string formatBytes(double Bytes);
 /// A signed percentage, "+12.3%".
 std::string formatPercent(double Pct);
 

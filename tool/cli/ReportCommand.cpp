@@ -17,7 +17,8 @@ namespace scopeprof::cli {
 namespace {
 
 constexpr const char *Usage =
-    "usage: scopeprof report [--by cpu|self|wait|total|calls|mean|p95] [--top N] [--function GLOB]\n"
+    "usage: scopeprof report [--by cpu|self|wait|total|calls|mean|p95|allocs|alloc_bytes] [--top N]\n"
+    "                        [--function GLOB]\n"
     "                        [--file GLOB] [--run RUN] [--pid PID] [--tid TID] [--raw] [--errors]\n"
     "                        [--format table|csv|json|markdown] DB\n";
 
@@ -26,11 +27,12 @@ The functions where the time goes, most self time first: calls, total and self t
 mean ± standard deviation, p95, max and share of all profiled time. When the run measured CPU
 time (SCOPEPROF_COUNTERS=cpu, the default), also self CPU time, self waiting time (self time
 off the CPU) and share of all CPU time, ranked by self CPU time: what a sampling profiler's
-"self" is.
+"self" is. When it counted allocations (SCOPEPROF_COUNTERS=memory), also allocations and
+bytes allocated, inclusive, and the bytes the function allocated itself.
 
   --by KEY          sort by cpu (self CPU time; the default when measured), self (self wall
                     time; the default otherwise), wait (self time off the CPU), total, calls,
-                    mean or p95
+                    mean, p95, allocs or alloc_bytes (allocations and bytes, inclusive)
   --top N           the first N functions (default 20; 0: all)
   --function GLOB   only functions whose qualified name matches (rules syntax: app::**)
   --file GLOB       only functions defined in matching files (src/**)
@@ -113,11 +115,11 @@ int runReport(const std::vector<std::string> &Argv) {
   if (!F)
     return usageError(fmt::format("unknown format '{}'", *Args->value("--format")), Usage);
   std::optional<std::string> By = Args->value("--by");
-  static const std::vector<std::string> Keys = {"cpu",   "self", "wait", "total",
-                                                "calls", "mean", "p95"};
+  static const std::vector<std::string> Keys = {"cpu",  "self", "wait",   "total",      "calls",
+                                                "mean", "p95",  "allocs", "alloc_bytes"};
   if (By && std::find(Keys.begin(), Keys.end(), *By) == Keys.end())
     return usageError(fmt::format("unknown sort key '{}' (expected cpu, self, wait, total, calls, "
-                                  "mean or p95)",
+                                  "mean, p95, allocs or alloc_bytes)",
                                   *By),
                       Usage);
   auto Top = parseCount(Args->value("--top").value_or("20"));
@@ -155,8 +157,14 @@ int runReport(const std::vector<std::string> &Argv) {
     // CPU times are of compensated calls: --raw has none to show.
     bool HasCpu = !Filter.Raw && std::any_of(Stats.begin(), Stats.end(),
                                              [](const auto &St) { return St.SelfCpuCalls > 0; });
+    bool HasMemory = std::any_of(Stats.begin(), Stats.end(),
+                                 [](const auto &St) { return St.AllocCalls > 0; });
     if (!By)
       By = HasCpu ? "cpu" : "self";
+    if ((*By == "allocs" || *By == "alloc_bytes") && !HasMemory)
+      throw db::InputError(fmt::format("--by {}: run {} has no allocation counts (recorded "
+                                       "without SCOPEPROF_COUNTERS=memory)",
+                                       *By, Run));
     if ((*By == "cpu" || *By == "wait") && !HasCpu)
       throw db::InputError(
           Filter.Raw ? fmt::format("--by {} with --raw: CPU times are of compensated calls only", *By)
@@ -190,6 +198,10 @@ int runReport(const std::vector<std::string> &Argv) {
         return St.MeanNs;
       if (By == "p95")
         return static_cast<double>(St.P95Ns);
+      if (By == "allocs")
+        return static_cast<double>(St.Allocs);
+      if (By == "alloc_bytes")
+        return static_cast<double>(St.AllocBytes);
       return static_cast<double>(St.SelfNs);
     };
     std::stable_sort(Stats.begin(), Stats.end(),
@@ -212,6 +224,13 @@ int runReport(const std::vector<std::string> &Argv) {
       T.Keys.insert(T.Keys.begin() + 11, "percent_cpu");
       T.RightAligned.insert(T.RightAligned.begin() + 4, 3, true);
       T.Shrinkable = {13, 12, 0};
+    }
+    if (HasMemory) {
+      // Before the file and the note.
+      T.Columns.insert(T.Columns.end() - 2, {"allocs", "alloc bytes", "self alloc"});
+      T.Keys.insert(T.Keys.end() - 2, {"allocs", "alloc_bytes", "self_alloc_bytes"});
+      T.RightAligned.insert(T.RightAligned.end() - 2, 3, true);
+      T.Shrinkable = {T.Columns.size() - 1, T.Columns.size() - 2, 0};
     }
     auto Duration = [](double Ns) {
       return Cell::integer(static_cast<int64_t>(Ns), formatDuration(Ns));
@@ -264,6 +283,15 @@ int runReport(const std::vector<std::string> &Argv) {
         auto &Row = T.Rows.back();
         Row.insert(Row.begin() + 4, Cpu.begin(), Cpu.begin() + 2);
         Row.insert(Row.begin() + 11, Cpu[2]);
+      }
+      if (HasMemory) {
+        auto &Row = T.Rows.back();
+        auto Counted = [&](int64_t V) { return St.AllocCalls ? Cell::integer(V) : Cell::null(); };
+        auto Bytes = [&](int64_t V) {
+          return St.AllocCalls ? Cell::integer(V, formatBytes(static_cast<double>(V))) : Cell::null();
+        };
+        Row.insert(Row.end() - 2,
+                   {Counted(St.Allocs), Bytes(St.AllocBytes), Bytes(St.SelfAllocBytes)});
       }
     }
     if (*F == Format::Table)

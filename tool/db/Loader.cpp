@@ -60,8 +60,9 @@ public:
       : Db(Db),
         InsertCall(Db, "INSERT INTO calls(id, run_id, pid, tid, thread_id, site_id, start_ns, "
                        "end_ns, duration_ns, self_ns, depth, parent_id, broken, exception_id, "
-                       "raw_duration_ns, raw_self_ns, cpu_ns, self_cpu_ns, weight) "
-                       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"),
+                       "raw_duration_ns, raw_self_ns, cpu_ns, self_cpu_ns, weight, allocs, "
+                       "alloc_bytes, self_alloc_bytes) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
+                       "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)"),
         UpsertException(Db, "INSERT INTO exceptions(id, run_id, thread_id, pid, tid, type, "
                             "message, traceback, frames) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
                             "ON CONFLICT(id) DO UPDATE SET traceback=excluded.traceback, "
@@ -144,8 +145,9 @@ public:
     if (Find.step())
       return Find.integer(0);
     auto Insert = Db.prepare("INSERT INTO threads(process_id, run_id, pid, tid, name, "
-                             "switches_since_ns) VALUES(?1,?2,?3,?4,?5,?6)");
+                             "switches_since_ns, counts_memory) VALUES(?1,?2,?3,?4,?5,?6,?7)");
     Insert.bind(1, Process).bind(2, Run).bind(3, H.Pid).bind(4, H.Tid).bind(5, H.ThreadName);
+    Insert.bind(7, H.CountsMemory ? 1 : 0);
     if (H.SwitchesSinceNs)
       Insert.bind(6, H.SwitchesSinceNs);
     Insert.run();
@@ -284,7 +286,7 @@ public:
     // has.
     OpenCall &Me = Stack[C.Depth];
     int64_t Id;
-    uint64_t Self = Duration, Children = 0, Descendants = 0;
+    uint64_t Self = Duration, Children = 0, Descendants = 0, ChildAllocBytes = 0;
     // Off the CPU: inside the call, and inside its direct children (the rest is in its self
     // part). A region's pauses are somewhere inside it, so its own CPU time is not known, but
     // its parent's is: the parent's self part excludes the region's whole interval.
@@ -303,6 +305,7 @@ public:
       Self -= std::min(Self, Me.ChildNs);
       Children = Me.Children;
       Descendants = Me.Descendants;
+      ChildAllocBytes = Me.ChildAllocBytes;
       ChildrenOffNs = Me.ChildOffNs;
     } else {
       Id = nextId(); // a reservation that does not fit belonged to a call never recorded
@@ -344,6 +347,7 @@ public:
       }
       ++Up.Children;
       Up.Descendants += 1 + Descendants;
+      Up.ChildAllocBytes += C.AllocBytes;
       if (ElapsedOffNs && Up.ChildOffNs)
         *Up.ChildOffNs += *ElapsedOffNs;
       else
@@ -385,6 +389,11 @@ public:
       Insert.bind(17, *CpuNs);
     if (SelfCpuNs)
       Insert.bind(18, *SelfCpuNs);
+    // A region's allocations are not counted (its pauses would have to be).
+    if (Header.CountsMemory && !C.Region)
+      Insert.bind(20, C.Allocs)
+          .bind(21, C.AllocBytes)
+          .bind(22, C.AllocBytes - std::min(C.AllocBytes, ChildAllocBytes));
     Insert.bind(13, C.Broken ? 1 : 0);
     if (C.Broken) {
       Insert.bind(14, ExceptionId);
@@ -457,6 +466,7 @@ private:
     uint64_t ChildNs = 0;
     uint64_t Children = 0, Descendants = 0;
     uint64_t FirstChildStart = UINT64_MAX;
+    uint64_t ChildAllocBytes = 0; ///< the recorded children's allocations, inclusive
     uint64_t FirstChildBatch = 0; ///< the offset of the batch that held it
     std::optional<uint64_t> ChildOffNs = 0; ///< off-CPU time inside the children; unknown: nullopt
   };

@@ -195,6 +195,28 @@ ALTER TABLE site_stats ADD COLUMN estimated_calls INTEGER; -- in calls, from sam
 DROP INDEX IF EXISTS calls_by_site; -- rebuilt after the load, covering the new columns
 )sql";
 
+/// Version 6: allocations per call (SCOPEPROF_COUNTERS=memory). NULL where not counted.
+constexpr const char *MigrateToV6 = R"sql(
+ALTER TABLE calls ADD COLUMN allocs INTEGER;           -- allocations during the call, inclusive
+ALTER TABLE calls ADD COLUMN alloc_bytes INTEGER;      -- bytes they asked for, inclusive
+ALTER TABLE calls ADD COLUMN self_alloc_bytes INTEGER; -- alloc_bytes less the recorded children's
+ALTER TABLE threads ADD COLUMN counts_memory INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE site_stats ADD COLUMN allocs INTEGER;      -- totals over the calls that counted them
+ALTER TABLE site_stats ADD COLUMN alloc_bytes INTEGER;
+ALTER TABLE site_stats ADD COLUMN self_alloc_bytes INTEGER;
+DROP VIEW call_details;
+CREATE VIEW call_details AS
+  SELECT c.id, r.name AS run, c.pid, p.ppid, p.name AS process, p.parent_name AS parent_process,
+         c.tid, t.name AS thread, s.signature AS function, s.file, s.line, c.start_ns, c.end_ns,
+         c.duration_ns, c.self_ns, c.raw_duration_ns, c.raw_self_ns, c.depth, c.parent_id,
+         c.broken, e.type AS error_type, e.message AS error_message, e.traceback,
+         c.exception_id, c.cpu_ns, c.self_cpu_ns, c.weight, c.allocs, c.alloc_bytes,
+         c.self_alloc_bytes
+  FROM calls c JOIN runs r ON r.id = c.run_id JOIN threads t ON t.id = c.thread_id
+       JOIN processes p ON p.id = t.process_id JOIN sites s ON s.id = c.site_id
+       LEFT JOIN exceptions e ON e.id = c.exception_id;
+)sql";
+
 /// Version 2 stored each broken call's traceback (innermost up to it). A thread's calls are
 /// stored in the order they ended, so the broken calls of one exception follow each other,
 /// each the parent of the one before; the last one's traceback is the whole one.
@@ -340,6 +362,8 @@ std::unique_ptr<Database> openForLoad(const std::string &Path) {
     Db->exec(std::string(MigrateToV4) + "PRAGMA user_version=4");
   if (Version < 5)
     Db->exec(std::string(MigrateToV5) + "PRAGMA user_version=5");
+  if (Version < 6)
+    Db->exec(std::string(MigrateToV6) + "PRAGMA user_version=6");
   T.commit();
   return Db;
 }

@@ -177,6 +177,23 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     Sums[Group.integer(0)] = {Group.real(16), Group.real(7)};
   }
   subtractUnsampled(Db, Filter, bindFilter, Self, Sites);
+  // Allocations: only where a thread counted them, so a run without them costs no table scan
+  // (the calls_by_site index does not cover them).
+  auto Counting = Db.prepare("SELECT 1 FROM threads WHERE run_id=?1 AND counts_memory LIMIT 1");
+  Counting.bind(1, Run);
+  if (Counting.step()) {
+    auto Memory = Db.prepare("SELECT site_id, count(allocs), total(weight * allocs), "
+                             "total(weight * alloc_bytes), total(weight * self_alloc_bytes) "
+                             "FROM calls WHERE " + Where + " AND allocs IS NOT NULL GROUP BY site_id");
+    bindFilter(Memory);
+    while (Memory.step()) {
+      SiteStats &St = Sites[Memory.integer(0)];
+      St.AllocCalls = Memory.integer(1);
+      St.Allocs = Memory.integer(2);
+      St.AllocBytes = Memory.integer(3);
+      St.SelfAllocBytes = Memory.integer(4);
+    }
+  }
   auto Counted = Db.prepare(
       "SELECT c.site_id, total(c.calls), total(c.total_ns) FROM counted c JOIN threads t "
       "ON t.id = c.thread_id WHERE c.run_id=?1" +
@@ -252,7 +269,7 @@ void storeSiteStats(Database &Db, int64_t Run) {
   Db.prepare("DELETE FROM site_stats WHERE run_id=?1").bind(1, Run).run();
   auto Insert =
       Db.prepare("INSERT INTO site_stats VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-                 "?16,?17,?18,?19,?20,?21,?22)");
+                 "?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)");
   for (const auto &St : computeSiteStats(Db, Run)) {
     Insert.bind(1, Run)
         .bind(2, St.SiteId)
@@ -273,6 +290,8 @@ void storeSiteStats(Database &Db, int64_t Run) {
       Insert.bind(19, St.SelfCpuNs).bind(21, St.SelfWaitNs);
     if (St.Estimated)
       Insert.bind(22, St.Estimated);
+    if (St.AllocCalls)
+      Insert.bind(23, St.Allocs).bind(24, St.AllocBytes).bind(25, St.SelfAllocBytes);
     if (St.Recorded)
       Insert.bind(10, St.MinNs).bind(13, St.MaxNs);
     if (St.HasPercentiles)

@@ -47,6 +47,9 @@ enum HeaderKey : uint16_t {
   KeySwitchesSinceNs = 22,
   KeySamplePeriod = 23,  ///< a throttled site's calls are sampled one in this many, on average
   KeySampledExtraPs = 24, ///< picoseconds a sample costs inside its interval beyond KeyScopeInnerPs
+  /// 1: the thread's allocations were counted (SCOPEPROF_COUNTERS=memory): a call with no
+  /// EntryMemory before it allocated nothing. Absent or 0: not counted.
+  KeyCountsMemory = 25,
 };
 
 /// Entries of a batch frame's payload, after its u64 anchor ticks and u64 anchor ns.
@@ -62,6 +65,7 @@ enum EntryType : uint8_t {
                        ///< starting at or after the cut, only samples (FlagSampled) are recorded
   EntryOffCpu = 9,     ///< u32 count, count x (u64 switch-out ns, u64 switch-in ns, u8 OffCpuKind):
                        ///< the thread's stretches off the CPU, CLOCK_MONOTONIC, in time order
+  EntryMemory = 10,    ///< u64 allocations, u64 bytes: of the next call record (inclusive)
 };
 
 /// What an EntryOffCpu interval is.
@@ -82,7 +86,9 @@ constexpr uint32_t SamplePeriod = 64;
 constexpr uint64_t FlagExt = 1ull << 63;
 constexpr unsigned ExtTypeShift = 40; // in an extension unit's meta; low 32 bits: payload bytes
 
-enum ExtType : uint8_t { ExtException = 1, ExtRegion = 2, ExtThreadName = 3 };
+/// ExtMemory has no payload: its start and end fields are the allocations and bytes of the call
+/// record that follows it.
+enum ExtType : uint8_t { ExtException = 1, ExtRegion = 2, ExtThreadName = 3, ExtMemory = 4 };
 
 /// CRC-32C (Castagnoli): the SSE4.2 instruction where the CPU has it (the writer checks about
 /// 1 GB/s of records at full speed), a table otherwise.

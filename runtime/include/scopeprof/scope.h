@@ -84,10 +84,16 @@ typedef struct scopeprof_thread {
   uint32_t busy;
   /* The thread's random state for sampling throttled sites (xorshift32; 0: not seeded yet). */
   uint32_t sample_random;
+  /* SCOPEPROF_COUNTERS=memory: the runtime's malloc counts this thread's allocations here, and
+   * each scope writes what was allocated while it was open (docs/runtime.md, "Counters"). */
+  uint64_t allocs;
+  uint64_t alloc_bytes;
 } scopeprof_thread;
 
 extern __thread scopeprof_thread scopeprof_tls __attribute__((tls_model("initial-exec")));
 extern int scopeprof_clock_is_tsc;
+/* Set once at start when SCOPEPROF_COUNTERS has memory and the allocations can be counted. */
+extern int scopeprof_count_memory;
 
 /* Slow paths, out of line. */
 int scopeprof_register_site(scopeprof_site *site);
@@ -99,6 +105,8 @@ void scopeprof_exit_unwound(scopeprof_site *site, uint64_t start, uint64_t end, 
 /* A call the recorder cannot write: it interrupted the recorder (a signal handler), or its
  * scope ended on another thread than it began on. Counted as dropped. */
 void scopeprof_drop_call(void);
+/* What the call about to be appended allocated (inclusive); only called when it did. */
+void scopeprof_note_allocations(uint64_t allocs, uint64_t bytes);
 
 /* Control API. */
 void scopeprof_enable(void);
@@ -192,10 +200,11 @@ typedef struct scopeprof_c_scope {
   uint64_t start;
   uint32_t depth;
   uint32_t sampled;
+  uint64_t allocs, alloc_bytes; /* the thread's counts at entry, when it counts them */
 } scopeprof_c_scope;
 
 SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site) {
-  scopeprof_c_scope s = {0, 0, 0, 0, 0};
+  scopeprof_c_scope s = {0, 0, 0, 0, 0, 0, 0};
   uint32_t state = __atomic_load_n(&site->state, __ATOMIC_RELAXED);
   if (__builtin_expect(state != SCOPEPROF_SITE_ON, 0) && !scopeprof_wanted(site, state))
     return s;
@@ -203,6 +212,10 @@ SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site) {
   s.site = site;
   s.thread = &scopeprof_tls;
   s.depth = s.thread->depth++;
+  if (__builtin_expect(scopeprof_count_memory != 0, 0)) {
+    s.allocs = s.thread->allocs;
+    s.alloc_bytes = s.thread->alloc_bytes;
+  }
   s.start = scopeprof_now();
   return s;
 }
@@ -217,6 +230,8 @@ SCOPEPROF_INLINE void scopeprof_c_exit(scopeprof_c_scope *s) {
     return;
   }
   scopeprof_tls.depth = s->depth;
+  if (__builtin_expect(scopeprof_count_memory != 0, 0) && scopeprof_tls.allocs != s->allocs)
+    scopeprof_note_allocations(scopeprof_tls.allocs - s->allocs, scopeprof_tls.alloc_bytes - s->alloc_bytes);
   scopeprof_append(scopeprof_meta(s->site->index, s->depth) | (s->sampled ? SCOPEPROF_FLAG_SAMPLED : 0),
                    s->start, end);
 }
@@ -248,7 +263,8 @@ public:
   // Every member starts set: gcc's -Wmaybe-uninitialized (reported in the user's code, where
   // the scope is inlined) cannot follow that the destructor reads them only for an on site.
   explicit Scope(scopeprof_site *S) noexcept
-      : Site(nullptr), Thread(nullptr), Start(0), Epoch(0), Depth(0), Flags(0) {
+      : Site(nullptr), Thread(nullptr), Start(0), Epoch(0), Depth(0), Flags(0), Allocs(0),
+        AllocBytes(0) {
     uint32_t State = __atomic_load_n(&S->state, __ATOMIC_RELAXED);
     if (__builtin_expect(State != SCOPEPROF_SITE_ON, 0)) {
       if (!scopeprof_wanted(S, State))
@@ -260,6 +276,10 @@ public:
     Thread = &scopeprof_tls;
     Epoch = Thread->throw_epoch;
     Depth = Thread->depth++;
+    if (__builtin_expect(scopeprof_count_memory != 0, 0)) {
+      Allocs = Thread->allocs;
+      AllocBytes = Thread->alloc_bytes;
+    }
     Start = scopeprof_now();
   }
   ~Scope() {
@@ -271,6 +291,8 @@ public:
       return;
     }
     Thread->depth = Depth;
+    if (__builtin_expect(scopeprof_count_memory != 0, 0) && Thread->allocs != Allocs)
+      scopeprof_note_allocations(Thread->allocs - Allocs, Thread->alloc_bytes - AllocBytes);
     if (__builtin_expect(Epoch != Thread->throw_epoch, 0))
       scopeprof_exit_unwound(Site, Start, End, Depth, Flags);
     else
@@ -286,6 +308,7 @@ private:
   uint32_t Epoch;
   uint32_t Depth;
   uint64_t Flags; /* SCOPEPROF_FLAG_SAMPLED, or 0 */
+  uint64_t Allocs, AllocBytes; /* the thread's counts at entry, when it counts them */
 };
 
 /* FNV-1a, at compile time, for SCOPEPROF_SCOPE's ids. */

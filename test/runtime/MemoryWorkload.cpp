@@ -1,0 +1,99 @@
+// Allocations of known sizes, for SCOPEPROF_COUNTERS=memory (linked with the shared runtime,
+// whose malloc counts them). check_db.py's memory scenario knows every figure below.
+#include "scopeprof/scope.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#define FN(ID, SIG)                                                                                \
+  SCOPEPROF_FN(ID, SIG, "test/runtime/MemoryWorkload.cpp", __LINE__, SCOPEPROF_KIND_FREE)
+
+namespace {
+
+// Keeps the compiler from eliding an allocation it can see is unused.
+void keep(void *P) { asm volatile("" : : "r"(P) : "memory"); }
+
+// 3 KiB then 5 KiB, freed before it returns: 2 allocations, 8192 bytes.
+__attribute__((noinline)) void child() {
+  FN(0x301, "child()");
+  char *A = new char[3072];
+  keep(A);
+  char *B = new char[5120];
+  keep(B);
+  delete[] A;
+  delete[] B;
+}
+
+// Allocates nothing itself.
+__attribute__((noinline)) void parent(int N) {
+  FN(0x302, "parent(int)");
+  for (int I = 0; I < N; ++I)
+    child();
+}
+
+// One of each C allocation function: 7 allocations, 100 + 200 + 10 + 1000 + 256 + 512 + 4096.
+__attribute__((noinline)) void cFunctions() {
+  FN(0x303, "cFunctions()");
+  void *M = std::malloc(100);
+  void *C = std::calloc(10, 20);
+  void *R = std::malloc(10);
+  keep(R);
+  R = std::realloc(R, 1000);
+  void *A = aligned_alloc(64, 256);
+  void *P = nullptr;
+  if (posix_memalign(&P, 64, 512) != 0)
+    std::abort();
+  void *V = valloc(4096);
+  for (void *X : {M, C, R, A, P, V}) {
+    keep(X);
+    std::free(X);
+  }
+}
+
+// 4096 bytes freed by another thread: still this call's allocation.
+__attribute__((noinline)) char *allocateForOther() {
+  FN(0x304, "allocateForOther()");
+  char *P = static_cast<char *>(std::malloc(4096));
+  keep(P);
+  return P;
+}
+
+__attribute__((noinline)) void thrower() {
+  FN(0x305, "thrower()");
+  char *Big = new char[1000];
+  keep(Big);
+  delete[] Big;
+  throw std::runtime_error("thrown after allocating");
+}
+
+__attribute__((noinline)) void catcher() {
+  FN(0x306, "catcher()");
+  try {
+    thrower();
+  } catch (const std::exception &) {
+  }
+}
+
+} // namespace
+
+int main() {
+  parent(1000);
+  cFunctions();
+  char *P = allocateForOther();
+  std::thread([P] { std::free(P); }).join();
+  std::thread([] { parent(100); }).join();
+  catcher();
+  pid_t Pid = fork();
+  if (Pid == 0) {
+    parent(10);
+    std::exit(0);
+  }
+  int Status = 0;
+  waitpid(Pid, &Status, 0);
+  return WIFEXITED(Status) && WEXITSTATUS(Status) == 0 ? 0 : 1;
+}
