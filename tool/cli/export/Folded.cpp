@@ -26,9 +26,11 @@ public:
   Folder(db::Database &Db, const Options &O) : Sites(db::loadSiteNames(Db)), Frames(O.ThreadFrames) {}
 
   void beginLane(const Lane &L) override {
-    Root = Frames ? frameName(fmt::format("{} (pid {});{} (tid {})",
-                                          L.Process.empty() ? "process" : L.Process, L.Pid,
-                                          L.Thread.empty() ? "thread" : L.Thread, L.Tid))
+    Root = Frames ? frameName(fmt::format("{} (pid {})", L.Process.empty() ? "process" : L.Process,
+                                          L.Pid)) +
+                        ";" +
+                        frameName(fmt::format("{} (tid {})", L.Thread.empty() ? "thread" : L.Thread,
+                                              L.Tid))
                   : "";
   }
   void call(const Lane &, const std::vector<int64_t> &Stack, int64_t, int64_t Self) override {

@@ -77,7 +77,9 @@ enum : int {
 enum : uint64_t { SliceBegin = 1, SliceEnd = 2 };
 enum : uint64_t { IncrementalStateCleared = 1, NeedsIncrementalState = 2 };
 
-// Track uuids: processes and threads apart (the high bit), by their row id.
+// Track uuids: processes and threads apart (the high bits). A thread's is by its first row:
+// the thread that exec'd keeps its track (trace_processor reads a second track of one tid as
+// the tid reused).
 uint64_t processUuid(int64_t Pid) { return 1ull << 62 | static_cast<uint64_t>(Pid); }
 uint64_t threadUuid(int64_t ThreadId) { return 1ull << 63 | static_cast<uint64_t>(ThreadId); }
 
@@ -87,13 +89,15 @@ class Writer : public SliceSink {
 public:
   Writer(db::Database &Db, OutputFile &Out) : Db(Db), Out(Out), Sites(db::loadSiteNames(Db)) {}
 
+  std::map<std::pair<int64_t, int64_t>, uint64_t> Tracks; ///< (pid, tid) -> uuid
+
   void packet(const Message &M) { Out.write(Message().message(TracePacketField, M).data()); }
 
   void beginLane(const Lane &L) override {
     ++Sequence;
     Interned.clear();
     First = true;
-    Track = threadUuid(L.ThreadId);
+    Track = Tracks.at({L.Pid, L.Tid});
   }
   void begin(const Call &C, int64_t Time) override {
     Message Event;
@@ -146,6 +150,8 @@ void exportPerfetto(db::Database &Db, const Options &O, OutputFile &Out) {
       W.packet(Message().message(
           TrackDescriptorField,
           Message().varint(Uuid, processUuid(L.Pid)).message(ProcessField, Message().varint(DescPid, static_cast<uint64_t>(L.Pid)).bytes(ProcessName, L.Process))));
+    if (!W.Tracks.emplace(std::pair{L.Pid, L.Tid}, threadUuid(L.ThreadId)).second)
+      continue;
     W.packet(Message().message(
         TrackDescriptorField,
         Message()
