@@ -63,9 +63,12 @@ int runExport(const std::vector<std::string> &Argv) {
   if (Args->Positional.size() != 1)
     return usageError("'export' needs exactly one database", Usage);
   static const std::map<std::string, Exporter> Exporters = {
-      {"perfetto", exporter::exportPerfetto}, {"chrome", exporter::exportChrome},
-      {"speedscope", exporter::exportSpeedscope}, {"folded", exporter::exportFolded},
-      {"calltree", exporter::exportCallTree}, {"dot", exporter::exportDot},
+      {"perfetto", exporter::exportPerfetto},
+      {"chrome", exporter::exportChrome},
+      {"speedscope", exporter::exportSpeedscope},
+      {"folded", exporter::exportFolded},
+      {"calltree", exporter::exportCallTree},
+      {"dot", exporter::exportDot},
       {"csv", exporter::exportCsv}};
   auto Format = Args->value("--format");
   if (!Format)
@@ -91,9 +94,9 @@ int runExport(const std::vector<std::string> &Argv) {
         return usageError(fmt::format("{} needs a duration like 250ms, not '{}'", Option, *V),
                           Usage);
   if (From && To && *From > *To)
-    return usageError(fmt::format("--from {} is after --to {}", *Args->value("--from"),
-                                  *Args->value("--to")),
-                      Usage);
+    return usageError(
+        fmt::format("--from {} is after --to {}", *Args->value("--from"), *Args->value("--to")),
+        Usage);
   if (auto V = Args->value("--min-duration")) {
     auto D = parseDuration(*V);
     if (!D)
@@ -103,8 +106,8 @@ int runExport(const std::vector<std::string> &Argv) {
   }
   auto Frames = Args->value("--thread-frames").value_or("auto");
   if (Frames != "auto" && Frames != "yes" && Frames != "no")
-    return usageError(
-        fmt::format("--thread-frames needs auto, yes or no, not '{}'", Frames), Usage);
+    return usageError(fmt::format("--thread-frames needs auto, yes or no, not '{}'", Frames),
+                      Usage);
   try {
     auto Db = db::openForRead(Args->Positional[0]);
     O.Run = db::findRun(*Db, Args->value("--run").value_or(""));

@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -355,7 +355,8 @@ struct OutputFile::Gzip {
 namespace {
 
 bool endsWith(const std::string &S, std::string_view Suffix) {
-  return S.size() >= Suffix.size() && S.compare(S.size() - Suffix.size(), Suffix.size(), Suffix) == 0;
+  return S.size() >= Suffix.size() &&
+         S.compare(S.size() - Suffix.size(), Suffix.size(), Suffix) == 0;
 }
 
 } // namespace

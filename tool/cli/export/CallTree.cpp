@@ -13,7 +13,8 @@ struct TreeNode {
 
 class TreeBuilder : public StackSink {
 public:
-  void call(const Lane &L, const std::vector<int64_t> &Stack, int64_t Total, int64_t Self) override {
+  void call(const Lane &L, const std::vector<int64_t> &Stack, int64_t Total,
+            int64_t Self) override {
     TreeNode *N = &Threads[L.ThreadId];
     for (int64_t Site : Stack)
       N = &N->Children[Site];

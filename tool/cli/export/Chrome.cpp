@@ -21,10 +21,11 @@ void exportChrome(db::Database &Db, const Options &O, OutputFile &Out) {
   for (size_t I = 0; I < Lanes.size(); ++I) {
     const Lane &L = Lanes[I];
     if (Named.insert(L.Pid).second)
-      Out.print("{}{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":{},\"args\":{{\"name\":{}}}}},\n"
-                "{{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":{},\"args\":{{"
-                "\"sort_index\":{}}}}}",
-                sep(), L.Pid, jsonString(L.Process), L.Pid, L.ProcessRank);
+      Out.print(
+          "{}{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":{},\"args\":{{\"name\":{}}}}},\n"
+          "{{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":{},\"args\":{{"
+          "\"sort_index\":{}}}}}",
+          sep(), L.Pid, jsonString(L.Process), L.Pid, L.ProcessRank);
     Out.print("{}{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":{},\"tid\":{},\"args\":{{\"name\":"
               "{}}}}},\n{{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":{},\"tid\":{},"
               "\"args\":{{\"sort_index\":{}}}}}",

@@ -41,8 +41,8 @@ void exportCsv(db::Database &Db, const Options &O, OutputFile &Out) {
     Calls.bind(3, *O.Filter.Tid);
   Calls.bind(4, O.From).bind(5, O.To).bind(6, O.MinDuration).bind(7, O.RunStart);
   while (Calls.step()) {
-    std::string Line = fmt::format("{},{},{}", Calls.integer(0), Calls.integer(1),
-                                   isoTime(Calls.integer(2)));
+    std::string Line =
+        fmt::format("{},{},{}", Calls.integer(0), Calls.integer(1), isoTime(Calls.integer(2)));
     for (int I = 3; I < 20; ++I)
       Line += "," + (Calls.isNull(I) ? std::string() : csvField(Calls.text(I)));
     Out.print("{}\n", Line);

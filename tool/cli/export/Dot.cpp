@@ -60,7 +60,8 @@ std::set<std::pair<int64_t, int64_t>> hotPath(const Graph &G) {
   std::set<int64_t> Seen{Start->first};
   for (int64_t At = Start->first;;) {
     const std::pair<const std::pair<int64_t, int64_t>, Edge> *Best = nullptr;
-    for (auto It = G.Edges.lower_bound({At, INT64_MIN}); It != G.Edges.end() && It->first.first == At; ++It)
+    for (auto It = G.Edges.lower_bound({At, INT64_MIN});
+         It != G.Edges.end() && It->first.first == At; ++It)
       if (!Seen.count(It->first.second) && (!Best || It->second.TotalNs > Best->second.TotalNs))
         Best = &*It;
     if (!Best || Best->second.TotalNs * 100 < Start->second.TotalNs)
@@ -106,7 +107,8 @@ void exportDot(db::Database &Db, const Options &O, OutputFile &Out) {
     Out.print("  s{} -> s{} [label={}, penwidth={:.1f}{}];\n", Key.first, Key.second,
               dotString(fmt::format("{}, {}", calls(E.Calls),
                                     formatDuration(static_cast<double>(E.TotalNs)))),
-              OnPath ? 4.0 : 1 + 2.0 * static_cast<double>(E.TotalNs) / static_cast<double>(MaxEdge),
+              OnPath ? 4.0
+                     : 1 + 2.0 * static_cast<double>(E.TotalNs) / static_cast<double>(MaxEdge),
               OnPath ? ", color=red" : "");
   }
   Out.print("}}\n");

@@ -23,7 +23,8 @@ std::string frameName(const std::string &Signature) {
 
 class Folder : public StackSink {
 public:
-  Folder(db::Database &Db, const Options &O) : Sites(db::loadSiteNames(Db)), Frames(O.ThreadFrames) {}
+  Folder(db::Database &Db, const Options &O)
+      : Sites(db::loadSiteNames(Db)), Frames(O.ThreadFrames) {}
 
   void beginLane(const Lane &L) override {
     Root = Frames ? frameName(fmt::format("{} (pid {})", L.Process.empty() ? "process" : L.Process,

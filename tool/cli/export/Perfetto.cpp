@@ -101,11 +101,14 @@ public:
   }
   void begin(const Call &C, int64_t Time) override {
     Message Event;
-    Event.varint(Type, SliceBegin).varint(TrackUuid, Track).varint(NameIid, static_cast<uint64_t>(C.Site));
+    Event.varint(Type, SliceBegin)
+        .varint(TrackUuid, Track)
+        .varint(NameIid, static_cast<uint64_t>(C.Site));
     if (C.Broken && C.ExceptionId == C.Id)
-      Event.message(DebugAnnotations, Message()
-                                          .bytes(AnnotationName, "exception")
-                                          .bytes(AnnotationStringValue, exceptionText(Db, C.ExceptionId)));
+      Event.message(DebugAnnotations,
+                    Message()
+                        .bytes(AnnotationName, "exception")
+                        .bytes(AnnotationStringValue, exceptionText(Db, C.ExceptionId)));
     Message P;
     if (Interned.insert(C.Site).second)
       P.message(InternedDataField,
@@ -116,7 +119,8 @@ public:
   }
   void end(const Call &, int64_t Time) override {
     Message P;
-    emit(P.message(TrackEventField, Message().varint(Type, SliceEnd).varint(TrackUuid, Track)), Time);
+    emit(P.message(TrackEventField, Message().varint(Type, SliceEnd).varint(TrackUuid, Track)),
+         Time);
   }
   void endLane(const Lane &) override {}
 
@@ -149,7 +153,11 @@ void exportPerfetto(db::Database &Db, const Options &O, OutputFile &Out) {
     if (Described.insert(L.Pid).second)
       W.packet(Message().message(
           TrackDescriptorField,
-          Message().varint(Uuid, processUuid(L.Pid)).message(ProcessField, Message().varint(DescPid, static_cast<uint64_t>(L.Pid)).bytes(ProcessName, L.Process))));
+          Message()
+              .varint(Uuid, processUuid(L.Pid))
+              .message(ProcessField, Message()
+                                         .varint(DescPid, static_cast<uint64_t>(L.Pid))
+                                         .bytes(ProcessName, L.Process))));
     if (!W.Tracks.emplace(std::pair{L.Pid, L.Tid}, threadUuid(L.ThreadId)).second)
       continue;
     W.packet(Message().message(
