@@ -2,6 +2,7 @@
 // event per call, a named and ordered track per thread.
 #include "Export.h"
 
+#include <map>
 #include <set>
 
 namespace scopeprof::cli::exporter {
