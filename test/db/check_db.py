@@ -667,6 +667,7 @@ def scenario_export_errors(tmp):
                           (['--format', 'chrome', '--from', 'soon'], "--from needs a duration like 250ms, not 'soon'"),
                           (['--format', 'chrome', '--from', '2s', '--to', '1s'], '--from 2s is after --to 1s'),
                           (['--format', 'folded', '--thread-frames', 'maybe'], "--thread-frames needs auto, yes or no, not 'maybe'"),
+                          (['--format', 'dot', '--thread-frames', 'yes'], '--thread-frames is for --format folded'),
                           (['--format', 'csv', '--min-duration', '-1ms'], "--min-duration needs a duration like 100us, not '-1ms'")):
         p = scopeprof('export', *args, '-o', target, db, expect_rc=2)
         expect(f'scopeprof: error: {message}' in p.stderr, f'{args}: {p.stderr}')

@@ -104,6 +104,8 @@ int runExport(const std::vector<std::string> &Argv) {
                         Usage);
     O.MinDuration = *D;
   }
+  if (Args->has("--thread-frames") && *Format != "folded")
+    return usageError("--thread-frames is for --format folded", Usage);
   auto Frames = Args->value("--thread-frames").value_or("auto");
   if (Frames != "auto" && Frames != "yes" && Frames != "no")
     return usageError(fmt::format("--thread-frames needs auto, yes or no, not '{}'", Frames),
