@@ -536,6 +536,11 @@ def scenario_export_perfetto(tmp):
     expect(all(int(d['parent_uuid']) in tracks and tracks[int(d['parent_uuid'])]['process']['pid'] == d['thread']['pid']
                for d in threads.values()), 'thread tracks under their process')
     expect(all(d['process']['process_name'] == 'runtime-workload' for d in processes.values()), 'process names')
+    main = one(db, "SELECT pid FROM processes WHERE ppid NOT IN (SELECT pid FROM processes)")
+    order = sorted(processes, key=lambda p: processes[p]['process'].get('legacy_sort_index', 0))
+    expect(order[0] == main, f'the first process first: {order}')
+    lanes = sorted(threads, key=lambda k: threads[k]['thread'].get('legacy_sort_index', 0))
+    expect(lanes[0] == (main, main), f'its main thread first: {lanes}')
     # Per sequence: names interned before use, times never going back, slices balanced;
     # per thread track: a slice per call, named after it, in start order.
     names, last, open_, seqs = {}, {}, collections.defaultdict(list), set()

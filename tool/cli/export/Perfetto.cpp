@@ -59,6 +59,7 @@ enum : int {
   // ProcessDescriptor, ThreadDescriptor
   DescPid = 1,
   DescTid = 2,
+  SortIndex = 3, // legacy_sort_index: the order of processes, and of threads in one
   ThreadName = 5,
   ProcessName = 6,
   // TrackEvent
@@ -146,10 +147,12 @@ private:
 void exportPerfetto(db::Database &Db, const Options &O, OutputFile &Out) {
   auto Lanes = lanes(Db, O);
   Writer W(Db, Out);
-  // Descriptors first: a track per process (pid), one per thread under it. The UI names
+  // Descriptors first: a track per process (pid), one per thread under it, with the lanes'
+  // order as sort indexes (what Chrome JSON's sort_index metadata becomes). The UI names
   // them "name pid" itself.
   std::set<int64_t> Described;
-  for (const Lane &L : Lanes) {
+  for (size_t I = 0; I < Lanes.size(); ++I) {
+    const Lane &L = Lanes[I];
     if (Described.insert(L.Pid).second)
       W.packet(Message().message(
           TrackDescriptorField,
@@ -157,6 +160,7 @@ void exportPerfetto(db::Database &Db, const Options &O, OutputFile &Out) {
               .varint(Uuid, processUuid(L.Pid))
               .message(ProcessField, Message()
                                          .varint(DescPid, static_cast<uint64_t>(L.Pid))
+                                         .varint(SortIndex, static_cast<uint64_t>(L.ProcessRank))
                                          .bytes(ProcessName, L.Process))));
     if (!W.Tracks.emplace(std::pair{L.Pid, L.Tid}, threadUuid(L.ThreadId)).second)
       continue;
@@ -168,6 +172,7 @@ void exportPerfetto(db::Database &Db, const Options &O, OutputFile &Out) {
             .message(ThreadField, Message()
                                       .varint(DescPid, static_cast<uint64_t>(L.Pid))
                                       .varint(DescTid, static_cast<uint64_t>(L.Tid))
+                                      .varint(SortIndex, I)
                                       .bytes(ThreadName, L.Thread))));
   }
   walkSlices(Db, O, Lanes, W);
