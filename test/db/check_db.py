@@ -543,26 +543,30 @@ def scenario_export_perfetto(tmp):
     expect(lanes[0] == (main, main), f'its main thread first: {lanes}')
     # Per sequence: names interned before use, times never going back, slices balanced;
     # per thread track: a slice per call, named after it, in start order.
-    names, last, open_, seqs = {}, {}, collections.defaultdict(list), set()
+    names, places, default, last, open_ = {}, {}, {}, {}, collections.defaultdict(list)
     slices = collections.defaultdict(list)
+    where = dict(rows(db, "SELECT signature, file || ':' || line FROM sites"))
     for p in packets:
         e = p.get('track_event')
         if not e:
             continue
         seq, ts = p['trusted_packet_sequence_id'], int(p['timestamp'])
-        if seq not in seqs:
+        if seq not in names:
             expect(p['sequence_flags'] == 1, 'a sequence starts by clearing its state')
-            seqs.add(seq)
-            names[seq] = {}
+            names[seq], places[seq] = {}, {}
+            default[seq] = int(p['trace_packet_defaults']['track_event_defaults']['track_uuid'])
         else:
             expect(p['sequence_flags'] == 2, 'later packets need the state')
-        for n in p.get('interned_data', {}).get('event_names', []):
-            names[seq][int(n['iid'])] = n['name']
+        interned = p.get('interned_data', {})
+        names[seq].update({int(n['iid']): n['name'] for n in interned.get('event_names', [])})
+        places[seq].update({int(n['iid']): f"{n['file_name']}:{n['line_number']}"
+                            for n in interned.get('source_locations', [])})
         expect(ts >= last.get(seq, 0), f'time went back on sequence {seq}')
         last[seq] = ts
-        track = int(e['track_uuid'])
+        track = int(e.get('track_uuid', default[seq]))
         if e['type'] == 'TYPE_SLICE_BEGIN':
             name = names[seq][int(e['name_iid'])]
+            expect(places[seq][int(e['source_location_iid'])] == where[name], f'file:line of {name}')
             open_[track].append(name)
             slices[track].append((ts, name))
         else:
