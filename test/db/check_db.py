@@ -590,6 +590,9 @@ def scenario_export_speedscope(tmp):
     run, db = exact_run(tmp)
     doc = json.loads(scopeprof('export', '--format', 'speedscope', '-o', '-', db).stdout)
     expect(doc['$schema'] == 'https://www.speedscope.app/file-format-schema.json', 'schema')
+    version = scopeprof('--version').stdout.split()[1]
+    expect(doc['exporter'] == f'scopeprof {version}' and doc['name'] == one(db, 'SELECT name FROM runs')
+           and doc['activeProfileIndex'] == 0, f'exporter, name: {doc["exporter"]}, {doc["name"]}')
     frames = doc['shared']['frames']
     expect(all(isinstance(f['name'], str) and isinstance(f.get('line', 0), int) for f in frames), 'frames')
     expect(sorted(f['name'] for f in frames) == sorted(s for s, in rows(

@@ -2,6 +2,8 @@
 // profile per thread, frames shared by all of them.
 #include "Export.h"
 
+#include "scopeprof/Version.h"
+
 #include <fmt/core.h>
 
 #include <map>
@@ -53,8 +55,13 @@ private:
 void exportSpeedscope(db::Database &Db, const Options &O, OutputFile &Out) {
   auto Names = db::loadSiteNames(Db);
   std::map<int64_t, size_t> Frames;
+  auto Run = Db.prepare("SELECT name FROM runs WHERE id=?1");
+  Run.bind(1, O.Run).step();
+  // The first profile is shown first: the main thread of the first process.
   Out.print("{{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
-            "\"exporter\":\"scopeprof\",\"shared\":{{\"frames\":[");
+            "\"exporter\":\"scopeprof {}\",\"name\":{},\"activeProfileIndex\":0,"
+            "\"shared\":{{\"frames\":[",
+            SCOPEPROF_VERSION, jsonString(Run.text(0)));
   auto Used = Db.prepare("SELECT DISTINCT site_id FROM calls WHERE run_id=?1 ORDER BY 1");
   Used.bind(1, O.Run);
   while (Used.step()) {
