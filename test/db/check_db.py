@@ -666,6 +666,9 @@ def scenario_export_markdown(tmp):
         expect('<a href' not in text, f'{what}: a name became a link:\n{md}')
         for n in [names[0] + ' (crafted.cpp:1)'] if what == 'errors' else names:
             expect(f'<code>{n}</code>' in text, f'{what}: {n!r} not rendered whole:\n{md}\n{text}')
+    # query's cells are anything: escaped, not quoted.
+    text = htmlmod.unescape(html(scopeprof('query', '--format', 'markdown', base, 'SELECT signature FROM sites').stdout))
+    expect(all(f'<td>{n}</td>' in text for n in names), f'query:\n{text}')
     text = htmlmod.unescape(html(outputs['errors']))
     expect('<td>key <42> & more</td>' in text and '<code>std::map<int, int>::out_of_range</code>' in text,
            f'messages escaped, types quoted:\n{text}')
