@@ -375,42 +375,322 @@ def scenario_export(tmp):
     complete = [e for e in trace if e['ph'] == 'X']
     expect(len(complete) == n, f'{len(complete)} trace events for {n} calls')
     expect(sum(1 for e in complete if e['cat'] == 'broken') == 7, 'broken calls marked')
+    thrown = [e for e in trace if e['ph'] == 'i']
+    expect(sorted(e['args']['error'] for e in thrown) == sorted(
+        f'{t}: {m}' for t, m in rows(db, 'SELECT type, message FROM exceptions')), f'an instant per exception {thrown}')
     tracks = {(e['pid'], e['tid']) for e in complete}
     named = {(e['pid'], e['tid']) for e in trace if e['ph'] == 'M' and e['name'] == 'thread_name'}
     threads = set(rows(db, 'SELECT pid, tid FROM threads'))
     expect(tracks <= named and named == threads, 'every thread has a named track')
-    expect(all(e['ts'] >= 0 and e['dur'] >= 0 and 'file' in e['args'] for e in complete), 'event fields')
+    expect(all(e['ts'] >= 0 and e['dur'] >= 0 for e in complete), 'event fields')
+    # speedscope tells functions apart by name and args: nothing per call in args.
+    args = collections.defaultdict(set)
+    for e in complete:
+        args[e['name']].add(json.dumps(e['args'], sort_keys=True))
+    expect(all(len(a) == 1 for a in args.values()), f'args vary between calls of a function: {args}')
+    expect(all(list(e['args']) == ['file'] for e in complete), 'args: file:line only')
+    # Track names: the viewers add the pid and tid; the process tree's order, main thread first.
+    names = {e['pid']: e['args']['name'] for e in trace if e['ph'] == 'M' and e['name'] == 'process_name'}
+    expect(set(names.values()) == {'runtime-workload'}, f'process names without the pid: {names}')
+    main = one(db, "SELECT pid FROM processes WHERE ppid NOT IN (SELECT pid FROM processes)")
+    rank = {e['pid']: e['args']['sort_index'] for e in trace if e['name'] == 'process_sort_index'}
+    children = [p for p, in rows(db, 'SELECT pid FROM processes WHERE pid != ? GROUP BY pid ORDER BY min(start_ns)', main)]
+    expect(sorted(rank, key=rank.get) == [main] + children, f'processes in tree order: {rank}')
+    lanes = sorted(((e['pid'], e['tid']) for e in trace if e['name'] == 'thread_sort_index'),
+                   key=lambda k: next(e['args']['sort_index'] for e in trace
+                                      if e['name'] == 'thread_sort_index' and (e['pid'], e['tid']) == k))
+    expect(lanes[0] == (main, main) and [l for l in lanes if l[0] == main][1:] == sorted(l for l in lanes if l[0] == main and l[1] != main),
+           f'main thread first, then by tid: {lanes}')
     folded = [l.rsplit(' ', 1) for l in open(out('folded')).read().splitlines()]
     expect(sum(int(v) for _, v in folded) == one(db, 'SELECT sum(self_ns) FROM calls'), 'folded sums to self time')
-    expect(any(s == 'exact(int, int, int);catcher(int, int);thrower(int)' for s, _ in folded), 'stack paths')
+    root = f'runtime-workload (pid {main});main-thread (tid {main})'
+    expect(any(s == root + ';exact(int, int, int);catcher(int, int);thrower(int)' for s, _ in folded), 'stack paths')
+    # Every stack under its process and thread; a forked child's under its own process.
+    for pid, tid, thread in rows(db, 'SELECT pid, tid, name FROM threads'):
+        expect(any(s.startswith(f'runtime-workload (pid {pid});{thread} (tid {tid});') for s, _ in folded),
+               f'no stack under thread {tid} of {pid}: {[s for s, _ in folded]}')
+    expect(all(s.split(';')[0].startswith('runtime-workload (pid ') and ' (tid ' in s.split(';')[1] for s, _ in folded),
+           f'a stack without its process and thread: {folded}')
+    bare = scopeprof('export', '--format', 'folded', '--thread-frames', 'no', '-o', '-', db).stdout
+    expect(any(l.startswith('exact(int, int, int) ') for l in bare.splitlines()), '--thread-frames no')
+    alone = scopeprof('export', '--format', 'folded', '--tid', str(main), '-o', '-', db).stdout
+    expect(alone.startswith('exact(int, int, int)'), f'one thread: no thread frames by default\n{alone}')
     tree = json.load(open(out('calltree')))
     def total_calls(nodes):
         return sum(x['calls'] + total_calls(x['children']) for x in nodes)
     expect(sum(total_calls(t['calls']) for t in tree['threads']) == n, 'call tree holds every call')
     p = subprocess.run(['dot', '-Tsvg', out('dot')], capture_output=True, text=True)
     expect(p.returncode == 0 and '<svg' in p.stdout, f'dot: {p.stderr}')
-    expect('"1000 x, ' in open(out('dot')).read(), 'edge labels with call counts')
+    dot = open(out('dot')).read()
+    expect('"1000 calls, ' in dot and '\n1 call, total' in dot and '1 calls' not in dot, f'call counts:\n{dot}')
+    # Heat: exact() has the most own time (it waits for its threads and children): red, and
+    # the start of the hot path.
+    exact = one(db, "SELECT id FROM sites WHERE signature = 'exact(int, int, int)'")
+    expect(f's{exact} [label="exact(int, int, int)' in dot and
+           'fillcolor="0.000 1.000 1.000", color=red, penwidth=3' in dot.split(f'  s{exact} [', 1)[1].split('\n', 2)[1],
+           f'hot node:\n{dot}')
+    expect(any(l.startswith(f'  s{exact} -> ') and 'color=red' in l for l in dot.splitlines()), f'hot path:\n{dot}')
     table = list(csv.DictReader(open(out('csv'), newline='')))
     expect(len(table) == n, f'{len(table)} csv rows')
-    for col in ('id', 'time', 'pid', 'ppid', 'process', 'parent_process', 'broken', 'error_type', 'error_value',
-                'traceback'):
+    for col in ('id', 'start_ns', 'start_utc', 'duration_ns', 'self_ns', 'pid', 'ppid', 'process', 'parent_process',
+                'broken', 'error_type', 'error_value', 'traceback'):
         expect(col in table[0], f'csv column {col}')
-    by_id = {r[0]: r for r in rows(db, 'SELECT id, duration_ns, error_message, traceback FROM call_details')}
+    expect(not any(k.endswith('_us') or k == 'time' for k in table[0]), 'times in ns, the unit in the header')
+    by_id = {r[0]: r for r in rows(db, 'SELECT id, duration_ns, error_message, traceback, start_ns FROM call_details')}
+    start = one(db, 'SELECT start_ns FROM runs')
     for r in table:
         d = by_id[int(r['id'])]
-        expect(int(r['duration_ns']) == d[1] and (r['error_value'] or None) == d[2] and (r['traceback'] or None) == d[3],
-               f'csv row {r["id"]} round-trip')
+        expect(int(r['duration_ns']) == d[1] and (r['error_value'] or None) == d[2] and (r['traceback'] or None) == d[3]
+               and int(r['start_ns']) == d[4] - start, f'csv row {r["id"]} round-trip')
+    expect(all(r['start_utc'].endswith('Z') and len(r['start_utc'].split('.')[1]) == 10 for r in table), 'UTC, ns digits')
+    # A forked child's outermost calls have no parent in any table: none is named.
+    expect(all(r['parent_id'] == '' or int(r['parent_id']) in by_id for r in table), 'parent ids that exist')
+    fork_roots = [r for r in table if r['function'] == 'childWork(int, int)']
+    expect(len(fork_roots) == 2 and all(r['parent_id'] == '' for r in fork_roots), f'fork roots {fork_roots}')
     # Filters: a time window and a minimum duration, checked against SQL.
     scopeprof('export', '--format', 'csv', '-o', out('min'), '--min-duration', '100us', db)
     expect(len(list(csv.DictReader(open(out('min'), newline='')))) == one(db, 'SELECT count(*) FROM calls WHERE duration_ns >= 100000'),
            '--min-duration')
-    start = one(db, 'SELECT start_ns FROM runs')
-    scopeprof('export', '--format', 'chrome', '-o', out('win'), '--from', '1ms', '--to', '20ms', db)
-    win = [e for e in json.load(open(out('win')))['traceEvents'] if e['ph'] == 'X']
-    expect(len(win) == one(db, 'SELECT count(*) FROM calls WHERE start_ns BETWEEN ? AND ?', start + 1000000, start + 20000000),
-           '--from/--to')
     p = scopeprof('export', '--format', 'folded', '-o', '-', db)
     expect(p.stdout == open(out('folded')).read(), '-o - writes to stdout')
+
+
+def scenario_export_window(tmp):
+    """--from/--to keep the calls overlapping the window, cut to it (so the calls enclosing
+    it are there and no child becomes a root); --min-duration applies to every format."""
+    run, db = exact_run(tmp)
+    start = one(db, 'SELECT start_ns FROM runs')
+    # Inside the threads' loops: exact() on the main thread and outer() on the workers
+    # enclose the window's edges.
+    t0, t1 = rows(db, "SELECT min(c.start_ns), max(c.end_ns) FROM calls c JOIN sites s ON s.id = c.site_id "
+                      "WHERE s.signature = 'outer(int)'")[0]
+    lo, hi = (t0 - start) + (t1 - t0) // 3, (t0 - start) + 2 * (t1 - t0) // 3
+    window = ['--from', f'{lo}ns', '--to', f'{hi}ns']
+    overlapping = one(db, 'SELECT count(*) FROM calls WHERE end_ns >= ? AND start_ns <= ?', start + lo, start + hi)
+    export = lambda f, *a: scopeprof('export', '--format', f, *a, '-o', '-', db).stdout
+    trace = json.loads(export('chrome', *window))['traceEvents']
+    complete = [e for e in trace if e['ph'] == 'X']
+    expect(len(complete) == overlapping, f'{len(complete)} events for {overlapping} calls overlapping the window')
+    expect(all(lo / 1e3 - 1e-3 <= e['ts'] and e['ts'] + e['dur'] <= hi / 1e3 + 1e-3 for e in complete), 'cut to the window')
+    encl = [e for e in complete if e['name'] == 'exact(int, int, int)']
+    expect(len(encl) == 1 and abs(encl[0]['ts'] - lo / 1e3) < 1e-3 and abs(encl[0]['dur'] - (hi - lo) / 1e3) < 1e-3,
+           f'the enclosing call, cut: {encl}')
+    folded = [l.rsplit(' ', 1) for l in export('folded', *window).splitlines()]
+    firsts = {s.split(';')[2] for s, _ in folded}
+    expect(firsts <= {'exact(int, int, int)', 'outer(int)'}, f'children as roots: {firsts}')
+    # Own times cut to the window add up to the threads' busy time in it (every thread is
+    # inside an outermost call the whole window long, give or take the workers' gaps).
+    total = sum(int(v) for _, v in folded)
+    expect(total <= 4 * (hi - lo), f'{total} ns of own time in a {hi - lo} ns window on 4 threads')
+    expect(export('folded', *window) != export('folded'), '--from/--to change folded stacks')
+    tree = json.loads(export('calltree', *window))
+    for t in tree['threads']:
+        expect(len(t['calls']) == 1 and t['calls'][0]['function'] in ('exact(int, int, int)', 'outer(int)'),
+               f'call tree roots {[c["function"] for c in t["calls"]]}')
+    dot = export('dot', *window)
+    calls = dict(rows(db, 'SELECT s.signature, count(*) FROM calls c JOIN sites s ON s.id = c.site_id '
+                          'WHERE end_ns >= ? AND start_ns <= ? GROUP BY 1', start + lo, start + hi))
+    for name, count in calls.items():
+        expect(f'label="{name}\n{count} call{"" if count == 1 else "s"},' in dot, f'dot: {name} {count}\n{dot}')
+    expect('childWork' not in dot and dot != export('dot'), '--from/--to change the call graph')
+    # --min-duration: short calls are gone, their time is their caller's own time.
+    full = sum(int(l.rsplit(' ', 1)[1]) for l in export('folded').splitlines())
+    long = export('folded', '--min-duration', '100us')
+    shown = {f for l in long.splitlines() for f in l.rsplit(' ', 1)[0].split(';')[2:]}
+    long_enough = {s for s, in rows(db, 'SELECT DISTINCT s.signature FROM calls c JOIN sites s ON s.id = c.site_id '
+                                        'WHERE c.duration_ns >= 100000')}
+    expect('exact(int, int, int)' in shown and shown <= long_enough, f'short calls left: {shown - long_enough}')
+    kept = sum(int(l.rsplit(' ', 1)[1]) for l in long.splitlines())
+    expect(abs(kept - full) <= full / 100, f'time kept: {kept} of {full} ns')
+    dot = export('dot', '--min-duration', '100us')
+    shown = {l.split('label="', 1)[1].split('\n')[0] for l in dot.splitlines() if ' [label="' in l and '->' not in l}
+    expect('exact(int, int, int)' in shown and shown <= long_enough, f'--min-duration in dot: {shown - long_enough}')
+    raw = lambda f, *a: subprocess.run([SCOPEPROF, 'export', '--format', f, *a, '-o', '-', db], capture_output=True).stdout
+    for f in ('perfetto', 'speedscope'):
+        expect(raw(f, *window) != raw(f), f'--from/--to in {f}')
+
+
+def perfetto_packets(tmp, path):
+    """The trace parsed with the protobuf library (Debian's python3 has it)."""
+    work = tempfile.mkdtemp(dir=tmp)
+    p = subprocess.run(['/usr/bin/python3', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'decode_perfetto.py'),
+                        path, work], capture_output=True, text=True)
+    expect(p.returncode == 0, f'not a Perfetto trace: {p.stderr}')
+    return json.loads(p.stdout)
+
+
+def scenario_export_perfetto(tmp):
+    run, db = exact_run(tmp)
+    path = os.path.join(tmp, 'x.pftrace')
+    scopeprof('export', '--format', 'perfetto', '-o', path, db)
+    packets = perfetto_packets(tmp, path)
+    tracks = {}
+    for p in packets:
+        d = p.get('track_descriptor')
+        if d:
+            tracks[int(d['uuid'])] = d
+    processes = {d['process']['pid']: d for d in tracks.values() if 'process' in d}
+    threads = {(d['thread']['pid'], int(d['thread']['tid'])): d for d in tracks.values() if 'thread' in d}
+    expect(set(processes) == {p for p, in rows(db, 'SELECT pid FROM processes')}, f'process tracks {processes}')
+    expect(set(threads) == set(rows(db, 'SELECT pid, tid FROM threads')), f'thread tracks {threads}')
+    expect(all(int(d['parent_uuid']) in tracks and tracks[int(d['parent_uuid'])]['process']['pid'] == d['thread']['pid']
+               for d in threads.values()), 'thread tracks under their process')
+    expect(all(d['process']['process_name'] == 'runtime-workload' for d in processes.values()), 'process names')
+    main = one(db, "SELECT pid FROM processes WHERE ppid NOT IN (SELECT pid FROM processes)")
+    order = sorted(processes, key=lambda p: processes[p]['process'].get('legacy_sort_index', 0))
+    expect(order[0] == main, f'the first process first: {order}')
+    lanes = sorted(threads, key=lambda k: threads[k]['thread'].get('legacy_sort_index', 0))
+    expect(lanes[0] == (main, main), f'its main thread first: {lanes}')
+    # Per sequence: names interned before use, times never going back, slices balanced;
+    # per thread track: a slice per call, named after it, in start order.
+    names, places, default, last, open_ = {}, {}, {}, {}, collections.defaultdict(list)
+    slices = collections.defaultdict(list)
+    where = dict(rows(db, "SELECT signature, file || ':' || line FROM sites"))
+    for p in packets:
+        e = p.get('track_event')
+        if not e:
+            continue
+        seq, ts = p['trusted_packet_sequence_id'], int(p['timestamp'])
+        if seq not in names:
+            expect(p['sequence_flags'] == 1, 'a sequence starts by clearing its state')
+            names[seq], places[seq] = {}, {}
+            default[seq] = int(p['trace_packet_defaults']['track_event_defaults']['track_uuid'])
+        else:
+            expect(p['sequence_flags'] == 2, 'later packets need the state')
+        interned = p.get('interned_data', {})
+        names[seq].update({int(n['iid']): n['name'] for n in interned.get('event_names', [])})
+        places[seq].update({int(n['iid']): f"{n['file_name']}:{n['line_number']}"
+                            for n in interned.get('source_locations', [])})
+        expect(ts >= last.get(seq, 0), f'time went back on sequence {seq}')
+        last[seq] = ts
+        track = int(e.get('track_uuid', default[seq]))
+        if e['type'] == 'TYPE_SLICE_BEGIN':
+            name = names[seq][int(e['name_iid'])]
+            expect(places[seq][int(e['source_location_iid'])] == where[name], f'file:line of {name}')
+            open_[track].append(name)
+            slices[track].append((ts, name))
+        else:
+            expect(e['type'] == 'TYPE_SLICE_END' and open_[track], f'an end without a begin: {p}')
+            open_[track].pop()
+    expect(not any(open_.values()), 'every slice ends')
+    uuid = {k: int(d['uuid']) for k, d in threads.items()}
+    for pid, tid in threads:
+        want = rows(db, 'SELECT c.start_ns, s.signature FROM calls c JOIN sites s ON s.id = c.site_id '
+                        'WHERE c.pid = ? AND c.tid = ? ORDER BY c.start_ns, c.depth', pid, tid)
+        expect(slices[uuid[(pid, tid)]] == want, f'thread {pid}/{tid}: {len(slices[uuid[(pid, tid)]])} slices, '
+                                                 f'{len(want)} calls')
+    errors = [a for p in packets for a in p.get('track_event', {}).get('debug_annotations', [])]
+    expect(sorted(a['string_value'] for a in errors) ==
+           sorted(f'{t}: {m}' for t, m in rows(db, 'SELECT type, message FROM exceptions')), f'exceptions {errors}')
+
+
+def scenario_export_speedscope(tmp):
+    """Checked against the rules of speedscope's file format schema
+    (https://www.speedscope.app/file-format-schema.json) and against the database."""
+    run, db = exact_run(tmp)
+    doc = json.loads(scopeprof('export', '--format', 'speedscope', '-o', '-', db).stdout)
+    expect(doc['$schema'] == 'https://www.speedscope.app/file-format-schema.json', 'schema')
+    version = scopeprof('--version').stdout.split()[1]
+    expect(doc['exporter'] == f'scopeprof {version}' and doc['name'] == one(db, 'SELECT name FROM runs')
+           and doc['activeProfileIndex'] == 0, f'exporter, name: {doc["exporter"]}, {doc["name"]}')
+    frames = doc['shared']['frames']
+    expect(all(isinstance(f['name'], str) and isinstance(f.get('line', 0), int) for f in frames), 'frames')
+    expect(sorted(f['name'] for f in frames) == sorted(s for s, in rows(
+        db, 'SELECT signature FROM sites WHERE id IN (SELECT site_id FROM calls)')), 'a frame per function, shared')
+    threads = rows(db, 'SELECT id, pid, tid FROM threads')
+    expect(len(doc['profiles']) == len(threads), 'a profile per thread')
+    main = one(db, "SELECT pid FROM processes WHERE ppid NOT IN (SELECT pid FROM processes)")
+    expect(doc['profiles'][0]['name'] == f'runtime-workload (pid {main}) / main-thread (tid {main})',
+           f'main thread first: {doc["profiles"][0]["name"]}')
+    counted = collections.Counter()
+    for prof in doc['profiles']:
+        expect(prof['type'] == 'evented' and prof['unit'] == 'nanoseconds', f'profile type {prof["type"]}')
+        stack, at = [], prof['startValue']
+        for e in prof['events']:
+            expect(e['type'] in ('O', 'C') and 0 <= e['frame'] < len(frames), f'event {e}')
+            expect(e['at'] >= at, f'events out of order in {prof["name"]}')
+            at = e['at']
+            if e['type'] == 'O':
+                stack.append(e['frame'])
+                counted[(prof['name'], frames[e['frame']]['name'])] += 1
+            else:
+                expect(stack and stack.pop() == e['frame'], f'a close that does not match its open in {prof["name"]}')
+        expect(not stack and at <= prof['endValue'], f'unbalanced {prof["name"]}')
+    want = collections.Counter({(f'runtime-workload (pid {pid}) / {thread} (tid {tid})', s): n for pid, tid, thread, s, n in rows(
+        db, 'SELECT c.pid, c.tid, t.name, s.signature, count(*) FROM calls c JOIN sites s ON s.id = c.site_id '
+            'JOIN threads t ON t.id = c.thread_id GROUP BY c.thread_id, s.id')})
+    expect(counted == want, 'a slice per call')
+
+
+def scenario_export_gzip(tmp):
+    """-o FILE.gz writes gzip, in every format; the content is the plain export's."""
+    run, db = exact_run(tmp)
+    import gzip
+    for f in ('chrome', 'perfetto', 'speedscope', 'folded', 'calltree', 'dot', 'csv'):
+        plain, packed = os.path.join(tmp, f'x.{f}'), os.path.join(tmp, f'x.{f}.gz')
+        scopeprof('export', '--format', f, '-o', plain, db)
+        scopeprof('export', '--format', f, '-o', packed, db)
+        data = open(packed, 'rb').read()
+        expect(data[:2] == b'\x1f\x8b', f'{f}: not gzip')
+        expect(gzip.decompress(data) == open(plain, 'rb').read(), f'{f}: gzip holds another export')
+        expect(len(data) < os.path.getsize(plain), f'{f}: not smaller')
+
+
+def scenario_export_markdown(tmp):
+    """C++ names survive GitHub's Markdown renderer (cmark-gfm with its extensions) in
+    report, report --errors and diff tables."""
+    names = ['std::vector<std::string> split(const std::string &)', 'TopCounter<Key>::top() const',
+             'operator*(a_b, c_d)', 'pipe|name`tick`()']
+    def side(name, ns):
+        db = os.path.join(tmp, name + '.db')
+        for r in range(3):  # runs are the unit of replication: a few on each side
+            run = os.path.join(tmp, name, f'run-{name}-{r}')
+            calls = [(i % len(names), 0, 2000 * i, 2000 * i + ns, False) for i in range(400)]
+            log_file(os.path.join(run, '1-1.splog'),
+                     batch(*[site_entry(i, n) for i, n in enumerate(names)], calls_entry(calls),
+                           exception_entry('std::map<int, int>::out_of_range', 'key <42> & more'),
+                           calls_entry([(0, 0, 10 ** 6, 10 ** 6 + 100, True)])),
+                     run=f'run-{name}-{r}')
+            load(db, run)
+        return db
+    base, head = side('base', 1000), side('head', 1500)
+    html = lambda md: subprocess.run(['cmark-gfm', '-e', 'table', '-e', 'autolink', '-e', 'tagfilter'],
+                                     input=md, capture_output=True, text=True, check=True).stdout
+    import html as htmlmod
+    outputs = {'report': scopeprof('report', '--format', 'markdown', base).stdout,
+               'errors': scopeprof('report', '--errors', '--format', 'markdown', base).stdout,
+               'diff': scopeprof('diff', '--format', 'markdown', '--absolute', '--min-time', '0', base, head,
+                                 expect_rc=None).stdout}
+    for what, md in outputs.items():
+        text = htmlmod.unescape(html(md))
+        expect('<a href' not in text, f'{what}: a name became a link:\n{md}')
+        for n in [names[0] + ' (crafted.cpp:1)'] if what == 'errors' else names:
+            expect(f'<code>{n}</code>' in text, f'{what}: {n!r} not rendered whole:\n{md}\n{text}')
+    # query's cells are anything: escaped, not quoted.
+    text = htmlmod.unescape(html(scopeprof('query', '--format', 'markdown', base, 'SELECT signature FROM sites').stdout))
+    expect(all(f'<td>{n}</td>' in text for n in names), f'query:\n{text}')
+    text = htmlmod.unescape(html(outputs['errors']))
+    expect('<td>key <42> & more</td>' in text and '<code>std::map<int, int>::out_of_range</code>' in text,
+           f'messages escaped, types quoted:\n{text}')
+
+
+def scenario_export_errors(tmp):
+    """Bad input: a message naming it, a non-zero exit, no file."""
+    run, db = exact_run(tmp)
+    target = os.path.join(tmp, 'x.json')
+    for args, message in ((['--format', 'pprof'], "unknown export format 'pprof'"),
+                          (['--format', 'chrome', '--from', 'soon'], "--from needs a duration like 250ms, not 'soon'"),
+                          (['--format', 'chrome', '--from', '2s', '--to', '1s'], '--from 2s is after --to 1s'),
+                          (['--format', 'folded', '--thread-frames', 'maybe'], "--thread-frames needs auto, yes or no, not 'maybe'"),
+                          (['--format', 'dot', '--thread-frames', 'yes'], '--thread-frames is for --format folded'),
+                          (['--format', 'csv', '--min-duration', '-1ms'], "--min-duration needs a duration like 100us, not '-1ms'")):
+        p = scopeprof('export', *args, '-o', target, db, expect_rc=2)
+        expect(f'scopeprof: error: {message}' in p.stderr, f'{args}: {p.stderr}')
+    for f in ('perfetto', 'speedscope'):
+        bad = os.path.join(tmp, 'no', 'such', 'dir', 'x.gz')
+        p = scopeprof('export', '--format', f, '-o', bad, db, expect_rc=1)
+        expect(f"scopeprof: error: cannot write '{bad}': No such file or directory" in p.stderr, p.stderr)
+    expect(os.listdir(tmp) == [n for n in os.listdir(tmp) if not n.startswith('x.json')], 'a file left behind')
 
 
 def scenario_fuzz_corpus(tmp):
@@ -1053,6 +1333,7 @@ def scenario_write_errors(tmp):
     run, db = exact_run(tmp)
     with open('/dev/full', 'w') as full:
         for args in (['export', '--format', 'csv', '-o', '-', db], ['export', '--format', 'chrome', '-o', '-', db],
+                     ['export', '--format', 'perfetto', '-o', '-', db], ['export', '--format', 'speedscope', '-o', '-', db],
                      ['export', '--format', 'folded', '-o', '-', db], ['report', '--top', '0', db],
                      ['report', '--errors', '--format', 'json', db], ['query', db, 'SELECT * FROM calls'],
                      ['rules', 'suggest', db], ['dump', run]):
@@ -1083,8 +1364,9 @@ def scenario_write_errors(tmp):
         except OSError:
             pass
         os.close(fd)
-        for fmt in ('chrome', 'folded', 'calltree', 'dot', 'csv'):
+        for fmt in ('chrome', 'perfetto', 'speedscope', 'folded', 'calltree', 'dot', 'csv', 'chrome.gz'):
             target = os.path.join(full, 'x.' + fmt)
+            fmt = fmt.split('.')[0]
             p = scopeprof('export', '--format', fmt, '-o', target, db, expect_rc=1)
             expect(f"cannot write '{target}': No space left on device" in p.stderr, f'{fmt}: {p.stderr}')
         p = scopeprof('rules', 'suggest', '-o', os.path.join(full, 'x.rules'), db, expect_rc=1)

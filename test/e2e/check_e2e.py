@@ -96,7 +96,7 @@ def main(tmp):
         if not md[0].startswith('**scopeprof diff: ') or 'regression' not in md[0]:
             fail(f'markdown summary line:\n{p.stdout}')
         first = md[md.index('### Regressions') + 4]
-        if not first.startswith('| logstats::Report::add(const Record &) |'):
+        if not first.startswith('| `logstats::Report::add(const Record &)` |'):
             fail(f'base runs {base_runs}: the slowed function is not the first regression:\n{p.stdout}')
     j = json.loads(run(scopeprof, 'diff', '--format', 'json', base, slow, expect_rc=1).stdout)
     if j['regressions'] < 1 or j['base_runs'] != 3:

@@ -121,7 +121,7 @@ Table changeTable(const std::vector<const db::SiteDiff *> &Rows) {
                                                                    : "noise";
     auto Ns = [](double V) { return Cell::real(V, formatDuration(V)); };
     T.Rows.push_back(
-        {Cell::text(D->Signature), Cell::text(calls(*D)), Ns(D->BaseTotal), Ns(D->HeadTotal),
+        {Cell::code(D->Signature), Cell::text(calls(*D)), Ns(D->BaseTotal), Ns(D->HeadTotal),
          Cell::real(D->ChangePct,
                     std::isfinite(D->ChangePct) ? formatPercent(D->ChangePct) : "new time"),
          Cell::real(D->ChangeNs, signedDuration(D->ChangeNs)), Ns(D->BaseSelf), Ns(D->HeadSelf),
@@ -140,8 +140,8 @@ Table onlyTable(const std::vector<db::SiteDiff> &Sites, bool Head, size_t Top) {
   for (size_t I = 0; I < Sites.size() && (!Top || I < Top); ++I) {
     const auto &D = Sites[I];
     double Total = Head ? D.HeadTotal : D.BaseTotal;
-    T.Rows.push_back({Cell::text(D.Signature), Cell::real(Head ? D.HeadCalls : D.BaseCalls),
-                      Cell::real(Total, formatDuration(Total)), Cell::text(D.Location)});
+    T.Rows.push_back({Cell::code(D.Signature), Cell::real(Head ? D.HeadCalls : D.BaseCalls),
+                      Cell::real(Total, formatDuration(Total)), Cell::code(D.Location)});
   }
   return T;
 }

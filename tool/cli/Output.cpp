@@ -9,10 +9,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 namespace scopeprof::cli {
 
@@ -41,6 +42,12 @@ Cell Cell::real(double V, std::string Display) {
 }
 
 Cell Cell::text(std::string V) { return {Text, V, V}; }
+
+Cell Cell::code(std::string V) {
+  Cell C = text(std::move(V));
+  C.Code = true;
+  return C;
+}
 
 std::string formatDuration(double Ns) {
   double A = std::fabs(Ns);
@@ -238,17 +245,46 @@ void printConsole(const Table &T) {
   }
 }
 
-std::string markdownCell(const std::string &S) {
+/// GitHub-style renderers read `<...>` as HTML or an autolink, `*`, `_` and `~` as emphasis and
+/// `[...]` as a link, so std::vector<std::string> would lose its template argument: the
+/// characters that start inline markup are backslash-escaped (any ASCII punctuation may be).
+/// Lines stay apart as <br>, the one tag a table cell can hold.
+std::string markdownText(const std::string &S) {
   std::string Out;
-  for (char C : S) {
-    if (C == '|')
-      Out += "\\|";
-    else if (C == '\n')
-      Out += "<br>";
-    else
+  size_t Begin = 0;
+  while (true) {
+    size_t End = S.find('\n', Begin);
+    for (char C : printable(S.substr(Begin, End == std::string::npos ? End : End - Begin))) {
+      if (std::strchr("\\`*_[]<>|~&", C))
+        Out += '\\';
       Out += C;
+    }
+    if (End == std::string::npos)
+      return Out;
+    Out += "<br>";
+    Begin = End + 1;
   }
-  return printable(Out);
+}
+
+/// A code span: nothing inside is markup. Its fence is one backtick longer than any run of
+/// backticks in the name; '|' still ends a table cell unless escaped (GFM).
+std::string markdownCode(const std::string &S) {
+  std::string Body;
+  size_t Run = 0, Longest = 0;
+  for (char C : printable(S)) {
+    Run = C == '`' ? Run + 1 : 0;
+    Longest = std::max(Longest, Run);
+    Body += C == '|' ? std::string("\\|") : std::string(1, C);
+  }
+  if (Body.empty())
+    return "";
+  std::string Fence(Longest + 1, '`');
+  bool Pad = Body.front() == '`' || Body.back() == '`';
+  return Fence + (Pad ? " " : "") + Body + (Pad ? " " : "") + Fence;
+}
+
+std::string markdownCell(const Cell &V) {
+  return V.Code ? markdownCode(V.Display) : markdownText(V.Display);
 }
 
 } // namespace
@@ -289,14 +325,14 @@ void printTable(const Table &T, Format F) {
   case Format::Markdown: {
     std::string Header = "|", Rule = "|";
     for (size_t C = 0; C < T.Columns.size(); ++C) {
-      Header += " " + markdownCell(T.Columns[C]) + " |";
+      Header += " " + markdownText(T.Columns[C]) + " |";
       Rule += C < T.RightAligned.size() && T.RightAligned[C] ? " ---: |" : " --- |";
     }
     fmt::print("{}\n{}\n", Header, Rule);
     for (const auto &Row : T.Rows) {
       std::string Line = "|";
       for (const auto &V : Row)
-        Line += " " + markdownCell(V.Display) + " |";
+        Line += " " + markdownCell(V) + " |";
       fmt::print("{}\n", Line);
     }
     return;
@@ -318,6 +354,20 @@ int reportFailure(const db::DbError &E) {
   return dynamic_cast<const db::InputError *>(&E) ? ExitUsage : ExitFailure;
 }
 
+struct OutputFile::Gzip {
+  z_stream Stream{};
+  ~Gzip() { deflateEnd(&Stream); }
+};
+
+namespace {
+
+bool endsWith(const std::string &S, std::string_view Suffix) {
+  return S.size() >= Suffix.size() &&
+         S.compare(S.size() - Suffix.size(), Suffix.size(), Suffix) == 0;
+}
+
+} // namespace
+
 OutputFile::OutputFile(std::string Path) : Path(std::move(Path)) {
   if (this->Path == "-") {
     File = stdout;
@@ -327,6 +377,13 @@ OutputFile::OutputFile(std::string Path) : Path(std::move(Path)) {
   File = std::fopen(Temp.c_str(), "w");
   if (!File)
     fail(errno);
+  if (endsWith(this->Path, ".gz")) {
+    Zip = std::make_unique<Gzip>();
+    // windowBits 15 + 16: a gzip header and trailer rather than a bare zlib stream.
+    if (deflateInit2(&Zip->Stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                     Z_DEFAULT_STRATEGY) != Z_OK)
+      fail(ENOMEM);
+  }
 }
 
 OutputFile::~OutputFile() {
@@ -345,9 +402,34 @@ void OutputFile::fail(int Errno) {
   throw db::DbError("cannot write " + outputName(Path) + ": " + std::strerror(Errno));
 }
 
-void OutputFile::write(std::string_view Text) {
-  if (std::fwrite(Text.data(), 1, Text.size(), File) != Text.size())
+void OutputFile::writeRaw(const void *Data, size_t Size) {
+  if (std::fwrite(Data, 1, Size, File) != Size)
     fail(errno);
+}
+
+void OutputFile::write(std::string_view Text) {
+  if (!Zip)
+    return writeRaw(Text.data(), Text.size());
+  Pending += Text;
+  if (Pending.size() >= (1 << 16))
+    deflatePending(false);
+}
+
+void OutputFile::deflatePending(bool Finish) {
+  z_stream &Z = Zip->Stream;
+  Z.next_in = reinterpret_cast<Bytef *>(Pending.data());
+  Z.avail_in = static_cast<uInt>(Pending.size());
+  unsigned char Buffer[1 << 16];
+  int Status;
+  do {
+    Z.next_out = Buffer;
+    Z.avail_out = sizeof(Buffer);
+    Status = deflate(&Z, Finish ? Z_FINISH : Z_NO_FLUSH);
+    if (Status == Z_STREAM_ERROR)
+      fail(EIO);
+    writeRaw(Buffer, sizeof(Buffer) - Z.avail_out);
+  } while (Z.avail_out == 0 || (Finish && Status != Z_STREAM_END));
+  Pending.clear();
 }
 
 void OutputFile::commit() {
@@ -356,6 +438,8 @@ void OutputFile::commit() {
       fail(errno);
     return;
   }
+  if (Zip)
+    deflatePending(true);
   if (std::fflush(File) != 0 || std::ferror(File) || fsync(fileno(File)) != 0)
     fail(errno);
   int Closed = std::fclose(File);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,10 @@ struct Cell {
   static Cell integer(int64_t V, std::string Display = "");
   static Cell real(double V, std::string Display = "");
   static Cell text(std::string V);
+  /// A name from the program (a function, a file): code-quoted in Markdown.
+  static Cell code(std::string V);
+
+  bool Code = false;
 };
 
 struct Table {
@@ -49,8 +54,9 @@ struct Table {
 };
 
 /// Writes to a temporary file next to the target and renames it into place on success, so a
-/// failed write never leaves a half-written file behind. "-" is stdout. Every failure
-/// (a full disk included) is a db::DbError naming the target; the temporary file is removed.
+/// failed write never leaves a half-written file behind. "-" is stdout. A path ending in
+/// ".gz" is written gzip-compressed. Every failure (a full disk included) is a db::DbError
+/// naming the target; the temporary file is removed.
 class OutputFile {
 public:
   explicit OutputFile(std::string Path);
@@ -63,9 +69,15 @@ public:
 
 private:
   [[noreturn]] void fail(int Errno);
+  void writeRaw(const void *Data, size_t Size);
+  /// Compresses what is pending; \p Finish ends the gzip stream.
+  void deflatePending(bool Finish);
 
+  struct Gzip;
   std::string Path, Temp;
   FILE *File = nullptr;
+  std::unique_ptr<Gzip> Zip; ///< set when writing gzip
+  std::string Pending;       ///< gzip input not yet compressed: deflate works in large blocks
 };
 
 /// Writes \p T to stdout in \p F.

@@ -80,8 +80,8 @@ int reportErrors(db::Database &Db, int64_t Run, const db::CallFilter &Filter, Fo
     Cell Unwound = Cell::text(Traceback);
     int64_t Frames = S.integer(5);
     Unwound.Display = fmt::format("{} scope{}", Frames, Frames == 1 ? "" : "s");
-    T.Rows.push_back({Cell::integer(S.integer(0)), Cell::text(S.text(1)), Cell::text(S.text(2)),
-                      Cell::text(Innermost), Unwound, Cell::integer(S.integer(4))});
+    T.Rows.push_back({Cell::integer(S.integer(0)), Cell::code(S.text(1)), Cell::text(S.text(2)),
+                      Cell::code(Innermost), Unwound, Cell::integer(S.integer(4))});
   }
   if (F == Format::Table && T.Rows.empty()) {
     fmt::print("no call was broken by an exception\n");
@@ -268,7 +268,7 @@ int runReport(const std::vector<std::string> &Argv) {
                Cell::real(CpuShare, fmt::format("{:.1f}", CpuShare))};
       }
       T.Rows.push_back(
-          {Cell::text(S.Signature), Cell::integer(St.Calls),
+          {Cell::code(S.Signature), Cell::integer(St.Calls),
            Duration(static_cast<double>(St.TotalNs)), SelfCell,
            Cell::real(St.MeanNs, formatDuration(St.MeanNs)),
            St.Recorded > 1 ? Cell::real(St.StddevNs, formatDuration(St.StddevNs)) : Cell::null(),
@@ -277,7 +277,7 @@ int runReport(const std::vector<std::string> &Argv) {
                                              formatDuration(static_cast<double>(St.P95Ns)))
                : Cell::null(),
            St.Recorded ? Duration(static_cast<double>(St.MaxNs)) : Cell::null(),
-           Cell::real(Share, fmt::format("{:.1f}", Share)), Cell::text(S.location()),
+           Cell::real(Share, fmt::format("{:.1f}", Share)), Cell::code(S.location()),
            Note.empty() ? Cell::null() : Cell::text(Note)});
       if (HasCpu) {
         auto &Row = T.Rows.back();
