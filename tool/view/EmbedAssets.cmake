@@ -1,4 +1,6 @@
-# Writes OUT, a C++ file holding each of FILES as bytes: scopeprof serves and inlines them.
+# Writes OUT, a C++ file holding each of FILES ("|"-separated) as bytes: scopeprof serves and
+# inlines them.
+string(REPLACE "|" ";" FILES "${FILES}")
 set(Body "// Generated from tool/view/web by EmbedAssets.cmake; do not edit.\n#include \"Assets.h\"\n\nnamespace scopeprof::view {\nnamespace {\n")
 set(Table "")
 set(Index 0)

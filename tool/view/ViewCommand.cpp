@@ -29,7 +29,7 @@ constexpr const char *Help = R"(
   --run RUN         the run shown first, by name or id (default: the latest loaded); the file
                     holds this run only
   -o FILE.html      write the single file instead of serving; written whole or not at all
-  --max-size SIZE   the file's size budget (default 4M; K, M, G; at least 64K): coarser
+  --max-size SIZE   the file's size budget (default 4M; K, M, G): coarser
                     timeline detail where the run does not fit, and the page says so
 )";
 
@@ -81,9 +81,8 @@ int runView(const std::vector<std::string> &Argv) {
   uint64_t MaxSize = 4 << 20;
   if (auto V = Args->value("--max-size")) {
     auto N = parseSize(*V);
-    if (!N || *N < (64 << 10))
-      return usageError(fmt::format("--max-size needs a size of at least 64K like 4M, not '{}'", *V),
-                        Usage);
+    if (!N)
+      return usageError(fmt::format("--max-size needs a size like 4M or 500K, not '{}'", *V), Usage);
     MaxSize = *N;
   }
   const std::string &Path = Args->Positional[0];

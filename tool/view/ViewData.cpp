@@ -248,12 +248,15 @@ void ViewData::buildThread(int64_t Run, int64_t Thread) {
         B.Merged.End = std::max(B.Merged.End, End);
         ++B.Merged.Count;
         B.Merged.Broken |= Broken;
+        if (Broken && !B.Merged.ExceptionId) // the box says what broke one of its calls
+          B.Merged.ExceptionId = Call.ExceptionId;
         if (End - Start > B.Longest) { // the longest names the box
           B.Longest = End - Start;
           B.Merged.CallId = Id;
           B.Merged.Site = Site;
           B.Merged.Self = Self;
-          B.Merged.ExceptionId = Call.ExceptionId;
+          if (Broken)
+            B.Merged.ExceptionId = Call.ExceptionId;
         }
       }
 
@@ -482,7 +485,7 @@ std::string ViewData::slicesJson(const SliceQuery &Q) {
         Truncated = true;
         return false;
       }
-      if (S.integer(7))
+      if (S.integer(8))
         Exceptions.insert(S.integer(8));
       Rows += fmt::format("{}[{},{},{},{},{},{},{},{},{}]", N ? "," : "", S.integer(0),
                           S.integer(1) - Base, S.integer(2) - S.integer(1), S.integer(3),
@@ -516,11 +519,12 @@ std::string ViewData::slicesJson(const SliceQuery &Q) {
   bool First = true;
   for (int64_t Id : Exceptions) {
     E.bind(1, Id);
-    if (E.step())
+    if (E.step()) {
       Out += fmt::format("{}\"{}\":[{},{}]", First ? "" : ",", Id, cli::jsonString(E.text(0)),
                          cli::jsonString(E.text(1)));
+      First = false;
+    }
     E.reset();
-    First = false;
   }
   return Out + "}}";
 }
