@@ -68,7 +68,7 @@ async function checkLanes(page, name) {
 // The screen position of the middle of a box of the timeline.
 async function boxPoint(page, predicate) {
   return page.evaluate((source) => {
-    const t = window.scopeprofView.timeline, pick = eval(source);
+    const t = window.scopeprofView.timeline, pick = eval("(" + source + ")");
     for (const lane of t.lanes) {
       const s = t.slices.threads.get(lane.thread.id);
       for (const r of s ? s.rows : []) {
@@ -200,7 +200,7 @@ try {
 
   // The other run: processes and threads, a broken call marked and explained.
   await page.selectOption("#run", String(runs[0].id));
-  await page.waitForFunction((id) => window.scopeprofView.timeline.run.id === id && !window.scopeprofView.timeline.pending, runs[0].id);
+  await page.waitForFunction((id) => window.scopeprofView.timeline.run.id === id && !window.scopeprofView.timeline.busy(), runs[0].id);
   await idle(page);
   s = await checkLanes(page, "the multi-process run");
   const processes = sql(`SELECT count(*) AS n FROM processes WHERE run_id = ${runs[0].id}`)[0].n;
@@ -210,7 +210,7 @@ try {
     ORDER BY c.duration_ns DESC LIMIT 1`)[0];
   await page.evaluate((c) => window.scopeprofView.timeline.zoomTo(c.start, c.elapsed), brokenCall);
   await idle(page);
-  box = await boxPoint(page, new Function("r", `return r[5] === ${brokenCall.id}`));
+  box = await boxPoint(page, `(r) => r[5] === ${brokenCall.id}`);
   expect(box !== null, "the broken call is drawn");
   await page.mouse.move(box.x, box.y);
   const brokenTip = await page.locator("#tooltip").textContent();

@@ -1,5 +1,6 @@
-// The viewer's HTTP server (cpp-httplib). One worker thread: SQLite statements are not shared
-// between threads, and one person's page sends a handful of requests at a time.
+// The viewer's HTTP server (cpp-httplib). A browser keeps several connections open, each
+// holding a worker thread while it lives, so there are a few workers; the database answers one
+// request at a time (its statements are not shared between threads).
 #include "ViewServer.h"
 
 #include "Assets.h"
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 
@@ -64,7 +66,8 @@ std::vector<int64_t> numbers(const httplib::Request &Req, const char *Name) {
 void serve(ViewData &Data, int64_t DefaultRun, int Port,
            const std::function<void(int)> &Listening) {
   httplib::Server Server;
-  Server.new_task_queue = [] { return new httplib::ThreadPool(1); };
+  Server.new_task_queue = [] { return new httplib::ThreadPool(8); };
+  std::mutex OneAtATime;
 
   for (const Asset &A : assets()) {
     std::string Path = std::string("/") + (std::string_view(A.Name) == "index.html" ? "" : A.Name);
@@ -76,7 +79,8 @@ void serve(ViewData &Data, int64_t DefaultRun, int Port,
   }
   // Each API call answers JSON, or 400 with {"error": ...} for a bad request.
   auto api = [&](const char *Path, std::function<std::string(const httplib::Request &)> F) {
-    Server.Get(Path, [F](const httplib::Request &Req, httplib::Response &Res) {
+    Server.Get(Path, [F, &OneAtATime](const httplib::Request &Req, httplib::Response &Res) {
+      std::lock_guard<std::mutex> Lock(OneAtATime);
       try {
         Res.set_content(F(Req), "application/json");
       } catch (const std::exception &E) {

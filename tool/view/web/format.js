@@ -21,7 +21,7 @@ SP.count = (n) => n.toLocaleString("en-US");
 SP.escape = (s) => String(s).replace(/[&<>"']/g, (c) =>
   ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
-// A function keeps its colour in every view: a hue from its name, warm like flame graphs.
+// A function keeps its colour in every view: a hue from a hash of its name.
 SP.colour = (function () {
   const cache = new Map();
   return function (name, faded) {
@@ -30,8 +30,8 @@ SP.colour = (function () {
     if (!c) {
       let h = 2166136261;
       for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
-      const hue = 10 + ((h >>> 0) % 50), light = 55 + ((h >>> 8) % 15);
-      c = faded ? `hsl(${hue} 15% 85%)` : `hsl(${hue} 85% ${light}%)`;
+      const hue = (h >>> 0) % 360, light = 62 + ((h >>> 9) % 14);
+      c = faded ? `hsl(${hue} 12% 88%)` : `hsl(${hue} 70% ${light}%)`;
       cache.set(key, c);
     }
     return c;

@@ -16,7 +16,8 @@ SP.Timeline = class {
     this.overviewSlices = null;
     this.highlightSites = null;
     this.selected = null;
-    this.pending = 0;
+    this.pending = 0; // window requests in flight (one at a time)
+    this.overviewPending = 0;
     this.dirty = false;
     this.waiters = [];
     this.bind();
@@ -26,12 +27,10 @@ SP.Timeline = class {
     this.run = run;
     this.duration = Math.max(run.duration, 1);
     this.sites = run.sites;
-    this.setLanes(lanes);
     this.from = 0;
     this.to = this.duration;
     this.selected = null;
-    this.fetchOverview();
-    this.refresh();
+    this.setLanes(lanes);
   }
 
   // lanes: [{process, thread}] in the order shown.
@@ -96,7 +95,7 @@ SP.Timeline = class {
 
   // Resolves once the view shows the answer for the current window.
   idle() {
-    if (!this.pending && !this.dirty) return Promise.resolve();
+    if (!this.busy()) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -106,7 +105,7 @@ SP.Timeline = class {
     const threads = this.lanes.map((l) => l.thread.id);
     this.overviewSlices = null;
     if (!threads.length) return this.drawOverview();
-    this.pending++;
+    this.overviewPending++;
     try {
       const answer = await this.source.slices({ run: this.run.id, threads, from: 0, to: this.duration,
         px: Math.max(this.els.overview.clientWidth, 100), depth: 2 });
@@ -114,7 +113,7 @@ SP.Timeline = class {
     } catch (e) {
       this.events.onStatus("overview: " + e.message);
     }
-    this.pending--;
+    this.overviewPending--;
     this.drawOverview();
     this.settle();
   }
@@ -142,8 +141,10 @@ SP.Timeline = class {
     this.settle();
   }
 
+  busy() { return this.pending > 0 || this.overviewPending > 0 || this.dirty; }
+
   settle() {
-    if (this.pending || this.dirty) return;
+    if (this.busy()) return;
     const waiters = this.waiters;
     this.waiters = [];
     waiters.forEach((w) => w());
