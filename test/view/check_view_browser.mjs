@@ -135,9 +135,15 @@ try {
   const wheeled = await state(page);
   expect(wheeled.to - wheeled.from < s.to - s.from, "the wheel zooms in");
 
-  // Hover: the tooltip names the function and its timing.
-  let box = await boxPoint(page, (r) => r[4] === 1);
-  expect(box !== null, "a call is drawn");
+  // Hover: the tooltip names the function and its timing. Zoomed to the longest call of the
+  // run, a third of the width, it is drawn alone.
+  const longestCall = sql(`SELECT c.id, c.start_ns - r.start_ns AS start, c.end_ns - c.start_ns AS elapsed
+    FROM calls c JOIN runs r ON r.id = c.run_id WHERE c.run_id = ${runs[runs.length - 1].id} AND c.depth = 1
+    ORDER BY c.duration_ns DESC LIMIT 1`)[0];
+  await page.evaluate((c) => window.scopeprofView.timeline.setWindow(c.start - c.elapsed, c.start + 2 * c.elapsed), longestCall);
+  await idle(page);
+  let box = await boxPoint(page, `(r) => r[5] === ${longestCall.id}`);
+  expect(box !== null && box.row[4] === 1, "the longest inner call is drawn alone");
   await page.mouse.move(box.x, box.y);
   const tip = await page.locator("#tooltip").textContent();
   expect(await page.locator("#tooltip").isVisible() && tip.includes(box.name) && tip.includes("duration") && tip.includes("self"),
@@ -199,6 +205,7 @@ try {
   await page.screenshot({ path: path.join(artifacts, "functions.png") });
 
   // The other run: processes and threads, a broken call marked and explained.
+  await page.fill("#search", "");
   await page.selectOption("#run", String(runs[0].id));
   await page.waitForFunction((id) => window.scopeprofView.timeline.run.id === id && !window.scopeprofView.timeline.busy(), runs[0].id);
   await idle(page);

@@ -103,7 +103,7 @@ std::string writeReport(ViewData &Data, int64_t Run, const std::string &Path, ui
     Q.Threads = Threads;
     Q.From = 0;
     Q.To = Duration;
-    Q.MaxDepth = 10000;
+    Q.MaxDepth = 47; // what the page's lanes show
     Q.Level = Level;
     return Data.slicesJson(Q);
   };

@@ -10,9 +10,9 @@ SP.duration = function (ns) {
   return (ns / 1e9).toPrecision(3) + " s";
 };
 
-// A time on the run's clock: always in ms with enough digits to tell neighbours apart.
-SP.time = function (ns, span) {
-  const digits = Math.max(0, Math.min(6, Math.ceil(-Math.log10(Math.max(span, 1) / 1e6)) + 2));
+// A time on the run's clock, in ms with the digits that \p resolution (ns) needs.
+SP.time = function (ns, resolution) {
+  const digits = Math.max(0, Math.min(6, Math.ceil(-Math.log10(Math.max(resolution, 1) / 1e6))));
   return (ns / 1e6).toFixed(digits) + " ms";
 };
 

@@ -36,6 +36,7 @@
       `<option value="${thread.id}">${SP.escape(process.name)} ${process.pid} · ${SP.escape(thread.name || "thread")} ${thread.tid}</option>`).join("");
     $("summary").textContent = `${SP.count(run.calls)} calls · ${SP.duration(run.duration)} · ${threads.length} threads in ${run.processes.length} processes`;
     timeline.setRun(run, shownLanes());
+    search($("search").value); // the same names, this run's sites
     await Promise.all([loadFlame(), loadFunctions(), timeline.idle()]);
   }
 
@@ -104,7 +105,7 @@
     const merged = box.row[4] > 1 ? `<p class="note">${SP.count(box.row[4])} calls are merged in this box; this is the longest.</p>` : "";
     panel.innerHTML = `<button id="close-details" aria-label="Close details">×</button>
       <h2>${SP.escape(s.name)}</h2><p class="dim">${SP.escape(s.file)}:${s.line} · ${SP.escape(box.lane.process.name)} (pid ${box.lane.process.pid}) · ${SP.escape(box.thread.name || "thread")} (tid ${box.thread.tid})</p>${merged}
-      <table class="facts"><tr><th>start</th><td>${SP.time(c.start, span)}</td></tr><tr><th>duration</th><td>${SP.duration(c.duration)}</td></tr>
+      <table class="facts"><tr><th>start</th><td>${SP.time(c.start, span / 1000)}</td></tr><tr><th>duration</th><td>${SP.duration(c.duration)}</td></tr>
       <tr><th>self</th><td>${SP.duration(c.self)}</td></tr>${c.cpu !== null ? `<tr><th>CPU</th><td>${SP.duration(c.cpu)}</td></tr>` : ""}<tr><th>depth</th><td>${c.depth}</td></tr></table>
       ${c.broken ? `<p class="error">Broken by <b>${SP.escape(c.error_type || "an exception")}</b>: ${SP.escape(c.error_message || "")}</p>${c.traceback ? `<pre>${SP.escape(c.traceback)}</pre>` : ""}` : ""}
       <h3>Path${c.approximate ? " (from the boxes at this zoom)" : ""}</h3><ol class="path">${frames}<li><b>${SP.escape(s.name)}</b></li></ol>

@@ -345,7 +345,7 @@ SP.Timeline = class {
     let html = `<b>${SP.escape(s.name)}</b><br><span class="dim">${SP.escape(s.file)}:${s.line}</span>`;
     if (r[4] > 1)
       html += `<br><b>${SP.count(r[4])} calls</b> merged at this zoom; the longest:`;
-    html += `<br>start ${SP.time(r[1], span)} · duration ${SP.duration(r[2])} · self ${SP.duration(r[6])}`;
+    html += `<br>start ${SP.time(r[1], span / 1000)} · duration ${SP.duration(r[2])} · self ${SP.duration(r[6])}`;
     if (r[7]) {
       const e = (this.exceptions || {})[r[8]];
       html += `<br><span class="error">broken by ${e ? SP.escape(e[0]) + ": " + SP.escape(e[1]) : "an exception"}</span>`;
