@@ -253,6 +253,15 @@ def scenario_bad_inputs(tmp):
     refused(['-o', os.path.join(tmp, 'no', 'such', 'dir.html'), db], 1, 'dir.html')
     leftovers = [f for f in os.listdir(tmp) if f.endswith('.html') or '.tmp-' in f]
     expect(not leftovers, f'files left behind: {leftovers}')
+    # A port asked for is the one served.
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        free = s.getsockname()[1]
+    server = Server(db, '--port', str(free))
+    try:
+        expect(server.port == free and server.get('api/runs')['runs'], f'--port {free}: {server.url}')
+    finally:
+        server.stop()
     # A port in use: said, with the port.
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))

@@ -26,8 +26,8 @@ constexpr int64_t ClockSlackNs = 10'000;
 constexpr int64_t RawLimit = 20'000;
 /// Boxes per thread and window at most, whatever is asked.
 constexpr size_t RowCap = 200'000;
-/// Parents' tree nodes remembered while reading calls; forgotten (and looked up again) past it.
-constexpr size_t MemoCap = 1'000'000;
+/// Parents' tree nodes remembered while reading calls; forgotten (and read again) past it.
+constexpr size_t MemoCap = 100'000;
 
 constexpr const char *TempSchema = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS view_threads(thread_id INTEGER PRIMARY KEY, run_id INTEGER,
@@ -194,6 +194,8 @@ void ViewData::buildThread(int64_t Run, int64_t Thread) {
       Up = ParentOf.isNull(1) ? 0 : ParentOf.integer(1);
       ParentOf.reset();
     }
+    if (Memo.size() + Chain.size() > MemoCap)
+      Memo.clear();
     for (auto It = Chain.rbegin(); It != Chain.rend(); ++It) {
       Node = child(Node, It->second);
       Memo[It->first] = Node;
@@ -260,16 +262,11 @@ void ViewData::buildThread(int64_t Run, int64_t Thread) {
         }
       }
 
+      // A call with children was looked up (and remembered) when its first child was read:
+      // its id comes right after that child's. Any other call is a leaf, never looked up.
       int64_t Parent = Calls.isNull(5) ? 0 : Calls.integer(5);
-      int64_t N;
-      if (auto It = Memo.find(Id); It != Memo.end()) {
-        N = It->second;
-      } else {
-        N = child(Parent ? nodeOf(Parent) : -1, Site);
-        if (Memo.size() >= MemoCap)
-          Memo.clear();
-        Memo[Id] = N;
-      }
+      auto Known = Memo.find(Id);
+      int64_t N = Known != Memo.end() ? Known->second : child(Parent ? nodeOf(Parent) : -1, Site);
       Node &TreeNode = Nodes[static_cast<size_t>(N)];
       ++TreeNode.Calls;
       TreeNode.Total += Duration;

@@ -16,7 +16,7 @@ namespace scopeprof::view {
 constexpr int64_t FinestBucketNs = 16'000;
 constexpr int64_t bucketNs(int Level) { return FinestBucketNs << (2 * (Level - 1)); }
 
-/// One window of one thread: which level answered and the boxes it drew.
+/// The boxes of some threads' lanes in one time window.
 struct SliceQuery {
   int64_t Run = 0;
   std::vector<int64_t> Threads;

@@ -98,6 +98,7 @@
   async function showCall(box) {
     const panel = $("details");
     if (!box) { panel.hidden = true; return; }
+    table.select(box.row[3]);
     const c = await source.call(box.row[5]);
     const s = timeline.site(c.site), span = timeline.to - timeline.from;
     const frames = c.path.map(([id, site, start, duration]) =>
