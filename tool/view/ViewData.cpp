@@ -614,16 +614,18 @@ std::string ViewData::flameJson(int64_t Run, int64_t Thread, double MinFraction)
   for (const Merged &M : Nodes)
     if (M.Parent < 0)
       Root += M.Total;
-  // Nodes too small to see are left out, and so are their children (never bigger).
+  // Nodes too small to see are left out, and so are their children (never bigger); so are
+  // frames too deep to read (a recursion 30 000 deep is one tall column).
   auto Threshold = static_cast<int64_t>(static_cast<double>(Root) * MinFraction);
-  std::vector<int64_t> Kept(Nodes.size(), -1);
+  std::vector<int64_t> Kept(Nodes.size(), -1), Depth(Nodes.size(), 0);
   std::string Out = fmt::format("{{\"total\":{},\"nodes\":[", Root);
   int64_t N = 0, Dropped = 0;
-  constexpr int64_t MaxNodes = 50'000;
+  constexpr int64_t MaxNodes = 50'000, MaxDepth = 200;
   for (size_t I = 0; I < Nodes.size(); ++I) {
     const Merged &M = Nodes[I];
     bool ParentKept = M.Parent < 0 || Kept[static_cast<size_t>(M.Parent)] >= 0;
-    if (!ParentKept || M.Total < Threshold || N >= MaxNodes) {
+    Depth[I] = M.Parent < 0 ? 0 : Depth[static_cast<size_t>(M.Parent)] + 1;
+    if (!ParentKept || M.Total < Threshold || N >= MaxNodes || Depth[I] >= MaxDepth) {
       ++Dropped;
       continue;
     }
