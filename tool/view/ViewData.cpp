@@ -177,8 +177,9 @@ void ViewData::buildThread(int64_t Run, int64_t Thread) {
   };
   // The tree node of call \p Id: its parents are read by id when not remembered (a parent's
   // id follows its first child's).
+  std::vector<std::pair<int64_t, int64_t>> Chain; // (call, site), innermost first
   auto nodeOf = [&](int64_t Id) -> int64_t {
-    std::vector<std::pair<int64_t, int64_t>> Chain; // (call, site), innermost first
+    Chain.clear();
     int64_t Node = -1;
     for (int64_t Up = Id; Up;) {
       if (auto It = Memo.find(Up); It != Memo.end()) {
