@@ -70,8 +70,7 @@ std::string writeReport(ViewData &Data, int64_t Run, const std::string &Path, ui
     Threads.push_back(T.integer(0));
   int64_t Duration = 0;
   {
-    auto D = Data.database().prepare(
-        "SELECT max(last_ns) FROM view_threads WHERE run_id=?1");
+    auto D = Data.database().prepare("SELECT max(last_ns) FROM view_threads WHERE run_id=?1");
     D.bind(1, Run).step();
     Duration = D.isNull(0) ? 1 : D.integer(0) - Data.runStart(Run) + 1;
   }
@@ -140,13 +139,15 @@ std::string writeReport(ViewData &Data, int64_t Run, const std::string &Path, ui
           : fmt::format("the run's {} calls are merged into boxes of at most {} per thread and "
                         "depth (the longest call of each names it), to fit {}; "
                         "'scopeprof view' shows every call",
-                        Data.callCount(Run), cli::formatDuration(static_cast<double>(bucketNs(Finest))), sizeText(MaxBytes));
+                        Data.callCount(Run),
+                        cli::formatDuration(static_cast<double>(bucketNs(Finest))),
+                        sizeText(MaxBytes));
   if (!AllThreads)
     Summary += "; flame graphs and function tables of all threads together only";
-  std::string Json = fmt::format(
-      "{{\"summary\":{},\"max_size\":{},\"finest_level\":{},\"per_thread\":{{{}}},\"levels\":{{{}}},{}}}",
-      cli::jsonString(Summary), MaxBytes, Finest, PerThread.empty() ? "" : PerThread.substr(1),
-      Levels, Required);
+  std::string Json = fmt::format("{{\"summary\":{},\"max_size\":{},\"finest_level\":{},\"per_"
+                                 "thread\":{{{}}},\"levels\":{{{}}},{}}}",
+                                 cli::jsonString(Summary), MaxBytes, Finest,
+                                 PerThread.empty() ? "" : PerThread.substr(1), Levels, Required);
   cli::OutputFile Out(Path);
   Out.write(page(Json));
   Out.commit();

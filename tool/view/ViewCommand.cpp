@@ -18,8 +18,9 @@
 namespace scopeprof::cli {
 namespace {
 
-constexpr const char *Usage = "usage: scopeprof view [--port N] [--run RUN] DB\n"
-                              "       scopeprof view -o FILE.html [--max-size SIZE] [--run RUN] DB\n";
+constexpr const char *Usage =
+    "usage: scopeprof view [--port N] [--run RUN] DB\n"
+    "       scopeprof view -o FILE.html [--max-size SIZE] [--run RUN] DB\n";
 
 constexpr const char *Help = R"(
   Serves the timeline viewer on http://127.0.0.1:PORT/ (the loopback only) until stopped, or
@@ -45,11 +46,11 @@ std::optional<uint64_t> parseSize(const std::string &Text) {
   std::string Unit = Text.substr(End);
   if (!Unit.empty() && (Unit.back() == 'B' || Unit.back() == 'b'))
     Unit.pop_back();
-  double Scale = Unit.empty()                   ? 1
-                 : Unit == "K" || Unit == "k"   ? 1 << 10
-                 : Unit == "M" || Unit == "m"   ? 1 << 20
-                 : Unit == "G" || Unit == "g"   ? 1 << 30
-                                                : 0;
+  double Scale = Unit.empty()                 ? 1
+                 : Unit == "K" || Unit == "k" ? 1 << 10
+                 : Unit == "M" || Unit == "m" ? 1 << 20
+                 : Unit == "G" || Unit == "g" ? 1 << 30
+                                              : 0;
   if (End == 0 || Scale == 0 || !std::isfinite(Value) || Value <= 0 || Value * Scale > 1e12 ||
       !std::isdigit(static_cast<unsigned char>(Text[0])))
     return std::nullopt;
@@ -60,8 +61,9 @@ std::optional<uint64_t> parseSize(const std::string &Text) {
 
 int runView(const std::vector<std::string> &Argv) {
   int Exit;
-  auto Args = parseCommand(Argv, {{"--port", true}, {"--run", true}, {"-o", true}, {"--max-size", true}},
-                           Usage, Help, Exit);
+  auto Args =
+      parseCommand(Argv, {{"--port", true}, {"--run", true}, {"-o", true}, {"--max-size", true}},
+                   Usage, Help, Exit);
   if (!Args)
     return Exit;
   if (Args->Positional.size() != 1)
@@ -82,7 +84,8 @@ int runView(const std::vector<std::string> &Argv) {
   if (auto V = Args->value("--max-size")) {
     auto N = parseSize(*V);
     if (!N)
-      return usageError(fmt::format("--max-size needs a size like 4M or 500K, not '{}'", *V), Usage);
+      return usageError(fmt::format("--max-size needs a size like 4M or 500K, not '{}'", *V),
+                        Usage);
     MaxSize = *N;
   }
   const std::string &Path = Args->Positional[0];

@@ -162,7 +162,7 @@ void ViewData::buildThread(int64_t Run, int64_t Thread) {
 
   std::vector<Node> Nodes;
   std::unordered_map<std::pair<int64_t, int64_t>, int64_t, PairHash> NodeIndex; // (parent, site)
-  std::unordered_map<int64_t, int64_t> Memo; // call id -> node
+  std::unordered_map<int64_t, int64_t> Memo;                                    // call id -> node
   std::unordered_map<int64_t, Function> Functions;
   auto child = [&](int64_t Parent, int64_t Site) {
     auto [It, New] = NodeIndex.try_emplace({Parent, Site}, static_cast<int64_t>(Nodes.size()));
@@ -318,8 +318,14 @@ void ViewData::buildThread(int64_t Run, int64_t Thread) {
   }
   auto InsertFunction = Db.prepare("INSERT INTO view_functions VALUES(?1,?2,?3,?4,?5,?6,?7)");
   for (const auto &[Site, F] : Functions)
-    InsertFunction.bind(1, Thread).bind(2, Site).bind(3, F.Calls).bind(4, F.Total)
-        .bind(5, F.Self).bind(6, F.Max).bind(7, F.Broken).run();
+    InsertFunction.bind(1, Thread)
+        .bind(2, Site)
+        .bind(3, F.Calls)
+        .bind(4, F.Total)
+        .bind(5, F.Self)
+        .bind(6, F.Max)
+        .bind(7, F.Broken)
+        .run();
 }
 
 std::string ViewData::runsJson() {
@@ -416,7 +422,8 @@ std::string ViewData::runJson(int64_t Run) {
 std::string ViewData::slicesJson(const SliceQuery &Q) {
   int64_t Base = runStart(Q.Run);
   int64_t From = Base + Q.From, To = Base + std::max(Q.To, Q.From + 1);
-  double PixelNs = static_cast<double>(To - From) / static_cast<double>(std::max<int64_t>(Q.Pixels, 1));
+  double PixelNs =
+      static_cast<double>(To - From) / static_cast<double>(std::max<int64_t>(Q.Pixels, 1));
   auto Info = Db.prepare("SELECT max_depth FROM view_threads WHERE thread_id=?1 AND run_id=?2");
   auto FilesOf = Db.prepare("SELECT id FROM files WHERE thread_id=?1 ORDER BY id");
   auto Below = Db.prepare("SELECT call_id FROM view_marks WHERE file_id=?1 AND hi_ns < ?2 "
@@ -513,7 +520,8 @@ std::string ViewData::slicesJson(const SliceQuery &Q) {
                        Truncated ? "true" : "false", Rows);
   }
   Out += "],\"exceptions\":{";
-  auto E = Db.prepare("SELECT coalesce(type, ''), coalesce(message, '') FROM exceptions WHERE id=?1");
+  auto E =
+      Db.prepare("SELECT coalesce(type, ''), coalesce(message, '') FROM exceptions WHERE id=?1");
   bool First = true;
   for (int64_t Id : Exceptions) {
     E.bind(1, Id);
@@ -536,10 +544,13 @@ std::string ViewData::callJson(int64_t CallId) {
   if (!C.step())
     throw db::InputError(fmt::format("no call {}", CallId));
   int64_t Base = runStart(C.integer(0));
-  auto optional = [&](int I) { return C.isNull(I) ? std::string("null") : std::to_string(C.integer(I)); };
+  auto optional = [&](int I) {
+    return C.isNull(I) ? std::string("null") : std::to_string(C.integer(I));
+  };
   auto text = [&](int I) { return C.isNull(I) ? std::string("null") : cli::jsonString(C.text(I)); };
   std::string Out = fmt::format(
-      "{{\"id\":{},\"run\":{},\"thread\":{},\"site\":{},\"start\":{},\"duration\":{},\"elapsed\":{},"
+      "{{\"id\":{},\"run\":{},\"thread\":{},\"site\":{},\"start\":{},\"duration\":{},\"elapsed\":{}"
+      ","
       "\"self\":{},\"depth\":{},\"broken\":{},\"cpu\":{},\"self_cpu\":{},\"error_type\":{},"
       "\"error_message\":{},\"traceback\":{},\"path\":[",
       CallId, C.integer(0), C.integer(1), C.integer(2), C.integer(3) - Base, C.integer(5),
@@ -548,7 +559,8 @@ std::string ViewData::callJson(int64_t CallId) {
   // The path from the outermost call down, read up the parent ids.
   constexpr int MaxPath = 1000;
   std::vector<std::string> Path;
-  auto Up = Db.prepare("SELECT id, site_id, start_ns, duration_ns, parent_id FROM calls WHERE id=?1");
+  auto Up =
+      Db.prepare("SELECT id, site_id, start_ns, duration_ns, parent_id FROM calls WHERE id=?1");
   int64_t Parent = C.isNull(8) ? 0 : C.integer(8);
   int Skipped = 0;
   while (Parent) {

@@ -54,7 +54,8 @@ std::vector<int64_t> numbers(const httplib::Request &Req, const char *Name) {
     size_t Comma = std::min(V.find(',', At), V.size());
     std::string Item = V.substr(At, Comma - At);
     if (Item.empty() || Item.find_first_not_of("0123456789") != std::string::npos)
-      throw std::invalid_argument(fmt::format("parameter '{}' is not a list of ids: '{}'", Name, V));
+      throw std::invalid_argument(
+          fmt::format("parameter '{}' is not a list of ids: '{}'", Name, V));
     Out.push_back(std::stoll(Item));
     At = Comma + 1;
   }
@@ -111,9 +112,8 @@ void serve(ViewData &Data, int64_t DefaultRun, int Port,
   api("/api/functions", [&](const auto &Req) {
     return Data.functionsJson(number(Req, "run"), number(Req, "thread", 0));
   });
-  api("/api/longest", [&](const auto &Req) {
-    return Data.longestJson(number(Req, "run"), numbers(Req, "sites"));
-  });
+  api("/api/longest",
+      [&](const auto &Req) { return Data.longestJson(number(Req, "run"), numbers(Req, "sites")); });
 
   errno = 0;
   int Bound = Port ? (Server.bind_to_port("127.0.0.1", Port) ? Port : -1)

@@ -162,7 +162,7 @@ SP.Timeline = class {
     return { from: answer.from, to: answer.to, threads };
   }
 
-  // What the lanes show now, per thread: for tests and the status line.
+  // What the lanes show now, per thread (the browser tests compare it with SQL).
   counts() {
     const out = {};
     if (!this.slices) return out;
