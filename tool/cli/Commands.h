@@ -13,5 +13,6 @@ int runQuery(const std::vector<std::string> &Args);
 int runReport(const std::vector<std::string> &Args);
 int runExport(const std::vector<std::string> &Args);
 int runDiff(const std::vector<std::string> &Args);
+int runView(const std::vector<std::string> &Args);
 
 } // namespace scopeprof::cli

@@ -40,6 +40,7 @@ const Command Commands[] = {
      runExport},
     {"diff", "what got slower or faster between two runs (a CI gate: exit 1 on regression)",
      runDiff},
+    {"view", "the timeline viewer in the browser, served or as one HTML file", runView},
     {"query", "ask the database a SQL question", runQuery},
     {"dump", "print the log files of a run as text", runDump},
 };
