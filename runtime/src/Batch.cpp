@@ -284,10 +284,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     if (OverBudget)
       return Count;
     auto Depth = static_cast<uint32_t>((U.meta >> fmt::MetaDepthShift) & fmt::MetaDepthMask);
-    // A sample is written however short: it stands for 63 unrecorded calls, and the loader
-    // estimates their time from the samples; keeping only the long ones would inflate it.
-    bool LongEnough = (U.meta & fmt::FlagSampled) || U.end - U.start >= R.MinDurationTicks;
-    bool Kept = LongEnough && !(R.Cfg.MaxDepth && Depth >= R.Cfg.MaxDepth);
+    bool Kept = U.end - U.start >= R.MinDurationTicks && !(R.Cfg.MaxDepth && Depth >= R.Cfg.MaxDepth);
     return Kept ? Write : Count;
   };
   // What the next call allocated (an ExtMemory unit before it): written with it, or not at all.
