@@ -237,12 +237,14 @@ DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &O
     }
     if (Base.Runs.size() > 1 && Head.Runs.size() > 1) {
       // The run is the unit of replication: every head run beyond every base run, and the
-      // change larger than either side's spread from run to run.
+      // change more than twice either side's spread from run to run. Three runs a side of
+      // identical builds separate by chance one time in ten per function (2 of the 20 ways
+      // to split six runs); a change that is only just past the spread is such a chance.
       auto [BLo, BHi] = rangeOver(B.TotalByRun, Base.Runs);
       auto [HLo, HHi] = rangeOver(H.TotalByRun, Head.Runs);
       double Spread = std::max(BHi - BLo, (HHi - HLo) / Factor);
       D.RunsSeparate = (D.ChangeNs > 0 ? HLo / Factor > BHi : HHi / Factor < BLo) &&
-                       std::fabs(D.ChangeNs) > Spread;
+                       std::fabs(D.ChangeNs) > 2 * Spread;
     }
     D.BeyondNoise = (Shifted || CallsChanged) && D.RunsSeparate;
     bool Large =
