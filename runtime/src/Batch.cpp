@@ -286,6 +286,8 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     bool Kept = U.end - U.start >= R.MinDurationTicks && !(R.Cfg.MaxDepth && Depth >= R.Cfg.MaxDepth);
     return Kept ? Write : Count;
   };
+  // The live aggregates take in the batch whole, so `ctl results` never sees half of one.
+  Lock Live(R.LiveM);
   for (size_t I = 0; I < N;) {
     const scopeprof_record &U = Units[I];
     if (U.meta & fmt::FlagExt) {
@@ -320,6 +322,8 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
       Describe(Index);
     }
     Fate F = Judge(U, Index);
+    if (F != Discard)
+      noteCall(R, L, U, Index);
     if (F == Write) {
       if (RunEnd != I) {
         FlushRun();

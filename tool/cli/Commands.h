@@ -13,5 +13,7 @@ int runQuery(const std::vector<std::string> &Args);
 int runReport(const std::vector<std::string> &Args);
 int runExport(const std::vector<std::string> &Args);
 int runDiff(const std::vector<std::string> &Args);
+int runCtl(const std::vector<std::string> &Args);
+int runRun(const std::vector<std::string> &Args);
 
 } // namespace scopeprof::cli

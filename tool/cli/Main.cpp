@@ -41,6 +41,9 @@ const Command Commands[] = {
     {"diff", "what got slower or faster between two runs (a CI gate: exit 1 on regression)",
      runDiff},
     {"query", "ask the database a SQL question", runQuery},
+    {"run", "run a program, recording off if asked (--disabled); prints its pid and run directory",
+     runRun},
+    {"ctl", "steer a running program: what it traces, recording on/off, results so far", runCtl},
     {"dump", "print the log files of a run as text", runDump},
 };
 
