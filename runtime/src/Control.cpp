@@ -181,14 +181,14 @@ Json results(Recorder &R) {
     const LiveSite &L = Live[Index];
     double Calls = static_cast<double>(L.Calls);
     double Mean = static_cast<double>(Ns(L.TotalTicks)) / Calls;
-    double Variance = std::max(0.0, L.SumSquaresNs / Calls - Mean * Mean);
+    double Variance = std::max(0.0, L.SumSquaresTicks * NsPerTick * NsPerTick / Calls - Mean * Mean);
     Json Row = siteRow(R.SitesByIndex[Index]);
     Row["calls"] = L.Calls;
     Row["total_ns"] = Ns(L.TotalTicks);
     Row["self_ns"] = Ns(L.SelfTicks);
     Row["mean_ns"] = Mean;
     Row["stddev_ns"] = L.Calls > 1 ? Json(std::sqrt(Variance)) : Json();
-    Row["p95_ns"] = std::min(livePercentileNs(L, 0.95), Ns(L.MaxTicks));
+    Row["p95_ns"] = Ns(std::min(livePercentileTicks(L, 0.95), L.MaxTicks));
     Row["max_ns"] = Ns(L.MaxTicks);
     Rows.push_back(std::move(Row));
   }

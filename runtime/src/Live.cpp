@@ -10,18 +10,18 @@ namespace scopeprof::runtime {
 
 namespace {
 
-// Durations in ns go into log-linear buckets: exact below 8 ns, then 8 buckets per power of
-// two, so a bucket's middle is within 1/16 of any duration in it. 2^47 ns (39 hours) and more
-// share the last bucket. Each site that recorded a call holds about 3 KiB of them.
+// Durations in ticks go into log-linear buckets: exact below 8 ns, then 8 buckets per power of
+// two, so a bucket's middle is within 1/16 of any duration in it. 2^47 ticks (13 hours at
+// 3 GHz) and more share the last bucket. Ticks, not ns: no arithmetic but shifts per call. Each site that recorded a call holds about 3 KiB of them.
 constexpr unsigned SubBuckets = 8, SubBits = 3, MaxOctave = 47;
 constexpr size_t BucketCount = SubBuckets + (MaxOctave - SubBits + 1) * SubBuckets;
 
-size_t bucketOf(uint64_t Ns) {
-  if (Ns < SubBuckets)
-    return Ns;
-  unsigned Octave = std::min(63u - static_cast<unsigned>(__builtin_clzll(Ns)), MaxOctave);
-  uint64_t Sub = (Ns >> (Octave - SubBits)) & (SubBuckets - 1);
-  if (Octave == MaxOctave && Ns >> (MaxOctave + 1))
+size_t bucketOf(uint64_t Ticks) {
+  if (Ticks < SubBuckets)
+    return Ticks;
+  unsigned Octave = std::min(63u - static_cast<unsigned>(__builtin_clzll(Ticks)), MaxOctave);
+  uint64_t Sub = (Ticks >> (Octave - SubBits)) & (SubBuckets - 1);
+  if (Octave == MaxOctave && Ticks >> (MaxOctave + 1))
     Sub = SubBuckets - 1;
   return SubBuckets + (Octave - SubBits) * SubBuckets + Sub;
 }
@@ -58,17 +58,16 @@ void noteCall(Recorder &R, ThreadLog &L, const scopeprof_record &U, uint32_t Ind
   LiveSite &S = R.Live[Index];
   if (S.Histogram.empty())
     S.Histogram.resize(BucketCount);
-  double Ns = static_cast<double>(Ticks) * nsPerTick(R);
   S.Calls += Weight;
   S.TotalTicks += Weight * Ticks;
   S.SelfTicks += Weight * Self;
   S.MaxTicks = std::max(S.MaxTicks, Ticks);
-  S.SumSquaresNs += static_cast<double>(Weight) * Ns * Ns;
-  S.Histogram[bucketOf(static_cast<uint64_t>(Ns))] += Weight;
+  S.SumSquaresTicks += static_cast<double>(Weight) * static_cast<double>(Ticks) * static_cast<double>(Ticks);
+  S.Histogram[bucketOf(Ticks)] += Weight;
   R.LiveCalls += Weight;
 }
 
-uint64_t livePercentileNs(const LiveSite &S, double Q) {
+uint64_t livePercentileTicks(const LiveSite &S, double Q) {
   if (!S.Calls)
     return 0;
   auto Rank = static_cast<uint64_t>(std::ceil(Q * static_cast<double>(S.Calls)));

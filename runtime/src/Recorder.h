@@ -71,7 +71,7 @@ struct ThreadLog {
 struct LiveSite {
   uint64_t Calls = 0;
   uint64_t TotalTicks = 0, SelfTicks = 0, MaxTicks = 0;
-  double SumSquaresNs = 0;         ///< for the standard deviation
+  double SumSquaresTicks = 0;      ///< for the standard deviation
   std::vector<uint64_t> Histogram; ///< calls per duration bucket (Live.cpp); empty before one
 };
 
@@ -223,8 +223,8 @@ void ensureWriter(Recorder &R);
 /// Adds call \p U of site \p Index, written or counted in \p L's log, to the live aggregates.
 /// Holds LiveM.
 void noteCall(Recorder &R, ThreadLog &L, const scopeprof_record &U, uint32_t Index);
-/// The duration under which a fraction \p Q of site \p S's calls fall, in ns (within 1/16).
-uint64_t livePercentileNs(const LiveSite &S, double Q);
+/// The duration under which a fraction \p Q of site \p S's calls fall, in ticks (within 1/16).
+uint64_t livePercentileTicks(const LiveSite &S, double Q);
 double nsPerTick(const Recorder &R);
 
 // Control.cpp
