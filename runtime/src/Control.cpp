@@ -284,9 +284,11 @@ Json handle(Recorder &R, const std::string &Line) {
     auto Text = Req.find("text");
     if (Text == Req.end() || !Text->is_string())
       return refusal("'rules' needs the rules as a string 'text'");
-    std::string Origin = Req.value("origin", std::string("<ctl rules>"));
+    auto Origin = Req.find("origin");
+    std::string OriginName =
+        Origin != Req.end() && Origin->is_string() ? Origin->get<std::string>() : "<ctl rules>";
     Lock G(R.SitesM);
-    Error = applyRules(R, Text->get<std::string>(), Origin);
+    Error = applyRules(R, Text->get<std::string>(), OriginName);
     return Error.empty() ? reply() : refusal(Error);
   }
   return refusal("unknown command '" + Name + "'");
@@ -348,8 +350,13 @@ void serve(Recorder &R, int Client) {
     bool TooLong = false;
     if (!readRequest(Client, Line, TooLong))
       return;
-    Out = TooLong ? refusal("request longer than " + std::to_string(ctl::MaxRequestBytes) + " bytes")
-                  : handle(R, Line);
+    try {
+      Out = TooLong ? refusal("request longer than " + std::to_string(ctl::MaxRequestBytes) + " bytes")
+                    : handle(R, Line);
+    } catch (const std::exception &E) {
+      // Out of memory, most likely: the request fails, the program goes on.
+      Out = refusal(std::string("cannot serve the request: ") + E.what());
+    }
   }
   // Names come from the program's source: never let a stray byte make the reply invalid.
   sendAll(Client, Out.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");

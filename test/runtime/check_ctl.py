@@ -317,6 +317,8 @@ def scenario_bad_requests(tmp):
     refused(b'{"version": 1, "command": "add"}\n', "needs at least one glob")
     refused(b'{"version": 1, "command": "add", "globs": "work::f"}\n', "array of strings")
     refused(b'{"version": 1, "command": "rules", "text": 5}\n', "'rules' needs")
+    refused(b'{"version": 1, "command": "rules", "text": "include nonsense:x", "origin": 7}\n', '<ctl rules>:1')
+    refused(b'[' * 100000 + b']' * 100000 + b'\n', 'malformed request')
     refused(b'{"version": 1, "command": "enable", "globs": ["work::[f"]}\n', 'work::[f')
     refused(b'{"version": 1, "command": "status", "x": "' + b'a' * (2 << 20) + b'"}\n', 'longer than 1048576')
     refused(b'x' * (3 << 20), 'longer than 1048576')
