@@ -323,7 +323,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     }
     Fate F = Judge(U, Index);
     if (F != Discard)
-      noteCall(R, L, U, Index);
+      noteCall(R, L, U, Index, F == Write);
     if (F == Write) {
       if (RunEnd != I) {
         FlushRun();

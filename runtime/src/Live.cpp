@@ -41,17 +41,19 @@ double nsPerTick(const Recorder &R) {
   return 1e9 / static_cast<double>(R.TicksPerSecond ? R.TicksPerSecond : 1);
 }
 
-void noteCall(Recorder &R, ThreadLog &L, const scopeprof_record &U, uint32_t Index) {
+void noteCall(Recorder &R, ThreadLog &L, const scopeprof_record &U, uint32_t Index, bool Written) {
   uint64_t Weight = (U.meta & fmt::FlagSampled) ? fmt::SamplePeriod : 1;
   uint64_t Ticks = U.end > U.start ? U.end - U.start : 0;
   // Records come in the order calls end, so a call's children are all in before it: what
-  // they took, summed per depth, is what its own time leaves out (as the loader computes it).
+  // they took, summed per depth, is what its own time leaves out. As the loader computes it,
+  // only calls written one by one count as children (a counted call is only in a sum).
   auto Depth = static_cast<size_t>((U.meta >> fmt::MetaDepthShift) & fmt::MetaDepthMask);
   if (L.ChildTicks.size() < Depth + 2)
     L.ChildTicks.resize(Depth + 2);
   uint64_t Self = Ticks - std::min(Ticks, L.ChildTicks[Depth + 1]);
   L.ChildTicks[Depth + 1] = 0;
-  L.ChildTicks[Depth] += Ticks;
+  if (Written)
+    L.ChildTicks[Depth] += Ticks;
 
   if (R.Live.size() <= Index)
     R.Live.resize(Index + 1);

@@ -220,9 +220,9 @@ void flushRunningThreads(Recorder &R, std::vector<scopeprof_record> &Scratch);
 void ensureWriter(Recorder &R);
 
 // Live.cpp
-/// Adds call \p U of site \p Index, written or counted in \p L's log, to the live aggregates.
-/// Holds LiveM.
-void noteCall(Recorder &R, ThreadLog &L, const scopeprof_record &U, uint32_t Index);
+/// Adds call \p U of site \p Index, \p Written one by one or counted in \p L's log, to the live
+/// aggregates. Holds LiveM.
+void noteCall(Recorder &R, ThreadLog &L, const scopeprof_record &U, uint32_t Index, bool Written);
 /// The duration under which a fraction \p Q of site \p S's calls fall, in ticks (within 1/16).
 uint64_t livePercentileTicks(const LiveSite &S, double Q);
 double nsPerTick(const Recorder &R);
