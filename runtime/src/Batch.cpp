@@ -1,5 +1,6 @@
 // Log files: the header frame of each thread's file, and the batches the writer appends, built
 // from a thread's records (descriptors of new sites, calls, summaries of filtered calls).
+#include "Live.h"
 #include "Recorder.h"
 
 #include <cerrno>

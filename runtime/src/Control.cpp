@@ -2,8 +2,9 @@
 // directory only its user may enter, and answers `scopeprof ctl` — one JSON request per
 // connection, one JSON reply — from a thread of its own that sleeps in accept() between
 // requests, so the hot path never sees it. docs/commands/ctl.md describes the protocol.
-#include "Recorder.h"
 #include "scopeprof/Control.h"
+#include "Live.h"
+#include "Recorder.h"
 
 #include <nlohmann/json.hpp>
 
@@ -137,7 +138,8 @@ Json status(Recorder &R) {
     }
     Out["recording"] = R.GlobalEnabled;
     Out["rules"] = rulesText(R);
-    Out["sites"] = {{"known", R.SitesByIndex.size()}, {"recording", Recording}, {"throttled", Sampled}};
+    Out["sites"] = {
+        {"known", R.SitesByIndex.size()}, {"recording", Recording}, {"throttled", Sampled}};
   }
   {
     Lock G(R.M);
@@ -171,7 +173,9 @@ Json results(Recorder &R) {
     Live = R.Live;
   }
   double NsPerTick = nsPerTick(R);
-  auto Ns = [&](uint64_t Ticks) { return static_cast<uint64_t>(static_cast<double>(Ticks) * NsPerTick); };
+  auto Ns = [&](uint64_t Ticks) {
+    return static_cast<uint64_t>(static_cast<double>(Ticks) * NsPerTick);
+  };
   Json Rows = Json::array(), NoData = Json::array();
   Lock G(R.SitesM);
   auto HasCalls = [&](uint32_t Index) { return Index < Live.size() && Live[Index].Calls; };
@@ -181,7 +185,8 @@ Json results(Recorder &R) {
     const LiveSite &L = Live[Index];
     double Calls = static_cast<double>(L.Calls);
     double Mean = static_cast<double>(Ns(L.TotalTicks)) / Calls;
-    double Variance = std::max(0.0, L.SumSquaresTicks * NsPerTick * NsPerTick / Calls - Mean * Mean);
+    double Variance =
+        std::max(0.0, L.SumSquaresTicks * NsPerTick * NsPerTick / Calls - Mean * Mean);
     Json Row = siteRow(R.SitesByIndex[Index]);
     Row["calls"] = L.Calls;
     Row["total_ns"] = Ns(L.TotalTicks);
@@ -215,7 +220,8 @@ Json results(Recorder &R) {
         std::string What = Rule.Text.substr(Rule.Text.find(' ') + 1);
         if (What.rfind("function:", 0) == 0)
           What = What.substr(9);
-        NoData.push_back({{"function", What}, {"file", ""}, {"line", 0}, {"state", "not seen"}, {"calls", 0}});
+        NoData.push_back(
+            {{"function", What}, {"file", ""}, {"line", 0}, {"state", "not seen"}, {"calls", 0}});
       }
     }
   }
@@ -351,8 +357,9 @@ void serve(Recorder &R, int Client) {
     if (!readRequest(Client, Line, TooLong))
       return;
     try {
-      Out = TooLong ? refusal("request longer than " + std::to_string(ctl::MaxRequestBytes) + " bytes")
-                    : handle(R, Line);
+      Out = TooLong
+                ? refusal("request longer than " + std::to_string(ctl::MaxRequestBytes) + " bytes")
+                : handle(R, Line);
     } catch (const std::exception &E) {
       // Out of memory, most likely: the request fails, the program goes on.
       Out = refusal(std::string("cannot serve the request: ") + E.what());
@@ -406,9 +413,10 @@ void startControl(Recorder &R) {
   // A socket of our pid in our own directory is stale: a process that had our pid and was
   // killed, or this process's image before an exec.
   unlink(Path.c_str());
-  if (bind(Fd, reinterpret_cast<sockaddr *>(&Addr), sizeof(Addr)) != 0 || chmod(Path.c_str(), 0600) != 0 ||
-      listen(Fd, 16) != 0) {
-    warnOnce(Warned, "no control channel: cannot listen on '" + Path + "': " + std::strerror(errno));
+  if (bind(Fd, reinterpret_cast<sockaddr *>(&Addr), sizeof(Addr)) != 0 ||
+      chmod(Path.c_str(), 0600) != 0 || listen(Fd, 16) != 0) {
+    warnOnce(Warned,
+             "no control channel: cannot listen on '" + Path + "': " + std::strerror(errno));
     close(Fd);
     return;
   }

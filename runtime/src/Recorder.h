@@ -5,7 +5,7 @@
 // Writer.cpp the writer thread (queue, periodic flush, auto-throttle); Batch.cpp turns records
 // into framed log batches; Sites.cpp the site registry and run-time rules; Clock.cpp the
 // timestamp clock and the scope cost calibration; Process.cpp start-up, exit and fork;
-// Regions.cpp the manual regions; Switches.cpp the context switches behind CPU time; Live.cpp the
+// Regions.cpp the manual regions; Switches.cpp the context switches behind CPU time; Live.h the
 // live aggregates the writer keeps per site; Control.cpp the control channel `scopeprof ctl`
 // talks to. docs/runtime.md describes the behaviour.
 #pragma once
@@ -62,7 +62,7 @@ struct ThreadLog {
   uint64_t DroppedWritten = 0;
   std::string LastName;
   /// Per depth: the time of the calls that ended directly under the call open one level up,
-  /// which is not that call's own time (Live.cpp). Under the recorder's LiveM.
+  /// which is not that call's own time (Live.h). Under the recorder's LiveM.
   std::vector<uint64_t> ChildTicks;
 };
 
@@ -72,7 +72,7 @@ struct LiveSite {
   uint64_t Calls = 0;
   uint64_t TotalTicks = 0, SelfTicks = 0, MaxTicks = 0;
   double SumSquaresTicks = 0;      ///< for the standard deviation
-  std::vector<uint64_t> Histogram; ///< calls per duration bucket (Live.cpp); empty before one
+  std::vector<uint64_t> Histogram; ///< calls per duration bucket (Live.h); empty before one
 };
 
 /// What the writer has seen of one site, for the auto-throttle. Owned by the writer.
@@ -218,14 +218,6 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
 void drainQueue(Recorder &R);
 void flushRunningThreads(Recorder &R, std::vector<scopeprof_record> &Scratch);
 void ensureWriter(Recorder &R);
-
-// Live.cpp
-/// Adds call \p U of site \p Index, \p Written one by one or counted in \p L's log, to the live
-/// aggregates. Holds LiveM.
-void noteCall(Recorder &R, ThreadLog &L, const scopeprof_record &U, uint32_t Index, bool Written);
-/// The duration under which a fraction \p Q of site \p S's calls fall, in ticks (within 1/16).
-uint64_t livePercentileTicks(const LiveSite &S, double Q);
-double nsPerTick(const Recorder &R);
 
 // Control.cpp
 /// Opens this process's control socket and starts the thread that serves it.

@@ -14,7 +14,8 @@
 #include <unistd.h>
 #include <vector>
 
-#define FN(ID, SIG) SCOPEPROF_FN(ID, SIG, "test/runtime/CtlWorkload.cpp", __LINE__, SCOPEPROF_KIND_FREE)
+#define FN(ID, SIG)                                                                                \
+  SCOPEPROF_FN(ID, SIG, "test/runtime/CtlWorkload.cpp", __LINE__, SCOPEPROF_KIND_FREE)
 
 namespace work {
 
@@ -40,9 +41,7 @@ void h() {
   FN(0xc703, "work::h()");
   spin(50);
 }
-void never() {
-  FN(0xc704, "work::never()");
-}
+void never() { FN(0xc704, "work::never()"); }
 
 void loop() {
   while (!Stop.load(std::memory_order_relaxed)) {
@@ -94,6 +93,7 @@ int main(int Argc, char **Argv) {
   int Status = 0;
   if (Child > 0)
     waitpid(Child, &Status, 0);
-  std::printf("done%s\n", Child > 0 && WIFEXITED(Status) && WEXITSTATUS(Status) == 4 ? ", child 4" : "");
+  std::printf("done%s\n",
+              Child > 0 && WIFEXITED(Status) && WEXITSTATUS(Status) == 4 ? ", child 4" : "");
   return 3;
 }

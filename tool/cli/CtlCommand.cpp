@@ -112,8 +112,9 @@ Json exchange(pid_t Pid, Json Request) {
       // not instrumented.
       unlink(Path.c_str());
       if (!processExists(Pid))
-        throw CtlError{ExitUsage, fmt::format("no such process: {} (its stale socket '{}' was removed)",
-                                              Pid, Path)};
+        throw CtlError{
+            ExitUsage,
+            fmt::format("no such process: {} (its stale socket '{}' was removed)", Pid, Path)};
       throw CtlError{ExitUsage, fmt::format("process {} no longer listens (its stale socket '{}' "
                                             "was removed)",
                                             Pid, Path)};
@@ -128,7 +129,8 @@ Json exchange(pid_t Pid, Json Request) {
       continue;
     if (N <= 0) {
       close(Fd);
-      throw CtlError{ExitFailure, fmt::format("cannot send to process {}: {}", Pid, std::strerror(errno))};
+      throw CtlError{ExitFailure,
+                     fmt::format("cannot send to process {}: {}", Pid, std::strerror(errno))};
     }
     Done += static_cast<size_t>(N);
   }
@@ -205,7 +207,8 @@ int printStatus(pid_t Pid, const Json &S, Format F) {
   fmt::print("rules       {}\n", Indented.empty() ? "(none: every function)" : printable(Indented));
   fmt::print("functions   {} known, {} recording, {} throttled (sampled)\n", num(Sites, "known"),
              num(Sites, "recording"), num(Sites, "throttled"));
-  fmt::print("calls       {} recorded, {} dropped\n", num(S, "calls_recorded"), num(S, "calls_dropped"));
+  fmt::print("calls       {} recorded, {} dropped\n", num(S, "calls_recorded"),
+             num(S, "calls_dropped"));
   fmt::print("log bytes   {}\n", num(S, "bytes_written"));
   fmt::print("threads     {}\n", num(S, "threads"));
   fmt::print("uptime      {}\n", formatDuration(static_cast<double>(num(S, "uptime_ns"))));
@@ -226,7 +229,8 @@ int printResults(const Json &R, const std::string &By, size_t Top, Format F) {
       return S["p95_ns"].get<double>();
     return S["self_ns"].get<double>();
   };
-  std::stable_sort(Sites.begin(), Sites.end(), [&](const Json &A, const Json &B) { return Key(A) > Key(B); });
+  std::stable_sort(Sites.begin(), Sites.end(),
+                   [&](const Json &A, const Json &B) { return Key(A) > Key(B); });
   double AllSelf = 0;
   for (const Json &S : Sites)
     AllSelf += S["self_ns"].get<double>();
@@ -234,7 +238,8 @@ int printResults(const Json &R, const std::string &By, size_t Top, Format F) {
     Sites.resize(Top);
 
   Table T;
-  T.Columns = {"function", "calls", "total", "self", "mean", "± sd", "p95", "max", "% time", "file", "note"};
+  T.Columns = {"function", "calls", "total",  "self", "mean", "± sd",
+               "p95",      "max",   "% time", "file", "note"};
   T.Keys = {"function", "calls",  "total_ns",     "self_ns", "mean_ns", "stddev_ns",
             "p95_ns",   "max_ns", "percent_time", "file",    "note"};
   T.RightAligned = {false, true, true, true, true, true, true, true, true, false, false};
@@ -255,27 +260,29 @@ int printResults(const Json &R, const std::string &By, size_t Top, Format F) {
     std::string Note = State == "sampled" ? "throttled, then sampled"
                        : State == "off"   ? "not recording now"
                                           : "";
-    T.Rows.push_back({Cell::text(str(S, "function")), Cell::integer(static_cast<int64_t>(num(S, "calls"))),
-                      Duration(S["total_ns"]), Duration(S["self_ns"]),
-                      Cell::real(S["mean_ns"].get<double>(), formatDuration(S["mean_ns"].get<double>())),
-                      S["stddev_ns"].is_number()
-                          ? Cell::real(S["stddev_ns"].get<double>(), formatDuration(S["stddev_ns"].get<double>()))
-                          : Cell::null(),
-                      Duration(S["p95_ns"]), Duration(S["max_ns"]),
-                      Cell::real(Share, fmt::format("{:.1f}", Share)), Location(S),
-                      Note.empty() ? Cell::null() : Cell::text(Note)});
+    T.Rows.push_back(
+        {Cell::text(str(S, "function")), Cell::integer(static_cast<int64_t>(num(S, "calls"))),
+         Duration(S["total_ns"]), Duration(S["self_ns"]),
+         Cell::real(S["mean_ns"].get<double>(), formatDuration(S["mean_ns"].get<double>())),
+         S["stddev_ns"].is_number() ? Cell::real(S["stddev_ns"].get<double>(),
+                                                 formatDuration(S["stddev_ns"].get<double>()))
+                                    : Cell::null(),
+         Duration(S["p95_ns"]), Duration(S["max_ns"]),
+         Cell::real(Share, fmt::format("{:.1f}", Share)), Location(S),
+         Note.empty() ? Cell::null() : Cell::text(Note)});
   }
   // Asked for and not run yet: never left out, whatever --top says.
   for (const Json &S : R["no_data"]) {
     Cell Calls = Cell::integer(0, "no data");
-    T.Rows.push_back({Cell::text(str(S, "function")), Calls, Cell::null(), Cell::null(), Cell::null(),
-                      Cell::null(), Cell::null(), Cell::null(), Cell::null(), Location(S),
-                      Cell::text(str(S, "state") == "not seen" ? "no data: not run yet"
-                                                                : "no data")});
+    T.Rows.push_back(
+        {Cell::text(str(S, "function")), Calls, Cell::null(), Cell::null(), Cell::null(),
+         Cell::null(), Cell::null(), Cell::null(), Cell::null(), Location(S),
+         Cell::text(str(S, "state") == "not seen" ? "no data: not run yet" : "no data")});
   }
   if (F == Format::Table)
     fmt::print("process {} ({}): recording {}; times as measured, since the process started\n\n",
-               num(R, "pid"), printable(str(R, "name")), R.value("recording", false) ? "on" : "off");
+               num(R, "pid"), printable(str(R, "name")),
+               R.value("recording", false) ? "on" : "off");
   if (F == Format::Table && T.Rows.empty()) {
     fmt::print("no calls recorded yet\n");
     return ExitOk;
@@ -327,7 +334,8 @@ int list(Format F) {
 /// Whether \p Interactive: standard input is the prompt's, `rules -` cannot read it.
 int runCommand(pid_t Pid, const std::vector<std::string> &Argv, bool Interactive) {
   int Exit;
-  auto Args = parseCommand(Argv, {{"--top", true}, {"--by", true}, {"--format", true}}, Usage, Help, Exit);
+  auto Args =
+      parseCommand(Argv, {{"--top", true}, {"--by", true}, {"--format", true}}, Usage, Help, Exit);
   if (!Args)
     return Exit;
   if (Args->Positional.empty())
@@ -358,8 +366,10 @@ int runCommand(pid_t Pid, const std::vector<std::string> &Argv, bool Interactive
                           Usage);
       auto Top = parseCount(Args->value("--top").value_or("20"));
       if (!Top)
-        return usageError(fmt::format("--top needs a number, not '{}'", *Args->value("--top")), Usage);
-      return printResults(exchange(Pid, {{"command", "results"}}), By, static_cast<size_t>(*Top), *F);
+        return usageError(fmt::format("--top needs a number, not '{}'", *Args->value("--top")),
+                          Usage);
+      return printResults(exchange(Pid, {{"command", "results"}}), By, static_cast<size_t>(*Top),
+                          *F);
     }
     Json Request = {{"command", Cmd}};
     if (Cmd == "enable" || Cmd == "add" || Cmd == "remove") {
@@ -496,11 +506,13 @@ int runCtl(const std::vector<std::string> &Argv) {
   }
   if (First == "list") {
     int Exit;
-    auto Args = parseCommand({Argv.begin() + 1, Argv.end()}, {{"--format", true}}, Usage, Help, Exit);
+    auto Args =
+        parseCommand({Argv.begin() + 1, Argv.end()}, {{"--format", true}}, Usage, Help, Exit);
     if (!Args)
       return Exit;
     if (!Args->Positional.empty())
-      return usageError(fmt::format("'list' takes no arguments, not '{}'", Args->Positional[0]), Usage);
+      return usageError(fmt::format("'list' takes no arguments, not '{}'", Args->Positional[0]),
+                        Usage);
     auto F = parseFormat(Args->value("--format").value_or("table"));
     if (!F)
       return usageError(fmt::format("unknown format '{}'", *Args->value("--format")), Usage);

@@ -18,7 +18,8 @@
 namespace scopeprof::cli {
 namespace {
 
-constexpr const char *Usage = "usage: scopeprof run [--disabled] [--out DIR] [--] PROGRAM [ARGS...]\n";
+constexpr const char *Usage =
+    "usage: scopeprof run [--disabled] [--out DIR] [--] PROGRAM [ARGS...]\n";
 
 constexpr const char *Help = R"(
 Runs PROGRAM (built with scopeprof) and prints, on standard error, its pid and the run
@@ -55,7 +56,8 @@ std::string makeRunDir(const std::string &Out, pid_t Pid) {
 /// In the child: the run directory, made for its pid and joined through SCOPEPROF_RUN_DIR, is
 /// sent up \p Report, then the program replaces the child. When it cannot run, "!" and errno
 /// go up instead.
-[[noreturn]] void child(int Report, const std::string &Out, bool Disabled, std::vector<std::string> Argv) {
+[[noreturn]] void child(int Report, const std::string &Out, bool Disabled,
+                        std::vector<std::string> Argv) {
   std::string Dir = makeRunDir(Out, getpid());
   if (Dir.empty()) {
     std::string Failure = fmt::format("?{}", errno);
@@ -158,7 +160,8 @@ int runRun(const std::vector<std::string> &Argv) {
     return ExitUsage;
   }
   fmt::print(stderr, "scopeprof: pid {}{}, run directory {}\n", Pid,
-             Disabled ? fmt::format(" (recording off: 'scopeprof ctl {} enable' starts it)", Pid) : "",
+             Disabled ? fmt::format(" (recording off: 'scopeprof ctl {} enable' starts it)", Pid)
+                      : "",
              Dir);
   std::fflush(stderr);
   while (waitpid(Pid, &Status, 0) < 0 && errno == EINTR) {
