@@ -175,14 +175,15 @@ uint64_t num(const Json &J, const char *Key) {
   return It != J.end() && It->is_number_unsigned() ? It->get<uint64_t>() : 0;
 }
 
-/// "process 4242 (server): recording on, 3 of 120 functions (rules: …)".
+/// "process 4242 (server): recording on; traced: 3 of the 120 functions seen so far (rules: …)".
 void printState(pid_t Pid, const Json &Status) {
-  std::string Rules = str(Status, "rules");
-  while (!Rules.empty() && Rules.back() == '\n')
-    Rules.pop_back();
-  std::replace(Rules.begin(), Rules.end(), '\n', ';');
+  std::string Rules;
+  for (char C : str(Status, "rules"))
+    Rules += C == '\n' ? std::string("; ") : std::string(1, C);
+  if (Rules.size() >= 2)
+    Rules.resize(Rules.size() - 2); // the last line's
   const Json &Sites = Status["sites"];
-  fmt::print("process {} ({}): recording {}, {} of {} functions seen{}\n", Pid,
+  fmt::print("process {} ({}): recording {}; traced: {} of the {} functions seen so far{}\n", Pid,
              printable(str(Status, "name")), Status.value("recording", false) ? "on" : "off",
              num(Sites, "recording") + num(Sites, "throttled"), num(Sites, "known"),
              Rules.empty() ? "" : fmt::format(" (rules: {})", printable(Rules)));
