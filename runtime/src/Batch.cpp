@@ -1,5 +1,6 @@
 // Log files: the header frame of each thread's file, and the batches the writer appends, built
 // from a thread's records (descriptors of new sites, calls, summaries of filtered calls).
+#include "Live.h"
 #include "Recorder.h"
 
 #include <cerrno>
@@ -290,6 +291,8 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   // What the next call allocated (an ExtMemory unit before it): written with it, or not at all.
   bool Allocated = false;
   uint64_t Allocs = 0, AllocBytes = 0;
+  // The live aggregates take in the batch whole, so `ctl results` never sees half of one.
+  Lock Live(R.LiveM);
   for (size_t I = 0; I < N;) {
     const scopeprof_record &U = Units[I];
     if ((U.meta & fmt::FlagExt) &&
@@ -341,6 +344,8 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
       RunStart = RunEnd = I;
     }
     Allocated = false;
+    if (F != Discard)
+      noteCall(R, L, U, Index, F == Write);
     if (F == Write) {
       if (RunEnd != I) {
         FlushRun();

@@ -152,6 +152,7 @@ void finalFlush() {
   }
   if (foreignProcess())
     return;
+  stopControl(R);
   pthread_mutex_lock(&R.M);
   if (R.WriterRunning) {
     R.StopWriter = true;
@@ -200,6 +201,7 @@ void beforeFork() {
   if (!Rec || Rec->RunDir.empty())
     return;
   scopeprof_flush();
+  pthread_mutex_lock(&Rec->LiveM);
   pthread_mutex_lock(&Rec->SitesM);
   pthread_mutex_lock(&Rec->M);
 }
@@ -209,6 +211,7 @@ void afterForkParent() {
     return;
   pthread_mutex_unlock(&Rec->M);
   pthread_mutex_unlock(&Rec->SitesM);
+  pthread_mutex_unlock(&Rec->LiveM);
 }
 
 /// The child continues in new files with its own pid; only the forking thread survives,
@@ -219,6 +222,7 @@ void afterForkChild() {
   Recorder &R = *Rec;
   pthread_mutex_unlock(&R.M);
   pthread_mutex_unlock(&R.SitesM);
+  pthread_mutex_unlock(&R.LiveM);
   pthread_cond_init(&R.WriterCv, nullptr);
   pthread_cond_init(&R.FreeCv, nullptr);
   pthread_cond_init(&R.FlushCv, nullptr);
@@ -245,6 +249,9 @@ void afterForkChild() {
   R.LogBytes = 0; // the child's logs are its own, and so is its budget
   R.OverBudget = false;
   R.DroppedUnrecorded = 0;
+  R.Live.clear(); // what `ctl results` says of the child is what the child's logs hold
+  R.LiveCalls = 0;
+  R.StartMonoNs = monotonicNs();
   if (ThreadLog *L = MyLog) {
     // Everything recorded before fork was written by beforeFork().
     if (L->Fd >= 0)
@@ -261,12 +268,14 @@ void afterForkChild() {
     L->Buffers[0].State = Buffer::Filling;
     L->Described.clear();
     L->Summaries.clear();
+    L->ChildTicks.clear();
     L->Dropped = L->DroppedWritten = 0;
     L->LastName = readComm("/proc/self/task/" + std::to_string(L->Tid) + "/comm");
     scopeprof_tls.pos = L->Buffers[0].Data;
     scopeprof_tls.end = L->Buffers[0].Data + R.BufferRecords;
     R.Threads.push_back(L);
   }
+  restartControlInChild(R);
 }
 
 void initialize() {
@@ -289,6 +298,7 @@ void initialize() {
   timespec Wall;
   clock_gettime(CLOCK_REALTIME, &Wall);
   R->StartWallNs = static_cast<uint64_t>(Wall.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(Wall.tv_nsec);
+  R->StartMonoNs = monotonicNs();
   calibrateClock(*R);
   R->MinDurationTicks = static_cast<uint64_t>(static_cast<double>(R->Cfg.MinDurationNs) *
                                               static_cast<double>(R->TicksPerSecond) / 1e9);
@@ -323,6 +333,7 @@ void initialize() {
   exportIdentity(*R);
   pthread_atfork(beforeFork, afterForkParent, afterForkChild);
   atexit(finalFlush);
+  startControl(*R);
   if (R->Cfg.Verbose)
     std::fprintf(stderr, "scopeprof: recording pid %d to %s\n", R->Pid, R->RunDir.c_str());
   // Last: the recorder's own allocations above are not the program's.

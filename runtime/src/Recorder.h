@@ -5,7 +5,9 @@
 // Writer.cpp the writer thread (queue, periodic flush, auto-throttle); Batch.cpp turns records
 // into framed log batches; Sites.cpp the site registry and run-time rules; Clock.cpp the
 // timestamp clock and the scope cost calibration; Process.cpp start-up, exit and fork;
-// Regions.cpp the manual regions; Switches.cpp the context switches behind CPU time. docs/runtime.md describes the behaviour.
+// Regions.cpp the manual regions; Switches.cpp the context switches behind CPU time; Live.h the
+// live aggregates the writer keeps per site; Control.cpp the control channel `scopeprof ctl`
+// talks to. docs/runtime.md describes the behaviour.
 #pragma once
 
 #include "Config.h"
@@ -59,6 +61,18 @@ struct ThreadLog {
   std::unordered_map<uint32_t, Summary> Summaries;
   uint64_t DroppedWritten = 0;
   std::string LastName;
+  /// Per depth: the time of the calls that ended directly under the call open one level up,
+  /// which is not that call's own time (Live.h). Under the recorder's LiveM.
+  std::vector<uint64_t> ChildTicks;
+};
+
+/// What the writer has written of one site since the process started: the live aggregates
+/// `scopeprof ctl results` reads. A sample of a throttled site counts for the calls it stands for.
+struct LiveSite {
+  uint64_t Calls = 0;
+  uint64_t TotalTicks = 0, SelfTicks = 0, MaxTicks = 0;
+  double SumSquaresTicks = 0;      ///< for the standard deviation
+  std::vector<uint64_t> Histogram; ///< calls per duration bucket (Live.h); empty before one
 };
 
 /// What the writer has seen of one site, for the auto-throttle. Owned by the writer.
@@ -122,6 +136,20 @@ struct Recorder {
   uint64_t RulesGeneration = 0;   ///< bumped by every re-evaluation (atomic read by the writer)
 
   pthread_key_t ExitKey{};
+  uint64_t StartMonoNs = 0;
+
+  // Live aggregates, by site index, under LiveM. The writer holds LiveM while it writes a batch
+  // (a reader sees whole batches), and takes SitesM inside it: LiveM comes first, before SitesM
+  // and M, everywhere (the fork handlers too).
+  pthread_mutex_t LiveM = PTHREAD_MUTEX_INITIALIZER;
+  std::vector<LiveSite> Live;
+  uint64_t LiveCalls = 0;
+
+  // The control channel (Control.cpp): the listening socket and where it is bound, and the
+  // connection being served (a fork child closes its copy).
+  int ControlFd = -1;
+  std::string ControlPath;
+  int ControlClient = -1; ///< atomic
 };
 
 /// The recorder, created by the first use in the process (Process.cpp).
@@ -192,6 +220,14 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
 void drainQueue(Recorder &R);
 void flushRunningThreads(Recorder &R, std::vector<scopeprof_record> &Scratch);
 void ensureWriter(Recorder &R);
+
+// Control.cpp
+/// Opens this process's control socket and starts the thread that serves it.
+void startControl(Recorder &R);
+/// In a fork child: forgets the parent's channel and opens the child's own.
+void restartControlInChild(Recorder &R);
+/// Removes the socket at exit.
+void stopControl(Recorder &R);
 
 // Threads.cpp
 scopeprof_record *discard();

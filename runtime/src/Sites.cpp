@@ -48,8 +48,9 @@ uint32_t siteState(Recorder &R, const scopeprof_site *S) {
 }
 
 void reevaluateSites(Recorder &R) {
+  // Release: pairs with the scopes' acquire, for threads that never took SitesM for the site.
   for (scopeprof_site *S = R.SiteList; S; S = S->next)
-    __atomic_store_n(&S->state, siteState(R, S), __ATOMIC_RELAXED);
+    __atomic_store_n(&S->state, siteState(R, S), __ATOMIC_RELEASE);
   __atomic_add_fetch(&R.RulesGeneration, 1, __ATOMIC_RELEASE);
 }
 
@@ -60,7 +61,7 @@ bool throttleSite(Recorder &R, uint32_t Index) {
   if (R.Throttled.size() <= Index)
     R.Throttled.resize(Index + 1);
   R.Throttled[Index] = 1;
-  __atomic_store_n(&R.SitesByIndex[Index]->state, SCOPEPROF_SITE_SAMPLED, __ATOMIC_RELAXED);
+  __atomic_store_n(&R.SitesByIndex[Index]->state, SCOPEPROF_SITE_SAMPLED, __ATOMIC_RELEASE);
   return true;
 }
 

@@ -14,5 +14,7 @@ int runReport(const std::vector<std::string> &Args);
 int runExport(const std::vector<std::string> &Args);
 int runDiff(const std::vector<std::string> &Args);
 int runView(const std::vector<std::string> &Args);
+int runCtl(const std::vector<std::string> &Args);
+int runRun(const std::vector<std::string> &Args);
 
 } // namespace scopeprof::cli

@@ -42,6 +42,9 @@ const Command Commands[] = {
      runDiff},
     {"view", "the timeline viewer in the browser, served or as one HTML file", runView},
     {"query", "ask the database a SQL question", runQuery},
+    {"run", "run a program, recording off if asked (--disabled); prints its pid and run directory",
+     runRun},
+    {"ctl", "steer a running program: what it traces, recording on/off, results so far", runCtl},
     {"dump", "print the log files of a run as text", runDump},
 };
 

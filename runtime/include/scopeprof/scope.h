@@ -205,7 +205,9 @@ typedef struct scopeprof_c_scope {
 
 SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site) {
   scopeprof_c_scope s = {0, 0, 0, 0, 0, 0, 0};
-  uint32_t state = __atomic_load_n(&site->state, __ATOMIC_RELAXED);
+  /* Acquire: a site switched on at run time (enable, rules, ctl) was registered by another
+   * thread, whose index this call reads. On x86-64 the same plain load as a relaxed one. */
+  uint32_t state = __atomic_load_n(&site->state, __ATOMIC_ACQUIRE);
   if (__builtin_expect(state != SCOPEPROF_SITE_ON, 0) && !scopeprof_wanted(site, state))
     return s;
   s.sampled = (uint32_t)(state == SCOPEPROF_SITE_SAMPLED);
@@ -265,7 +267,8 @@ public:
   explicit Scope(scopeprof_site *S) noexcept
       : Site(nullptr), Thread(nullptr), Start(0), Epoch(0), Depth(0), Flags(0), Allocs(0),
         AllocBytes(0) {
-    uint32_t State = __atomic_load_n(&S->state, __ATOMIC_RELAXED);
+    // Acquire, as in scopeprof_c_enter: the index was written by the registering thread.
+    uint32_t State = __atomic_load_n(&S->state, __ATOMIC_ACQUIRE);
     if (__builtin_expect(State != SCOPEPROF_SITE_ON, 0)) {
       if (!scopeprof_wanted(S, State))
         return;
