@@ -238,13 +238,7 @@ int printResults(const Json &R, const std::string &By, size_t Top, Format F) {
   if (Top && Sites.size() > Top)
     Sites.resize(Top);
 
-  Table T;
-  T.Columns = {"function", "calls", "total",  "self", "mean", "± sd",
-               "p95",      "max",   "% time", "file", "note"};
-  T.Keys = {"function", "calls",  "total_ns",     "self_ns", "mean_ns", "stddev_ns",
-            "p95_ns",   "max_ns", "percent_time", "file",    "note"};
-  T.RightAligned = {false, true, true, true, true, true, true, true, true, false, false};
-  T.Shrinkable = {0, 9, 10};
+  Table T = functionTable();
   auto Duration = [](const Json &V) {
     if (!V.is_number())
       return Cell::null();

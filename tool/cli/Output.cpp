@@ -60,6 +60,17 @@ std::string formatDuration(double Ns) {
   return fmt::format("{:.3g} s", Ns / 1e9);
 }
 
+Table functionTable() {
+  Table T;
+  T.Columns = {"function", "calls", "total",  "self", "mean", "± sd",
+               "p95",      "max",   "% time", "file", "note"};
+  T.Keys = {"function", "calls",  "total_ns",     "self_ns", "mean_ns", "stddev_ns",
+            "p95_ns",   "max_ns", "percent_time", "file",    "note"};
+  T.RightAligned = {false, true, true, true, true, true, true, true, true, false, false};
+  T.Shrinkable = {10, 9, 0};
+  return T;
+}
+
 std::string formatBytes(double Bytes) {
   if (Bytes < 1024)
     return fmt::format("{:.0f} B", Bytes);

@@ -85,6 +85,10 @@ void printTable(const Table &T, Format F);
 
 /// "812 ns", "1.23 us", "45.6 ms", "2.31 s".
 std::string formatDuration(double Ns);
+/// The columns of the bottleneck table `report` and `ctl results` print (the same JSON keys),
+/// before any optional ones; no rows.
+Table functionTable();
+
 /// 512 B, 3.5 KiB, 12 MiB, 1.2 GiB.
 std::string formatBytes(double Bytes);
 /// A signed percentage, "+12.3%".

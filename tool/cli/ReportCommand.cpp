@@ -209,13 +209,7 @@ int runReport(const std::vector<std::string> &Argv) {
     if (*Top && Stats.size() > static_cast<size_t>(*Top))
       Stats.resize(static_cast<size_t>(*Top));
 
-    Table T;
-    T.Columns = {"function", "calls", "total", "self",   "mean", "± sd",
-                 "p95",      "max",   "% time", "file", "note"};
-    T.Keys = {"function", "calls",        "total_ns", "self_ns", "mean_ns", "stddev_ns",
-              "p95_ns",   "max_ns", "percent_time", "file",    "note"};
-    T.RightAligned = {false, true, true, true, true, true, true, true, true, false, false};
-    T.Shrinkable = {10, 9, 0};
+    Table T = functionTable();
     if (HasCpu) {
       // After self time, and the CPU share after the time share.
       T.Columns.insert(T.Columns.begin() + 4, {"self cpu", "self wait"});
