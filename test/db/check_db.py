@@ -429,7 +429,31 @@ def scenario_export(tmp):
     expect(f's{exact} [label="exact(int, int, int)' in dot and
            'fillcolor="0.000 1.000 1.000", color=red, penwidth=3' in dot.split(f'  s{exact} [', 1)[1].split('\n', 2)[1],
            f'hot node:\n{dot}')
-    expect(any(l.startswith(f'  s{exact} -> ') and 'color=red' in l for l in dot.splitlines()), f'hot path:\n{dot}')
+    # The path on known times: busy() 100 us calls half() 50 us, which calls tiny() 10 ns (under
+    # 1% of busy()'s time: the path ends before it).
+    run = os.path.join(tmp, 'hot-path')
+    log_file(os.path.join(run, '1-1.splog'),
+             batch(site_entry(0, 'busy()') + site_entry(1, 'half()') + site_entry(2, 'tiny()'),
+                   calls_entry([(2, 2, 100, 110, False), (1, 1, 50, 50050, False), (0, 0, 0, 100000, False)])))
+    hot_db = os.path.join(tmp, 'hot.db')
+    load(hot_db, run)
+    hot = scopeprof('export', '--format', 'dot', '-o', '-', hot_db).stdout
+    def node(name):
+        return next(l for l in hot.splitlines() if f'[label="{name}' in l) + hot.split(f'[label="{name}', 1)[1].split('\n', 2)[1]
+    def edge(a, b):
+        ids = {n: l.split()[0] for n in (a, b) for l in hot.splitlines() if f'[label="{n}' in l}
+        return next(l for l in hot.splitlines() if l.strip().startswith(f'{ids[a]} -> {ids[b]} '))
+    expect('color=red' in node('busy()') and 'color=red' in node('half()') and 'color=red' not in node('tiny()')
+           and 'color=red' in edge('busy()', 'half()') and 'color=red' not in edge('half()', 'tiny()'),
+           f'hot path on known times:\n{hot}')
+    # A start whose callees all hold under 1% of its time is the hot path alone.
+    run = os.path.join(tmp, 'own-time')
+    log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'busy()') + site_entry(1, 'tiny()'),
+                                                   calls_entry([(1, 1, 100, 110, False), (0, 0, 0, 100000, False)])))
+    own_db = os.path.join(tmp, 'own.db')
+    load(own_db, run)
+    own = scopeprof('export', '--format', 'dot', '-o', '-', own_db).stdout
+    expect('color=red, penwidth=3' in own.split('[label="busy()', 1)[1].split('\n', 2)[1], f'hot start alone:\n{own}')
     table = list(csv.DictReader(open(out('csv'), newline='')))
     expect(len(table) == n, f'{len(table)} csv rows')
     for col in ('id', 'start_ns', 'start_utc', 'duration_ns', 'self_ns', 'pid', 'ppid', 'process', 'parent_process',

@@ -48,15 +48,22 @@ std::string dotString(const std::string &S) {
 
 std::string calls(int64_t N) { return fmt::format("{} call{}", N, N == 1 ? "" : "s"); }
 
+struct HotPath {
+  std::set<int64_t> Nodes;
+  std::set<std::pair<int64_t, int64_t>> Edges;
+};
+
 /// From the function with the most total time, the heaviest callee again and again: where
-/// the time goes. It stops where a callee holds under 1% of the start's time.
-std::set<std::pair<int64_t, int64_t>> hotPath(const Graph &G) {
-  std::set<std::pair<int64_t, int64_t>> Path;
+/// the time goes. It stops where a callee holds under 1% of the start's time; the start is on
+/// it even when no callee is (its time is its own).
+HotPath hotPath(const Graph &G) {
+  HotPath Path;
   if (G.Nodes.empty())
     return Path;
   auto Start = std::max_element(G.Nodes.begin(), G.Nodes.end(), [](const auto &A, const auto &B) {
     return A.second.TotalNs < B.second.TotalNs;
   });
+  Path.Nodes.insert(Start->first);
   std::set<int64_t> Seen{Start->first};
   for (int64_t At = Start->first;;) {
     const std::pair<const std::pair<int64_t, int64_t>, Edge> *Best = nullptr;
@@ -66,7 +73,8 @@ std::set<std::pair<int64_t, int64_t>> hotPath(const Graph &G) {
         Best = &*It;
     if (!Best || Best->second.TotalNs * 100 < Start->second.TotalNs)
       return Path;
-    Path.insert(Best->first);
+    Path.Edges.insert(Best->first);
+    Path.Nodes.insert(Best->first.second);
     At = Best->first.second;
     Seen.insert(At);
   }
@@ -83,10 +91,7 @@ void exportDot(db::Database &Db, const Options &O, OutputFile &Out) {
   if (!O.windowed() && O.MinDuration == 0)
     for (const auto &St : db::computeSiteStats(Db, O.Run, O.Filter))
       G.Nodes[St.SiteId] = {St.Calls, St.TotalNs, St.SelfNs};
-  auto Hot = hotPath(G);
-  std::set<int64_t> HotNodes;
-  for (const auto &[From, To] : Hot)
-    HotNodes.insert({From, To}); // both ends
+  HotPath Hot = hotPath(G);
   int64_t MaxSelf = 1, MaxEdge = 1;
   for (const auto &[Site, N] : G.Nodes)
     MaxSelf = std::max(MaxSelf, N.SelfNs);
@@ -100,10 +105,10 @@ void exportDot(db::Database &Db, const Options &O, OutputFile &Out) {
               dotString(fmt::format("{}\n{}, total {}, self {}", Sites[Site].Signature,
                                     calls(N.Calls), formatDuration(static_cast<double>(N.TotalNs)),
                                     formatDuration(static_cast<double>(N.SelfNs)))),
-              0.15 * (1 - Heat), Heat, HotNodes.count(Site) ? ", color=red, penwidth=3" : "");
+              0.15 * (1 - Heat), Heat, Hot.Nodes.count(Site) ? ", color=red, penwidth=3" : "");
   }
   for (const auto &[Key, E] : G.Edges) {
-    bool OnPath = Hot.count(Key);
+    bool OnPath = Hot.Edges.count(Key);
     Out.print("  s{} -> s{} [label={}, penwidth={:.1f}{}];\n", Key.first, Key.second,
               dotString(fmt::format("{}, {}", calls(E.Calls),
                                     formatDuration(static_cast<double>(E.TotalNs)))),
