@@ -85,7 +85,7 @@ typedef struct scopeprof_thread {
   /* The thread's random state for sampling throttled sites (xorshift32; 0: not seeded yet). */
   uint32_t sample_random;
   /* SCOPEPROF_COUNTERS=memory: the runtime's malloc counts this thread's allocations here, and
-   * each scope writes what was allocated while it was open (docs/runtime.md, "Counters"). */
+   * each scope writes what was allocated while it was open (docs/runtime.md, "Allocations"). */
   uint64_t allocs;
   uint64_t alloc_bytes;
 } scopeprof_thread;
