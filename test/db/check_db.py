@@ -793,10 +793,8 @@ def scenario_compensation(tmp):
         if not failures:
             break
     expect(not failures, '; '.join(failures))
-    # The report says what it cannot tell: child()'s self time is all scope cost.
-    report = {r['function']: r for r in json.loads(scopeprof('report', '--format', 'json', db).stdout)}
-    expect((report['child()']['note'] or '').startswith('self within scope overhead'), f'{report["child()"]}')
     raw = {r['function']: r for r in json.loads(scopeprof('report', '--raw', '--format', 'json', db).stdout)}
+    report = {r['function']: r for r in json.loads(scopeprof('report', '--format', 'json', db).stdout)}
     expect(raw['child()']['note'] is None and raw['child()']['self_ns'] > report['child()']['self_ns'], '--raw')
 
 
@@ -838,6 +836,11 @@ def measure_compensation(tmp):
               # is closer than raw depends on where the truth falls between two ticks).
               (abs(net_child - true_child) <= max(0.10 * true_child, 10) and net_child <= raw_child,
                'child')]
+    # The report says what it cannot tell: child()'s self time is all scope cost (unless a
+    # preemption stretched one of its calls: then the attempt is spoilt like the others).
+    report = {r['function']: r for r in json.loads(scopeprof('report', '--format', 'json', db).stdout)}
+    checks.append(((report['child()']['note'] or '').startswith('self within scope overhead'),
+                   f'child() not reported as within scope overhead: {report["child()"]}'))
     return db, [f'{what}: {summary}' for ok, what in checks if not ok]
 
 
