@@ -1,6 +1,7 @@
 // The process: start-up (configuration, identity, run directory), the final flush at exit, and
 // fork (the child continues in new files with its own pid).
 #include "Recorder.h"
+#include "scopeprof/RunDirectory.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -86,30 +87,9 @@ std::string makeRunDir(const Config &C, pid_t Pid) {
                          "' is not a directory of this user (SCOPEPROF_RUN_DIR)");
     return "";
   }
-  std::string Out = C.OutDir;
-  for (size_t I = 1; I <= Out.size(); ++I)
-    if (I == Out.size() || Out[I] == '/')
-      mkdir(Out.substr(0, I).c_str(), 0755);
-  char Stamp[32];
-  time_t Now = time(nullptr);
-  tm Tm;
-  gmtime_r(&Now, &Tm);
-  strftime(Stamp, sizeof(Stamp), "%Y%m%d-%H%M%S", &Tm);
-  // Created, never reused: an existing name (another run in the same second with the same
-  // pid, or a directory or symlink planted there) gets the next suffix. Owner-only.
-  std::string Base = Out + "/run-" + Stamp + "-" + std::to_string(Pid), Dir = Base;
-  for (int Attempt = 2; mkdir(Dir.c_str(), 0700) != 0; ++Attempt) {
-    if (errno != EEXIST || Attempt > 1000) {
-      warnOnce(Warned, "cannot create run directory '" + Dir + "': " + std::strerror(errno));
-      return "";
-    }
-    Dir = Base + "-" + std::to_string(Attempt);
-  }
-  if (Dir[0] != '/') {
-    char Cwd[4096];
-    if (getcwd(Cwd, sizeof(Cwd)))
-      Dir = std::string(Cwd) + "/" + Dir;
-  }
+  std::string Dir = createRunDirectory(C.OutDir, Pid);
+  if (Dir.empty())
+    warnOnce(Warned, "cannot create run directory in '" + C.OutDir + "': " + std::strerror(errno));
   return Dir;
 }
 

@@ -3,6 +3,7 @@
 // with its status: the way to start a program that `scopeprof ctl` will steer.
 #include "Args.h"
 #include "Commands.h"
+#include "scopeprof/RunDirectory.h"
 
 #include <fmt/core.h>
 
@@ -30,35 +31,12 @@ directory its logs go to; exits with the program's exit status (128+N when signa
   --out DIR    where the run directory is made (SCOPEPROF_OUT; default: scopeprof-out)
 )";
 
-/// Makes OUT/run-YYYYMMDD-HHMMSS-PID (the name the runtime would choose; a name taken gets a
-/// suffix), owner-only. Returns its absolute path, or "" with errno set.
-std::string makeRunDir(const std::string &Out, pid_t Pid) {
-  for (size_t I = 1; I <= Out.size(); ++I)
-    if (I == Out.size() || Out[I] == '/')
-      mkdir(Out.substr(0, I).c_str(), 0755);
-  char Stamp[32];
-  time_t Now = time(nullptr);
-  tm Tm;
-  gmtime_r(&Now, &Tm);
-  strftime(Stamp, sizeof(Stamp), "%Y%m%d-%H%M%S", &Tm);
-  std::string Base = fmt::format("{}/run-{}-{}", Out, Stamp, Pid), Dir = Base;
-  for (int Attempt = 2; mkdir(Dir.c_str(), 0700) != 0; ++Attempt) {
-    if (errno != EEXIST || Attempt > 1000)
-      return "";
-    Dir = fmt::format("{}-{}", Base, Attempt);
-  }
-  char Cwd[4096];
-  if (Dir[0] != '/' && getcwd(Cwd, sizeof(Cwd)))
-    Dir = std::string(Cwd) + "/" + Dir;
-  return Dir;
-}
-
 /// In the child: the run directory, made for its pid and joined through SCOPEPROF_RUN_DIR, is
 /// sent up \p Report, then the program replaces the child. When it cannot run, "!" and errno
 /// go up instead.
 [[noreturn]] void child(int Report, const std::string &Out, bool Disabled,
                         std::vector<std::string> Argv) {
-  std::string Dir = makeRunDir(Out, getpid());
+  std::string Dir = createRunDirectory(Out, getpid());
   if (Dir.empty()) {
     std::string Failure = fmt::format("?{}", errno);
     (void)!write(Report, Failure.data(), Failure.size());
