@@ -1035,30 +1035,65 @@ def scenario_diff_disjoint(tmp):
 
 
 def scenario_suggest(tmp):
-    # leaf() costs more to measure than it runs: it is excluded, with the reason; the file is
-    # valid rules that exclude exactly it.
-    run, db = exact_run(tmp)
-    rules_file = os.path.join(tmp, 'suggested.rules')
-    scopeprof('rules', 'suggest', '--budget', '5', '-o', rules_file, db)
-    text = open(rules_file).read()
-    excluded = [l[len('exclude signature:'):] for l in text.splitlines() if l.startswith('exclude ')]
-    expect('leaf(int)' in excluded and 'exact(int\\, int\\, int)' not in excluded, f'suggested:\n{text}')
-    for line in text.splitlines():
-        expect(line.startswith('# ') or line.startswith('exclude signature:'), f'line {line!r}')
-    expect(text.count('\n# ') == len(excluded) + 2 and 'calls x' in text, f'a reason per rule:\n{text}')
+    # Crafted costs (inner 5 ns, outer 20 ns a call): leaf() spends 20% of its own time on its
+    # scope, mid() 2%, exact() 0.002%; the verdicts and reasons follow from those numbers alone
+    # (a real run's would depend on the machine's load).
+    run = os.path.join(tmp, 'suggest', 'run-suggest')
+    sites = [('leaf(int)', 1000, 105), ('mid(int)', 100, 1005), ('exact(int, int, int)', 10, 1_000_005)]
+    calls, t = [], 0
+    for i, (sig, n, ns) in enumerate(sites):
+        for _ in range(n):
+            calls.append((i, 0, t, t + ns, False))
+            t += ns + 100
+    log_file(os.path.join(run, '1-1.splog'),
+             batch(*[site_entry(i, sig) for i, (sig, n, ns) in enumerate(sites)], calls_entry(calls)),
+             run='run-suggest', scope_ps=(5000, 20000))
+    db = os.path.join(tmp, 'suggest.db')
+    load(db, run)
+
+    def suggested(budget):
+        rules_file = os.path.join(tmp, f'suggested-{budget}.rules')
+        p = scopeprof('rules', 'suggest', '--budget', budget, '-o', rules_file, db)
+        text = open(rules_file).read()
+        excluded = [l[len('exclude signature:'):] for l in text.splitlines() if l.startswith('exclude ')]
+        for line in text.splitlines():
+            expect(line.startswith('# ') or line.startswith('exclude signature:'), f'line {line!r}')
+        expect(text.count('\n# ') == len(excluded) + 2, f'a reason per rule:\n{text}')
+        expect(f'{len(excluded)} function(s) excluded, {3 - len(excluded)} kept' in p.stderr
+               and '20.0 ns per recorded call' in p.stderr, p.stderr)
+        return rules_file, text, excluded
+
+    rules_file, text, excluded = suggested('5')
+    expect(excluded == ['leaf(int)'], f'budget 5%:\n{text}')
+    expect('# 1000 calls x 20 ns = ' in text and '(20%)' in text, f'the reason is the arithmetic:\n{text}')
     scopeprof('rules', 'check', rules_file)
     m = scopeprof('rules', 'match', rules_file, '--signature', 'leaf(int)').stdout
     expect(m.startswith('exclude'), m)
     m = scopeprof('rules', 'match', rules_file, '--signature', 'exact(int, int, int)').stdout
     expect(m.startswith('include'), m)
-    expect(scopeprof('rules', 'suggest', '--budget', '1000', db).stdout.count('exclude') <= len(excluded),
-           'a larger budget excludes no more')
+    _, text, excluded = suggested('1')
+    expect(excluded == ['leaf(int)', 'mid(int)'], f'budget 1%, costliest first:\n{text}')
+    _, text, excluded = suggested('25')
+    expect(excluded == [], f'budget 25%:\n{text}')
+    _, text, excluded = suggested('0.001')
+    expect(excluded == ['leaf(int)', 'mid(int)', 'exact(int\\, int\\, int)'], f'budget 0.001%:\n{text}')
+
     p = scopeprof('rules', 'suggest', '--budget', 'x', db, expect_rc=2)
     expect("--budget needs a percentage above 0, not 'x'" in p.stderr, p.stderr)
     p = scopeprof('rules', 'suggest', os.path.join(tmp, 'missing.db'), expect_rc=2)
     expect('missing.db' in p.stderr, p.stderr)
     p = scopeprof('rules', 'suggest', '-o', os.path.join(tmp, 'no', 'dir', 'x.rules'), db, expect_rc=1)
     expect('no/dir/x.rules' in p.stderr and not os.path.exists(os.path.join(tmp, 'no')), p.stderr)
+    # A log that carries no measured scope cost cannot be judged: said, nothing written.
+    old = os.path.join(tmp, 'old', 'run-old')
+    log_file(os.path.join(old, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(10))),
+             run='run-old')
+    old_db = os.path.join(tmp, 'old.db')
+    load(old_db, old)
+    out = os.path.join(tmp, 'old.rules')
+    p = scopeprof('rules', 'suggest', '-o', out, old_db, expect_rc=None)
+    expect(p.returncode != 0 and 'has no measured cost per call' in p.stderr and not os.path.exists(out),
+           f'{p.returncode}: {p.stderr}')
 
 
 # Crafted logs (docs/log-format.md): every byte known, for damage no real run leaves on demand.
@@ -1081,7 +1116,8 @@ def frame(kind, payload, crc=None):
     return struct.pack('<IIII', 0x52465053, kind, len(payload), crc32c(payload) if crc is None else crc) + payload
 
 
-def header_payload(run='run-crafted', pid=1, tid=1, nonce=None, calibration_ns=1000, sample_period=None):
+def header_payload(run='run-crafted', pid=1, tid=1, nonce=None, calibration_ns=1000, sample_period=None,
+                   scope_ps=None):
     def entry(key, value):
         if isinstance(value, int):
             value = struct.pack('<Q', value)
@@ -1092,7 +1128,8 @@ def header_payload(run='run-crafted', pid=1, tid=1, nonce=None, calibration_ns=1
            entry(10, calibration_ns) + entry(11, calibration_ns) + entry(12, 10**9) + entry(13, run) +
            entry(14, 1700000000 * 10**9))
     return (out + (entry(21, nonce) if nonce is not None else b'') +
-            (entry(23, sample_period) if sample_period is not None else b''))
+            (entry(23, sample_period) if sample_period is not None else b'') +
+            (entry(17, scope_ps[0]) + entry(18, scope_ps[1]) if scope_ps is not None else b''))
 
 
 def text(s):
