@@ -73,13 +73,19 @@ private:
     if (Callee->isNoReturn())
       return; // a cold path: assert failures, aborts, the standard library's throw helpers
     if (unsigned ID = Callee->getBuiltinID()) {
-      // Bit operations, atomics, hints and const library functions (abs) are a handful of
-      // instructions; memcpy, strlen, malloc, printf and the allocator are calls of unknown
-      // cost.
+      // Bit operations, atomics, hints, const library functions (abs) and pure ones that
+      // take no pointer (the <ctype.h> classifiers and case mappings: a table lookup) are a
+      // handful of instructions; memcpy, strlen, malloc, printf and the allocator are calls
+      // of unknown cost.
       const Builtin::Context &Builtins = Ctx.BuiltinInfo;
       bool Library = Builtins.isLibFunction(ID) || Builtins.isPredefinedLibFunction(ID);
+      bool Cheap = Builtins.isConst(ID) ||
+                   (Builtins.isPure(ID) &&
+                    llvm::none_of(Callee->parameters(), [](const ParmVarDecl *P) {
+                      return P->getType()->isPointerType();
+                    }));
       if (ID == Builtin::BI__builtin_operator_new || ID == Builtin::BI__builtin_operator_delete ||
-          (Library && !Builtins.isConst(ID)))
+          (Library && !Cheap))
         fail("calls " + nameOf(Callee) + " (a library builtin)", Loc);
       return;
     }
