@@ -983,6 +983,47 @@ def scenario_sampled_crafted(tmp):
     expect(sorted(w for _, w in weights) == [1] + [64] * 7, f'a sample weighs the sample period: {weights}')
 
 
+def scenario_sampled_bytes(tmp):
+    # sampled-crafted's calls with allocations: each call asks for as many bytes as it lasts ns
+    # (parent() 1000 of its own, child() 100, grandchild() 50). The 63 calls each sample stands
+    # for were made unrecorded inside the enclosing recorded call, whose counts therefore hold
+    # their bytes: calls.self_alloc_bytes keeps them as counted, site_stats gives them to the
+    # throttled functions, once.
+    P, C, G = 0, 1, 2
+    hidden = 2 * 63 * 100 + 3 * 63 * 50
+    end = 1000 + 2 * 3300 + 3 * 50 + hidden
+    calls = [(P, 0, 0, end), (C, 1, 100, 3400, True), (G, 2, 200, 250, True), (C, 1, 4000, 7300, True),
+             (G, 2, 4100, 4150, True)]
+    calls += [(G, 1, 8000 + 1000 * i, 8050 + 1000 * i, True) for i in range(3)]
+    calls.sort(key=lambda c: c[3])
+    run = os.path.join(tmp, 'run')
+    log_file(os.path.join(run, '1-1.splog'),
+             batch(site_entry(P, 'parent()') + site_entry(C, 'child()') + site_entry(G, 'grandchild()'),
+                   memory_calls([(c[0], c[1], c[2], c[3], 1, c[3] - c[2], *c[4:]) for c in calls])),
+             sample_period=64, counts_memory=True)
+    db = os.path.join(tmp, 'bytes.db')
+    load(db, run)
+    parent_self = one(db, "SELECT c.self_alloc_bytes FROM calls c JOIN sites s ON s.id = c.site_id WHERE s.signature = 'parent()'")
+    expect(parent_self == 1000 + hidden, f'the call as counted: {parent_self}')
+    stats = dict(rows(db, 'SELECT s.signature, st.self_alloc_bytes FROM site_stats st JOIN sites s ON s.id = st.site_id'))
+    want = {'parent()': 1000, 'child()': 128 * 100, 'grandchild()': 320 * 50}
+    expect(stats == want, f'own bytes per function: {stats}, expected {want}')
+    expect(sum(stats.values()) == end, 'every byte counted once')
+    # A call not recorded because it was short (SCOPEPROF_MIN_DURATION) has no row: its bytes
+    # stay in its caller's own bytes, in calls and in site_stats alike.
+    # Here parent() asked for 100 bytes itself and its two child() calls, only counted, 100 each.
+    short = os.path.join(tmp, 'short')
+    log_file(os.path.join(short, '1-1.splog'),
+             batch(site_entry(P, 'parent()') + site_entry(C, 'child()'), memory_calls([(P, 0, 0, 5000, 3, 300)]),
+                   b'\x05' + struct.pack('<IQQ', C, 2, 400)), counts_memory=True)
+    sdb = os.path.join(tmp, 'short.db')
+    load(sdb, short)
+    got = rows(sdb, 'SELECT s.signature, st.calls, st.alloc_bytes, st.self_alloc_bytes FROM site_stats st '
+                    'JOIN sites s ON s.id = st.site_id ORDER BY 1')
+    expect(rows(sdb, 'SELECT self_alloc_bytes FROM calls') == [(300,)] and
+           got == [('child()', 2, None, None), ('parent()', 1, 300, 300)], f'counted children: {got}')
+
+
 def scenario_unrecorded_parent(tmp):
     # f() (depth 0) was not recorded (counted: shorter than SCOPEPROF_MIN_DURATION); its child
     # g() (depth 1) was, and so was f()'s next sibling h(), starting 50 ns after g(). h() must
