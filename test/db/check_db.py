@@ -603,9 +603,77 @@ def scenario_export_perfetto(tmp):
                         'WHERE c.pid = ? AND c.tid = ? ORDER BY c.start_ns, c.depth', pid, tid)
         expect(slices[uuid[(pid, tid)]] == want, f'thread {pid}/{tid}: {len(slices[uuid[(pid, tid)]])} slices, '
                                                  f'{len(want)} calls')
-    errors = [a for p in packets for a in p.get('track_event', {}).get('debug_annotations', [])]
+    errors = [a for p in packets for a in p.get('track_event', {}).get('debug_annotations', []) if 'name' in a]
     expect(sorted(a['string_value'] for a in errors) ==
            sorted(f'{t}: {m}' for t, m in rows(db, 'SELECT type, message FROM exceptions')), f'exceptions {errors}')
+
+
+def scenario_export_counters(tmp):
+    """The counters in the exports, on crafted calls with known figures: parent() (10 us, 100
+    bytes of its own) calls child() (4 us, 1 us of it off the CPU; 2 allocations, 8192 bytes),
+    then other() (1 us, 64 bytes). CSV columns, Chrome's thread duration and allocation counter,
+    Perfetto's debug annotations; nothing of them for a run that measured none."""
+    P, C, O = 0, 1, 2
+    run = os.path.join(tmp, 'counted', 'run-counted')
+    calls = [(C, 1, 3000, 7000, 2, 8192), (P, 0, 2000, 12000, 3, 8292), (O, 0, 20000, 21000, 1, 64)]
+    log_file(os.path.join(run, '1-1.splog'),
+             batch(site_entry(P, 'parent()') + site_entry(C, 'child()') + site_entry(O, 'other()'),
+                   offcpu_entry([(4000, 5000, 0)]), memory_calls(calls)),
+             run='run-counted', counts_memory=True, switches_since=1000)
+    db = os.path.join(tmp, 'counted.db')
+    load(db, run)
+    want = {'child()': (3000, 3000, 2, 8192, 8192), 'parent()': (9000, 6000, 3, 8292, 100),
+            'other()': (1000, 1000, 1, 64, 64)}
+    table = list(csv.DictReader(io.StringIO(scopeprof('export', '--format', 'csv', '-o', '-', db).stdout)))
+    got = {r['function']: tuple(int(r[k]) for k in ('cpu_ns', 'self_cpu_ns', 'allocs', 'alloc_bytes', 'self_alloc_bytes'))
+           for r in table}
+    expect(got == want, f'csv counters {got}, expected {want}')
+    header = scopeprof('export', '--format', 'csv', '-o', '-', db).stdout.splitlines()[0]
+    expect(header.endswith(',traceback,cpu_ns,self_cpu_ns,allocs,alloc_bytes,self_alloc_bytes'),
+           f'the counters come last, so positions of the older columns hold: {header}')
+
+    def chrome(*args):
+        return json.loads(scopeprof('export', '--format', 'chrome', *args, '-o', '-', db).stdout)['traceEvents']
+    events = chrome()
+    tdur = {e['name']: e.get('tdur') for e in events if e['ph'] == 'X'}
+    expect(tdur == {'child()': 3.0, 'parent()': 9.0, 'other()': 1.0}, f'thread durations (us) {tdur}')
+    expect(all(list(e['args']) == ['file'] for e in events if e['ph'] == 'X'), 'args: file:line only')
+    counter = [(e['ts'], e['args']['bytes']) for e in events if e['ph'] == 'C']
+    expect({e['name'] for e in events if e['ph'] == 'C'} == {'allocated, tid 1'}, 'one counter track per thread')
+    expect(counter == [(0, 0), (5, 8192), (10, 8292), (19, 8356)], f'allocated bytes over time {counter}')
+    # child() not shown: its bytes count at its caller's end. other() is not shown either, and
+    # nothing encloses it: the counter is of the calls exported.
+    counter = [(e['ts'], e['args']['bytes']) for e in chrome('--min-duration', '5us') if e['ph'] == 'C']
+    expect(counter == [(0, 0), (10, 8292)], f'--min-duration: {counter}')
+
+    path = os.path.join(tmp, 'counted.pftrace')
+    scopeprof('export', '--format', 'perfetto', '-o', path, db)
+    names, got = {}, {}
+    for p in perfetto_packets(tmp, path):
+        names.update({int(n['iid']): n['name'] for n in p.get('interned_data', {}).get('debug_annotation_names', [])})
+        for n in p.get('interned_data', {}).get('event_names', []):
+            names[('event', int(n['iid']))] = n['name']
+        e = p.get('track_event', {})
+        if e.get('type') == 'TYPE_SLICE_BEGIN':
+            got[names[('event', int(e['name_iid']))]] = {names[int(a['name_iid'])]: int(a['uint_value'])
+                                                         for a in e.get('debug_annotations', [])}
+    want_annotations = {f: dict(zip(('cpu_ns', 'allocs', 'alloc_bytes', 'self_alloc_bytes'), (v[0], *v[2:])))
+                        for f, v in want.items()}
+    expect(got == want_annotations, f'perfetto annotations {got}, expected {want_annotations}')
+
+    # A run that measured nothing: empty CSV cells, no thread duration, no counter, no annotation.
+    plain = os.path.join(tmp, 'plain', 'run-plain')
+    log_file(os.path.join(plain, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry([(0, 0, 100, 200, False)])),
+             run='run-plain')
+    pdb = os.path.join(tmp, 'plain.db')
+    load(pdb, plain)
+    row, = csv.DictReader(io.StringIO(scopeprof('export', '--format', 'csv', '-o', '-', pdb).stdout))
+    expect(all(row[k] == '' for k in ('cpu_ns', 'self_cpu_ns', 'allocs', 'alloc_bytes', 'self_alloc_bytes')), f'{row}')
+    events = json.loads(scopeprof('export', '--format', 'chrome', '-o', '-', pdb).stdout)['traceEvents']
+    expect(not any('tdur' in e or e['ph'] == 'C' for e in events), f'{events}')
+    path = os.path.join(tmp, 'plain.pftrace')
+    scopeprof('export', '--format', 'perfetto', '-o', path, pdb)
+    expect(not any(p.get('track_event', {}).get('debug_annotations') for p in perfetto_packets(tmp, path)), 'no annotations')
 
 
 def scenario_export_speedscope(tmp):
@@ -915,6 +983,47 @@ def scenario_sampled_crafted(tmp):
     expect(sorted(w for _, w in weights) == [1] + [64] * 7, f'a sample weighs the sample period: {weights}')
 
 
+def scenario_sampled_bytes(tmp):
+    # sampled-crafted's calls with allocations: each call asks for as many bytes as it lasts ns
+    # (parent() 1000 of its own, child() 100, grandchild() 50). The 63 calls each sample stands
+    # for were made unrecorded inside the enclosing recorded call, whose counts therefore hold
+    # their bytes: calls.self_alloc_bytes keeps them as counted, site_stats gives them to the
+    # throttled functions, once.
+    P, C, G = 0, 1, 2
+    hidden = 2 * 63 * 100 + 3 * 63 * 50
+    end = 1000 + 2 * 3300 + 3 * 50 + hidden
+    calls = [(P, 0, 0, end), (C, 1, 100, 3400, True), (G, 2, 200, 250, True), (C, 1, 4000, 7300, True),
+             (G, 2, 4100, 4150, True)]
+    calls += [(G, 1, 8000 + 1000 * i, 8050 + 1000 * i, True) for i in range(3)]
+    calls.sort(key=lambda c: c[3])
+    run = os.path.join(tmp, 'run')
+    log_file(os.path.join(run, '1-1.splog'),
+             batch(site_entry(P, 'parent()') + site_entry(C, 'child()') + site_entry(G, 'grandchild()'),
+                   memory_calls([(c[0], c[1], c[2], c[3], 1, c[3] - c[2], *c[4:]) for c in calls])),
+             sample_period=64, counts_memory=True)
+    db = os.path.join(tmp, 'bytes.db')
+    load(db, run)
+    parent_self = one(db, "SELECT c.self_alloc_bytes FROM calls c JOIN sites s ON s.id = c.site_id WHERE s.signature = 'parent()'")
+    expect(parent_self == 1000 + hidden, f'the call as counted: {parent_self}')
+    stats = dict(rows(db, 'SELECT s.signature, st.self_alloc_bytes FROM site_stats st JOIN sites s ON s.id = st.site_id'))
+    want = {'parent()': 1000, 'child()': 128 * 100, 'grandchild()': 320 * 50}
+    expect(stats == want, f'own bytes per function: {stats}, expected {want}')
+    expect(sum(stats.values()) == end, 'every byte counted once')
+    # A call not recorded because it was short (SCOPEPROF_MIN_DURATION) has no row: its bytes
+    # stay in its caller's own bytes, in calls and in site_stats alike.
+    # Here parent() asked for 100 bytes itself and its two child() calls, only counted, 100 each.
+    short = os.path.join(tmp, 'short')
+    log_file(os.path.join(short, '1-1.splog'),
+             batch(site_entry(P, 'parent()') + site_entry(C, 'child()'), memory_calls([(P, 0, 0, 5000, 3, 300)]),
+                   b'\x05' + struct.pack('<IQQ', C, 2, 400)), counts_memory=True)
+    sdb = os.path.join(tmp, 'short.db')
+    load(sdb, short)
+    got = rows(sdb, 'SELECT s.signature, st.calls, st.alloc_bytes, st.self_alloc_bytes FROM site_stats st '
+                    'JOIN sites s ON s.id = st.site_id ORDER BY 1')
+    expect(rows(sdb, 'SELECT self_alloc_bytes FROM calls') == [(300,)] and
+           got == [('child()', 2, None, None), ('parent()', 1, 300, 300)], f'counted children: {got}')
+
+
 def scenario_unrecorded_parent(tmp):
     # f() (depth 0) was not recorded (counted: shorter than SCOPEPROF_MIN_DURATION); its child
     # g() (depth 1) was, and so was f()'s next sibling h(), starting 50 ns after g(). h() must
@@ -1117,7 +1226,7 @@ def frame(kind, payload, crc=None):
 
 
 def header_payload(run='run-crafted', pid=1, tid=1, nonce=None, calibration_ns=1000, sample_period=None,
-                   scope_ps=None):
+                   scope_ps=None, counts_memory=False, switches_since=None):
     def entry(key, value):
         if isinstance(value, int):
             value = struct.pack('<Q', value)
@@ -1129,7 +1238,9 @@ def header_payload(run='run-crafted', pid=1, tid=1, nonce=None, calibration_ns=1
            entry(14, 1700000000 * 10**9))
     return (out + (entry(21, nonce) if nonce is not None else b'') +
             (entry(23, sample_period) if sample_period is not None else b'') +
-            (entry(17, scope_ps[0]) + entry(18, scope_ps[1]) if scope_ps is not None else b''))
+            (entry(17, scope_ps[0]) + entry(18, scope_ps[1]) if scope_ps is not None else b'') +
+            (entry(25, 1) if counts_memory else b'') +
+            (entry(22, switches_since) if switches_since is not None else b''))
 
 
 def text(s):
@@ -1148,6 +1259,13 @@ def calls_entry(records):
         struct.pack('<QQQ', r[0] | r[1] << 32 | (1 << 48 if r[4] else 0) | (1 << 50 if r[5:] and r[5] else 0),
                     r[2], r[3])
         for r in records)
+
+
+def memory_calls(calls):
+    """calls: (site index, depth, start ns, end ns, allocs, bytes[, sampled]), in the order they
+    ended: each call's counts (entry 10) right before its record, as the runtime writes them."""
+    return b''.join(struct.pack('<BQQ', 10, c[4], c[5]) + calls_entry([(c[0], c[1], c[2], c[3], False, *c[6:])])
+                    for c in calls)
 
 
 def exception_entry(kind, message):
@@ -1732,6 +1850,183 @@ def scenario_cpu_crafted(tmp):
     p = load(ddb, disordered, expect_rc=1)
     expect('off-CPU intervals out of time order' in p.stderr, p.stderr)
     expect(rows(ddb, 'SELECT cpu_ns FROM calls ORDER BY start_ns') == [(None,), (1000,)], 'unknown around them only')
+
+
+def diff_json(base, head, expect_rc):
+    return json.loads(scopeprof('diff', '--format', 'json', base, head, expect_rc=expect_rc).stdout)
+
+
+def scenario_diff_allocs(tmp):
+    """Allocations per call compare exactly (crafted counts, identical times, so only they can
+    decide): any change is one, named, and fails the gate; figures over sampled calls are shown,
+    not judged; runs that disagree among themselves must be separated; a side that did not count
+    allocations is said so."""
+    P, C, O, H = 0, 1, 2, 3
+    sites = site_entry(P, 'parent()') + site_entry(C, 'child()') + site_entry(O, 'other()') + site_entry(H, 'hash()')
+
+    def side(name, child=((2, 8192),), hash_bytes=16, counts_memory=True):
+        """One run per entry of child: (allocs, bytes) of every child() call in that run.
+        parent() allocates 100 bytes itself around each child() call; other() 64 bytes once;
+        hash() was throttled: its two samples allocate hash_bytes each."""
+        db = os.path.join(tmp, name + '.db')
+        for r, (allocs, nbytes) in enumerate(child):
+            calls, t = [], 0
+            for _ in range(10):
+                calls.append((C, 1, t + 1000, t + 5000, allocs, nbytes))
+                calls.append((P, 0, t, t + 10000, allocs + 1, nbytes + 100))
+                t += 20000
+            calls.append((O, 0, t, t + 1000, 1, 64))
+            calls += [(H, 0, t + 2000 + 100 * i, t + 2050 + 100 * i, 1, hash_bytes, True) for i in range(2)]
+            run = os.path.join(tmp, name, f'run-{name}-{r}')
+            log_file(os.path.join(run, '1-1.splog'), batch(sites, memory_calls(calls)), run=f'run-{name}-{r}',
+                     sample_period=64, counts_memory=counts_memory)
+            load(db, run)
+        return db
+
+    def functions(j):
+        return {f['function']: f for f in j['functions']}
+
+    base = side('base')
+    more = side('more', child=((2, 8200),))
+    j = diff_json(base, more, 1)
+    expect((j['regressions'], j['alloc_regressions'], j['time_regressions'], j['allocs_compared']) == (2, 2, 0, True),
+           f'8 more bytes per child() call: child() and parent() regressed, nothing else: {j}')
+    f = functions(j)
+    want = {'base_calls': 10, 'head_calls': 10, 'base_allocs_per_call': 2, 'head_allocs_per_call': 2,
+            'base_bytes_per_call': 8192, 'head_bytes_per_call': 8200, 'base_self_bytes_per_call': 8192,
+            'head_self_bytes_per_call': 8200, 'exact': True, 'varies_between_runs': False, 'changed': True,
+            'verdict': 'regression'}
+    expect(f['child()']['allocs'] == want, f"child(): {f['child()']['allocs']}")
+    expect((f['parent()']['allocs']['base_bytes_per_call'], f['parent()']['allocs']['head_bytes_per_call'],
+            f['parent()']['allocs']['base_self_bytes_per_call'], f['parent()']['allocs']['verdict']) ==
+           (8292, 8300, 100, 'regression'), f"parent(): {f['parent()']['allocs']}")
+    expect(f['other()']['allocs']['verdict'] == 'unchanged' and f['child()']['verdict'] == 'unchanged',
+           'other() allocates as before; child() takes as long as before')
+    # The sampled function allocates the same per sample, but its figures are of a sample.
+    expect(not f['hash()']['allocs']['exact'] and f['hash()']['allocs']['verdict'] == 'unchanged',
+           f"hash(): {f['hash()']['allocs']}")
+    table = scopeprof('diff', base, more, expect_rc=1).stdout
+    section = table.split('Allocation regressions (more allocations or bytes per call):\n')[1].splitlines()
+    expect(section[1].startswith('child()') and section[2].startswith('parent()'),
+           f'the function that allocates more itself comes first:\n{table}')
+    expect('8192 → 8200' in section[1] and '8292 → 8300' in section[2] and 'REGRESSION' in section[1], table)
+    expect('2 regressions, 0 improvements (wall time 0/0, allocations 2/0)' in table.splitlines()[0], table)
+    md = scopeprof('diff', '--format', 'markdown', base, more, expect_rc=1).stdout.splitlines()
+    at = md.index('### Allocation regressions (more allocations or bytes per call)')
+    expect(md[at + 4].startswith('| `child()` |') and md[0].startswith('**scopeprof diff: 2 regressions'),
+           '\n'.join(md))
+    # Fewer bytes: improvements, the gate passes. The same allocations: nothing to say.
+    j = diff_json(more, base, 0)
+    expect((j['alloc_improvements'], j['alloc_regressions']) == (2, 0), f'improvements {j}')
+    j = diff_json(base, side('same'), 0)
+    expect(j['alloc_regressions'] == j['alloc_improvements'] == 0, f'identical: {j}')
+    # The count alone, or the bytes alone, decide: more allocations of the same bytes, and
+    # fewer, larger ones, are both regressions.
+    for name, child in (('split', (3, 8192)), ('merged', (1, 8200))):
+        j = diff_json(base, side(name, child=(child,)), 1)
+        expect(functions(j)['child()']['allocs']['verdict'] == 'regression', f'{name}: {j}')
+    # A sampled function's figures changed: shown, not judged (they are of the calls chance drew).
+    j = diff_json(base, side('sampled', hash_bytes=32), 0)
+    a = functions(j)['hash()']['allocs']
+    expect((a['verdict'], a['base_calls'], a['base_bytes_per_call'], a['head_bytes_per_call']) == ('not judged', 128, 16, 32)
+           and j['alloc_regressions'] == 0, f'two samples of 64 calls: {a}')
+    table = scopeprof('diff', base, os.path.join(tmp, 'sampled.db')).stdout
+    expect('Allocation changes not judged:' in table and 'not judged: some calls sampled or only counted' in table, table)
+    # Runs of one side that disagree: only a change beyond every run of the other side counts.
+    varied = side('varied', child=((2, 8192), (2, 8200)))
+    j = diff_json(varied, side('within', child=((2, 8196), (2, 8204))), 0)
+    a = functions(j)['child()']['allocs']
+    expect(a['varies_between_runs'] and not a['changed'] and a['verdict'] == 'unchanged', f'within the runs: {a}')
+    j = diff_json(varied, side('beyond', child=((2, 8208), (2, 8208))), 1)
+    expect(functions(j)['child()']['allocs']['verdict'] == 'regression', f'beyond every run: {j}')
+    # A side that did not count: not compared, and said so; never a regression.
+    uncounted = side('uncounted', child=((2, 8200),), counts_memory=False)
+    j = diff_json(base, uncounted, 0)
+    expect(not j['allocs_compared'] and functions(j)['child()']['allocs'] is None, f'{j}')
+    out = scopeprof('diff', base, uncounted).stdout
+    expect(f"Allocations not compared: head '{uncounted}' has none in every run" in out, out)
+
+
+def scenario_diff_allocs_run(tmp):
+    """The end-to-end path: two real runs of the memory workload (threads, fork, exceptions)
+    under SCOPEPROF_COUNTERS=memory,cpu allocate alike; a run whose child() asks for 8 more
+    bytes a call is a regression of child() and of the functions above it, with exact figures.
+    Times cannot decide here (--min-time 3600s): a loaded machine changes them, not allocations."""
+    program = os.path.join(os.path.dirname(WORKLOAD), 'runtime-memory-workload')
+
+    def run(name, *args):
+        out = os.path.join(tmp, 'out-' + name)
+        p = subprocess.run([program, *args], env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_COUNTERS='memory,cpu',
+                                                      SCOPEPROF_THROTTLE='0'), capture_output=True, text=True)
+        expect(p.returncode == 0, p.stderr)
+        db = os.path.join(tmp, name + '.db')
+        load(db, os.path.join(out, os.listdir(out)[0]))
+        return db
+
+    base, same, more = run('base'), run('same'), run('more', '8')
+    j = json.loads(scopeprof('diff', '--format', 'json', '--min-time', '3600s', base, same).stdout)
+    expect(j['allocs_compared'] and j['alloc_regressions'] == j['alloc_improvements'] == 0,
+           f'two runs of one program allocate alike: {[f for f in j["functions"] if f["allocs"]["changed"]]}')
+    j = json.loads(scopeprof('diff', '--format', 'json', '--min-time', '3600s', base, more, expect_rc=1).stdout)
+    changed = {f['function']: f['allocs'] for f in j['functions'] if f['allocs']['changed']}
+    expect(set(changed) == {'child()', 'parent(int)'} and j['alloc_regressions'] == 2, f'changed: {changed}')
+    # 1110 child() calls a side (1000 + 100 on a thread + 10 in the fork child).
+    expect((changed['child()']['base_calls'], changed['child()']['base_bytes_per_call'],
+            changed['child()']['head_bytes_per_call']) == (1110, 8192, 8200), f"child(): {changed['child()']}")
+    expect(changed['parent(int)']['head_self_bytes_per_call'] == 0, f"parent(int): {changed['parent(int)']}")
+
+
+def cpu_side(tmp, name, functions, since=1000):
+    """A crafted run: functions are (signature, calls, wall ns, off-CPU ns) of sequential calls
+    that each leave the CPU once; the thread is tracked from `since` (None: not tracked)."""
+    db = os.path.join(tmp, name + '.db')
+    run = os.path.join(tmp, name, 'run-' + name)
+    calls, intervals, t = [], [], 2000
+    for i, (sig, n, wall, off) in enumerate(functions):
+        for _ in range(n):
+            calls.append((i, 0, t, t + wall, False))
+            if off:
+                intervals.append((t + 100, t + 100 + off, 0))
+            t += wall + 1000
+    log_file(os.path.join(run, '1-1.splog'),
+             batch(*[site_entry(i, f[0]) for i, f in enumerate(functions)],
+                   *([offcpu_entry(intervals)] if since is not None else []), calls_entry(calls)),
+             run='run-' + name, switches_since=since)
+    load(db, run)
+    return db
+
+
+def scenario_diff_cpu(tmp):
+    """CPU time is judged with wall time's noise model: f() takes as long as before but is on
+    the CPU 8 us of its 10 us instead of 2 us: a CPU time regression, not a wall one."""
+    base = cpu_side(tmp, 'base', [('f()', 1000, 10000, 8000), ('g()', 1000, 5000, 1000)])
+    busier = cpu_side(tmp, 'busier', [('f()', 1000, 10000, 2000), ('g()', 1000, 5000, 1000)])
+    j = diff_json(base, busier, 1)
+    f = {x['function']: x for x in j['functions']}
+    expect((j['time_regressions'], j['cpu_regressions'], j['regressions'], j['cpu_compared']) == (0, 1, 1, True),
+           f'one CPU time regression: {j}')
+    cpu = f['f()']['cpu']
+    expect((cpu['base_total_ns'], cpu['head_total_ns'], cpu['base_self_ns'], cpu['verdict']) ==
+           (2_000_000, 8_000_000, 2_000_000, 'regression') and cpu['p_value'] < 0.01, f'f() cpu {cpu}')
+    expect(f['f()']['verdict'] == 'unchanged' and f['g()']['cpu']['verdict'] == 'unchanged', f'{j}')
+    table = scopeprof('diff', base, busier, expect_rc=1).stdout
+    section = table.split('CPU time regressions:\n')[1].splitlines()
+    expect('cpu before' in section[0] and section[1].startswith('f()') and ' 2 ms ' in section[1] and
+           ' 8 ms ' in section[1] and 'REGRESSION' in section[1], table)
+    expect('Regressions:' not in table and '(wall time 0/0, CPU time 1/0)' in table.splitlines()[0], table)
+    j = diff_json(busier, base, 0)
+    expect(j['cpu_improvements'] == 1 and j['cpu_regressions'] == 0, f'the other way: {j}')
+    # Not compared where a side has no CPU times, or some calls of a function have none.
+    untracked = cpu_side(tmp, 'untracked', [('f()', 1000, 10000, 2000), ('g()', 1000, 5000, 1000)], since=None)
+    j = diff_json(base, untracked, 0)
+    expect(not j['cpu_compared'] and all(x['cpu'] is None for x in j['functions']), f'{j}')
+    out = scopeprof('diff', '--format', 'markdown', base, untracked).stdout
+    expect(f"CPU time not compared: head '{untracked}' has none in every run" in out, out)
+    late = cpu_side(tmp, 'late', [('f()', 1000, 10000, 2000), ('g()', 1000, 5000, 1000)], since=3000)
+    j = diff_json(base, late, 0)
+    expect(j['cpu_compared'] and {x['function'] for x in j['functions'] if x['cpu'] is None} == {'f()'}, f'{j}')
+    expect('CPU time of 1 function(s) not compared: some of their calls have none' in
+           scopeprof('diff', base, late).stdout, 'said so')
 
 
 SCENARIOS = {name[len('scenario_'):].replace('_', '-'): fn for name, fn in globals().items()

@@ -18,12 +18,16 @@ namespace {
 // Keeps the compiler from eliding an allocation it can see is unused.
 void keep(void *P) { asm volatile("" : : "r"(P) : "memory"); }
 
+// Bytes child() allocates beyond its 8 KiB: the first argument, so that a second run can
+// stand for a head build that allocates more (check_db.py's diff-allocs scenario).
+size_t ExtraBytes = 0;
+
 // 3 KiB then 5 KiB, freed before it returns: 2 allocations, 8192 bytes.
 __attribute__((noinline)) void child() {
   FN(0x301, "child()");
   char *A = new char[3072];
   keep(A);
-  char *B = new char[5120];
+  char *B = new char[5120 + ExtraBytes];
   keep(B);
   delete[] A;
   delete[] B;
@@ -81,7 +85,9 @@ __attribute__((noinline)) void catcher() {
 
 } // namespace
 
-int main() {
+int main(int argc, char **argv) {
+  if (argc > 1)
+    ExtraBytes = std::strtoul(argv[1], nullptr, 10);
   parent(1000);
   cFunctions();
   char *P = allocateForOther();

@@ -37,12 +37,19 @@ with enough calls of at least 100ns, since a busier CI machine makes everything 
 (one function's regression barely moves a median). The summary shows it; --absolute
 compares raw times instead.
 
+When both sides measured CPU time (SCOPEPROF_COUNTERS=cpu, the default), each function's CPU
+time is judged by the same rules, with a machine factor of its own. When both counted
+allocations (SCOPEPROF_COUNTERS=memory), allocations and bytes per call compare exactly: any
+change is one, more of either a regression (with several runs a side whose figures vary from
+run to run, every head run must differ from every base run). A measure only one side has is
+not compared, and the output says so.
+
   --top N    rows per section (default 10; 0: all)
   --format   table (default), markdown (for a pull-request comment) or json
 
-exit status: 0 no regression, 1 a regression, 2 bad arguments or databases, or sides that share
-too little to compare (no function in both, or the functions in both hold less than half of
-BASE's self time).
+exit status: 0 no regression, 1 a regression (of wall time, CPU time or allocations), 2 bad
+arguments or databases, or sides that share too little to compare (no function in both, or
+the functions in both hold less than half of BASE's self time).
 )";
 
 struct Side {
@@ -97,36 +104,72 @@ std::string signedDuration(double Ns) {
   return (Ns >= 0 ? "+" : "-") + formatDuration(std::fabs(Ns));
 }
 
-std::string calls(const db::SiteDiff &D) {
-  auto Fmt = [](double V) {
-    return std::fabs(V - std::round(V)) < 1e-9 ? fmt::format("{:.0f}", V)
-                                               : fmt::format("{:.1f}", V);
-  };
-  return D.BaseCalls == D.HeadCalls ? Fmt(D.BaseCalls)
-                                    : Fmt(D.BaseCalls) + " → " + Fmt(D.HeadCalls);
+/// A count per call or per run: whole numbers as such, others with what tells them apart.
+std::string count(double V) {
+  return std::fabs(V - std::round(V)) < 1e-9 ? fmt::format("{:.0f}", V) : fmt::format("{:.1f}", V);
 }
 
-Table changeTable(const std::vector<const db::SiteDiff *> &Rows) {
+std::string beforeAfter(double Base, double Head) {
+  return Base == Head ? count(Base) : count(Base) + " → " + count(Head);
+}
+
+const char *verdictText(const db::TimeDiff &T) {
+  return T.Result == db::Regression    ? "REGRESSION"
+         : T.Result == db::Improvement ? "improvement"
+         : T.BeyondNoise               ? "below threshold"
+                                       : "noise";
+}
+
+/// Wall or CPU time: one row per function, its verdict for that time.
+Table changeTable(const std::vector<const db::SiteDiff *> &Rows, bool Cpu) {
   Table T;
-  T.Columns = {"function", "calls",       "total before", "total after", "change",
-               "",         "self before", "self after",   "p",           "verdict"};
+  if (Cpu)
+    T.Columns = {"function", "calls",           "cpu before",     "cpu after", "change",
+                 "",         "self cpu before", "self cpu after", "p",         "verdict"};
+  else
+    T.Columns = {"function", "calls",       "total before", "total after", "change",
+                 "",         "self before", "self after",   "p",           "verdict"};
   T.Keys = {"function",  "calls",        "base_total_ns", "head_total_ns", "change_pct",
             "change_ns", "base_self_ns", "head_self_ns",  "p_value",       "verdict"};
   T.RightAligned = {false, true, true, true, true, true, true, true, true, false};
   T.Shrinkable = {0};
   for (const auto *D : Rows) {
-    const char *Verdict = D->Result == db::SiteDiff::Regression    ? "REGRESSION"
-                          : D->Result == db::SiteDiff::Improvement ? "improvement"
-                          : D->BeyondNoise                         ? "below threshold"
-                                                                   : "noise";
+    const db::TimeDiff &X = Cpu ? *D->Cpu : D->Wall;
     auto Ns = [](double V) { return Cell::real(V, formatDuration(V)); };
     T.Rows.push_back(
-        {Cell::code(D->Signature), Cell::text(calls(*D)), Ns(D->BaseTotal), Ns(D->HeadTotal),
-         Cell::real(D->ChangePct,
-                    std::isfinite(D->ChangePct) ? formatPercent(D->ChangePct) : "new time"),
-         Cell::real(D->ChangeNs, signedDuration(D->ChangeNs)), Ns(D->BaseSelf), Ns(D->HeadSelf),
-         D->PValue ? Cell::real(*D->PValue, fmt::format("{:.2g}", *D->PValue)) : Cell::null(),
-         Cell::text(Verdict)});
+        {Cell::code(D->Signature), Cell::text(beforeAfter(D->BaseCalls, D->HeadCalls)),
+         Ns(X.BaseTotal), Ns(X.HeadTotal),
+         Cell::real(X.ChangePct,
+                    std::isfinite(X.ChangePct) ? formatPercent(X.ChangePct) : "new time"),
+         Cell::real(X.ChangeNs, signedDuration(X.ChangeNs)), Ns(X.BaseSelf), Ns(X.HeadSelf),
+         X.PValue ? Cell::real(*X.PValue, fmt::format("{:.2g}", *X.PValue)) : Cell::null(),
+         Cell::text(verdictText(X))});
+  }
+  return T;
+}
+
+const char *allocVerdict(const db::AllocDiff &A) {
+  return A.Result == db::Regression    ? "REGRESSION"
+         : A.Result == db::Improvement ? "improvement"
+                                       : "not judged: some calls sampled or only counted";
+}
+
+/// Allocations per call, before → after: inclusive counts and bytes decide, the calls' own
+/// bytes show where the change was made.
+Table allocTable(const std::vector<const db::SiteDiff *> &Rows) {
+  Table T;
+  T.Columns = {"function", "calls", "allocs/call", "bytes/call", "self bytes/call", "verdict"};
+  T.Keys = {"function", "calls", "allocs_per_call", "bytes_per_call", "self_bytes_per_call",
+            "verdict"};
+  T.RightAligned = {false, true, true, true, true, false};
+  T.Shrinkable = {0};
+  for (const auto *D : Rows) {
+    const db::AllocDiff &A = *D->Allocs;
+    T.Rows.push_back({Cell::code(D->Signature), Cell::text(beforeAfter(A.BaseCalls, A.HeadCalls)),
+                      Cell::text(beforeAfter(A.BaseAllocs, A.HeadAllocs)),
+                      Cell::text(beforeAfter(A.BaseBytes, A.HeadBytes)),
+                      Cell::text(beforeAfter(A.BaseSelfBytes, A.HeadSelfBytes)),
+                      Cell::text(allocVerdict(A))});
   }
   return T;
 }
@@ -139,11 +182,63 @@ Table onlyTable(const std::vector<db::SiteDiff> &Sites, bool Head, size_t Top) {
   T.Shrinkable = {3, 0};
   for (size_t I = 0; I < Sites.size() && (!Top || I < Top); ++I) {
     const auto &D = Sites[I];
-    double Total = Head ? D.HeadTotal : D.BaseTotal;
+    double Total = Head ? D.Wall.HeadTotal : D.Wall.BaseTotal;
     T.Rows.push_back({Cell::code(D.Signature), Cell::real(Head ? D.HeadCalls : D.BaseCalls),
                       Cell::real(Total, formatDuration(Total)), Cell::code(D.Location)});
   }
   return T;
+}
+
+/// What was not compared, and why: a measure only one side has, or functions whose CPU time
+/// covers only some of their calls.
+std::vector<std::string> notes(const db::DiffResult &R, const Side &Base, const Side &Head) {
+  std::vector<std::string> Out;
+  auto Missing = [&](bool B, bool H, const char *What, const char *How) {
+    if (B != H)
+      Out.push_back(fmt::format("{} not compared: {} '{}' has none in every run ({}).", What,
+                                B ? "head" : "base", B ? Head.Label : Base.Label, How));
+  };
+  Missing(R.BaseCpu, R.HeadCpu, "CPU time",
+          "recorded with SCOPEPROF_COUNTERS=none, or the kernel refused perf events");
+  Missing(R.BaseMemory, R.HeadMemory, "Allocations",
+          "recorded without SCOPEPROF_COUNTERS=memory, or with the static runtime");
+  if (R.BaseCpu && R.HeadCpu) {
+    size_t Partial = static_cast<size_t>(std::count_if(
+        R.Sites.begin(), R.Sites.end(), [](const db::SiteDiff &D) { return !D.Cpu; }));
+    if (Partial)
+      Out.push_back(fmt::format(
+          "CPU time of {} function(s) not compared: some of their calls have none (they began "
+          "before their thread was tracked, or the kernel lost switch records: docs/schema.md).",
+          Partial));
+  }
+  return Out;
+}
+
+std::string jsonTime(const db::TimeDiff &T) {
+  return fmt::format(
+      "\"base_total_ns\": {}, \"head_total_ns\": {}, \"change_ns\": {}, \"change_pct\": {}, "
+      "\"base_self_ns\": {}, \"head_self_ns\": {}, \"p_value\": {}, \"beyond_noise\": {}, "
+      "\"verdict\": \"{}\"",
+      T.BaseTotal, T.HeadTotal, T.ChangeNs,
+      std::isfinite(T.ChangePct) ? fmt::format("{}", T.ChangePct) : "null", T.BaseSelf, T.HeadSelf,
+      T.PValue ? fmt::format("{}", *T.PValue) : "null", T.BeyondNoise,
+      T.Result == db::Regression    ? "regression"
+      : T.Result == db::Improvement ? "improvement"
+                                    : "unchanged");
+}
+
+std::string jsonAllocs(const db::AllocDiff &A) {
+  return fmt::format(
+      "{{\"base_calls\": {}, \"head_calls\": {}, \"base_allocs_per_call\": {}, "
+      "\"head_allocs_per_call\": {}, \"base_bytes_per_call\": {}, \"head_bytes_per_call\": {}, "
+      "\"base_self_bytes_per_call\": {}, \"head_self_bytes_per_call\": {}, \"exact\": {}, "
+      "\"varies_between_runs\": {}, \"changed\": {}, \"verdict\": \"{}\"}}",
+      A.BaseCalls, A.HeadCalls, A.BaseAllocs, A.HeadAllocs, A.BaseBytes, A.HeadBytes,
+      A.BaseSelfBytes, A.HeadSelfBytes, A.Exact, A.Varies, A.Changed,
+      A.Result == db::Regression    ? "regression"
+      : A.Result == db::Improvement ? "improvement"
+      : A.Changed                   ? "not judged"
+                                    : "unchanged");
 }
 
 void printJson(const db::DiffResult &R, const db::DiffOptions &O, const Side &Base,
@@ -154,31 +249,35 @@ void printJson(const db::DiffResult &R, const db::DiffOptions &O, const Side &Ba
       Out += fmt::format(
           "{}\n    {{\"function\": {}, \"key\": \"{}\", \"calls\": {}, \"total_ns\": {}}}",
           Out.empty() ? "" : ",", jsonString(D.Signature), D.Key,
-          std::max(D.BaseCalls, D.HeadCalls), std::max(D.BaseTotal, D.HeadTotal));
+          std::max(D.BaseCalls, D.HeadCalls), std::max(D.Wall.BaseTotal, D.Wall.HeadTotal));
     return "[" + Out + (Out.empty() ? "]" : "\n  ]");
   };
   std::string Changes;
   for (const auto &D : R.Sites)
     Changes += fmt::format(
         "{}\n    {{\"function\": {}, \"key\": \"{}\", \"file\": {}, \"base_calls\": {}, "
-        "\"head_calls\": {}, "
-        "\"base_total_ns\": {}, \"head_total_ns\": {}, \"change_ns\": {}, \"change_pct\": {}, "
-        "\"base_self_ns\": {}, \"head_self_ns\": {}, \"p_value\": {}, \"beyond_noise\": {}, "
-        "\"verdict\": \"{}\"}}",
+        "\"head_calls\": {}, {}, \"cpu\": {}, \"allocs\": {}}}",
         Changes.empty() ? "" : ",", jsonString(D.Signature), D.Key, jsonString(D.Location),
-        D.BaseCalls, D.HeadCalls, D.BaseTotal, D.HeadTotal, D.ChangeNs,
-        std::isfinite(D.ChangePct) ? fmt::format("{}", D.ChangePct) : "null", D.BaseSelf,
-        D.HeadSelf, D.PValue ? fmt::format("{}", *D.PValue) : "null", D.BeyondNoise,
-        D.Result == db::SiteDiff::Regression    ? "regression"
-        : D.Result == db::SiteDiff::Improvement ? "improvement"
-                                                : "unchanged");
+        D.BaseCalls, D.HeadCalls, jsonTime(D.Wall), D.Cpu ? "{" + jsonTime(*D.Cpu) + "}" : "null",
+        D.Allocs ? jsonAllocs(*D.Allocs) : "null");
+  std::string Notes;
+  for (const auto &N : notes(R, Base, Head))
+    Notes += (Notes.empty() ? "" : ", ") + jsonString(N);
   fmt::print("{{\n  \"base\": {}, \"head\": {}, \"base_runs\": {}, \"head_runs\": {},\n"
-             "  \"threshold_pct\": {}, \"min_time_ns\": {}, \"machine_factor\": {},\n  "
-             "\"regressions\": {}, \"improvements\": {},\n"
+             "  \"threshold_pct\": {}, \"min_time_ns\": {}, \"machine_factor\": {}, "
+             "\"cpu_machine_factor\": {},\n"
+             "  \"cpu_compared\": {}, \"allocs_compared\": {},\n"
+             "  \"regressions\": {}, \"improvements\": {}, \"time_regressions\": {}, "
+             "\"cpu_regressions\": {}, \"cpu_improvements\": {}, \"alloc_regressions\": {}, "
+             "\"alloc_improvements\": {},\n"
+             "  \"notes\": [{}],\n"
              "  \"functions\": [{}\n  ],\n  \"new\": {},\n  \"vanished\": {}\n}}\n",
              jsonString(Base.Label), jsonString(Head.Label), Base.Runs.Runs.size(),
-             Head.Runs.Runs.size(), O.ThresholdPct, O.MinTimeNs, R.MachineFactor, R.Regressions,
-             R.Improvements, Changes, Sites(R.Added), Sites(R.Removed));
+             Head.Runs.Runs.size(), O.ThresholdPct, O.MinTimeNs, R.Wall.Value, R.Cpu.Value,
+             R.BaseCpu && R.HeadCpu, R.BaseMemory && R.HeadMemory, R.allRegressions(),
+             R.Improvements + R.CpuImprovements + R.AllocImprovements, R.Regressions,
+             R.CpuRegressions, R.CpuImprovements, R.AllocRegressions, R.AllocImprovements, Notes,
+             Changes, Sites(R.Added), Sites(R.Removed));
 }
 
 } // namespace
@@ -226,10 +325,10 @@ int runDiff(const std::vector<std::string> &Argv) {
     // keyed from different project roots.
     double MatchedSelf = 0, BaseSelf = 0;
     for (const auto &D : R.Sites)
-      MatchedSelf += D.BaseSelf;
+      MatchedSelf += D.Wall.BaseSelf;
     BaseSelf = MatchedSelf;
     for (const auto &D : R.Removed)
-      BaseSelf += D.BaseSelf;
+      BaseSelf += D.Wall.BaseSelf;
     if (R.Sites.empty() || MatchedSelf < 0.5 * BaseSelf) {
       printError("'{}' and '{}' share too little to compare: {} function(s) in both, holding "
                  "{:.0f}% of the base's self time ({} only in base, {} only in head); were both "
@@ -242,32 +341,72 @@ int runDiff(const std::vector<std::string> &Argv) {
     }
     if (*F == Format::Json) {
       printJson(R, O, Base, Head);
-      return R.Regressions ? ExitFailure : ExitOk;
+      return R.allRegressions() ? ExitFailure : ExitOk;
     }
-    std::vector<const db::SiteDiff *> Regressed, Improved, Others;
-    for (const auto &D : R.Sites)
-      (D.Result == db::SiteDiff::Regression    ? Regressed
-       : D.Result == db::SiteDiff::Improvement ? Improved
-                                               : Others)
+    std::vector<const db::SiteDiff *> Regressed, Improved, Others, CpuRegressed, CpuImproved,
+        AllocRegressed, AllocImproved, AllocUnjudged;
+    for (const auto &D : R.Sites) {
+      (D.Wall.Result == db::Regression    ? Regressed
+       : D.Wall.Result == db::Improvement ? Improved
+                                          : Others)
           .push_back(&D);
+      if (D.Cpu && D.Cpu->Result != db::Unchanged)
+        (D.Cpu->Result == db::Regression ? CpuRegressed : CpuImproved).push_back(&D);
+      if (D.Allocs && D.Allocs->Changed)
+        (D.Allocs->Result == db::Regression    ? AllocRegressed
+         : D.Allocs->Result == db::Improvement ? AllocImproved
+                                               : AllocUnjudged)
+            .push_back(&D);
+    }
+    // CPU changes by their self CPU time, as wall ones by self time; allocation changes by the
+    // change of the calls' own bytes: the function that allocates differently itself comes
+    // before its callers, whose inclusive figures changed with it.
+    auto BySelfCpu = [](const db::SiteDiff *A, const db::SiteDiff *B) {
+      return std::fabs(A->Cpu->SelfChangeNs) > std::fabs(B->Cpu->SelfChangeNs);
+    };
+    auto BySelfBytes = [](const db::SiteDiff *A, const db::SiteDiff *B) {
+      auto Own = [](const db::AllocDiff &X) {
+        return std::fabs(X.HeadSelfBytes - X.BaseSelfBytes);
+      };
+      auto Inclusive = [](const db::AllocDiff &X) { return std::fabs(X.HeadBytes - X.BaseBytes); };
+      return std::pair(Own(*A->Allocs), Inclusive(*A->Allocs)) >
+             std::pair(Own(*B->Allocs), Inclusive(*B->Allocs));
+    };
+    for (auto *V : {&CpuRegressed, &CpuImproved})
+      std::stable_sort(V->begin(), V->end(), BySelfCpu);
+    for (auto *V : {&AllocRegressed, &AllocImproved, &AllocUnjudged})
+      std::stable_sort(V->begin(), V->end(), BySelfBytes);
     auto Limit = [&](std::vector<const db::SiteDiff *> V) {
       if (*Top && V.size() > static_cast<size_t>(*Top))
         V.resize(static_cast<size_t>(*Top));
       return V;
     };
     bool Md = *F == Format::Markdown;
+    size_t Regressions = R.allRegressions(),
+           Improvements = R.Improvements + R.CpuImprovements + R.AllocImprovements;
+    // Which measures the counts are of: wall time alone says nothing more.
+    std::string Kinds;
+    if ((R.BaseCpu && R.HeadCpu) || (R.BaseMemory && R.HeadMemory)) {
+      Kinds = fmt::format(" (wall time {}/{}", R.Regressions, R.Improvements);
+      if (R.BaseCpu && R.HeadCpu)
+        Kinds += fmt::format(", CPU time {}/{}", R.CpuRegressions, R.CpuImprovements);
+      if (R.BaseMemory && R.HeadMemory)
+        Kinds += fmt::format(", allocations {}/{}", R.AllocRegressions, R.AllocImprovements);
+      Kinds += ")";
+    }
     std::string Summary = fmt::format(
-        "{}{} regression{}, {} improvement{}{} — {} functions compared, {} new, {} vanished "
+        "{}{} regression{}, {} improvement{}{}{} — {} functions compared, {} new, {} vanished "
         "(threshold {}%, min {}; base {} run{}, head {} run{}; {})",
-        Md ? "**scopeprof diff: " : "", R.Regressions, R.Regressions == 1 ? "" : "s",
-        R.Improvements, R.Improvements == 1 ? "" : "s", Md ? "**" : "", R.Sites.size(),
-        R.Added.size(), R.Removed.size(), O.ThresholdPct, formatDuration(O.MinTimeNs),
-        Base.Runs.Runs.size(), Base.Runs.Runs.size() == 1 ? "" : "s", Head.Runs.Runs.size(),
+        Md ? "**scopeprof diff: " : "", Regressions, Regressions == 1 ? "" : "s", Improvements,
+        Improvements == 1 ? "" : "s", Kinds, Md ? "**" : "", R.Sites.size(), R.Added.size(),
+        R.Removed.size(), O.ThresholdPct, formatDuration(O.MinTimeNs), Base.Runs.Runs.size(),
+        Base.Runs.Runs.size() == 1 ? "" : "s", Head.Runs.Runs.size(),
         Head.Runs.Runs.size() == 1 ? "" : "s",
-        R.FactorSites
+        R.Wall.Sites
             ? fmt::format(
-                  "head times divided by the machine factor {:.3f}, the median of {} functions",
-                  R.MachineFactor, R.FactorSites)
+                  "head times divided by the machine factor {:.3f}, the median of {} functions{}",
+                  R.Wall.Value, R.Wall.Sites,
+                  R.Cpu.Sites ? fmt::format(" ({:.3f} for CPU times)", R.Cpu.Value) : "")
             : "raw times");
     fmt::print("{}\n", Summary);
     if (Base.Runs.Runs.size() == 1 || Head.Runs.Runs.size() == 1)
@@ -275,21 +414,31 @@ int runDiff(const std::vector<std::string> &Argv) {
                  "noise by, and a machine busier during that run can decide it. Record three "
                  "runs a side (docs/ci.md).\n",
                  Md ? "\n" : "");
+    for (const auto &N : notes(R, Base, Head))
+      fmt::print("{}{}\n", Md ? "\n" : "", N);
     auto Section = [&](const std::string &Title, const Table &T) {
       if (T.Rows.empty())
         return;
       fmt::print(Md ? "\n### {}\n\n" : "\n{}:\n", Title);
       printTable(T, *F);
     };
-    Section("Regressions", changeTable(Limit(Regressed)));
-    Section("Improvements", changeTable(Limit(Improved)));
+    Section("Regressions", changeTable(Limit(Regressed), false));
+    Section("Improvements", changeTable(Limit(Improved), false));
+    Section("CPU time regressions", changeTable(Limit(CpuRegressed), true));
+    Section("CPU time improvements", changeTable(Limit(CpuImproved), true));
+    // Allocations compare exactly: any change in allocations or bytes per call is one.
+    Section("Allocation regressions (more allocations or bytes per call)",
+            allocTable(Limit(AllocRegressed)));
+    Section("Allocation improvements (fewer allocations and bytes per call)",
+            allocTable(Limit(AllocImproved)));
     if (!Md)
-      Section("Largest other changes", changeTable(Limit(Others)));
+      Section("Largest other changes", changeTable(Limit(Others), false));
+    Section("Allocation changes not judged", allocTable(Limit(AllocUnjudged)));
     Section(fmt::format("New functions ({})", R.Added.size()),
             onlyTable(R.Added, true, static_cast<size_t>(*Top)));
     Section(fmt::format("Vanished functions ({})", R.Removed.size()),
             onlyTable(R.Removed, false, static_cast<size_t>(*Top)));
-    return R.Regressions ? ExitFailure : ExitOk;
+    return Regressions ? ExitFailure : ExitOk;
   } catch (const db::DbError &E) {
     printError("{}", E.what());
     return ExitUsage;

@@ -1,6 +1,8 @@
-// Diff: per-run totals decide the size of a change; per-call durations and the spread between
-// runs decide whether it is beyond noise.
+// Diff: per-run totals decide the size of a change of wall or CPU time; per-call times and the
+// spread between runs decide whether it is beyond noise. Allocations per call compare exactly.
 #include "Diff.h"
+
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,43 +20,113 @@ constexpr size_t SampleSize = 2000;
 constexpr int64_t FactorMinCalls = 20;
 constexpr double FactorMinMeanNs = 100;
 
-struct SideSite {
-  std::string Signature, Location;
-  std::map<int64_t, int64_t> SiteIdByRun;
-  std::map<int64_t, double> TotalByRun, CallsByRun, SelfByRun;
+/// One time of a site on one side, per run, and how many calls have it one by one.
+struct Series {
+  std::map<int64_t, double> TotalByRun, SelfByRun;
   int64_t Recorded = 0;
 };
 
-std::map<std::string, SideSite> readSide(const RunSet &Side) {
+/// A site's allocations in one run.
+struct AllocRun {
+  int64_t Calls = 0; ///< calls with counts, a sample weighing the calls it stands for
+  int64_t Allocs = 0, Bytes = 0, SelfBytes = 0;
+  bool Exact = false; ///< every call of the site was recorded with its counts
+};
+
+struct SideSite {
+  std::string Signature, Location;
+  std::map<int64_t, int64_t> SiteIdByRun;
+  std::map<int64_t, double> CallsByRun;
+  Series Wall, Cpu;
+  /// Every recorded call has a CPU time, in every run: otherwise the totals would compare
+  /// different sets of calls.
+  bool CpuComplete = true;
+  std::map<int64_t, AllocRun> AllocByRun;
+};
+
+/// A time the comparison knows: the column of calls it samples, and where a site keeps it.
+struct Measure {
+  const char *Column;
+  Series SideSite::*Of;
+};
+const Measure WallTime{"duration_ns", &SideSite::Wall}, CpuTime{"cpu_ns", &SideSite::Cpu};
+
+/// Whether every run of \p Side has a thread of which \p Condition (on threads) holds.
+bool everyRunHas(const RunSet &Side, const char *Condition) {
+  auto S = Side.Db->prepare(std::string("SELECT 1 FROM threads WHERE run_id=?1 AND ") + Condition +
+                            " LIMIT 1");
+  for (int64_t Run : Side.Runs) {
+    S.bind(1, Run);
+    bool Has = S.step();
+    S.reset();
+    if (!Has)
+      return false;
+  }
+  return !Side.Runs.empty();
+}
+
+std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool WithMemory) {
   std::map<std::string, SideSite> Sites;
   auto S = Side.Db->prepare(
       "SELECT s.site_key, s.signature, s.file || ':' || s.line, st.site_id, st.calls, st.total_ns, "
-      "st.self_ns, st.recorded_calls FROM site_stats st JOIN sites s ON s.id = st.site_id "
-      "WHERE st.run_id=?1");
+      "st.self_ns, st.recorded_calls, st.cpu_calls, st.cpu_ns, st.self_cpu_ns FROM site_stats st "
+      "JOIN sites s ON s.id = st.site_id WHERE st.run_id=?1");
+  // A sample counts for the calls it stands for; the unweighted count tells whether every call
+  // was recorded with its counts (a sample or a call only counted makes it fall short).
+  auto Counted = Side.Db->prepare(
+      "SELECT site_id, sum(weight), count(*), sum(weight * allocs), sum(weight * alloc_bytes), "
+      "sum(weight * self_alloc_bytes) FROM calls WHERE run_id=?1 AND allocs IS NOT NULL "
+      "GROUP BY site_id");
   for (int64_t Run : Side.Runs) {
+    std::map<int64_t, SideSite *> ById;
     S.bind(1, Run);
     while (S.step()) {
       SideSite &Site = Sites[S.text(0)];
       Site.Signature = S.text(1);
       Site.Location = S.text(2);
       Site.SiteIdByRun[Run] = S.integer(3);
+      ById[S.integer(3)] = &Site;
       Site.CallsByRun[Run] = static_cast<double>(S.integer(4));
-      Site.TotalByRun[Run] = static_cast<double>(S.integer(5));
-      Site.SelfByRun[Run] = static_cast<double>(S.integer(6));
-      Site.Recorded += S.integer(7);
+      Site.Wall.TotalByRun[Run] = static_cast<double>(S.integer(5));
+      Site.Wall.SelfByRun[Run] = static_cast<double>(S.integer(6));
+      Site.Wall.Recorded += S.integer(7);
+      if (!WithCpu)
+        continue;
+      Site.CpuComplete = Site.CpuComplete && S.integer(8) == S.integer(7);
+      Site.Cpu.Recorded += S.integer(8);
+      if (!S.isNull(9))
+        Site.Cpu.TotalByRun[Run] = static_cast<double>(S.integer(9));
+      if (!S.isNull(10))
+        Site.Cpu.SelfByRun[Run] = static_cast<double>(S.integer(10));
     }
     S.reset();
+    if (!WithMemory)
+      continue;
+    Counted.bind(1, Run);
+    while (Counted.step()) {
+      auto It = ById.find(Counted.integer(0));
+      if (It == ById.end())
+        continue;
+      AllocRun &A = It->second->AllocByRun[Run];
+      A.Calls = Counted.integer(1);
+      A.Allocs = Counted.integer(3);
+      A.Bytes = Counted.integer(4);
+      A.SelfBytes = Counted.integer(5);
+      A.Exact = Counted.integer(2) == static_cast<int64_t>(It->second->CallsByRun[Run]);
+    }
+    Counted.reset();
   }
   return Sites;
 }
 
-/// A uniform sample of the site's recorded durations over the side's runs (reservoir sampling
+/// A uniform sample of the site's recorded times over the side's runs (reservoir sampling
 /// with a fixed seed: the same databases always give the same answer).
-std::vector<double> sampleDurations(const RunSet &Side, const SideSite &Site) {
+std::vector<double> sampleTimes(const RunSet &Side, const SideSite &Site, const Measure &M) {
   std::vector<double> Sample;
   std::mt19937_64 Random(42);
   uint64_t Seen = 0;
-  auto S = Side.Db->prepare("SELECT duration_ns FROM calls WHERE run_id=?1 AND site_id=?2");
+  auto S = Side.Db->prepare(fmt::format(
+      "SELECT {0} FROM calls WHERE run_id=?1 AND site_id=?2 AND {0} IS NOT NULL", M.Column));
   for (const auto &[Run, SiteId] : Site.SiteIdByRun) {
     S.bind(1, Run).bind(2, SiteId);
     while (S.step()) {
@@ -84,13 +156,15 @@ double quantile(std::vector<double> V, double Q) {
 
 /// Takes out of each run's total the part of its calls beyond \p Cap (a preempted call holds
 /// milliseconds of somebody else's work; pooled, one stall outweighs thousands of calls).
-void capStalls(const RunSet &Side, SideSite &Site, double Cap) {
-  auto S = Side.Db->prepare("SELECT total((duration_ns - ?3) * weight) FROM calls "
-                            "WHERE run_id=?1 AND site_id=?2 AND duration_ns > ?3");
+void capStalls(const RunSet &Side, SideSite &Site, const Measure &M, double Cap) {
+  auto S = Side.Db->prepare(fmt::format("SELECT total(({0} - ?3) * weight) FROM calls "
+                                        "WHERE run_id=?1 AND site_id=?2 AND {0} > ?3",
+                                        M.Column));
+  Series &Of = Site.*M.Of;
   for (const auto &[Run, SiteId] : Site.SiteIdByRun) {
     S.bind(1, Run).bind(2, SiteId).bind(3, Cap);
-    if (S.step())
-      Site.TotalByRun[Run] = std::max(0.0, Site.TotalByRun[Run] - S.real(0));
+    if (S.step() && Of.TotalByRun.count(Run))
+      Of.TotalByRun[Run] = std::max(0.0, Of.TotalByRun[Run] - S.real(0));
     S.reset();
   }
 }
@@ -115,21 +189,15 @@ std::pair<double, double> rangeOver(const std::map<int64_t, double> &ByRun,
   return {Lo, Hi};
 }
 
-/// Fills one side of \p D (means per run over \p Runs); the head side is divided by \p Factor.
-void fillSide(SiteDiff &D, const SideSite &Site, const std::vector<int64_t> &Runs, bool IsHead,
-              double Factor = 1) {
-  D.Signature = Site.Signature;
-  D.Location = Site.Location;
-  (IsHead ? D.HeadCalls : D.BaseCalls) = meanOver(Site.CallsByRun, Runs);
-  (IsHead ? D.HeadTotal : D.BaseTotal) = meanOver(Site.TotalByRun, Runs) / Factor;
-  (IsHead ? D.HeadSelf : D.BaseSelf) = meanOver(Site.SelfByRun, Runs) / Factor;
-}
-
 SiteDiff describe(const std::string &Key, const SideSite &Site, const std::vector<int64_t> &Runs,
                   bool IsHead) {
   SiteDiff D;
   D.Key = Key;
-  fillSide(D, Site, Runs, IsHead);
+  D.Signature = Site.Signature;
+  D.Location = Site.Location;
+  (IsHead ? D.HeadCalls : D.BaseCalls) = meanOver(Site.CallsByRun, Runs);
+  (IsHead ? D.Wall.HeadTotal : D.Wall.BaseTotal) = meanOver(Site.Wall.TotalByRun, Runs);
+  (IsHead ? D.Wall.HeadSelf : D.Wall.BaseSelf) = meanOver(Site.Wall.SelfByRun, Runs);
   return D;
 }
 
@@ -138,6 +206,173 @@ double mean(const std::vector<double> &V) {
   for (double X : V)
     Sum += X;
   return V.empty() ? 0 : Sum / static_cast<double>(V.size());
+}
+
+/// One measure of one matched site: the samples of its per-call times, its stalls capped.
+struct Sampled {
+  std::vector<double> Base, Head;
+};
+
+/// Samples both sides of a site's time \p M and caps their stalls; returns head/base mean
+/// call time when the site may vote on the machine factor.
+std::optional<double> sampleBoth(const RunSet &Base, SideSite &B, const RunSet &Head, SideSite &H,
+                                 const Measure &M, Sampled &Out) {
+  if (!(B.*M.Of).Recorded || !(H.*M.Of).Recorded)
+    return std::nullopt;
+  Out.Base = sampleTimes(Base, B, M);
+  Out.Head = sampleTimes(Head, H, M);
+  std::vector<double> Pooled = Out.Base;
+  Pooled.insert(Pooled.end(), Out.Head.begin(), Out.Head.end());
+  double Cap = StallFactor * quantile(std::move(Pooled), 0.99);
+  capStalls(Base, B, M, Cap);
+  capStalls(Head, H, M, Cap);
+  double BaseMean = mean(Out.Base), HeadMean = mean(Out.Head);
+  if ((B.*M.Of).Recorded >= FactorMinCalls && (H.*M.Of).Recorded >= FactorMinCalls &&
+      BaseMean >= FactorMinMeanNs && HeadMean > 0)
+    return HeadMean / BaseMean;
+  return std::nullopt;
+}
+
+/// A busier or slower machine makes every function slower alike; one function's real
+/// regression barely moves the median.
+MachineFactor medianFactor(std::vector<double> Ratios, const DiffOptions &Options) {
+  MachineFactor F;
+  if (Options.Normalize && Ratios.size() >= 3) {
+    std::nth_element(Ratios.begin(), Ratios.begin() + static_cast<long>(Ratios.size() / 2),
+                     Ratios.end());
+    F.Value = Ratios[Ratios.size() / 2];
+    F.Sites = Ratios.size();
+  }
+  return F;
+}
+
+/// The noise model, the same for every time: the change's size from the per-run totals;
+/// whether it is beyond noise from the rank test of per-call times (or a changed call count)
+/// and, with several runs a side, from the runs themselves.
+TimeDiff compareTimes(const Series &B, const Series &H, Sampled S, double Factor,
+                      const RunSet &Base, const RunSet &Head, bool CallsChanged,
+                      const DiffOptions &Options) {
+  TimeDiff D;
+  D.BaseTotal = meanOver(B.TotalByRun, Base.Runs);
+  D.BaseSelf = meanOver(B.SelfByRun, Base.Runs);
+  D.HeadTotal = meanOver(H.TotalByRun, Head.Runs) / Factor;
+  D.HeadSelf = meanOver(H.SelfByRun, Head.Runs) / Factor;
+  D.ChangeNs = D.HeadTotal - D.BaseTotal;
+  D.SelfChangeNs = D.HeadSelf - D.BaseSelf;
+  D.ChangePct = D.BaseTotal > 0 ? 100 * D.ChangeNs / D.BaseTotal : (D.HeadTotal > 0 ? INFINITY : 0);
+  bool Shifted = true; // only counted calls: no distribution to test, the totals must speak
+  if (!S.Base.empty() && !S.Head.empty()) {
+    for (double &V : S.Head)
+      V /= Factor;
+    D.PValue = mannWhitneyP(std::move(S.Base), std::move(S.Head));
+    Shifted = *D.PValue < Options.Alpha;
+  }
+  if (Base.Runs.size() > 1 && Head.Runs.size() > 1) {
+    // The run is the unit of replication: every head run beyond every base run, and the
+    // change more than twice either side's spread from run to run. Three runs a side of
+    // identical builds separate by chance one time in ten per function (2 of the 20 ways
+    // to split six runs); a change that is only just past the spread is such a chance.
+    auto [BLo, BHi] = rangeOver(B.TotalByRun, Base.Runs);
+    auto [HLo, HHi] = rangeOver(H.TotalByRun, Head.Runs);
+    double Spread = std::max(BHi - BLo, (HHi - HLo) / Factor);
+    D.RunsSeparate = (D.ChangeNs > 0 ? HLo / Factor > BHi : HHi / Factor < BLo) &&
+                     std::fabs(D.ChangeNs) > 2 * Spread;
+  }
+  D.BeyondNoise = (Shifted || CallsChanged) && D.RunsSeparate;
+  bool Large =
+      std::fabs(D.ChangePct) > Options.ThresholdPct && std::fabs(D.ChangeNs) > Options.MinTimeNs;
+  if (D.BeyondNoise && Large)
+    D.Result = D.ChangeNs > 0 ? Regression : Improvement;
+  return D;
+}
+
+/// A per-call figure as the exact fraction it is: counts over calls.
+struct PerCall {
+  int64_t Num = 0, Calls = 0;
+};
+
+/// -1, 0, 1 as A's per-call figure is below, equal to or above B's, exactly (128-bit cross
+/// products: bytes times calls can pass 2^63).
+int comparePerCall(const PerCall &A, const PerCall &B) {
+  __extension__ using Wide = __int128;
+  Wide L = static_cast<Wide>(A.Num) * B.Calls, R = static_cast<Wide>(B.Num) * A.Calls;
+  return L < R ? -1 : L > R ? 1 : 0;
+}
+
+/// Compares one allocation figure of a site (allocations, bytes): -1 fewer, 1 more, 0 the same
+/// or not separable. \p Of picks the figure of a run.
+template <typename Figure>
+int allocChange(const SideSite &B, const SideSite &H, const RunSet &Base, const RunSet &Head,
+                Figure Of, bool &Varies) {
+  auto Pooled = [&](const SideSite &S, const RunSet &Side) {
+    PerCall P;
+    for (int64_t Run : Side.Runs)
+      if (auto It = S.AllocByRun.find(Run); It != S.AllocByRun.end()) {
+        P.Num += Of(It->second);
+        P.Calls += It->second.Calls;
+      }
+    return P;
+  };
+  auto Runs = [&](const SideSite &S, const RunSet &Side) {
+    std::vector<PerCall> Out;
+    for (int64_t Run : Side.Runs)
+      if (auto It = S.AllocByRun.find(Run); It != S.AllocByRun.end() && It->second.Calls > 0)
+        Out.push_back({Of(It->second), It->second.Calls});
+    return Out;
+  };
+  int Change = comparePerCall(Pooled(H, Head), Pooled(B, Base));
+  auto BRuns = Runs(B, Base), HRuns = Runs(H, Head);
+  auto Agree = [](const std::vector<PerCall> &V) {
+    return std::all_of(V.begin(), V.end(),
+                       [&](const PerCall &P) { return comparePerCall(P, V.front()) == 0; });
+  };
+  if (Agree(BRuns) && Agree(HRuns))
+    return Change;
+  // Allocations that differ from run to run on one side: only a change that separates every
+  // head run from every base run is the code's, not the run's.
+  Varies = true;
+  for (const auto &HR : HRuns)
+    for (const auto &BR : BRuns)
+      if (comparePerCall(HR, BR) != Change)
+        return 0;
+  return Change;
+}
+
+std::optional<AllocDiff> compareAllocs(const SideSite &B, const SideSite &H, const RunSet &Base,
+                                       const RunSet &Head) {
+  if (B.AllocByRun.empty() || H.AllocByRun.empty())
+    return std::nullopt;
+  AllocDiff D;
+  auto Fill = [&](const SideSite &S, const RunSet &Side, double &Calls, double &Allocs,
+                  double &Bytes, double &SelfBytes) {
+    double A = 0, By = 0, Self = 0;
+    for (int64_t Run : Side.Runs) {
+      auto It = S.AllocByRun.find(Run);
+      // A run that called the function without counting a single call is no exact figure; a
+      // run that did not call it says nothing either way.
+      D.Exact = D.Exact && (It == S.AllocByRun.end() ? !S.CallsByRun.count(Run) : It->second.Exact);
+      if (It == S.AllocByRun.end())
+        continue;
+      Calls += static_cast<double>(It->second.Calls);
+      A += static_cast<double>(It->second.Allocs);
+      By += static_cast<double>(It->second.Bytes);
+      Self += static_cast<double>(It->second.SelfBytes);
+    }
+    Allocs = Calls > 0 ? A / Calls : 0;
+    Bytes = Calls > 0 ? By / Calls : 0;
+    SelfBytes = Calls > 0 ? Self / Calls : 0;
+  };
+  Fill(B, Base, D.BaseCalls, D.BaseAllocs, D.BaseBytes, D.BaseSelfBytes);
+  Fill(H, Head, D.HeadCalls, D.HeadAllocs, D.HeadBytes, D.HeadSelfBytes);
+  int Allocs = allocChange(
+      B, H, Base, Head, [](const AllocRun &A) { return A.Allocs; }, D.Varies);
+  int Bytes = allocChange(
+      B, H, Base, Head, [](const AllocRun &A) { return A.Bytes; }, D.Varies);
+  D.Changed = Allocs || Bytes;
+  // More of either is a regression, even when the other fell (fewer, larger blocks).
+  if (D.Exact && D.Changed)
+    D.Result = Allocs > 0 || Bytes > 0 ? Regression : Improvement;
+  return D;
 }
 
 } // namespace
@@ -174,99 +409,77 @@ double mannWhitneyP(std::vector<double> A, std::vector<double> B) {
 }
 
 DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &Options) {
-  auto BaseSites = readSide(Base), HeadSites = readSide(Head);
   DiffResult Out;
+  Out.BaseCpu = everyRunHas(Base, "switches_since_ns IS NOT NULL");
+  Out.HeadCpu = everyRunHas(Head, "switches_since_ns IS NOT NULL");
+  Out.BaseMemory = everyRunHas(Base, "counts_memory = 1");
+  Out.HeadMemory = everyRunHas(Head, "counts_memory = 1");
+  bool WithCpu = Out.BaseCpu && Out.HeadCpu, WithMemory = Out.BaseMemory && Out.HeadMemory;
+  auto BaseSites = readSide(Base, WithCpu, WithMemory);
+  auto HeadSites = readSide(Head, WithCpu, WithMemory);
   struct Matched {
     const std::string *Key;
-    const SideSite *B, *H;
-    std::vector<double> BaseSample, HeadSample;
+    SideSite *B, *H;
+    Sampled Wall, Cpu;
+    bool CompareCpu = false;
   };
   std::vector<Matched> Pairs;
-  std::vector<double> Ratios;
+  std::vector<double> WallRatios, CpuRatios;
   for (auto &[Key, B] : BaseSites) {
     auto It = HeadSites.find(Key);
     if (It == HeadSites.end()) {
       Out.Removed.push_back(describe(Key, B, Base.Runs, false));
       continue;
     }
-    Matched M{&Key, &B, &It->second, {}, {}};
-    if (B.Recorded && M.H->Recorded) {
-      M.BaseSample = sampleDurations(Base, B);
-      M.HeadSample = sampleDurations(Head, *M.H);
-      std::vector<double> Pooled = M.BaseSample;
-      Pooled.insert(Pooled.end(), M.HeadSample.begin(), M.HeadSample.end());
-      double Cap = StallFactor * quantile(std::move(Pooled), 0.99);
-      capStalls(Base, B, Cap);
-      capStalls(Head, It->second, Cap);
-      double BaseMean = mean(M.BaseSample), HeadMean = mean(M.HeadSample);
-      if (B.Recorded >= FactorMinCalls && M.H->Recorded >= FactorMinCalls &&
-          BaseMean >= FactorMinMeanNs && HeadMean > 0)
-        Ratios.push_back(HeadMean / BaseMean);
-    }
+    Matched M{&Key, &B, &It->second, {}, {}, false};
+    if (auto Ratio = sampleBoth(Base, B, Head, *M.H, WallTime, M.Wall))
+      WallRatios.push_back(*Ratio);
+    M.CompareCpu = WithCpu && B.CpuComplete && M.H->CpuComplete;
+    if (M.CompareCpu)
+      if (auto Ratio = sampleBoth(Base, B, Head, *M.H, CpuTime, M.Cpu))
+        CpuRatios.push_back(*Ratio);
     Pairs.push_back(std::move(M));
   }
-  // A busier or slower machine makes every function slower alike; one function's real
-  // regression barely moves the median.
-  if (Options.Normalize && Ratios.size() >= 3) {
-    std::nth_element(Ratios.begin(), Ratios.begin() + static_cast<long>(Ratios.size() / 2),
-                     Ratios.end());
-    Out.MachineFactor = Ratios[Ratios.size() / 2];
-    Out.FactorSites = Ratios.size();
-  }
-  double Factor = Out.MachineFactor;
+  Out.Wall = medianFactor(std::move(WallRatios), Options);
+  Out.Cpu = medianFactor(std::move(CpuRatios), Options);
 
   for (auto &M : Pairs) {
     const SideSite &B = *M.B, &H = *M.H;
     SiteDiff D = describe(*M.Key, B, Base.Runs, false);
-    fillSide(D, H, Head.Runs, true, Factor);
-    D.ChangeNs = D.HeadTotal - D.BaseTotal;
-    D.SelfChangeNs = D.HeadSelf - D.BaseSelf;
-    D.ChangePct =
-        D.BaseTotal > 0 ? 100 * D.ChangeNs / D.BaseTotal : (D.HeadTotal > 0 ? INFINITY : 0);
-
-    // Beyond noise: the calls themselves got slower or faster (rank test), or there are
-    // clearly more or fewer of them; and, with several runs a side, the runs do not overlap.
+    D.HeadCalls = meanOver(H.CallsByRun, Head.Runs);
+    // Clearly more or fewer calls are beyond noise whatever the times of each.
     bool CallsChanged = std::fabs(D.HeadCalls - D.BaseCalls) >
                         Options.ThresholdPct / 100 * std::max(D.BaseCalls, 1.0);
-    bool Shifted = true; // only counted calls: no distribution to test, the totals must speak
-    if (!M.BaseSample.empty() && !M.HeadSample.empty()) {
-      for (double &V : M.HeadSample)
-        V /= Factor;
-      D.PValue = mannWhitneyP(std::move(M.BaseSample), std::move(M.HeadSample));
-      Shifted = *D.PValue < Options.Alpha;
+    D.Wall = compareTimes(B.Wall, H.Wall, std::move(M.Wall), Out.Wall.Value, Base, Head,
+                          CallsChanged, Options);
+    Out.Regressions += D.Wall.Result == Regression;
+    Out.Improvements += D.Wall.Result == Improvement;
+    if (M.CompareCpu && B.Cpu.Recorded && H.Cpu.Recorded) {
+      D.Cpu = compareTimes(B.Cpu, H.Cpu, std::move(M.Cpu), Out.Cpu.Value, Base, Head, CallsChanged,
+                           Options);
+      Out.CpuRegressions += D.Cpu->Result == Regression;
+      Out.CpuImprovements += D.Cpu->Result == Improvement;
     }
-    if (Base.Runs.size() > 1 && Head.Runs.size() > 1) {
-      // The run is the unit of replication: every head run beyond every base run, and the
-      // change more than twice either side's spread from run to run. Three runs a side of
-      // identical builds separate by chance one time in ten per function (2 of the 20 ways
-      // to split six runs); a change that is only just past the spread is such a chance.
-      auto [BLo, BHi] = rangeOver(B.TotalByRun, Base.Runs);
-      auto [HLo, HHi] = rangeOver(H.TotalByRun, Head.Runs);
-      double Spread = std::max(BHi - BLo, (HHi - HLo) / Factor);
-      D.RunsSeparate = (D.ChangeNs > 0 ? HLo / Factor > BHi : HHi / Factor < BLo) &&
-                       std::fabs(D.ChangeNs) > 2 * Spread;
+    D.Allocs = compareAllocs(B, H, Base, Head);
+    if (D.Allocs) {
+      Out.AllocRegressions += D.Allocs->Result == Regression;
+      Out.AllocImprovements += D.Allocs->Result == Improvement;
     }
-    D.BeyondNoise = (Shifted || CallsChanged) && D.RunsSeparate;
-    bool Large =
-        std::fabs(D.ChangePct) > Options.ThresholdPct && std::fabs(D.ChangeNs) > Options.MinTimeNs;
-    if (D.BeyondNoise && Large)
-      D.Result = D.ChangeNs > 0 ? SiteDiff::Regression : SiteDiff::Improvement;
-    Out.Regressions += D.Result == SiteDiff::Regression;
-    Out.Improvements += D.Result == SiteDiff::Improvement;
     Out.Sites.push_back(std::move(D));
   }
   for (const auto &[Key, H] : HeadSites)
     if (!BaseSites.count(Key))
       Out.Added.push_back(describe(Key, H, Head.Runs, true));
   auto Order = [](const SiteDiff &A, const SiteDiff &B) {
-    if (A.Result != B.Result)
-      return A.Result == SiteDiff::Regression ||
-             (A.Result == SiteDiff::Improvement && B.Result == SiteDiff::Unchanged);
-    return std::fabs(A.SelfChangeNs) > std::fabs(B.SelfChangeNs);
+    if (A.Wall.Result != B.Wall.Result)
+      return A.Wall.Result == Regression ||
+             (A.Wall.Result == Improvement && B.Wall.Result == Unchanged);
+    return std::fabs(A.Wall.SelfChangeNs) > std::fabs(B.Wall.SelfChangeNs);
   };
   std::sort(Out.Sites.begin(), Out.Sites.end(), Order);
   auto ByTotal = [](const SiteDiff &A, const SiteDiff &B) {
-    return std::max(A.HeadTotal, A.BaseTotal) > std::max(B.HeadTotal, B.BaseTotal);
+    return std::max(A.Wall.HeadTotal, A.Wall.BaseTotal) >
+           std::max(B.Wall.HeadTotal, B.Wall.BaseTotal);
   };
   std::sort(Out.Added.begin(), Out.Added.end(), ByTotal);
   std::sort(Out.Removed.begin(), Out.Removed.end(), ByTotal);

@@ -1,5 +1,6 @@
 // `scopeprof diff`: what got slower or faster between two sets of runs, matched by site key,
-// with a noise test over per-call durations and, given several runs a side, run-to-run spread.
+// with a noise test over per-call times and, given several runs a side, run-to-run spread;
+// and what allocates differently, exactly.
 #pragma once
 
 #include "Sqlite.h"
@@ -23,29 +24,69 @@ struct DiffOptions {
   bool Normalize = true;    ///< divide head times by the machine factor (see DiffResult)
 };
 
-struct SiteDiff {
-  std::string Key, Signature, Location;
-  double BaseCalls = 0, HeadCalls = 0; ///< per run (mean over runs)
-  double BaseTotal = 0, HeadTotal = 0; ///< ns per run (mean over runs)
+enum Verdict { Unchanged, Regression, Improvement };
+
+/// One time of a function compared, wall or CPU: per run, averaged over each side's runs.
+struct TimeDiff {
+  double BaseTotal = 0, HeadTotal = 0; ///< ns per run (head divided by the machine factor)
   double BaseSelf = 0, HeadSelf = 0;
   double ChangePct = 0, ChangeNs = 0; ///< of total time per run
   double SelfChangeNs = 0;            ///< where the time was added: ranks the changes
-  std::optional<double> PValue;       ///< rank test of per-call durations (recorded calls)
+  std::optional<double> PValue;       ///< rank test of per-call times (recorded calls)
   bool RunsSeparate = true;           ///< with several runs a side: ranges do not overlap
   bool BeyondNoise = false;
-  enum Verdict { Unchanged, Regression, Improvement } Result = Unchanged;
+  Verdict Result = Unchanged;
+};
+
+/// Allocations per call compared exactly: allocations are no noisier than the program's own
+/// decisions, so any difference is a change. Inclusive figures (the call and everything under
+/// it) decide; the calls' own bytes say where the change was made.
+struct AllocDiff {
+  double BaseCalls = 0, HeadCalls = 0;   ///< the calls the figures are over, in all runs
+  double BaseAllocs = 0, HeadAllocs = 0; ///< per call
+  double BaseBytes = 0, HeadBytes = 0;   ///< per call
+  double BaseSelfBytes = 0, HeadSelfBytes = 0;
+  /// Every call on both sides was recorded with its counts. Otherwise (some calls only
+  /// counted under SCOPEPROF_MIN_DURATION, sampled by the auto-throttle, or on a thread that
+  /// did not count) the figures are of a subset that timing or chance chose: not judged.
+  bool Exact = true;
+  /// The runs of one side disagree among themselves (the program allocates differently from
+  /// run to run): a change must then separate every head run from every base run.
+  bool Varies = false;
+  bool Changed = false; ///< the per-call figures differ (and, with several runs, separate)
+  Verdict Result = Unchanged;
+};
+
+struct SiteDiff {
+  std::string Key, Signature, Location;
+  double BaseCalls = 0, HeadCalls = 0; ///< per run (mean over runs)
+  TimeDiff Wall;
+  std::optional<TimeDiff> Cpu;     ///< when both sides have CPU times of its calls
+  std::optional<AllocDiff> Allocs; ///< when both sides counted its allocations
+};
+
+/// How much slower the head machine ran the same code: the median, over functions with
+/// enough recorded calls of at least 100 ns, of head/base mean call time. 1 when unknown.
+struct MachineFactor {
+  double Value = 1;
+  size_t Sites = 0; ///< how many functions it is the median of
 };
 
 struct DiffResult {
-  /// In both: regressions, improvements, the rest; each by change of self time, since the
-  /// function that got slower itself comes before its callers, whose totals grew with it.
+  /// In both: wall time regressions, improvements, the rest; each by change of self time,
+  /// since the function that got slower itself comes before its callers, whose totals grew
+  /// with it.
   std::vector<SiteDiff> Sites;
-  std::vector<SiteDiff> Added, Removed; ///< only in head / only in base
-  size_t Regressions = 0, Improvements = 0;
-  /// How much slower the head machine ran the same code: the median, over functions with
-  /// enough recorded calls of at least 100 ns, of head/base mean call duration. 1 when unknown.
-  double MachineFactor = 1;
-  size_t FactorSites = 0; ///< how many functions the factor is the median of
+  std::vector<SiteDiff> Added, Removed;           ///< only in head / only in base
+  size_t Regressions = 0, Improvements = 0;       ///< of wall time
+  size_t CpuRegressions = 0, CpuImprovements = 0; ///< of CPU time
+  size_t AllocRegressions = 0, AllocImprovements = 0;
+  MachineFactor Wall, Cpu;
+  /// Whether every run of a side measured CPU time (a thread tracked) or counted
+  /// allocations (SCOPEPROF_COUNTERS): a measure is compared only when both sides have it.
+  bool BaseCpu = false, HeadCpu = false, BaseMemory = false, HeadMemory = false;
+
+  size_t allRegressions() const { return Regressions + CpuRegressions + AllocRegressions; }
 };
 
 DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &Options);

@@ -56,7 +56,10 @@ std::vector<double> solveLinear(std::vector<std::vector<double>> A, std::vector<
 /// and each hid the sampled site's mean own time. A sample's own time is its self time less the
 /// hidden calls under it, so the means come from a linear system over the sampled sites.
 /// Means over all of a site's samples, not each sample's own figure: a product of two rare
-/// samples would weigh 63 x 63 and make the estimate useless.
+/// samples would weigh 63 x 63 and make the estimate useless. The bytes the hidden calls
+/// allocated are in their callers' self_alloc_bytes too (a call's counts are its thread's
+/// counters moving while it is open) and come out the same way, so that the throttled
+/// function keeps its bytes and its callers do not count them a second time.
 template <typename BindFn>
 void subtractUnsampled(Database &Db, const CallFilter &Filter, BindFn BindFilter,
                        const std::string &Self, std::map<int64_t, SiteStats> &Sites) {
@@ -64,16 +67,18 @@ void subtractUnsampled(Database &Db, const CallFilter &Filter, BindFn BindFilter
   std::string Where = std::string("c.run_id=?1") + (Filter.Pid ? " AND c.pid=?2" : "") +
                       (Filter.Tid ? " AND c.tid=?3" : "");
   struct Sampled {
-    double Samples = 0, SelfNs = 0, SelfCpuNs = 0, CpuSamples = 0;
-    double OwnNs = 0, OwnCpuNs = 0; ///< mean own time of one call
+    double Samples = 0, SelfNs = 0, SelfCpuNs = 0, CpuSamples = 0, SelfBytes = 0, ByteSamples = 0;
+    double OwnNs = 0, OwnCpuNs = 0, OwnBytes = 0; ///< mean own time and bytes of one call
   };
   std::map<int64_t, Sampled> BySite;
   auto Own = Db.prepare("SELECT c.site_id, count(*), total(c." + Self + "), total(c.self_cpu_ns), "
-                        "count(c.self_cpu_ns) FROM calls c WHERE " + Where +
+                        "count(c.self_cpu_ns), total(c.self_alloc_bytes), "
+                        "count(c.self_alloc_bytes) FROM calls c WHERE " + Where +
                         " AND c.weight > 1 GROUP BY c.site_id");
   BindFilter(Own);
   while (Own.step())
-    BySite[Own.integer(0)] = {Own.real(1), Own.real(2), Own.real(3), Own.real(4)};
+    BySite[Own.integer(0)] = {Own.real(1), Own.real(2), Own.real(3),
+                              Own.real(4), Own.real(5), Own.real(6)};
   if (BySite.empty())
     return;
   struct Hidden {
@@ -95,22 +100,26 @@ void subtractUnsampled(Database &Db, const CallFilter &Filter, BindFn BindFilter
     Row.emplace(Site, Row.size());
   size_t N = Row.size();
   std::vector<std::vector<double>> A(N, std::vector<double>(N, 0));
-  std::vector<double> B(N), BCpu(N);
+  std::vector<double> B(N), BCpu(N), BBytes(N);
   for (const auto &[Site, S] : BySite) {
     A[Row[Site]][Row[Site]] = S.Samples;
     B[Row[Site]] = S.SelfNs;
     // Samples without a CPU time count with their wall time, so both sides cover the same calls.
     BCpu[Row[Site]] = S.SelfCpuNs + (S.Samples - S.CpuSamples) * (S.SelfNs / S.Samples);
+    // Samples without counts (a thread that did not count) as the mean of those with them.
+    BBytes[Row[Site]] = S.ByteSamples ? S.SelfBytes * S.Samples / S.ByteSamples : 0;
   }
   for (const Hidden &H : Pairs)
     if (H.CallerWeight > 1 && Row.count(H.Caller))
       A[Row[H.Caller]][Row[H.Callee]] += H.Calls;
-  std::vector<double> OwnNs = solveLinear(A, B), OwnCpuNs = solveLinear(A, BCpu);
+  std::vector<double> OwnNs = solveLinear(A, B), OwnCpuNs = solveLinear(A, BCpu),
+                      OwnBytes = solveLinear(A, BBytes);
   for (auto &[Site, S] : BySite) {
     // Unsolvable, or noise taking it below zero: the samples' own figure, or nothing.
     size_t I = Row[Site];
     S.OwnNs = OwnNs.empty() ? S.SelfNs / S.Samples : std::max(0.0, OwnNs[I]);
     S.OwnCpuNs = OwnCpuNs.empty() ? S.OwnNs : std::max(0.0, OwnCpuNs[I]);
+    S.OwnBytes = OwnBytes.empty() ? BBytes[I] / S.Samples : std::max(0.0, OwnBytes[I]);
   }
   for (const Hidden &H : Pairs) {
     auto It = Sites.find(H.Caller);
@@ -120,6 +129,11 @@ void subtractUnsampled(Database &Db, const CallFilter &Filter, BindFn BindFilter
     It->second.SelfNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnNs);
     It->second.RawSelfNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnNs);
     It->second.SelfCpuNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnCpuNs);
+    // Only where the caller's calls counted allocations (set before this is called).
+    if (It->second.AllocCalls)
+      It->second.SelfAllocBytes = std::max<int64_t>(
+          0, It->second.SelfAllocBytes -
+                 static_cast<int64_t>(std::llround(H.CallerWeight * H.Calls * Callee.OwnBytes)));
   }
 }
 
@@ -176,7 +190,6 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.Estimated = Group.integer(17);
     Sums[Group.integer(0)] = {Group.real(16), Group.real(7)};
   }
-  subtractUnsampled(Db, Filter, bindFilter, Self, Sites);
   // Allocations: only where a thread counted them, so a run without them costs no table scan
   // (the calls_by_site index does not cover them).
   auto Counting = Db.prepare("SELECT 1 FROM threads WHERE run_id=?1 AND counts_memory LIMIT 1");
@@ -194,6 +207,7 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
       St.SelfAllocBytes = Memory.integer(4);
     }
   }
+  subtractUnsampled(Db, Filter, bindFilter, Self, Sites);
   auto Counted = Db.prepare(
       "SELECT c.site_id, total(c.calls), total(c.total_ns) FROM counted c JOIN threads t "
       "ON t.id = c.thread_id WHERE c.run_id=?1" +

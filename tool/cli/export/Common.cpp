@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <functional>
-#include <tuple>
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace scopeprof::cli::exporter {
 
@@ -75,7 +75,8 @@ std::string laneOrder(const std::vector<Lane> &Lanes) {
 CallStream::CallStream(db::Database &Db, const Options &O, const std::vector<Lane> &Lanes)
     : Calls(Db.prepare(
           "SELECT c.id, c.thread_id, c.site_id, c.start_ns, c.end_ns, c.duration_ns, c.self_ns, "
-          "c.depth, coalesce(c.exception_id, 0), c.broken FROM calls c WHERE c.run_id=?1" +
+          "c.depth, coalesce(c.exception_id, 0), c.broken, c.cpu_ns, c.allocs, c.alloc_bytes, "
+          "c.self_alloc_bytes FROM calls c WHERE c.run_id=?1" +
           std::string(O.Filter.Pid ? " AND c.pid=?2" : "") + (O.Filter.Tid ? " AND c.tid=?3" : "") +
           " AND c.end_ns >= ?4 AND c.start_ns <= ?5 AND c.duration_ns >= ?6 ORDER BY " +
           laneOrder(Lanes) + ", c.start_ns, c.depth")) {
@@ -90,9 +91,13 @@ CallStream::CallStream(db::Database &Db, const Options &O, const std::vector<Lan
 bool CallStream::next(Call &C) {
   if (!Calls.step())
     return false;
-  C = {Calls.integer(0), Calls.integer(1),     Calls.integer(2), Calls.integer(3),
-       Calls.integer(4), Calls.integer(5),     Calls.integer(6), Calls.integer(7),
-       Calls.integer(8), Calls.integer(9) != 0};
+  auto Counter = [&](int Column) {
+    return Calls.isNull(Column) ? std::nullopt : std::optional(Calls.integer(Column));
+  };
+  C = {
+      Calls.integer(0), Calls.integer(1), Calls.integer(2), Calls.integer(3), Calls.integer(4),
+      Calls.integer(5), Calls.integer(6), Calls.integer(7), Calls.integer(8), Calls.integer(9) != 0,
+      Counter(10),      Counter(11),      Counter(12),      Counter(13)};
   return true;
 }
 

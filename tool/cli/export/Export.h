@@ -8,6 +8,7 @@
 #include "Stats.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ std::string laneOrder(const std::vector<Lane> &Lanes);
 struct Call {
   int64_t Id, ThreadId, Site, Start, End, Duration, Self, Depth, ExceptionId;
   bool Broken;
+  /// The counters (docs/schema.md); empty where the run did not measure them for this call.
+  std::optional<int64_t> CpuNs, Allocs, AllocBytes, SelfAllocBytes;
 };
 
 /// Calls in the options' window and of at least their minimum duration, lane by lane in

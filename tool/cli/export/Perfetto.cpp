@@ -1,5 +1,5 @@
 // Perfetto's protobuf trace (ui.perfetto.dev, trace_processor): TrackEvent slices on a track
-// per thread, under a track per process.
+// per thread, under a track per process; a call's counters are its debug annotations.
 //
 // The few messages needed are written by hand, with the field numbers of Perfetto's
 // protos/perfetto/trace (trace_packet.proto, track_event/*.proto, interned_data/): a varint
@@ -8,6 +8,7 @@
 // subset, and the tests parse the output back with it.
 #include "Export.h"
 
+#include <iterator>
 #include <set>
 #include <unordered_set>
 
@@ -71,17 +72,31 @@ enum : int {
   NameIid = 10,
   TrackUuid = 11, // also in TrackEventDefaults
   SourceLocationIid = 34,
-  // InternedData: EventName, SourceLocation
+  // InternedData: EventName, SourceLocation, DebugAnnotationName
   EventNames = 2,
+  DebugAnnotationNames = 3,
   SourceLocations = 4,
   Iid = 1,
   InternedName = 2,
   FileName = 2,
   LineNumber = 4,
   // DebugAnnotation
+  AnnotationNameIid = 1,
+  AnnotationUintValue = 3,
   AnnotationStringValue = 6,
   AnnotationName = 10,
 };
+
+/// The counters a call may carry, as debug annotations ("args" in the UI) with names interned
+/// once per sequence: a call with CPU time and allocations costs about 12 bytes more.
+struct Counter {
+  const char *Name;
+  std::optional<int64_t> Call::*Of;
+};
+constexpr Counter Counters[] = {{"cpu_ns", &Call::CpuNs},
+                                {"allocs", &Call::Allocs},
+                                {"alloc_bytes", &Call::AllocBytes},
+                                {"self_alloc_bytes", &Call::SelfAllocBytes}};
 enum : uint64_t { SliceBegin = 1, SliceEnd = 2 };
 enum : uint64_t { IncrementalStateCleared = 1, NeedsIncrementalState = 2 };
 
@@ -105,6 +120,7 @@ public:
   void beginLane(const Lane &L) override {
     ++Sequence;
     Interned.clear();
+    InternedCounters = false;
     First = true;
     Track = Tracks.at({L.Pid, L.Tid});
   }
@@ -117,18 +133,32 @@ public:
                     Message()
                         .bytes(AnnotationName, "exception")
                         .bytes(AnnotationStringValue, exceptionText(Db, C.ExceptionId)));
-    Message P;
+    bool HasCounters = false;
+    for (size_t I = 0; I < std::size(Counters); ++I)
+      if (const auto &V = C.*Counters[I].Of) {
+        HasCounters = true;
+        Event.message(DebugAnnotations,
+                      Message()
+                          .varint(AnnotationNameIid, I + 1)
+                          .varint(AnnotationUintValue, static_cast<uint64_t>(*V)));
+      }
+    Message P, Data;
     if (Interned.insert(C.Site).second) {
       const db::SiteName &S = Sites[C.Site];
-      P.message(
-          InternedDataField,
-          Message()
-              .message(EventNames, Message().varint(Iid, Site).bytes(InternedName, S.Signature))
-              .message(SourceLocations, Message()
-                                            .varint(Iid, Site)
-                                            .bytes(FileName, S.File)
-                                            .varint(LineNumber, static_cast<uint64_t>(S.Line))));
+      Data.message(EventNames, Message().varint(Iid, Site).bytes(InternedName, S.Signature))
+          .message(SourceLocations, Message()
+                                        .varint(Iid, Site)
+                                        .bytes(FileName, S.File)
+                                        .varint(LineNumber, static_cast<uint64_t>(S.Line)));
     }
+    if (HasCounters && !InternedCounters) {
+      InternedCounters = true;
+      for (size_t I = 0; I < std::size(Counters); ++I)
+        Data.message(DebugAnnotationNames,
+                     Message().varint(Iid, I + 1).bytes(InternedName, Counters[I].Name));
+    }
+    if (!Data.data().empty())
+      P.message(InternedDataField, Data);
     emit(P.message(TrackEventField, Event), Time);
   }
   void end(const Call &, int64_t Time) override {
@@ -153,6 +183,7 @@ private:
   OutputFile &Out;
   std::map<int64_t, db::SiteName> Sites;
   std::unordered_set<int64_t> Interned;
+  bool InternedCounters = false; ///< the counters' names, in this sequence
   uint64_t Sequence = 0, Track = 0;
   bool First = true;
 };
