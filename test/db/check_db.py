@@ -1119,6 +1119,40 @@ def scenario_diff_stalls(tmp):
     expect('f()' in p.stdout, p.stdout)
 
 
+def scenario_diff_deep_regression(tmp):
+    # x() takes twice as long in head; its four callers (a, b, c, d) take as long as before on
+    # their own, but their calls are longer by x's change: the machine factor must come from
+    # the functions' own time, or the callers outvote the unrelated e() and the regression is
+    # divided away as "the machine was slower".
+    def side(name, x_ns):
+        db = os.path.join(tmp, name + '.db')
+        for r in range(3):
+            run = os.path.join(tmp, name, f'run-{name}-{r}')
+            calls, t = [], 0
+            for _ in range(100):
+                x_end = t + 600 + x_ns
+                calls.append((4, 4, t + 600, x_end, False))
+                for depth in (3, 2, 1, 0):
+                    calls.append((depth, depth, t + 150 * depth, x_end + 4 - depth, False))
+                t = x_end + 100
+                calls.append((5, 0, t, t + 1000, False))
+                t += 1100
+            names = ['a()', 'b()', 'c()', 'd()', 'x()', 'e()']
+            log_file(os.path.join(run, '1-1.splog'),
+                     batch(*[site_entry(i, n) for i, n in enumerate(names)], calls_entry(calls)),
+                     run=f'run-{name}-{r}')
+            load(db, run)
+        return db
+    base, same, head = side('base', 20_000), side('same', 20_000), side('head', 40_000)
+    p = scopeprof('diff', base, same, expect_rc=None)
+    expect(p.returncode == 0, f'identical sides: {p.returncode}\n{p.stdout}{p.stderr}')
+    p = scopeprof('diff', base, head, expect_rc=1)
+    lines = p.stdout.splitlines()
+    expect('machine factor 1.000' in lines[0], p.stdout)
+    first = lines[lines.index('Regressions:') + 2]
+    expect(first.startswith('x() '), f'x() is the first regression:\n{p.stdout}')
+
+
 def scenario_diff_disjoint(tmp):
     # Sides that share too little are refused (exit 2, saying why), never passed: disjoint
     # keys (the root moved, another program), and a match that holds a sliver of the time.

@@ -16,9 +16,9 @@ namespace {
 constexpr size_t SampleSize = 2000;
 
 /// Functions that vote on the machine factor: enough recorded calls, long enough that the
-/// measurement's own cost does not dominate.
+/// measurement's own cost does not dominate (the median own time of a call, in ns).
 constexpr int64_t FactorMinCalls = 20;
-constexpr double FactorMinMeanNs = 100;
+constexpr double FactorMinOwnNs = 100;
 
 /// One time of a site on one side, per run, and how many calls have it one by one.
 struct Series {
@@ -48,8 +48,10 @@ struct SideSite {
 struct Measure {
   const char *Column;
   Series SideSite::*Of;
+  const char *Own; ///< the column of a call's own part of it
 };
-const Measure WallTime{"duration_ns", &SideSite::Wall}, CpuTime{"cpu_ns", &SideSite::Cpu};
+const Measure WallTime{"duration_ns", &SideSite::Wall, "self_ns"},
+    CpuTime{"cpu_ns", &SideSite::Cpu, "self_cpu_ns"};
 
 /// Whether every run of \p Side has a thread of which \p Condition (on threads) holds.
 bool everyRunHas(const RunSet &Side, const char *Condition) {
@@ -121,12 +123,12 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
 
 /// A uniform sample of the site's recorded times over the side's runs (reservoir sampling
 /// with a fixed seed: the same databases always give the same answer).
-std::vector<double> sampleTimes(const RunSet &Side, const SideSite &Site, const Measure &M) {
+std::vector<double> sampleTimes(const RunSet &Side, const SideSite &Site, const char *Column) {
   std::vector<double> Sample;
   std::mt19937_64 Random(42);
   uint64_t Seen = 0;
   auto S = Side.Db->prepare(fmt::format(
-      "SELECT {0} FROM calls WHERE run_id=?1 AND site_id=?2 AND {0} IS NOT NULL", M.Column));
+      "SELECT {0} FROM calls WHERE run_id=?1 AND site_id=?2 AND {0} IS NOT NULL", Column));
   for (const auto &[Run, SiteId] : Site.SiteIdByRun) {
     S.bind(1, Run).bind(2, SiteId);
     while (S.step()) {
@@ -201,35 +203,32 @@ SiteDiff describe(const std::string &Key, const SideSite &Site, const std::vecto
   return D;
 }
 
-double mean(const std::vector<double> &V) {
-  double Sum = 0;
-  for (double X : V)
-    Sum += X;
-  return V.empty() ? 0 : Sum / static_cast<double>(V.size());
-}
-
 /// One measure of one matched site: the samples of its per-call times, its stalls capped.
 struct Sampled {
   std::vector<double> Base, Head;
 };
 
-/// Samples both sides of a site's time \p M and caps their stalls; returns head/base mean
-/// call time when the site may vote on the machine factor.
+/// Samples both sides of a site's time \p M and caps their stalls; returns head/base median
+/// own time of a call when the site may vote on the machine factor. Own time, not the calls'
+/// durations: a regressed function makes every caller's durations longer too, and with a few
+/// voters its callers would move the factor and the regression would be divided away. The
+/// median, so that a preempted call moves no vote.
 std::optional<double> sampleBoth(const RunSet &Base, SideSite &B, const RunSet &Head, SideSite &H,
                                  const Measure &M, Sampled &Out) {
   if (!(B.*M.Of).Recorded || !(H.*M.Of).Recorded)
     return std::nullopt;
-  Out.Base = sampleTimes(Base, B, M);
-  Out.Head = sampleTimes(Head, H, M);
+  Out.Base = sampleTimes(Base, B, M.Column);
+  Out.Head = sampleTimes(Head, H, M.Column);
   std::vector<double> Pooled = Out.Base;
   Pooled.insert(Pooled.end(), Out.Head.begin(), Out.Head.end());
   double Cap = StallFactor * quantile(std::move(Pooled), 0.99);
   capStalls(Base, B, M, Cap);
   capStalls(Head, H, M, Cap);
-  double BaseMean = mean(Out.Base), HeadMean = mean(Out.Head);
+  double BaseOwn = quantile(sampleTimes(Base, B, M.Own), 0.5),
+         HeadOwn = quantile(sampleTimes(Head, H, M.Own), 0.5);
   if ((B.*M.Of).Recorded >= FactorMinCalls && (H.*M.Of).Recorded >= FactorMinCalls &&
-      BaseMean >= FactorMinMeanNs && HeadMean > 0)
-    return HeadMean / BaseMean;
+      BaseOwn >= FactorMinOwnNs && HeadOwn > 0)
+    return HeadOwn / BaseOwn;
   return std::nullopt;
 }
 
