@@ -1153,6 +1153,37 @@ def scenario_diff_deep_regression(tmp):
     expect(first.startswith('x() '), f'x() is the first regression:\n{p.stdout}')
 
 
+def scenario_diff_sampled_regression(tmp):
+    # x() is sampled (1 call in 64 recorded) and twice as long in head; its unrecorded calls are
+    # in the own time of its four callers' calls, which therefore cannot vote on the machine
+    # factor: x itself and the unrelated e1..e3 decide it, and the regression stays one.
+    def side(name, x_ns):
+        db = os.path.join(tmp, name + '.db')
+        for r in range(3):
+            run = os.path.join(tmp, name, f'run-{name}-{r}')
+            calls, t = [], 0
+            for i in range(128):
+                for p in range(4):
+                    if i % 64 == p:
+                        calls.append((4, 1, t + 150, t + 150 + x_ns, False, True))
+                    calls.append((p, 0, t, t + 151 + x_ns, False))
+                    t += 300 + x_ns
+                for e in range(5, 8):
+                    calls.append((e, 0, t, t + 1000, False))
+                    t += 1100
+            names = ['p1()', 'p2()', 'p3()', 'p4()', 'x()', 'e1()', 'e2()', 'e3()']
+            log_file(os.path.join(run, '1-1.splog'),
+                     batch(*[site_entry(i, n) for i, n in enumerate(names)], calls_entry(calls)),
+                     run=f'run-{name}-{r}', sample_period=64)
+            load(db, run)
+        return db
+    base, head = side('base', 20_000), side('head', 40_000)
+    p = scopeprof('diff', base, head, expect_rc=1)
+    lines = p.stdout.splitlines()
+    expect('machine factor 1.000, the median of 4 functions' in lines[0], p.stdout)
+    expect(lines[lines.index('Regressions:') + 2].startswith('x() '), p.stdout)
+
+
 def scenario_diff_disjoint(tmp):
     # Sides that share too little are refused (exit 2, saying why), never passed: disjoint
     # keys (the root moved, another program), and a match that holds a sliver of the time.
@@ -1978,7 +2009,7 @@ def scenario_diff_allocs(tmp):
     j = diff_json(base, uncounted, 0)
     expect(not j['allocs_compared'] and functions(j)['child()']['allocs'] is None, f'{j}')
     out = scopeprof('diff', base, uncounted).stdout
-    expect(f"Allocations not compared: head '{uncounted}' has none in every run" in out, out)
+    expect(f"Allocations not compared: not every run of head '{uncounted}' measured it" in out, out)
 
 
 def scenario_diff_allocs_run(tmp):
@@ -2055,11 +2086,11 @@ def scenario_diff_cpu(tmp):
     j = diff_json(base, untracked, 0)
     expect(not j['cpu_compared'] and all(x['cpu'] is None for x in j['functions']), f'{j}')
     out = scopeprof('diff', '--format', 'markdown', base, untracked).stdout
-    expect(f"CPU time not compared: head '{untracked}' has none in every run" in out, out)
+    expect(f"CPU time not compared: not every run of head '{untracked}' measured it" in out, out)
     late = cpu_side(tmp, 'late', [('f()', 1000, 10000, 2000), ('g()', 1000, 5000, 1000)], since=3000)
     j = diff_json(base, late, 0)
     expect(j['cpu_compared'] and {x['function'] for x in j['functions'] if x['cpu'] is None} == {'f()'}, f'{j}')
-    expect('CPU time of 1 function(s) not compared: some of their calls have none' in
+    expect('CPU time of 1 function(s) not compared: not all of their calls have one' in
            scopeprof('diff', base, late).stdout, 'said so')
 
 

@@ -32,9 +32,9 @@ A function regressed when its total time per run grew by more than --threshold p
 noise: its per-call durations differ (Mann-Whitney rank test, p < 0.01) or its call count
 changed, and with several runs a side, every HEAD run is slower than every BASE run.
 
-Head times are first divided by the machine factor: the median slowdown of all functions
-with enough calls of at least 100ns, since a busier CI machine makes everything slower alike
-(one function's regression barely moves a median). The summary shows it; --absolute
+Head times are first divided by the machine factor: the median slowdown of the functions'
+own time per call (those with enough calls of at least 100ns), since a busier CI machine
+makes everything slower alike (one function's regression barely moves a median). The summary shows it; --absolute
 compares raw times instead.
 
 When both sides measured CPU time (SCOPEPROF_COUNTERS=cpu, the default), each function's CPU
@@ -195,7 +195,7 @@ std::vector<std::string> notes(const db::DiffResult &R, const Side &Base, const 
   std::vector<std::string> Out;
   auto Missing = [&](bool B, bool H, const char *What, const char *How) {
     if (B != H)
-      Out.push_back(fmt::format("{} not compared: {} '{}' has none in every run ({}).", What,
+      Out.push_back(fmt::format("{} not compared: not every run of {} '{}' measured it ({}).", What,
                                 B ? "head" : "base", B ? Head.Label : Base.Label, How));
   };
   Missing(R.BaseCpu, R.HeadCpu, "CPU time",
@@ -207,8 +207,9 @@ std::vector<std::string> notes(const db::DiffResult &R, const Side &Base, const 
         R.Sites.begin(), R.Sites.end(), [](const db::SiteDiff &D) { return !D.Cpu; }));
     if (Partial)
       Out.push_back(fmt::format(
-          "CPU time of {} function(s) not compared: some of their calls have none (they began "
-          "before their thread was tracked, or the kernel lost switch records: docs/schema.md).",
+          "CPU time of {} function(s) not compared: not all of their calls have one on both "
+          "sides (calls only counted, or begun before their thread was tracked, or switch "
+          "records the kernel lost: docs/schema.md).",
           Partial));
   }
   return Out;

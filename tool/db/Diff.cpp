@@ -42,6 +42,9 @@ struct SideSite {
   /// different sets of calls.
   bool CpuComplete = true;
   std::map<int64_t, AllocRun> AllocByRun;
+  /// Its calls hold calls of a sampled function that were not recorded: their time is in its
+  /// own time, so it cannot vote on the machine factor.
+  bool HidesCalls = false;
 };
 
 /// A time the comparison knows: the column of calls it samples, and where a site keeps it.
@@ -71,7 +74,8 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
   std::map<std::string, SideSite> Sites;
   auto S = Side.Db->prepare(
       "SELECT s.site_key, s.signature, s.file || ':' || s.line, st.site_id, st.calls, st.total_ns, "
-      "st.self_ns, st.recorded_calls, st.cpu_calls, st.cpu_ns, st.self_cpu_ns FROM site_stats st "
+      "st.self_ns, st.recorded_calls, st.cpu_calls, st.cpu_ns, st.self_cpu_ns, "
+      "coalesce(st.estimated_calls, 0) FROM site_stats st "
       "JOIN sites s ON s.id = st.site_id WHERE st.run_id=?1");
   // A sample counts for the calls it stands for; the unweighted count tells whether every call
   // was recorded with its counts (a sample or a call only counted makes it fall short).
@@ -79,6 +83,9 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
       "SELECT site_id, sum(weight), count(*), sum(weight * allocs), sum(weight * alloc_bytes), "
       "sum(weight * self_alloc_bytes) FROM calls WHERE run_id=?1 AND allocs IS NOT NULL "
       "GROUP BY site_id");
+  // Sites whose recorded calls hold unrecorded calls of a sampled function.
+  auto Hiding = Side.Db->prepare("SELECT DISTINCT p.site_id FROM calls c JOIN calls p ON p.id = "
+                                 "c.parent_id WHERE c.run_id=?1 AND c.weight > 1");
   for (int64_t Run : Side.Runs) {
     std::map<int64_t, SideSite *> ById;
     S.bind(1, Run);
@@ -94,7 +101,10 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
       Site.Wall.Recorded += S.integer(7);
       if (!WithCpu)
         continue;
-      Site.CpuComplete = Site.CpuComplete && S.integer(8) == S.integer(7);
+      // Calls only counted (under SCOPEPROF_MIN_DURATION, past the depth or size limits) have
+      // no CPU time, and which calls are counted depends on their wall time.
+      Site.CpuComplete = Site.CpuComplete && S.integer(8) == S.integer(7) &&
+                         S.integer(4) == S.integer(7) + S.integer(11);
       Site.Cpu.Recorded += S.integer(8);
       if (!S.isNull(9))
         Site.Cpu.TotalByRun[Run] = static_cast<double>(S.integer(9));
@@ -102,6 +112,11 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
         Site.Cpu.SelfByRun[Run] = static_cast<double>(S.integer(10));
     }
     S.reset();
+    Hiding.bind(1, Run);
+    while (Hiding.step())
+      if (auto It = ById.find(Hiding.integer(0)); It != ById.end())
+        It->second->HidesCalls = true;
+    Hiding.reset();
     if (!WithMemory)
       continue;
     Counted.bind(1, Run);
@@ -211,8 +226,9 @@ struct Sampled {
 /// Samples both sides of a site's time \p M and caps their stalls; returns head/base median
 /// own time of a call when the site may vote on the machine factor. Own time, not the calls'
 /// durations: a regressed function makes every caller's durations longer too, and with a few
-/// voters its callers would move the factor and the regression would be divided away. The
-/// median, so that a preempted call moves no vote.
+/// voters its callers would move the factor and the regression would be divided away (for the
+/// same reason a site whose own time holds a sampled function's unrecorded calls has no vote).
+/// The median, so that a preempted call moves no vote.
 std::optional<double> sampleBoth(const RunSet &Base, SideSite &B, const RunSet &Head, SideSite &H,
                                  const Measure &M, Sampled &Out) {
   if (!(B.*M.Of).Recorded || !(H.*M.Of).Recorded)
@@ -226,7 +242,8 @@ std::optional<double> sampleBoth(const RunSet &Base, SideSite &B, const RunSet &
   capStalls(Head, H, M, Cap);
   double BaseOwn = quantile(sampleTimes(Base, B, M.Own), 0.5),
          HeadOwn = quantile(sampleTimes(Head, H, M.Own), 0.5);
-  if ((B.*M.Of).Recorded >= FactorMinCalls && (H.*M.Of).Recorded >= FactorMinCalls &&
+  if (!B.HidesCalls && !H.HidesCalls && (B.*M.Of).Recorded >= FactorMinCalls &&
+      (H.*M.Of).Recorded >= FactorMinCalls &&
       BaseOwn >= FactorMinOwnNs && HeadOwn > 0)
     return HeadOwn / BaseOwn;
   return std::nullopt;

@@ -66,7 +66,8 @@ struct SiteDiff {
 };
 
 /// How much slower the head machine ran the same code: the median, over functions with
-/// enough recorded calls of at least 100 ns, of head/base mean call time. 1 when unknown.
+/// enough recorded calls whose median own time is at least 100 ns, of head/base median own
+/// time of a call. 1 when unknown.
 struct MachineFactor {
   double Value = 1;
   size_t Sites = 0; ///< how many functions it is the median of

@@ -79,11 +79,11 @@ private:
       // of unknown cost.
       const Builtin::Context &Builtins = Ctx.BuiltinInfo;
       bool Library = Builtins.isLibFunction(ID) || Builtins.isPredefinedLibFunction(ID);
+      // The builtin's own signature, not the declaration's: an unprototyped C redeclaration
+      // (`size_t strlen();`) has no parameters to look at.
       bool Cheap = Builtins.isConst(ID) ||
                    (Builtins.isPure(ID) &&
-                    llvm::none_of(Callee->parameters(), [](const ParmVarDecl *P) {
-                      return P->getType()->isPointerType();
-                    }));
+                    llvm::StringRef(Builtins.getTypeString(ID)).find('*') == llvm::StringRef::npos);
       if (ID == Builtin::BI__builtin_operator_new || ID == Builtin::BI__builtin_operator_delete ||
           (Library && !Cheap))
         fail("calls " + nameOf(Callee) + " (a library builtin)", Loc);
