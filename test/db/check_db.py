@@ -1997,6 +1997,26 @@ def scenario_diff_allocs(tmp):
            and j['alloc_regressions'] == 0, f'two samples of 64 calls: {a}')
     table = scopeprof('diff', base, os.path.join(tmp, 'sampled.db')).stdout
     expect('Allocation changes not judged:' in table and 'not judged: some calls sampled or only counted' in table, table)
+    # A sampled callee under a fully recorded caller: the caller's own bytes leave out the
+    # callee's unrecorded calls (as site_stats does), so only its inclusive figure changes.
+    def nested(name, hash_bytes):
+        db = os.path.join(tmp, name + '.db')
+        calls, t = [], 0
+        for i in range(128):
+            if i % 64 == 0:
+                calls.append((1, 1, t + 100, t + 200, 1, hash_bytes, True))
+            calls.append((0, 0, t, t + 1000, 2, 10 + hash_bytes))
+            t += 2000
+        run = os.path.join(tmp, name, f'run-{name}')
+        log_file(os.path.join(run, '1-1.splog'),
+                 batch(site_entry(0, 'g()') + site_entry(1, 'h()'), memory_calls(calls)),
+                 run=f'run-{name}', sample_period=64, counts_memory=True)
+        load(db, run)
+        return db
+    j = diff_json(nested('nested16', 16), nested('nested32', 32), 1)
+    g = functions(j)['g()']['allocs']
+    expect((g['base_bytes_per_call'], g['head_bytes_per_call'], g['base_self_bytes_per_call'],
+            g['head_self_bytes_per_call'], g['verdict']) == (26, 42, 10, 10, 'regression'), f'g(): {g}')
     # Runs of one side that disagree: only a change beyond every run of the other side counts.
     varied = side('varied', child=((2, 8192), (2, 8200)))
     j = diff_json(varied, side('within', child=((2, 8196), (2, 8204))), 0)

@@ -412,7 +412,8 @@ int runDiff(const std::vector<std::string> &Argv) {
     fmt::print("{}\n", Summary);
     if (Base.Runs.Runs.size() == 1 || Head.Runs.Runs.size() == 1)
       fmt::print("{}A weak verdict: with one run on a side there is no run-to-run spread to judge "
-                 "noise by, and a machine busier during that run can decide it. Record three "
+                 "noise by: a machine busier during that run can decide it, and so can "
+                 "allocations that vary from run to run (a pool, a polling loop). Record three "
                  "runs a side (docs/ci.md).\n",
                  Md ? "\n" : "");
     for (const auto &N : notes(R, Base, Head))

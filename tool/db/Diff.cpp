@@ -75,13 +75,13 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
   auto S = Side.Db->prepare(
       "SELECT s.site_key, s.signature, s.file || ':' || s.line, st.site_id, st.calls, st.total_ns, "
       "st.self_ns, st.recorded_calls, st.cpu_calls, st.cpu_ns, st.self_cpu_ns, "
-      "coalesce(st.estimated_calls, 0) FROM site_stats st "
+      "coalesce(st.estimated_calls, 0), st.self_alloc_bytes FROM site_stats st "
       "JOIN sites s ON s.id = st.site_id WHERE st.run_id=?1");
   // A sample counts for the calls it stands for; the unweighted count tells whether every call
   // was recorded with its counts (a sample or a call only counted makes it fall short).
   auto Counted = Side.Db->prepare(
-      "SELECT site_id, sum(weight), count(*), sum(weight * allocs), sum(weight * alloc_bytes), "
-      "sum(weight * self_alloc_bytes) FROM calls WHERE run_id=?1 AND allocs IS NOT NULL "
+      "SELECT site_id, sum(weight), count(*), sum(weight * allocs), sum(weight * alloc_bytes) "
+      "FROM calls WHERE run_id=?1 AND allocs IS NOT NULL "
       "GROUP BY site_id");
   // Sites whose recorded calls hold unrecorded calls of a sampled function.
   auto Hiding = Side.Db->prepare("SELECT DISTINCT p.site_id FROM calls c JOIN calls p ON p.id = "
@@ -99,6 +99,10 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
       Site.Wall.TotalByRun[Run] = static_cast<double>(S.integer(5));
       Site.Wall.SelfByRun[Run] = static_cast<double>(S.integer(6));
       Site.Wall.Recorded += S.integer(7);
+      // The site's own bytes less those of a sampled callee's unrecorded calls, which the
+      // calls table leaves in their caller's own bytes (Stats.cpp).
+      if (WithMemory && !S.isNull(12))
+        Site.AllocByRun[Run].SelfBytes = S.integer(12);
       if (!WithCpu)
         continue;
       // Calls only counted (under SCOPEPROF_MIN_DURATION, past the depth or size limits) have
@@ -128,7 +132,6 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
       A.Calls = Counted.integer(1);
       A.Allocs = Counted.integer(3);
       A.Bytes = Counted.integer(4);
-      A.SelfBytes = Counted.integer(5);
       A.Exact = Counted.integer(2) == static_cast<int64_t>(It->second->CallsByRun[Run]);
     }
     Counted.reset();
