@@ -1753,9 +1753,16 @@ def scenario_cpu_time(tmp):
     by = collections.defaultdict(list)
     for name, *rest in calls:
         by[name].append(rest)
-    # Every call but each thread's first (it began before its thread was tracked) is measured.
-    for name in ('sleeper()', 'spinner()', 'sleepyParent()', 'waiter()'):
-        expect(all(c[4] is not None and c[6] is not None for c in by[name]), f'{name}: cpu_ns NULL in {by[name]}')
+    # Every call but each thread's first (it began before its thread was tracked) is measured,
+    # unless the kernel lost switch records during it (then NULL, never a guess): a loaded
+    # machine made that happen to one call of 44 in a CI run. At most one; the kernel's
+    # account below bounds what a missing call could hide.
+    unmeasured = [(name, c) for name in ('sleeper()', 'spinner()', 'sleepyParent()', 'waiter()')
+                  for c in by[name] if c[4] is None or c[6] is None]
+    expect(len(unmeasured) <= 1, f'cpu_ns NULL in {unmeasured}')
+    for name in by:
+        by[name] = [c for c in by[name] if (c[4] is None) == (c[6] is None) and
+                    (c[4] is not None or name == 'leaf(int)')]
     expect(all(c[4] is None for c in by['leaf(int)'] if c[1] != c[0]), 'calls begun before tracking: NULL')
     # Sleeping and waiting are off the CPU; spinning is on it, as much as the kernel let it.
     for name in ('sleeper()', 'waiter()'):
