@@ -67,9 +67,12 @@ public:
     ChildBytes.pop_back();
     if (!C.AllocBytes)
       return;
-    Bytes += *C.AllocBytes - std::min(*C.AllocBytes, Children);
+    int64_t Own = *C.AllocBytes - std::min(*C.AllocBytes, Children);
     if (!ChildBytes.empty())
       ChildBytes.back() += *C.AllocBytes;
+    if (!Own)
+      return; // the counter did not move: no event, the file stays small
+    Bytes += Own;
     counter(Time);
   }
 
