@@ -4,6 +4,7 @@
 #include "Commands.h"
 #include "Output.h"
 
+#include "Cases.h"
 #include "Diff.h"
 #include "Schema.h"
 #include "Stats.h"
@@ -20,7 +21,7 @@ namespace {
 
 constexpr const char *Usage =
     "usage: scopeprof diff [--threshold PCT] [--min-time TIME] [--top N] [--absolute]\n"
-    "                      [--format table|markdown|json] BASE HEAD\n";
+    "                      [--case GLOB] [--format table|markdown|json] BASE HEAD\n";
 
 constexpr const char *Help = R"(
 BASE and HEAD are databases (every run in each is one sample of that side) or DB:RUN[,RUN...]
@@ -38,6 +39,8 @@ with enough calls of at least 100ns, since a busier CI machine makes everything 
 compares raw times instead.
 
   --top N    rows per section (default 10; 0: all)
+  --case G   compare only the calls of the profile cases whose names match (Demo::slow,
+             Demo::*: their measured repetitions; every run of both sides must have one)
   --format   table (default), markdown (for a pull-request comment) or json
 
 exit status: 0 no regression, 1 a regression, 2 bad arguments or databases, or sides that share
@@ -49,7 +52,26 @@ struct Side {
   std::unique_ptr<db::Database> Db;
   db::RunSet Runs;
   std::string Label;
+  std::vector<std::string> CaseNames; ///< --case: the matching names over the side's runs
 };
+
+/// --case: selects the matching cases in every run of \p S.
+void selectCases(Side &S, const std::string &Glob) {
+  for (int64_t Run : S.Runs.Runs) {
+    auto Selected = db::selectCases(*S.Db, Run, Glob);
+    S.Runs.Cases[Run] = Selected.Ids;
+    for (const auto &Name : Selected.Names)
+      if (std::find(S.CaseNames.begin(), S.CaseNames.end(), Name) == S.CaseNames.end())
+        S.CaseNames.push_back(Name);
+  }
+}
+
+std::string joinNames(const std::vector<std::string> &Names, bool Json) {
+  std::string Out;
+  for (const auto &N : Names)
+    Out += (Out.empty() ? "" : ", ") + (Json ? jsonString(N) : N);
+  return Out;
+}
 
 std::vector<std::string> split(const std::string &S, char Sep) {
   std::vector<std::string> Out;
@@ -172,11 +194,15 @@ void printJson(const db::DiffResult &R, const db::DiffOptions &O, const Side &Ba
         D.Result == db::SiteDiff::Regression    ? "regression"
         : D.Result == db::SiteDiff::Improvement ? "improvement"
                                                 : "unchanged");
-  fmt::print("{{\n  \"base\": {}, \"head\": {}, \"base_runs\": {}, \"head_runs\": {},\n"
+  if (!Base.CaseNames.empty())
+    fmt::print("{{\n  \"base_cases\": [{}], \"head_cases\": [{}],", joinNames(Base.CaseNames, true),
+               joinNames(Head.CaseNames, true));
+  fmt::print("{}\n  \"base\": {}, \"head\": {}, \"base_runs\": {}, \"head_runs\": {},\n"
              "  \"threshold_pct\": {}, \"min_time_ns\": {}, \"machine_factor\": {},\n  "
              "\"regressions\": {}, \"improvements\": {},\n"
              "  \"functions\": [{}\n  ],\n  \"new\": {},\n  \"vanished\": {}\n}}\n",
-             jsonString(Base.Label), jsonString(Head.Label), Base.Runs.Runs.size(),
+             Base.CaseNames.empty() ? "{" : "", jsonString(Base.Label), jsonString(Head.Label),
+             Base.Runs.Runs.size(),
              Head.Runs.Runs.size(), O.ThresholdPct, O.MinTimeNs, R.MachineFactor, R.Regressions,
              R.Improvements, Changes, Sites(R.Added), Sites(R.Removed));
 }
@@ -190,6 +216,7 @@ int runDiff(const std::vector<std::string> &Argv) {
                             {"--min-time", true},
                             {"--top", true},
                             {"--format", true},
+                            {"--case", true},
                             {"--absolute"}},
                            Usage, Help, Exit);
   if (!Args)
@@ -221,6 +248,10 @@ int runDiff(const std::vector<std::string> &Argv) {
 
   try {
     Side Base = openSide(Args->Positional[0]), Head = openSide(Args->Positional[1]);
+    if (auto Case = Args->value("--case")) {
+      selectCases(Base, *Case);
+      selectCases(Head, *Case);
+    }
     auto R = db::diffRuns(Base.Runs, Head.Runs, O);
     // A gate that compared nothing must not pass: the sides are different programs, or were
     // keyed from different project roots.
@@ -270,6 +301,9 @@ int runDiff(const std::vector<std::string> &Argv) {
                   R.MachineFactor, R.FactorSites)
             : "raw times");
     fmt::print("{}\n", Summary);
+    if (!Base.CaseNames.empty())
+      fmt::print("{}cases: base {}; head {}\n", Md ? "\n" : "", joinNames(Base.CaseNames, false),
+                 joinNames(Head.CaseNames, false));
     if (Base.Runs.Runs.size() == 1 || Head.Runs.Runs.size() == 1)
       fmt::print("{}A weak verdict: with one run on a side there is no run-to-run spread to judge "
                  "noise by, and a machine busier during that run can decide it. Record three "

@@ -2,6 +2,8 @@
 // runs decide whether it is beyond noise.
 #include "Diff.h"
 
+#include "Stats.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -25,7 +27,45 @@ struct SideSite {
   int64_t Recorded = 0;
 };
 
+/// " AND case_id IN (...)": the side's selected cases (ids are unique across runs), or "" when
+/// the side compares all calls.
+std::string casesOf(const RunSet &Side) {
+  if (Side.Cases.empty())
+    return "";
+  CallFilter Filter;
+  Filter.Cases.emplace();
+  for (const auto &[Run, Ids] : Side.Cases)
+    Filter.Cases->insert(Filter.Cases->end(), Ids.begin(), Ids.end());
+  return Filter.casesClause();
+}
+
+/// The side's statistics computed from its selected cases' calls, not read from site_stats.
+std::map<std::string, SideSite> readCaseSide(const RunSet &Side) {
+  std::map<std::string, SideSite> Sites;
+  auto Names = Side.Db->prepare("SELECT site_key, signature, file || ':' || line FROM sites "
+                                "WHERE id=?1");
+  for (int64_t Run : Side.Runs) {
+    CallFilter Filter;
+    Filter.Cases = Side.Cases.at(Run);
+    for (const SiteStats &St : computeSiteStats(*Side.Db, Run, Filter)) {
+      Names.bind(1, St.SiteId).step();
+      SideSite &Site = Sites[Names.text(0)];
+      Site.Signature = Names.text(1);
+      Site.Location = Names.text(2);
+      Names.reset();
+      Site.SiteIdByRun[Run] = St.SiteId;
+      Site.CallsByRun[Run] = static_cast<double>(St.Calls);
+      Site.TotalByRun[Run] = static_cast<double>(St.TotalNs);
+      Site.SelfByRun[Run] = static_cast<double>(St.SelfNs);
+      Site.Recorded += St.Recorded;
+    }
+  }
+  return Sites;
+}
+
 std::map<std::string, SideSite> readSide(const RunSet &Side) {
+  if (!Side.Cases.empty())
+    return readCaseSide(Side);
   std::map<std::string, SideSite> Sites;
   auto S = Side.Db->prepare(
       "SELECT s.site_key, s.signature, s.file || ':' || s.line, st.site_id, st.calls, st.total_ns, "
@@ -54,7 +94,8 @@ std::vector<double> sampleDurations(const RunSet &Side, const SideSite &Site) {
   std::vector<double> Sample;
   std::mt19937_64 Random(42);
   uint64_t Seen = 0;
-  auto S = Side.Db->prepare("SELECT duration_ns FROM calls WHERE run_id=?1 AND site_id=?2");
+  auto S = Side.Db->prepare("SELECT duration_ns FROM calls WHERE run_id=?1 AND site_id=?2" +
+                            casesOf(Side));
   for (const auto &[Run, SiteId] : Site.SiteIdByRun) {
     S.bind(1, Run).bind(2, SiteId);
     while (S.step()) {
@@ -86,7 +127,8 @@ double quantile(std::vector<double> V, double Q) {
 /// milliseconds of somebody else's work; pooled, one stall outweighs thousands of calls).
 void capStalls(const RunSet &Side, SideSite &Site, double Cap) {
   auto S = Side.Db->prepare("SELECT total((duration_ns - ?3) * weight) FROM calls "
-                            "WHERE run_id=?1 AND site_id=?2 AND duration_ns > ?3");
+                            "WHERE run_id=?1 AND site_id=?2 AND duration_ns > ?3" +
+                            casesOf(Side));
   for (const auto &[Run, SiteId] : Site.SiteIdByRun) {
     S.bind(1, Run).bind(2, SiteId).bind(3, Cap);
     if (S.step())
