@@ -19,8 +19,12 @@ if(NOT COMMAND scopeprof_link_gtest_listener AND DEFINED ENV{SCOPEPROF_GTEST_LIS
       get_target_property(Type ${Target} TYPE)
       get_target_property(Libraries ${Target} LINK_LIBRARIES)
       # Properties, not target_link_libraries: a target's own calls may use either signature.
+      # First on the line: the listener's references to GoogleTest must come before its
+      # archive, which a program that links GoogleTest without using it (leveldb's c_test)
+      # would otherwise not have pulled in.
       if(Type STREQUAL "EXECUTABLE" AND Libraries MATCHES "gtest|GTest|gmock|GMock")
-        set_property(TARGET ${Target} APPEND PROPERTY LINK_LIBRARIES $ENV{SCOPEPROF_GTEST_LISTENER})
+        set_property(TARGET ${Target} PROPERTY LINK_LIBRARIES
+          $ENV{SCOPEPROF_GTEST_LISTENER} ${Libraries})
         set_property(TARGET ${Target} APPEND PROPERTY LINK_OPTIONS "LINKER:-u,scopeprof_gtest_cases")
         message(STATUS "scopeprof: ${Target} links the GoogleTest listener")
       endif()
