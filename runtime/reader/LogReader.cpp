@@ -268,6 +268,25 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
       V.call(Out);
       break;
     }
+    case fmt::EntryCase: {
+      CaseRun Out;
+      auto Start = C.get<uint64_t>();
+      auto End = C.get<uint64_t>();
+      Out.Repetition = C.get<uint32_t>();
+      Out.Flags = C.get<uint32_t>();
+      Out.Name = C.str();
+      if (!C.ok())
+        break;
+      if (End < Start) {
+        Error = "a case ends before it starts";
+        return false;
+      }
+      Out.StartNs = Conv(Start);
+      Out.EndNs = Clock::saturate(static_cast<double>(Out.StartNs) +
+                                  static_cast<double>(Conv.duration(End - Start)));
+      V.caseRun(Out);
+      break;
+    }
     default:
       Error = "unknown entry type " + std::to_string(Type);
       return false;

@@ -51,6 +51,15 @@ struct Call {
   uint64_t Allocs = 0, AllocBytes = 0;
 };
 
+/// A profile case that ran in the process (docs/cases.md): its calls, on any of the process's
+/// threads, are those that start in [StartNs, EndNs).
+struct CaseRun {
+  std::string Name;
+  uint32_t Repetition = 0;
+  uint32_t Flags = 0; ///< format::CaseFlags
+  uint64_t StartNs = 0, EndNs = 0;
+};
+
 /// Callbacks in file order. A site is always described before the first call that uses it;
 /// exception() describes the exception behind the broken calls that follow it.
 class Visitor {
@@ -71,6 +80,8 @@ public:
   /// The thread was off the CPU from \p OutNs to \p InNs (format::OffCpuKind \p Kind; for
   /// OffCpuUnknown its state then is unknown). In time order, before the calls they overlap.
   virtual void offCpu(uint64_t /*OutNs*/, uint64_t /*InNs*/, uint8_t /*Kind*/) {}
+  /// A case ended; it is written by the thread that ended it, so a file may hold none.
+  virtual void caseRun(const CaseRun &) {}
   /// Before the entries of each valid batch, which spans [\p Offset, \p EndOffset) in the file
   /// (a loader resuming a file knows from it which batches it has already stored).
   virtual void batch(uint64_t /*Offset*/, uint64_t /*EndOffset*/) {}

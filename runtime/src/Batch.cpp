@@ -326,6 +326,10 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
         L.LastName.assign(Payload, Size);
         P.u8(fmt::EntryThreadName);
         P.str(L.LastName);
+      } else if (Type == fmt::ExtCase && Size >= 24) {
+        P.u8(fmt::EntryCase);
+        P.S.append(Payload, 24);
+        P.str(std::string(Payload + 24, Size - 24));
       }
       continue;
     }

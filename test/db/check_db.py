@@ -1431,9 +1431,14 @@ def scenario_schema_migration(tmp):
     p = scopeprof('report', db, expect_rc=2)
     expect('schema version 2, older than this scopeprof reads' in p.stderr, p.stderr)
     run = os.path.join(tmp, 'run-other')
-    log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(3))), run='run-other')
+    # A profile case from 15 to 40 ns: of the calls at 0, 20 and 40, the one at 20 is its.
+    case = b'\x0b' + struct.pack('<QQII', 15, 40, 1, 0) + text('Suite::name')
+    log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(3)), case), run='run-other')
     load(db, run)
-    expect(one(db, 'PRAGMA user_version') == 6, 'migrated to version 6')
+    expect(one(db, 'PRAGMA user_version') == 7, 'migrated to version 7')
+    expect(rows(db, 'SELECT c.start_ns, k.name FROM calls c JOIN cases k ON k.id = c.case_id') == [(20, 'Suite::name')],
+           f'a new run\'s case in a migrated database: {rows(db, "SELECT * FROM cases")}')
+    expect(one(db, 'SELECT count(*) FROM calls WHERE case_id IS NOT NULL AND run_id = 1') == 0, 'calls of before: no case')
     expect(one(db, 'SELECT count(*) FROM calls WHERE cpu_ns IS NOT NULL') == 0, 'calls of before: no cpu time')
     expect(one(db, 'SELECT count(*) FROM calls WHERE allocs IS NOT NULL') == 0, 'calls of before: no allocations')
     before = json.load(open(os.path.join(inputs, 'schema-v2-errors.json')))

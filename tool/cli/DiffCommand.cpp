@@ -4,6 +4,7 @@
 #include "Commands.h"
 #include "Output.h"
 
+#include "Cases.h"
 #include "Diff.h"
 #include "Schema.h"
 #include "Stats.h"
@@ -20,7 +21,7 @@ namespace {
 
 constexpr const char *Usage =
     "usage: scopeprof diff [--threshold PCT] [--min-time TIME] [--top N] [--absolute]\n"
-    "                      [--format table|markdown|json] BASE HEAD\n";
+    "                      [--case GLOB] [--format table|markdown|json] BASE HEAD\n";
 
 constexpr const char *Help = R"(
 BASE and HEAD are databases (every run in each is one sample of that side) or DB:RUN[,RUN...]
@@ -45,6 +46,8 @@ run to run, every head run must differ from every base run). A measure only one 
 not compared, and the output says so.
 
   --top N    rows per section (default 10; 0: all)
+  --case G   compare only the calls of the profile cases whose names match (Demo::slow,
+             Demo::*: their measured repetitions; every run of both sides must have one)
   --format   table (default), markdown (for a pull-request comment) or json
 
 exit status: 0 no regression, 1 a regression (of wall time, CPU time or allocations), 2 bad
@@ -56,7 +59,26 @@ struct Side {
   std::unique_ptr<db::Database> Db;
   db::RunSet Runs;
   std::string Label;
+  std::vector<std::string> CaseNames; ///< --case: the matching names over the side's runs
 };
+
+/// --case: selects the matching cases in every run of \p S.
+void selectCases(Side &S, const std::string &Glob) {
+  for (int64_t Run : S.Runs.Runs) {
+    auto Selected = db::selectCases(*S.Db, Run, Glob);
+    S.Runs.Cases[Run] = Selected.Ids;
+    for (const auto &Name : Selected.Names)
+      if (std::find(S.CaseNames.begin(), S.CaseNames.end(), Name) == S.CaseNames.end())
+        S.CaseNames.push_back(Name);
+  }
+}
+
+std::string joinNames(const std::vector<std::string> &Names, bool Json) {
+  std::string Out;
+  for (const auto &N : Names)
+    Out += (Out.empty() ? "" : ", ") + (Json ? jsonString(N) : N);
+  return Out;
+}
 
 std::vector<std::string> split(const std::string &S, char Sep) {
   std::vector<std::string> Out;
@@ -264,7 +286,10 @@ void printJson(const db::DiffResult &R, const db::DiffOptions &O, const Side &Ba
   std::string Notes;
   for (const auto &N : notes(R, Base, Head))
     Notes += (Notes.empty() ? "" : ", ") + jsonString(N);
-  fmt::print("{{\n  \"base\": {}, \"head\": {}, \"base_runs\": {}, \"head_runs\": {},\n"
+  if (!Base.CaseNames.empty())
+    fmt::print("{{\n  \"base_cases\": [{}], \"head_cases\": [{}],", joinNames(Base.CaseNames, true),
+               joinNames(Head.CaseNames, true));
+  fmt::print("{}\n  \"base\": {}, \"head\": {}, \"base_runs\": {}, \"head_runs\": {},\n"
              "  \"threshold_pct\": {}, \"min_time_ns\": {}, \"machine_factor\": {}, "
              "\"cpu_machine_factor\": {},\n"
              "  \"cpu_compared\": {}, \"allocs_compared\": {},\n"
@@ -273,7 +298,8 @@ void printJson(const db::DiffResult &R, const db::DiffOptions &O, const Side &Ba
              "\"alloc_improvements\": {},\n"
              "  \"notes\": [{}],\n"
              "  \"functions\": [{}\n  ],\n  \"new\": {},\n  \"vanished\": {}\n}}\n",
-             jsonString(Base.Label), jsonString(Head.Label), Base.Runs.Runs.size(),
+             Base.CaseNames.empty() ? "{" : "", jsonString(Base.Label), jsonString(Head.Label),
+             Base.Runs.Runs.size(),
              Head.Runs.Runs.size(), O.ThresholdPct, O.MinTimeNs, R.Wall.Value, R.Cpu.Value,
              R.BaseCpu && R.HeadCpu, R.BaseMemory && R.HeadMemory, R.allRegressions(),
              R.Improvements + R.CpuImprovements + R.AllocImprovements, R.Regressions,
@@ -290,6 +316,7 @@ int runDiff(const std::vector<std::string> &Argv) {
                             {"--min-time", true},
                             {"--top", true},
                             {"--format", true},
+                            {"--case", true},
                             {"--absolute"}},
                            Usage, Help, Exit);
   if (!Args)
@@ -321,6 +348,10 @@ int runDiff(const std::vector<std::string> &Argv) {
 
   try {
     Side Base = openSide(Args->Positional[0]), Head = openSide(Args->Positional[1]);
+    if (auto Case = Args->value("--case")) {
+      selectCases(Base, *Case);
+      selectCases(Head, *Case);
+    }
     auto R = db::diffRuns(Base.Runs, Head.Runs, O);
     // A gate that compared nothing must not pass: the sides are different programs, or were
     // keyed from different project roots.
@@ -410,6 +441,9 @@ int runDiff(const std::vector<std::string> &Argv) {
                   R.Cpu.Sites ? fmt::format(" ({:.3f} for CPU times)", R.Cpu.Value) : "")
             : "raw times");
     fmt::print("{}\n", Summary);
+    if (!Base.CaseNames.empty())
+      fmt::print("{}cases: base {}; head {}\n", Md ? "\n" : "", joinNames(Base.CaseNames, false),
+                 joinNames(Head.CaseNames, false));
     if (Base.Runs.Runs.size() == 1 || Head.Runs.Runs.size() == 1)
       fmt::print("{}A weak verdict: with one run on a side there is no run-to-run spread to judge "
                  "noise by: a machine busier during that run can decide it, and so can "

@@ -4,6 +4,8 @@
 #include "Commands.h"
 #include "LogReader.h"
 
+#include "scopeprof/LogFormat.h"
+
 #include "scopeprof/rules/Rules.h"
 
 #include <fmt/core.h>
@@ -72,6 +74,13 @@ public:
     static const char *const Kinds[] = {"blocked", "preempted", "unknown"};
     if (Times && !Tree)
       fmt::print("  off-cpu start={} dur={} {}\n", OutNs - Base, InNs - OutNs, Kinds[Kind]);
+  }
+
+  void caseRun(const logreader::CaseRun &C) override {
+    fmt::print("  case name=\"{}\" repetition={}{}{}{}\n", C.Name, C.Repetition,
+               C.Flags & format::CaseWarmup ? " warmup" : "",
+               C.Flags & format::CaseFailed ? " failed" : "",
+               Times ? fmt::format(" start={} dur={}", C.StartNs - Base, C.EndNs - C.StartNs) : "");
   }
 
   /// Prints what is only complete at the end of a file.

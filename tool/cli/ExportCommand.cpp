@@ -5,6 +5,7 @@
 #include "Output.h"
 #include "export/Export.h"
 
+#include "Cases.h"
 #include "Schema.h"
 #include "Stats.h"
 
@@ -17,8 +18,9 @@ namespace {
 
 constexpr const char *Usage =
     "usage: scopeprof export --format perfetto|chrome|speedscope|folded|calltree|dot|csv\n"
-    "                        -o FILE[.gz] [--run RUN] [--pid PID] [--tid TID] [--from TIME]\n"
-    "                        [--to TIME] [--min-duration TIME] [--thread-frames auto|yes|no] DB\n";
+    "                        -o FILE[.gz] [--run RUN] [--pid PID] [--tid TID] [--case GLOB]\n"
+    "                        [--from TIME] [--to TIME] [--min-duration TIME]\n"
+    "                        [--thread-frames auto|yes|no] DB\n";
 
 constexpr const char *Help = R"(
   perfetto    Perfetto protobuf trace: https://ui.perfetto.dev, trace_processor
@@ -33,6 +35,8 @@ constexpr const char *Help = R"(
                      FILE ends in .gz
   --run RUN          run name or id (default: the latest loaded)
   --pid, --tid       only this process / thread
+  --case GLOB        only the calls of the profile cases whose names match (Demo::*, the
+                     measured repetitions: docs/cases.md)
   --from, --to TIME  only the calls overlapping this window after the run's start (250ms,
                      1.5s, ...); timelines and aggregates cut them to it, csv lists them whole
   --min-duration T   only calls at least this long; in aggregates, a shorter call's time
@@ -53,6 +57,7 @@ int runExport(const std::vector<std::string> &Argv) {
                             {"--run", true},
                             {"--pid", true},
                             {"--tid", true},
+                            {"--case", true},
                             {"--from", true},
                             {"--to", true},
                             {"--min-duration", true},
@@ -113,6 +118,8 @@ int runExport(const std::vector<std::string> &Argv) {
   try {
     auto Db = db::openForRead(Args->Positional[0]);
     O.Run = db::findRun(*Db, Args->value("--run").value_or(""));
+    if (auto Case = Args->value("--case"))
+      O.Filter.Cases = db::selectCases(*Db, O.Run, *Case).Ids;
     auto Start = Db->prepare("SELECT coalesce(start_ns, 0) FROM runs WHERE id=?1");
     Start.bind(1, O.Run).step();
     O.RunStart = Start.integer(0);

@@ -3,6 +3,7 @@
 #include "Commands.h"
 #include "Output.h"
 
+#include "Cases.h"
 #include "Schema.h"
 #include "Stats.h"
 
@@ -18,7 +19,7 @@ namespace {
 
 constexpr const char *Usage =
     "usage: scopeprof report [--by cpu|self|wait|total|calls|mean|p95|allocs|alloc_bytes] [--top N]\n"
-    "                        [--function GLOB]\n"
+    "                        [--function GLOB] [--case GLOB]\n"
     "                        [--file GLOB] [--run RUN] [--pid PID] [--tid TID] [--raw] [--errors]\n"
     "                        [--format table|csv|json|markdown] DB\n";
 
@@ -38,6 +39,8 @@ bytes allocated, inclusive, and the bytes the function allocated itself.
   --file GLOB       only functions defined in matching files (src/**)
   --run RUN         run name or id (default: the latest loaded)
   --pid PID         only calls of this process;  --tid TID: of this thread
+  --case GLOB       only calls of the profile cases whose names match (Demo::slow, Demo::*:
+                    their measured repetitions, not the warm-ups; docs/cases.md)
   --raw             times as measured; by default the measured cost of the scopes themselves
                     is subtracted (overhead compensation)
   --errors          the exceptions that broke calls, with their tracebacks
@@ -55,6 +58,15 @@ std::string runHeadline(db::Database &Db, int64_t Run) {
                      formatDuration(static_cast<double>(S.integer(3))));
 }
 
+/// "cases Demo::fast, Demo::slow (6 repetitions)"; in markdown the names are code.
+std::string caseHeadline(const db::CaseSelection &Cases, bool Markdown) {
+  std::string Names;
+  for (const auto &N : Cases.Names)
+    Names += (Names.empty() ? "" : ", ") + (Markdown ? "`" + N + "`" : N);
+  return fmt::format("case{} {} ({} repetition{})", Cases.Names.size() == 1 ? "" : "s", Names,
+                     Cases.Repetitions, Cases.Repetitions == 1 ? "" : "s");
+}
+
 int reportErrors(db::Database &Db, int64_t Run, const db::CallFilter &Filter, Format F) {
   std::string Sql = "SELECT count(*), type, message, traceback, min(pid), max(frames) "
                     "FROM exceptions WHERE run_id=?1";
@@ -62,6 +74,8 @@ int reportErrors(db::Database &Db, int64_t Run, const db::CallFilter &Filter, Fo
     Sql += " AND pid=?2";
   if (Filter.Tid)
     Sql += " AND tid=?3";
+  // An exception's id is that of the innermost call it broke: the case is that call's.
+  Sql += Filter.casesClause("(SELECT case_id FROM calls WHERE calls.id = exceptions.id)");
   Sql += " GROUP BY type, message, traceback ORDER BY count(*) DESC";
   auto S = Db.prepare(Sql);
   S.bind(1, Run);
@@ -103,6 +117,7 @@ int runReport(const std::vector<std::string> &Argv) {
                             {"--run", true},
                             {"--pid", true},
                             {"--tid", true},
+                            {"--case", true},
                             {"--raw"},
                             {"--errors"},
                             {"--format", true}},
@@ -150,6 +165,11 @@ int runReport(const std::vector<std::string> &Argv) {
   try {
     auto Db = db::openForRead(Args->Positional[0]);
     int64_t Run = db::findRun(*Db, Args->value("--run").value_or(""));
+    std::optional<db::CaseSelection> Cases;
+    if (auto Case = Args->value("--case")) {
+      Cases = db::selectCases(*Db, Run, *Case);
+      Filter.Cases = Cases->Ids;
+    }
     if (Args->has("--errors"))
       return reportErrors(*Db, Run, Filter, *F);
     auto Sites = db::loadSiteNames(*Db);
@@ -288,9 +308,22 @@ int runReport(const std::vector<std::string> &Argv) {
                    {Counted(St.Allocs), Bytes(St.AllocBytes), Bytes(St.SelfAllocBytes)});
       }
     }
+    // Which cases the figures are of: a line above the table, a key of the JSON object.
     if (*F == Format::Table)
-      fmt::print("{}\n\n", printable(runHeadline(*Db, Run)));
+      fmt::print("{}\n{}\n", printable(runHeadline(*Db, Run)),
+                 Cases ? printable(caseHeadline(*Cases, false)) + "\n" : "");
+    if (Cases && *F == Format::Markdown)
+      fmt::print("{}\n\n", caseHeadline(*Cases, true));
+    if (Cases && *F == Format::Json) {
+      std::string Names;
+      for (const auto &N : Cases->Names)
+        Names += (Names.empty() ? "" : ", ") + jsonString(N);
+      fmt::print("{{\"cases\": [{}], \"repetitions\": {}, \"functions\": ", Names,
+                 Cases->Repetitions);
+    }
     printTable(T, *F);
+    if (Cases && *F == Format::Json)
+      fmt::print("}}\n");
     return ExitOk;
   } catch (const db::DbError &E) {
     return reportFailure(E);

@@ -2,6 +2,8 @@
 // spread between runs decide whether it is beyond noise. Allocations per call compare exactly.
 #include "Diff.h"
 
+#include "Stats.h"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -70,7 +72,62 @@ bool everyRunHas(const RunSet &Side, const char *Condition) {
   return !Side.Runs.empty();
 }
 
+/// " AND case_id IN (...)": the side's selected cases (ids are unique across runs), or "" when
+/// the side compares all calls.
+std::string casesOf(const RunSet &Side) {
+  if (Side.Cases.empty())
+    return "";
+  CallFilter Filter;
+  Filter.Cases.emplace();
+  for (const auto &[Run, Ids] : Side.Cases)
+    Filter.Cases->insert(Filter.Cases->end(), Ids.begin(), Ids.end());
+  return Filter.casesClause();
+}
+
+/// The side's statistics computed from its selected cases' calls, not read from site_stats.
+std::map<std::string, SideSite> readCaseSide(const RunSet &Side, bool WithCpu, bool WithMemory) {
+  std::map<std::string, SideSite> Sites;
+  auto Names = Side.Db->prepare("SELECT site_key, signature, file || ':' || line FROM sites "
+                                "WHERE id=?1");
+  for (int64_t Run : Side.Runs) {
+    CallFilter Filter;
+    Filter.Cases = Side.Cases.at(Run);
+    for (const SiteStats &St : computeSiteStats(*Side.Db, Run, Filter)) {
+      Names.bind(1, St.SiteId).step();
+      SideSite &Site = Sites[Names.text(0)];
+      Site.Signature = Names.text(1);
+      Site.Location = Names.text(2);
+      Names.reset();
+      Site.SiteIdByRun[Run] = St.SiteId;
+      Site.CallsByRun[Run] = static_cast<double>(St.Calls);
+      Site.Wall.TotalByRun[Run] = static_cast<double>(St.TotalNs);
+      Site.Wall.SelfByRun[Run] = static_cast<double>(St.SelfNs);
+      Site.Wall.Recorded += St.Recorded;
+      if (WithCpu) {
+        Site.CpuComplete = Site.CpuComplete && St.CpuCalls == St.Recorded &&
+                           St.Calls == St.Recorded + St.Estimated;
+        Site.Cpu.Recorded += St.CpuCalls;
+        if (St.CpuCalls) {
+          Site.Cpu.TotalByRun[Run] = static_cast<double>(St.CpuNs);
+          Site.Cpu.SelfByRun[Run] = static_cast<double>(St.SelfCpuNs);
+        }
+      }
+      if (WithMemory && St.AllocCalls) {
+        AllocRun &A = Site.AllocByRun[Run];
+        A.Exact = St.AllocCalls == St.Calls;
+        A.Calls = A.Exact ? St.Calls : St.AllocCalls;
+        A.Allocs = St.Allocs;
+        A.Bytes = St.AllocBytes;
+        A.SelfBytes = St.SelfAllocBytes;
+      }
+    }
+  }
+  return Sites;
+}
+
 std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool WithMemory) {
+  if (!Side.Cases.empty())
+    return readCaseSide(Side, WithCpu, WithMemory);
   std::map<std::string, SideSite> Sites;
   auto S = Side.Db->prepare(
       "SELECT s.site_key, s.signature, s.file || ':' || s.line, st.site_id, st.calls, st.total_ns, "
@@ -146,7 +203,8 @@ std::vector<double> sampleTimes(const RunSet &Side, const SideSite &Site, const 
   std::mt19937_64 Random(42);
   uint64_t Seen = 0;
   auto S = Side.Db->prepare(fmt::format(
-      "SELECT {0} FROM calls WHERE run_id=?1 AND site_id=?2 AND {0} IS NOT NULL", Column));
+      "SELECT {0} FROM calls WHERE run_id=?1 AND site_id=?2 AND {0} IS NOT NULL{1}", Column,
+      casesOf(Side)));
   for (const auto &[Run, SiteId] : Site.SiteIdByRun) {
     S.bind(1, Run).bind(2, SiteId);
     while (S.step()) {
@@ -178,8 +236,8 @@ double quantile(std::vector<double> V, double Q) {
 /// milliseconds of somebody else's work; pooled, one stall outweighs thousands of calls).
 void capStalls(const RunSet &Side, SideSite &Site, const Measure &M, double Cap) {
   auto S = Side.Db->prepare(fmt::format("SELECT total(({0} - ?3) * weight) FROM calls "
-                                        "WHERE run_id=?1 AND site_id=?2 AND {0} > ?3",
-                                        M.Column));
+                                        "WHERE run_id=?1 AND site_id=?2 AND {0} > ?3{1}",
+                                        M.Column, casesOf(Side)));
   Series &Of = Site.*M.Of;
   for (const auto &[Run, SiteId] : Site.SiteIdByRun) {
     S.bind(1, Run).bind(2, SiteId).bind(3, Cap);

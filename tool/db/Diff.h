@@ -5,6 +5,7 @@
 
 #include "Sqlite.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@ namespace scopeprof::db {
 struct RunSet {
   Database *Db = nullptr;
   std::vector<int64_t> Runs;
+  /// diff --case: per run, the cases whose calls are compared (selectCases); empty: all calls.
+  std::map<int64_t, std::vector<int64_t>> Cases;
 };
 
 struct DiffOptions {

@@ -9,6 +9,7 @@
 #include "Stats.h"
 #include "Traceback.h"
 
+#include "scopeprof/LogFormat.h"
 #include "scopeprof/rules/Rules.h"
 
 #include <fmt/core.h>
@@ -258,6 +259,23 @@ public:
     Throttled[Index] = {Calls, AtNs};
   }
 
+  void caseRun(const logreader::CaseRun &C) override {
+    if (Loaded)
+      return;
+    S.Db.prepare("INSERT INTO cases(run_id, process_id, pid, name, repetition, warmup, failed, "
+                 "start_ns, end_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)")
+        .bind(1, Run)
+        .bind(2, Process)
+        .bind(3, Header.Pid)
+        .bind(4, C.Name)
+        .bind(5, C.Repetition)
+        .bind(6, C.Flags & format::CaseWarmup ? 1 : 0)
+        .bind(7, C.Flags & format::CaseFailed ? 1 : 0)
+        .bind(8, C.StartNs)
+        .bind(9, C.EndNs)
+        .run();
+  }
+
   void offCpu(uint64_t OutNs, uint64_t InNs, uint8_t Kind) override {
     std::string Problem;
     OffCpu.add(OutNs, InNs, Kind, Problem);
@@ -505,6 +523,22 @@ private:
   std::vector<std::string> Problems, Notes;
 };
 
+/// Gives each call of \p Run without a case the case its process had open when the call
+/// started. After the run's files are in: a case is written by the thread that ended it, and
+/// its calls may be in any file of the process. Cases of a process never overlap, so the one
+/// that started last before the call is the only candidate (one index lookup per call).
+void assignCases(Database &Db, int64_t Run) {
+  auto Any = Db.prepare("SELECT 1 FROM cases WHERE run_id=?1 LIMIT 1");
+  if (!Any.bind(1, Run).step())
+    return;
+  Db.prepare("UPDATE calls SET case_id = (SELECT CASE WHEN k.end_ns > calls.start_ns THEN k.id "
+             "END FROM cases k WHERE k.process_id = (SELECT process_id FROM threads WHERE "
+             "id = calls.thread_id) AND k.start_ns <= calls.start_ns ORDER BY k.start_ns DESC "
+             "LIMIT 1) WHERE run_id=?1 AND case_id IS NULL")
+      .bind(1, Run)
+      .run();
+}
+
 /// Log files grouped by run directory (one transaction each), in a stable order.
 std::map<std::string, std::vector<std::string>> findRuns(const std::vector<std::string> &Inputs,
                                                          LoadSummary &Summary) {
@@ -603,6 +637,8 @@ LoadSummary loadRuns(Database &Db, const std::vector<std::string> &Inputs,
       Summary.UnchangedFiles = UnchangedBefore;
       continue; // T rolls back
     }
+    for (int64_t Run : RunIds)
+      assignCases(Db, Run);
     for (int64_t Run : RunIds)
       if (Bulk)
         NeedStats.insert(Run);

@@ -1,4 +1,4 @@
-// Schema version 5. Changing a table means a new version and a migration step below.
+// Schema version 7. Changing a table means a new version and a migration step below.
 #include "Schema.h"
 
 #include "Traceback.h"
@@ -217,6 +217,36 @@ CREATE VIEW call_details AS
        LEFT JOIN exceptions e ON e.id = c.exception_id;
 )sql";
 
+/// Version 7: profile cases (docs/cases.md). A call belongs to the case of its process that was
+/// open when it started; calls loaded before have none.
+constexpr const char *MigrateToV7 = R"sql(
+CREATE TABLE cases(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  process_id INTEGER NOT NULL REFERENCES processes(id),
+  pid INTEGER NOT NULL,
+  name TEXT NOT NULL,               -- Suite::name
+  repetition INTEGER NOT NULL,      -- 1, 2, ...: warm-ups and measured repetitions apart
+  warmup INTEGER NOT NULL,          -- 1: a warm-up, left out of report, diff and export --case
+  failed INTEGER NOT NULL,          -- 1: the case threw, or the test failed
+  start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL);
+CREATE INDEX cases_by_process ON cases(process_id, start_ns);
+ALTER TABLE calls ADD COLUMN case_id INTEGER;  -- cases.id: open in the process when the call began
+DROP INDEX IF EXISTS calls_by_site; -- rebuilt after the load, covering case_id
+DROP VIEW call_details;
+CREATE VIEW call_details AS
+  SELECT c.id, r.name AS run, c.pid, p.ppid, p.name AS process, p.parent_name AS parent_process,
+         c.tid, t.name AS thread, s.signature AS function, s.file, s.line, c.start_ns, c.end_ns,
+         c.duration_ns, c.self_ns, c.raw_duration_ns, c.raw_self_ns, c.depth, c.parent_id,
+         c.broken, e.type AS error_type, e.message AS error_message, e.traceback,
+         c.exception_id, c.cpu_ns, c.self_cpu_ns, c.weight, c.allocs, c.alloc_bytes,
+         c.self_alloc_bytes, c.case_id, k.name AS case_name, k.repetition AS case_repetition,
+         k.warmup AS case_warmup
+  FROM calls c JOIN runs r ON r.id = c.run_id JOIN threads t ON t.id = c.thread_id
+       JOIN processes p ON p.id = t.process_id JOIN sites s ON s.id = c.site_id
+       LEFT JOIN exceptions e ON e.id = c.exception_id LEFT JOIN cases k ON k.id = c.case_id;
+)sql";
+
 /// Version 2 stored each broken call's traceback (innermost up to it). A thread's calls are
 /// stored in the order they ended, so the broken calls of one exception follow each other,
 /// each the parent of the one before; the last one's traceback is the whole one.
@@ -364,6 +394,8 @@ std::unique_ptr<Database> openForLoad(const std::string &Path) {
     Db->exec(std::string(MigrateToV5) + "PRAGMA user_version=5");
   if (Version < 6)
     Db->exec(std::string(MigrateToV6) + "PRAGMA user_version=6");
+  if (Version < 7)
+    Db->exec(std::string(MigrateToV7) + "PRAGMA user_version=7");
   T.commit();
   return Db;
 }
@@ -381,11 +413,13 @@ std::unique_ptr<Database> openForRead(const std::string &Path) {
 }
 
 void createIndexes(Database &Db) {
-  // Covering: statistics and percentiles read only the index. Exports that need calls in
-  // start order sort them; an index for that would cost every load as much as this one.
+  // Covering: statistics and percentiles read only the index, also by case (--case: a
+  // percentile of a function called millions of times in a run would otherwise look up every
+  // row for its case). Exports that need calls in start order sort them; an index for that
+  // would cost every load as much as this one.
   Db.exec("CREATE INDEX IF NOT EXISTS calls_by_site ON "
           "calls(run_id, site_id, duration_ns, self_ns, broken, raw_duration_ns, raw_self_ns, "
-          "cpu_ns, self_cpu_ns, weight, parent_id);"
+          "cpu_ns, self_cpu_ns, weight, parent_id, case_id);"
           "PRAGMA analysis_limit=1000; ANALYZE");
 }
 

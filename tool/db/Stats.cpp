@@ -65,7 +65,7 @@ void subtractUnsampled(Database &Db, const CallFilter &Filter, BindFn BindFilter
                        const std::string &Self, std::map<int64_t, SiteStats> &Sites) {
   // The filter's columns, of the sampled call (c).
   std::string Where = std::string("c.run_id=?1") + (Filter.Pid ? " AND c.pid=?2" : "") +
-                      (Filter.Tid ? " AND c.tid=?3" : "");
+                      (Filter.Tid ? " AND c.tid=?3" : "") + Filter.casesClause("c.case_id");
   struct Sampled {
     double Samples = 0, SelfNs = 0, SelfCpuNs = 0, CpuSamples = 0, SelfBytes = 0, ByteSamples = 0;
     double OwnNs = 0, OwnCpuNs = 0, OwnBytes = 0; ///< mean own time and bytes of one call
@@ -139,12 +139,22 @@ void subtractUnsampled(Database &Db, const CallFilter &Filter, BindFn BindFilter
 
 } // namespace
 
+std::string CallFilter::casesClause(const std::string &Column) const {
+  if (!Cases)
+    return "";
+  std::string List;
+  for (int64_t Id : *Cases)
+    List += (List.empty() ? "" : ",") + std::to_string(Id);
+  return " AND " + Column + " IN (" + List + ")";
+}
+
 std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFilter &Filter) {
   std::string Where = "run_id=?1";
   if (Filter.Pid)
     Where += " AND pid=?2";
   if (Filter.Tid)
     Where += " AND tid=?3";
+  Where += Filter.casesClause();
   auto bindFilter = [&](Statement &S) {
     S.bind(1, Run);
     if (Filter.Pid)
@@ -208,11 +218,12 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     }
   }
   subtractUnsampled(Db, Filter, bindFilter, Self, Sites);
+  // Counted calls have no interval, so no case: a case's figures are its recorded calls.
   auto Counted = Db.prepare(
       "SELECT c.site_id, total(c.calls), total(c.total_ns) FROM counted c JOIN threads t "
       "ON t.id = c.thread_id WHERE c.run_id=?1" +
       std::string(Filter.Pid ? " AND t.pid=?2" : "") + (Filter.Tid ? " AND t.tid=?3" : "") +
-      " GROUP BY c.site_id");
+      (Filter.Cases ? " AND 0" : "") + " GROUP BY c.site_id");
   bindFilter(Counted);
   while (Counted.step()) {
     SiteStats &St = Sites[Counted.integer(0)];

@@ -14,6 +14,12 @@ struct CallFilter {
   std::optional<int64_t> Pid, Tid;
   /// Times as measured, the cost of the scopes included, instead of compensated ones.
   bool Raw = false;
+  /// Only calls of these cases (cases.id; selectCases). Calls counted rather than recorded
+  /// belong to no case: with cases, they are left out.
+  std::optional<std::vector<int64_t>> Cases;
+
+  /// " AND <Column> IN (...)" for the case filter, else "" (ids are integers from the database).
+  std::string casesClause(const std::string &Column = "case_id") const;
 };
 
 struct SiteStats {

@@ -66,7 +66,18 @@ enum EntryType : uint8_t {
   EntryOffCpu = 9,     ///< u32 count, count x (u64 switch-out ns, u64 switch-in ns, u8 OffCpuKind):
                        ///< the thread's stretches off the CPU, CLOCK_MONOTONIC, in time order
   EntryMemory = 10,    ///< u64 allocations, u64 bytes: of the next call record (inclusive)
+  EntryCase = 11,      ///< u64 start ticks, u64 end ticks, u32 repetition, u32 CaseFlags,
+                       ///< u32 len + name: a profile case ran; the process's calls that start
+                       ///< inside it are its calls
 };
+
+/// Bits of an EntryCase's flags.
+enum CaseFlags : uint32_t {
+  CaseWarmup = 1, ///< a warm-up repetition: reports leave it out
+  CaseFailed = 2, ///< the case threw (the runner) or the test failed (the GoogleTest listener)
+};
+/// A case name is cut to this many bytes: an extension unit must fit a thread's discard buffer.
+constexpr uint32_t MaxCaseName = 1024;
 
 /// What an EntryOffCpu interval is.
 enum OffCpuKind : uint8_t {
@@ -88,7 +99,14 @@ constexpr unsigned ExtTypeShift = 40; // in an extension unit's meta; low 32 bit
 
 /// ExtMemory has no payload: its start and end fields are the allocations and bytes of the call
 /// record that follows it.
-enum ExtType : uint8_t { ExtException = 1, ExtRegion = 2, ExtThreadName = 3, ExtMemory = 4 };
+/// ExtCase's payload is EntryCase's fields with the name's bytes last, unprefixed.
+enum ExtType : uint8_t {
+  ExtException = 1,
+  ExtRegion = 2,
+  ExtThreadName = 3,
+  ExtMemory = 4,
+  ExtCase = 5,
+};
 
 /// CRC-32C (Castagnoli): the SSE4.2 instruction where the CPU has it (the writer checks about
 /// 1 GB/s of records at full speed), a table otherwise.

@@ -139,6 +139,15 @@ void scopeprof_region_pause(scopeprof_region *region);
 void scopeprof_region_resume(scopeprof_region *region);
 void scopeprof_region_stop(scopeprof_region *region);
 
+/* Profile cases (scopeprof/cases.h, the GoogleTest listener; docs/cases.md): every call of the
+ * process, on any thread, that starts while a case is open belongs to it. One case is open at a
+ * time: beginning one ends the one open. Flags: SCOPEPROF_CASE_WARMUP at the beginning,
+ * SCOPEPROF_CASE_FAILED at the end (the flags of both are kept). */
+#define SCOPEPROF_CASE_WARMUP 1u
+#define SCOPEPROF_CASE_FAILED 2u
+void scopeprof_case_begin(const char *name, uint32_t repetition, uint32_t flags);
+void scopeprof_case_end(uint32_t flags);
+
 uint64_t scopeprof_monotonic_ticks(void);
 
 SCOPEPROF_INLINE uint64_t scopeprof_now(void) {

@@ -78,6 +78,7 @@ CallStream::CallStream(db::Database &Db, const Options &O, const std::vector<Lan
           "c.depth, coalesce(c.exception_id, 0), c.broken, c.cpu_ns, c.allocs, c.alloc_bytes, "
           "c.self_alloc_bytes FROM calls c WHERE c.run_id=?1" +
           std::string(O.Filter.Pid ? " AND c.pid=?2" : "") + (O.Filter.Tid ? " AND c.tid=?3" : "") +
+          O.Filter.casesClause("c.case_id") +
           " AND c.end_ns >= ?4 AND c.start_ns <= ?5 AND c.duration_ns >= ?6 ORDER BY " +
           laneOrder(Lanes) + ", c.start_ns, c.depth")) {
   Calls.bind(1, O.Run);

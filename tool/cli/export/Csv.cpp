@@ -36,6 +36,7 @@ void exportCsv(db::Database &Db, const Options &O, OutputFile &Out) {
       "JOIN sites s ON s.id = c.site_id LEFT JOIN exceptions e ON e.id = c.exception_id "
       "LEFT JOIN calls pc ON pc.id = c.parent_id WHERE c.run_id=?1" +
       std::string(O.Filter.Pid ? " AND c.pid=?2" : "") + (O.Filter.Tid ? " AND c.tid=?3" : "") +
+      O.Filter.casesClause("c.case_id") +
       " AND c.end_ns >= ?4 AND c.start_ns <= ?5 AND c.duration_ns >= ?6 ORDER BY c.id");
   Calls.bind(1, O.Run);
   if (O.Filter.Pid)
