@@ -301,11 +301,13 @@ std::optional<double> sampleBoth(const RunSet &Base, SideSite &B, const RunSet &
   double Cap = StallFactor * quantile(std::move(Pooled), 0.99);
   capStalls(Base, B, M, Cap);
   capStalls(Head, H, M, Cap);
+  // Own times are read only for a site that may vote: each is one more pass over its calls.
+  if (B.HidesCalls || H.HidesCalls || (B.*M.Of).Recorded < FactorMinCalls ||
+      (H.*M.Of).Recorded < FactorMinCalls)
+    return std::nullopt;
   double BaseOwn = quantile(sampleTimes(Base, B, M.Own), 0.5),
          HeadOwn = quantile(sampleTimes(Head, H, M.Own), 0.5);
-  if (!B.HidesCalls && !H.HidesCalls && (B.*M.Of).Recorded >= FactorMinCalls &&
-      (H.*M.Of).Recorded >= FactorMinCalls &&
-      BaseOwn >= FactorMinOwnNs && HeadOwn > 0)
+  if (BaseOwn >= FactorMinOwnNs && HeadOwn > 0)
     return HeadOwn / BaseOwn;
   return std::nullopt;
 }
