@@ -288,9 +288,10 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     bool Kept = U.end - U.start >= R.MinDurationTicks && !(R.Cfg.MaxDepth && Depth >= R.Cfg.MaxDepth);
     return Kept ? Write : Count;
   };
-  // What the next call allocated (an ExtMemory unit before it): written with it, or not at all.
-  bool Allocated = false;
-  uint64_t Allocs = 0, AllocBytes = 0;
+  // What the next call allocated (an ExtMemory unit before it, perhaps in an earlier batch):
+  // written with it, or not at all.
+  bool &Allocated = L.Allocated;
+  uint64_t &Allocs = L.Allocs, &AllocBytes = L.AllocBytes;
   // The live aggregates take in the batch whole, so `ctl results` never sees half of one.
   Lock Live(R.LiveM);
   for (size_t I = 0; I < N;) {

@@ -64,6 +64,10 @@ struct ThreadLog {
   /// Per depth: the time of the calls that ended directly under the call open one level up,
   /// which is not that call's own time (Live.h). Under the recorder's LiveM.
   std::vector<uint64_t> ChildTicks;
+  /// What the thread's next call allocated (an ExtMemory unit before its record). A periodic
+  /// flush may take the buffer between the two, so it is kept here until the record comes.
+  bool Allocated = false;
+  uint64_t Allocs = 0, AllocBytes = 0;
 };
 
 /// What the writer has written of one site since the process started: the live aggregates
