@@ -2,6 +2,7 @@
 #include "scopeprof/rules/Rules.h"
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -52,7 +53,8 @@ class LineParser {
 public:
   LineParser(std::string_view Line, unsigned LineNo) : Line(Line), LineNo(LineNo) {}
 
-  bool parse(std::vector<Rule> &Rules, Thresholds &Limits, RulesError &Err) {
+  bool parse(std::vector<Rule> &Rules, std::vector<Rule> &CounterRules, Thresholds &Limits,
+             RulesError &Err) {
     size_t I = skipSpaces(Line, 0);
     if (I == Line.size() || Line[I] == '#')
       return true;
@@ -62,13 +64,15 @@ public:
     std::string_view Word = Line.substr(I, WordEnd - I);
     if (Word == "include" || Word == "exclude")
       return parseRule(Word == "include" ? Rule::Include : Rule::Exclude, WordEnd, Rules, Err);
+    if (Word == "counters")
+      return parseCounters(WordEnd, CounterRules, Err);
     if (Word == "min-statements")
       return parseNumber(WordEnd, Limits.MinStatements, Err);
     if (Word == "min-lines")
       return parseNumber(WordEnd, Limits.MinLines, Err);
     return fail(Err, I,
                 "unknown directive '" + std::string(Word) +
-                    "' (expected include, exclude, min-statements or min-lines)");
+                    "' (expected include, exclude, counters, min-statements or min-lines)");
   }
 
 private:
@@ -76,6 +80,47 @@ private:
     Err.Column = static_cast<unsigned>(Column) + 1;
     Err.Message = std::move(Message);
     return false;
+  }
+
+  /// `counters LIST selector:glob`: LIST is memory, cpu, both comma-separated, or none.
+  bool parseCounters(size_t I, std::vector<Rule> &CounterRules, RulesError &Err) {
+    I = skipSpaces(Line, I);
+    size_t ListEnd = I;
+    while (ListEnd < Line.size() && !isSpace(Line[ListEnd]))
+      ++ListEnd;
+    if (I == ListEnd)
+      return fail(Err, I, "expected a list of counters (memory, cpu, or none)");
+    std::string_view List = Line.substr(I, ListEnd - I);
+    if (List.find(':') != std::string_view::npos)
+      return fail(Err, I, "expected a list of counters (memory, cpu, or none) before the selector");
+    unsigned Counters = 0;
+    bool None = false;
+    for (size_t At = 0; At <= List.size();) {
+      size_t Comma = std::min(List.find(',', At), List.size());
+      std::string_view Name = List.substr(At, Comma - At);
+      if (Name == "memory")
+        Counters |= CounterMemory;
+      else if (Name == "cpu")
+        Counters |= CounterCpu;
+      else if (Name == "none")
+        None = true;
+      else
+        return fail(Err, I + At,
+                    "unknown counter '" + std::string(Name) + "' (expected memory, cpu or none)");
+      At = Comma + 1;
+    }
+    if (None && Counters)
+      return fail(Err, I, "'none' cannot be combined with other counters");
+    std::vector<Rule> One;
+    if (!parseRule(Rule::Include, ListEnd, One, Err))
+      return false;
+    Rule &R = One.back();
+    if (R.Sel == Rule::Trivial)
+      return fail(Err, skipSpaces(Line, ListEnd), "a counters line cannot use the trivial: selector");
+    R.Counters = Counters;
+    R.Text = "counters " + counterNames(Counters) + R.Text.substr(R.Text.find(' '));
+    CounterRules.push_back(std::move(R));
+    return true;
   }
 
   bool parseRule(Rule::Action Act, size_t I, std::vector<Rule> &Rules, RulesError &Err) {
@@ -230,7 +275,7 @@ std::optional<RuleSet> RuleSet::parse(std::string_view Text, std::string_view Fi
     if (!Line.empty() && Line.back() == '\r')
       Line.remove_suffix(1);
     RulesError LineErr;
-    if (!LineParser(Line, LineNo).parse(Set.Rules, Set.Limits, LineErr)) {
+    if (!LineParser(Line, LineNo).parse(Set.Rules, Set.CounterRules, Set.Limits, LineErr)) {
       if (Err) {
         *Err = std::move(LineErr);
         Err->File = std::string(FileName);
@@ -273,6 +318,30 @@ Decision RuleSet::keepTrivial(const Subject &S) const {
   return {false, nullptr};
 }
 
+std::optional<unsigned> RuleSet::counters(const Subject &S) const {
+  for (auto It = CounterRules.rbegin(); It != CounterRules.rend(); ++It)
+    if (It->matches(S))
+      return It->Counters;
+  return std::nullopt;
+}
+
+unsigned RuleSet::countersNamed() const {
+  unsigned All = 0;
+  for (const Rule &R : CounterRules)
+    All |= R.Counters;
+  return All;
+}
+
+std::string counterNames(unsigned Counters) {
+  if (Counters == (CounterMemory | CounterCpu))
+    return "memory,cpu";
+  if (Counters == CounterMemory)
+    return "memory";
+  if (Counters == CounterCpu)
+    return "cpu";
+  return "none";
+}
+
 bool RuleSet::tooSmall(unsigned Statements, unsigned Lines) const {
   return Statements < Limits.MinStatements || Lines < Limits.MinLines;
 }
@@ -280,6 +349,8 @@ bool RuleSet::tooSmall(unsigned Statements, unsigned Lines) const {
 std::string RuleSet::normalized() const {
   std::string Out;
   for (const Rule &R : Rules)
+    Out += R.Text + "\n";
+  for (const Rule &R : CounterRules)
     Out += R.Text + "\n";
   if (Limits.MinStatements)
     Out += "min-statements " + std::to_string(Limits.MinStatements) + "\n";

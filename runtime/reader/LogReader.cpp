@@ -99,6 +99,9 @@ bool parseHeader(const std::string &Payload, FileHeader &H) {
     case fmt::KeyRunNonce: H.RunNonce = N; break;
     case fmt::KeySwitchesSinceNs: H.SwitchesSinceNs = N; break;
     case fmt::KeyCountsMemory: H.CountsMemory = N != 0; break;
+    case fmt::KeyCountedCalls: H.CountedCalls = N != 0; break;
+    case fmt::KeyCpuSampleNs: H.CpuSampleNs = N; break;
+    case fmt::KeyThrottledCallPs: H.ThrottledCallNs = static_cast<double>(N) / 1000; break;
     default: break; // unknown keys are for newer readers
     }
   }
@@ -150,6 +153,7 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
   Conv.anchor(AnchorTicks, AnchorNs);
   // EntryMemory: what the next call allocated.
   uint64_t Allocs = 0, AllocBytes = 0;
+  std::optional<uint64_t> Peak;
   while (C.ok() && !C.atEnd()) {
     auto Type = C.get<uint8_t>();
     switch (Type) {
@@ -176,6 +180,7 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
         Out.Depth = static_cast<uint32_t>((R[0] >> fmt::MetaDepthShift) & fmt::MetaDepthMask);
         Out.Broken = R[0] & fmt::FlagBroken;
         Out.Sampled = R[0] & fmt::FlagSampled;
+        Out.Counted = R[0] & fmt::FlagCounted;
         if (R[2] < R[1]) {
           Error = "a call ends before it starts";
           return false;
@@ -185,7 +190,9 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
                                     static_cast<double>(Conv.duration(R[2] - R[1])));
         Out.Allocs = Allocs;
         Out.AllocBytes = AllocBytes;
+        Out.PeakBytes = Peak;
         Allocs = AllocBytes = 0;
+        Peak.reset();
         V.call(Out);
       }
       break;
@@ -193,6 +200,11 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
     case fmt::EntryMemory:
       Allocs = C.get<uint64_t>();
       AllocBytes = C.get<uint64_t>();
+      break;
+    case fmt::EntryMemoryPeak:
+      Allocs = C.get<uint64_t>();
+      AllocBytes = C.get<uint64_t>();
+      Peak = C.get<uint64_t>();
       break;
     case fmt::EntryException: {
       std::string Type = C.str();
@@ -213,6 +225,21 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
       auto Total = C.get<uint64_t>();
       if (C.ok())
         V.summary(Index, Calls, Total);
+      break;
+    }
+    case fmt::EntryCpuSamples: {
+      auto Count = C.get<uint32_t>();
+      constexpr size_t Size = 20;
+      const char *Samples = C.raw(static_cast<size_t>(Count) * Size);
+      for (uint32_t I = 0; Samples && I < Count; ++I) {
+        uint32_t Index, Recorded, Weight;
+        uint64_t At;
+        std::memcpy(&Index, Samples + I * Size, 4);
+        std::memcpy(&Recorded, Samples + I * Size + 4, 4);
+        std::memcpy(&Weight, Samples + I * Size + 8, 4);
+        std::memcpy(&At, Samples + I * Size + 12, 8);
+        V.cpuSample(Index, Recorded, Weight, Conv(At));
+      }
       break;
     }
     case fmt::EntryDropped: {

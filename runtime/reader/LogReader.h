@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,13 @@ struct FileHeader {
   uint64_t SwitchesSinceNs = 0;
   /// The thread's allocations were counted: Call::Allocs and AllocBytes are measured (0 is 0).
   bool CountsMemory = false;
+  /// Only the calls with Call::Counted had their allocations counted (rules' `counters` lines);
+  /// false: every call of a CountsMemory thread was.
+  bool CountedCalls = false;
+  /// The thread's CPU time between two samples (Visitor::cpuSample), in ns; 0: not sampled.
+  uint64_t CpuSampleNs = 0;
+  /// The process's mean cost per call of a throttled site, inside its CPU samples (0: unknown).
+  double ThrottledCallNs = 0;
 };
 
 struct Site {
@@ -49,6 +57,11 @@ struct Call {
   uint64_t PausedNs = 0;           ///< regions only: time paused, excluded from the duration
   /// Allocations made while the call was open, its children's included (FileHeader::CountsMemory).
   uint64_t Allocs = 0, AllocBytes = 0;
+  /// The call carried FlagCounted (FileHeader::CountedCalls).
+  bool Counted = false;
+  /// The peak of the thread's live bytes during the call above their value at its start
+  /// (usable sizes); nullopt where the log predates it.
+  std::optional<uint64_t> PeakBytes;
 };
 
 /// A profile case that ran in the process (docs/cases.md): its calls, on any of the process's
@@ -80,6 +93,11 @@ public:
   /// The thread was off the CPU from \p OutNs to \p InNs (format::OffCpuKind \p Kind; for
   /// OffCpuUnknown its state then is unknown). In time order, before the calls they overlap.
   virtual void offCpu(uint64_t /*OutNs*/, uint64_t /*InNs*/, uint8_t /*Kind*/) {}
+  /// A sample of the thread's CPU time found it inside a call of site \p SiteIndex (its
+  /// innermost open call of a site on or throttled), whose innermost recorded call was of site
+  /// \p RecordedIndex (format::NoSite: none); it stands for \p Weight sampling periods.
+  virtual void cpuSample(uint32_t /*SiteIndex*/, uint32_t /*RecordedIndex*/, uint32_t /*Weight*/,
+                         uint64_t /*AtNs*/) {}
   /// A case ended; it is written by the thread that ended it, so a file may hold none.
   virtual void caseRun(const CaseRun &) {}
   /// Before the entries of each valid batch, which spans [\p Offset, \p EndOffset) in the file

@@ -154,10 +154,14 @@ std::string headerFrame(const Recorder &R, const ThreadLog &L) {
   P.keyU64(fmt::KeyScopeInnerPs, static_cast<uint64_t>(R.ScopeInnerTicks * PsPerTick));
   P.keyU64(fmt::KeyScopeOuterPs, static_cast<uint64_t>(R.ScopeOuterTicks * PsPerTick));
   P.keyU64(fmt::KeySampledExtraPs, static_cast<uint64_t>(R.SampledExtraTicks * PsPerTick));
+  P.keyU64(fmt::KeyThrottledCallPs, static_cast<uint64_t>(R.ThrottledCallTicks * PsPerTick));
   P.keyU64(fmt::KeyCountsMemory, R.CountsMemory ? 1 : 0);
+  P.keyU64(fmt::KeyCountedCalls, 1);
   P.keyU64(fmt::KeyThrottleCalls, R.Cfg.ThrottleCalls);
   P.keyU64(fmt::KeyThrottleNs, R.Cfg.ThrottleNs);
   P.keyU64(fmt::KeySamplePeriod, fmt::SamplePeriod);
+  if (uint64_t Period = L.Sampler.periodNs())
+    P.keyU64(fmt::KeyCpuSampleNs, Period);
   if (uint64_t Since = L.Switches.sinceNs())
     P.keyU64(fmt::KeySwitchesSinceNs, Since);
   endFrame(Out, FrameStart, fmt::FrameHeader);
@@ -291,7 +295,12 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   // What the next call allocated (an ExtMemory unit before it, perhaps in an earlier batch):
   // written with it, or not at all.
   bool &Allocated = L.Allocated;
-  uint64_t &Allocs = L.Allocs, &AllocBytes = L.AllocBytes;
+  uint64_t &Allocs = L.Allocs, &AllocBytes = L.AllocBytes, &AllocPeak = L.AllocPeak;
+  struct CpuSample {
+    uint32_t Index, Recorded, Weight;
+    uint64_t Ticks;
+  };
+  std::vector<CpuSample> CpuSamples;
   // The live aggregates take in the batch whole, so `ctl results` never sees half of one.
   Lock Live(R.LiveM);
   for (size_t I = 0; I < N;) {
@@ -301,6 +310,22 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
       Allocated = true;
       Allocs = U.start;
       AllocBytes = U.end;
+      AllocPeak = U.meta & fmt::ExtMemoryPeakMask;
+      ++I;
+      continue;
+    }
+    if ((U.meta & fmt::FlagExt) &&
+        static_cast<uint8_t>(U.meta >> fmt::ExtTypeShift) == fmt::ExtCpuSample) {
+      // The marks are site indexes + 1, the innermost call's never 0 (the handler checks).
+      auto Index = static_cast<uint32_t>(U.end & fmt::MetaIndexMask) - 1;
+      auto Recorded = static_cast<uint32_t>(U.end >> 32) - 1; // 0 - 1: NoSite
+      for (uint32_t Site : {Index, Recorded})
+        if (Site != fmt::NoSite && !(Site < L.Described.size() && L.Described[Site])) {
+          FlushRun();
+          Describe(Site);
+        }
+      CpuSamples.push_back({Index, Recorded, static_cast<uint32_t>(U.meta & fmt::MetaIndexMask),
+                            U.start});
       ++I;
       continue;
     }
@@ -343,9 +368,10 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     if (F == Write && Allocated) {
       FlushRun();
       CloseCalls();
-      P.u8(fmt::EntryMemory);
+      P.u8(fmt::EntryMemoryPeak);
       P.u64(Allocs);
       P.u64(AllocBytes);
+      P.u64(AllocPeak);
       RunStart = RunEnd = I;
     }
     Allocated = false;
@@ -371,6 +397,16 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   }
   FlushRun();
   CloseCalls();
+  if (!CpuSamples.empty()) {
+    P.u8(fmt::EntryCpuSamples);
+    P.u32(static_cast<uint32_t>(CpuSamples.size()));
+    for (const CpuSample &S : CpuSamples) {
+      P.u32(S.Index);
+      P.u32(S.Recorded);
+      P.u32(S.Weight);
+      P.u64(S.Ticks);
+    }
+  }
   // Renames by pthread_setname_np on the thread itself arrive as units above; this catches
   // the others (prctl, or a name set from another thread).
   std::string Name;

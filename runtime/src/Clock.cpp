@@ -106,7 +106,7 @@ void measureScopeCost(Recorder &R) {
   constexpr int Calls = 64, Rounds = 101;
   scopeprof_record Records[Calls + 1];
   scopeprof_thread Saved = scopeprof_tls;
-  std::vector<double> Plain, Scoped, Inner, Sampled;
+  std::vector<double> Plain, Scoped, Inner, Sampled, Throttled;
   for (int Round = 0; Round < Rounds; ++Round) {
     scopeprof_tls.pos = Records;
     scopeprof_tls.end = Records + Calls + 1;
@@ -127,10 +127,12 @@ void measureScopeCost(Recorder &R) {
       Inner.push_back(static_cast<double>(Records[I].end - Records[I].start));
     // At most one record per call: the buffer cannot fill.
     scopeprof_tls.pos = Records;
+    uint64_t T3 = scopeprof_now();
     for (int I = 0; I < Calls; ++I) {
       between();
       sampledCall();
     }
+    Throttled.push_back(static_cast<double>(scopeprof_now() - T3));
     for (scopeprof_record *U = Records; U != scopeprof_tls.pos; ++U)
       Sampled.push_back(static_cast<double>(U->end - U->start));
   }
@@ -139,6 +141,7 @@ void measureScopeCost(Recorder &R) {
   R.ScopeOuterTicks = std::max((median(Scoped) - median(Plain)) / Calls, R.ScopeInnerTicks);
   if (!Sampled.empty())
     R.SampledExtraTicks = std::max(0.0, trimmedMean(Sampled) - trimmedMean(Inner));
+  R.ThrottledCallTicks = std::max(0.0, (median(Throttled) - median(Plain)) / Calls);
 }
 
 } // namespace scopeprof::runtime

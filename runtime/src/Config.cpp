@@ -142,7 +142,7 @@ Config readConfig() {
       C.ThrottleCalls = Ok ? Calls : 0;
       C.ThrottleNs = Ns;
     } else {
-      warn("SCOPEPROF_THROTTLE", V, "CALLS:DURATION (e.g. 10000:1us) or 0", "10000:1us");
+      warn("SCOPEPROF_THROTTLE", V, "CALLS:DURATION (e.g. 10000:1us) or 0", "10000:10us");
     }
   }
   if (const char *V = std::getenv("SCOPEPROF_ON_FULL"); V && *V) {
@@ -162,6 +162,15 @@ Config readConfig() {
       C.Clock = Config::ClockMonotonic;
     else if (std::strcmp(V, "auto") != 0)
       warn("SCOPEPROF_CLOCK", V, "'auto', 'tsc' or 'monotonic'", "auto");
+  }
+  if (const char *V = std::getenv("SCOPEPROF_CPU_SAMPLES"); V && *V) {
+    uint64_t Ns = 0;
+    // Below 100 us the signals would cost more than the calls they attribute.
+    if (std::strcmp(V, "off") == 0 || (parseDuration(V, Ns) && (Ns == 0 || Ns >= 100'000)))
+      C.CpuSampleNs = Ns;
+    else
+      warn("SCOPEPROF_CPU_SAMPLES", V, "a period of CPU time of at least 100us (e.g. 4ms) or 0",
+           "4ms");
   }
   if (const char *V = std::getenv("SCOPEPROF_COUNTERS"); V && *V)
     parseCounters(V, C);

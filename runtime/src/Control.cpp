@@ -36,7 +36,7 @@ Json refusal(const std::string &Message) {
 }
 
 const char *stateName(uint32_t State) {
-  switch (State) {
+  switch (State & ~uint32_t{SCOPEPROF_SITE_COUNT}) {
   case SCOPEPROF_SITE_ON:
     return "on";
   case SCOPEPROF_SITE_SAMPLED:
@@ -70,7 +70,7 @@ std::string applyRules(Recorder &R, const std::string &Text, std::string_view Or
   if (!Rules)
     return Err.format();
   R.Rules = std::move(Rules);
-  reevaluateSites(R);
+  rulesReplaced(R);
   return "";
 }
 
@@ -130,16 +130,19 @@ Json status(Recorder &R) {
   }
   {
     Lock G(R.SitesM);
-    uint64_t Recording = 0, Sampled = 0;
+    uint64_t Recording = 0, Sampled = 0, Counting = 0;
     for (const scopeprof_site *S : R.SitesByIndex) {
       uint32_t State = __atomic_load_n(&S->state, __ATOMIC_RELAXED);
+      Counting += (State & SCOPEPROF_SITE_COUNT) != 0;
+      State &= ~uint32_t{SCOPEPROF_SITE_COUNT};
       Recording += State == SCOPEPROF_SITE_ON;
       Sampled += State == SCOPEPROF_SITE_SAMPLED;
     }
     Out["recording"] = R.GlobalEnabled;
     Out["rules"] = rulesText(R);
     Out["sites"] = {
-        {"known", R.SitesByIndex.size()}, {"recording", Recording}, {"throttled", Sampled}};
+        {"known", R.SitesByIndex.size()}, {"recording", Recording}, {"throttled", Sampled},
+        {"counting_memory", Counting}};
   }
   {
     Lock G(R.M);
@@ -160,6 +163,7 @@ Json siteRow(const scopeprof_site *S) {
           {"file", S->file ? S->file : ""},
           {"line", S->line},
           {"state", stateName(__atomic_load_n(&S->state, __ATOMIC_RELAXED))},
+          {"memory", (__atomic_load_n(&S->state, __ATOMIC_RELAXED) & SCOPEPROF_SITE_COUNT) != 0},
           {"calls", 0}};
 }
 
@@ -275,6 +279,10 @@ Json handle(Recorder &R, const std::string &Line) {
         std::string Text = "exclude function:**\n";
         for (const std::string &Glob : *Globs)
           Text += "include " + selectorOf(Glob) + "\n";
+        // What the rules count stays: `enable` chooses what records, not what it measures.
+        if (R.Rules)
+          for (const rules::Rule &C : R.Rules->counterRules())
+            Text += C.Text + "\n";
         Error = applyRules(R, Text, "<ctl enable>");
       }
       if (Error.empty()) {
@@ -430,7 +438,7 @@ void startControl(Recorder &R) {
   pthread_attr_init(&Attr);
   pthread_attr_setdetachstate(&Attr, PTHREAD_CREATE_DETACHED);
   pthread_t Thread;
-  if (pthread_create(&Thread, &Attr, controlMain, nullptr) != 0) {
+  if (createOwnThread(&Thread, &Attr, controlMain, nullptr) != 0) {
     warnOnce(Warned, "no control channel: cannot start its thread");
     stopControl(R);
     __atomic_store_n(&R.ControlFd, -1, __ATOMIC_RELEASE);

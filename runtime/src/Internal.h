@@ -19,4 +19,12 @@ void recordThreadName(const char *Name);
 void recordUnwound(scopeprof_site *Site, uint64_t Start, uint64_t End, uint32_t Depth,
                    uint64_t Flags);
 
+/// pthread_create of a program's thread: the start routine to run in its place and its argument,
+/// so that the thread tracks its context switches from its first instruction (docs/runtime.md,
+/// "CPU time"); null when there is nothing to track (the thread then starts as asked).
+void *trackedThreadStart(void *(*Fn)(void *), void *Arg);
+void *runTrackedThread(void *Start);
+/// A start trackedThreadStart made for a thread that could not be created.
+void forgetThreadStart(void *Start);
+
 } // namespace scopeprof::runtime

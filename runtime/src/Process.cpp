@@ -73,6 +73,11 @@ void warnOnce(bool &Warned, const std::string &Message) {
   Warned = true;
 }
 
+void warnOnceIfVerbose(bool Verbose, bool &Warned, const std::string &Message) {
+  if (Verbose && !__atomic_exchange_n(&Warned, true, __ATOMIC_RELAXED))
+    std::fprintf(stderr, "scopeprof: warning: %s\n", Message.c_str());
+}
+
 namespace {
 
 std::string makeRunDir(const Config &C, pid_t Pid) {
@@ -215,17 +220,21 @@ void afterForkChild() {
   R.ParentName = R.ProcessName;
   R.Pid = getpid();
   exportIdentity(R);
+  // Throttled calls are drawn apart from the parent's: the inherited state repeats its draws.
+  scopeprof_tls.sample_countdown = scopeprof_tls.sample_random = 0;
   for (ThreadLog *L : R.Threads) {
     if (L == MyLog)
       continue;
     if (L->Fd >= 0)
       close(L->Fd);
     L->Switches.dropInherited();
+    L->Sampler.dropInherited();
     free(L->Buffers[0].Data);
     free(L->Buffers[1].Data);
     delete L;
   }
   R.Threads.clear();
+  dropPendingTracker();
   R.LogBytes = 0; // the child's logs are its own, and so is its budget
   R.OverBudget = false;
   R.DroppedUnrecorded = 0;
@@ -241,6 +250,8 @@ void afterForkChild() {
     L->Switches.dropInherited();
     L->OffCpuPending.clear();
     trackSwitches(R, *L);
+    L->Sampler.dropInherited();
+    sampleCpu(R, *L);
     L->Fd = openLogFile(R, *L);
     L->Current = 0;
     for (Buffer &B : L->Buffers)
@@ -285,8 +296,9 @@ void initialize() {
   R->ThrottleTicks = static_cast<uint64_t>(static_cast<double>(R->Cfg.ThrottleNs) *
                                            static_cast<double>(R->TicksPerSecond) / 1e9);
   measureScopeCost(*R);
+  R->MemoryCountable = allocationsCounted();
   if (R->Cfg.CountMemory) {
-    R->CountsMemory = allocationsCounted();
+    R->CountsMemory = R->MemoryCountable;
     if (!R->CountsMemory)
       std::fprintf(stderr, "scopeprof: warning: SCOPEPROF_COUNTERS=memory: this program's malloc "
                            "is not the scopeprof runtime's (the static runtime, or another "
@@ -301,6 +313,10 @@ void initialize() {
       std::fprintf(stderr, "scopeprof: warning: SCOPEPROF_RULES: %s; recording every site\n",
                    Err.format().c_str());
   }
+  {
+    Lock G(R->SitesM);
+    countersNamedByRules(*R);
+  }
   R->RunDir = makeRunDir(R->Cfg, R->Pid);
   R->RunNonce = runNonce(R->Cfg);
   pthread_key_create(&R->ExitKey, threadExit);
@@ -313,6 +329,8 @@ void initialize() {
   exportIdentity(*R);
   pthread_atfork(beforeFork, afterForkParent, afterForkChild);
   atexit(finalFlush);
+  if (R->Cfg.CpuSampleNs)
+    R->SamplesCpu = installSampleHandler(R->Cfg.Verbose);
   startControl(*R);
   if (R->Cfg.Verbose)
     std::fprintf(stderr, "scopeprof: recording pid %d to %s\n", R->Pid, R->RunDir.c_str());

@@ -28,10 +28,41 @@ std::vector<char *> collectArgs(const char *First, va_list Ap) {
 using ExecV = int (*)(const char *, char *const[]);
 using ExecVE = int (*)(const char *, char *const[], char *const[]);
 using SetName = int (*)(pthread_t, const char *);
+using CreateFn = int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+CreateFn libcCreate() {
+  static CreateFn Fn = real<CreateFn>("pthread_create");
+  return Fn;
+}
+
+/// Set while the runtime creates a thread of its own: the interposer below lets it through.
+__thread bool CreatingOwnThread __attribute__((tls_model("initial-exec"))) = false;
+
+/// ThreadSanitizer runs its own code at a new thread's start, before the routine it was given:
+/// ours, wrapped inside, would run in a thread it has not set up yet. Its threads are tracked
+/// from their first record, as before the interposer.
+bool underThreadSanitizer() {
+  static const bool Tsan = dlsym(RTLD_DEFAULT, "__tsan_init") != nullptr;
+  return Tsan;
+}
 
 } // namespace
 
 extern "C" {
+
+// A new thread of the program tracks its context switches from its start, so the CPU time of
+// the calls it opens before its first one ends (its outermost ones) is known.
+int pthread_create(pthread_t *Thread, const pthread_attr_t *Attr, void *(*Fn)(void *), void *Arg) {
+  if (CreatingOwnThread || underThreadSanitizer())
+    return libcCreate()(Thread, Attr, Fn, Arg);
+  void *Start = scopeprof::runtime::trackedThreadStart(Fn, Arg);
+  if (!Start)
+    return libcCreate()(Thread, Attr, Fn, Arg);
+  int Error = libcCreate()(Thread, Attr, scopeprof::runtime::runTrackedThread, Start);
+  if (Error != 0)
+    scopeprof::runtime::forgetThreadStart(Start);
+  return Error;
+}
 
 int pthread_setname_np(pthread_t Thread, const char *Name) {
   int Result = real<SetName>("pthread_setname_np")(Thread, Name);
@@ -86,3 +117,15 @@ int execle(const char *Path, const char *Arg, ...) {
 }
 
 } // extern "C"
+
+namespace scopeprof::runtime {
+int createOwnThread(pthread_t *Thread, const pthread_attr_t *Attr, void *(*Fn)(void *),
+                    void *Arg) {
+  // Through whatever pthread_create comes first (a sanitizer's interceptor must see every
+  // thread), which reaches the interposer above last.
+  CreatingOwnThread = true;
+  int Error = pthread_create(Thread, Attr, Fn, Arg);
+  CreatingOwnThread = false;
+  return Error;
+}
+} // namespace scopeprof::runtime

@@ -5,13 +5,14 @@
 // Writer.cpp the writer thread (queue, periodic flush, auto-throttle); Batch.cpp turns records
 // into framed log batches; Sites.cpp the site registry and run-time rules; Clock.cpp the
 // timestamp clock and the scope cost calibration; Process.cpp start-up, exit and fork;
-// Regions.cpp the manual regions; Switches.cpp the context switches behind CPU time; Live.h the
+// Regions.cpp the manual regions; Switches.cpp the context switches behind CPU time; Sampler.cpp the CPU-time samples; Live.h the
 // live aggregates the writer keeps per site; Control.cpp the control channel `scopeprof ctl`
 // talks to. docs/runtime.md describes the behaviour.
 #pragma once
 
 #include "Config.h"
 #include "Internal.h"
+#include "Sampler.h"
 #include "Switches.h"
 #include "scopeprof/LogFormat.h"
 #include "scopeprof/rules/Rules.h"
@@ -54,6 +55,8 @@ struct ThreadLog {
   uint64_t Dropped = 0;
   /// Opened by the thread before its log; drained by the writer with each batch.
   SwitchTracker Switches;
+  /// Started by the thread before its log, stopped at its exit.
+  CpuSampler Sampler;
   // Owned by the writer:
   std::vector<OffCpuInterval> OffCpuPending; ///< drained, not yet in the file
   std::vector<uint8_t> Described; ///< per site index: descriptor already in this file
@@ -67,7 +70,7 @@ struct ThreadLog {
   /// What the thread's next call allocated (an ExtMemory unit before its record). A periodic
   /// flush may take the buffer between the two, so it is kept here until the record comes.
   bool Allocated = false;
-  uint64_t Allocs = 0, AllocBytes = 0;
+  uint64_t Allocs = 0, AllocBytes = 0, AllocPeak = 0;
 };
 
 /// What the writer has written of one site since the process started: the live aggregates
@@ -120,9 +123,21 @@ struct Recorder {
   double ScopeInnerTicks = 0, ScopeOuterTicks = 0;
   /// What a sample of a throttled site costs inside its interval beyond an ordinary call.
   double SampledExtraTicks = 0;
+  /// What a call of a throttled site costs on average (recorded one time in 64, else only
+  /// marked for the CPU samples): the loader takes it out of the site's sampled own time.
+  double ThrottledCallTicks = 0;
   uint64_t ThrottleTicks = 0;
-  /// SCOPEPROF_COUNTERS=memory, and this runtime's malloc is the one the program calls.
+  /// This runtime's malloc is the one the program calls (Memory.cpp).
+  bool MemoryCountable = false;
+  /// Allocations are counted (scopeprof_count_memory): SCOPEPROF_COUNTERS=memory, or a
+  /// `counters memory` rule line, and MemoryCountable. Only ever switched on, under SitesM.
   bool CountsMemory = false;
+  bool WarnedUncountable = false;
+  /// A `counters cpu` rule line while SCOPEPROF_COUNTERS has no cpu: threads that get their log
+  /// from then on track their context switches (atomic).
+  bool RulesTrackCpu = false;
+  /// SCOPEPROF_CPU_SAMPLES is on and the sampler's signal handler is installed.
+  bool SamplesCpu = false;
   std::vector<SiteLoad> Loads; ///< by site index; the writer's
   uint64_t LoadsRulesGeneration = 0;
   uint64_t SitesThrottled = 0;
@@ -201,6 +216,9 @@ uint64_t monotonicNs();
 pid_t currentTid();
 std::string readComm(const std::string &Path);
 void warnOnce(bool &Warned, const std::string &Message);
+/// warnOnce under SCOPEPROF_VERBOSE only, for what every thread may hit at once (the flag is
+/// taken atomically).
+void warnOnceIfVerbose(bool Verbose, bool &Warned, const std::string &Message);
 
 // Clock.cpp
 void sampleAnchor(uint64_t &Ticks, uint64_t &Ns);
@@ -238,7 +256,21 @@ scopeprof_record *discard();
 scopeprof_record *attachThread(Recorder &R);
 /// Starts tracking the calling thread's context switches when SCOPEPROF_COUNTERS asks for it.
 void trackSwitches(const Recorder &R, ThreadLog &L);
+/// In a fork child: the forking thread's tracker opened at its start but not adopted by a log yet
+/// follows the parent's thread; it is dropped.
+void dropPendingTracker();
+/// pthread_create for the runtime's own threads: no context-switch tracker is opened for them
+/// (ProcessHooks.cpp interposes pthread_create for the program's).
+int createOwnThread(pthread_t *Thread, const pthread_attr_t *Attr, void *(*Fn)(void *),
+                    void *Arg);
+/// What the rules' `counters` lines switch on for the process (under SitesM).
+void countersNamedByRules(Recorder &R);
+/// After R.Rules changed at run time: the counters they name, then every site (under SitesM).
+void rulesReplaced(Recorder &R);
 void threadExit(void *Arg);
+
+/// Starts sampling the calling thread's CPU time when SCOPEPROF_CPU_SAMPLES asks for it.
+void sampleCpu(const Recorder &R, ThreadLog &L);
 
 // Memory.cpp
 /// Whether the program's malloc is the runtime's counting one: the shared runtime, first in

@@ -28,7 +28,9 @@ void scopeprof_region_start(scopeprof_region *G) {
     }
     S = Slot;
   }
-  if (S->state != SCOPEPROF_SITE_ON)
+  // A region's allocations are not counted (its pauses would have to be): the counting bit
+  // leaves it on.
+  if ((S->state & ~uint32_t{SCOPEPROF_SITE_COUNT}) != SCOPEPROF_SITE_ON)
     return;
   G->running = 1;
   G->depth = scopeprof_tls.depth;

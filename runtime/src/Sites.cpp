@@ -2,6 +2,7 @@
 // runs; enable/disable and run-time rules re-evaluate every registered site.
 #include "Recorder.h"
 
+#include <cmath>
 #include <cstdio>
 
 // The C header spells the kinds out for C code; they must stay the rules language's.
@@ -14,6 +15,9 @@ static_assert(unsigned{SCOPEPROF_KIND_FREE} == scopeprof::rules::KindFree &&
                   unsigned{SCOPEPROF_KIND_STATIC} == scopeprof::rules::KindStatic &&
                   unsigned{SCOPEPROF_KIND_TEMPLATE} == scopeprof::rules::KindTemplate,
               "scope.h and rules/Rules.h disagree on kind bits");
+static_assert(SCOPEPROF_FLAG_COUNTED == scopeprof::format::FlagCounted &&
+                  SCOPEPROF_FLAG_SAMPLED == scopeprof::format::FlagSampled,
+              "scope.h and LogFormat.h disagree on flag bits");
 
 namespace scopeprof::runtime {
 
@@ -29,7 +33,42 @@ bool namedByRule(Recorder &R, const scopeprof_site *S) {
   return D.Included && D.DecidedBy;
 }
 
+/// SCOPEPROF_SITE_COUNT when the site's calls count allocations: the last `counters` line
+/// naming it decides, else SCOPEPROF_COUNTERS; never where this process cannot count them.
+uint32_t countBit(Recorder &R, const scopeprof_site *S) {
+  if (!R.CountsMemory)
+    return 0;
+  bool Memory = R.Cfg.CountMemory;
+  if (R.Rules) {
+    std::string_view Sig = S->signature;
+    if (auto C = R.Rules->counters({S->file, rules::qualifiedNameOf(Sig), Sig, S->kinds}))
+      Memory = (*C & rules::CounterMemory) != 0;
+  }
+  return Memory ? SCOPEPROF_SITE_COUNT : 0;
+}
+
 } // namespace
+
+void countersNamedByRules(Recorder &R) {
+  if (!R.Rules)
+    return;
+  unsigned Named = R.Rules->countersNamed();
+  // CPU time is per thread, not per call: threads that get their log from now on are tracked.
+  if ((Named & rules::CounterCpu) && !R.Cfg.CountCpu)
+    __atomic_store_n(&R.RulesTrackCpu, true, __ATOMIC_RELAXED);
+  if (!(Named & rules::CounterMemory) || R.CountsMemory)
+    return;
+  if (!R.MemoryCountable) {
+    if (!R.WarnedUncountable) {
+      R.WarnedUncountable = true;
+      std::fprintf(stderr, "scopeprof: warning: rules ask for counters memory, but this program's "
+                           "malloc is not the scopeprof runtime's (the static runtime, or another "
+                           "allocator or a sanitizer comes first); allocations are not counted\n");
+    }
+    return;
+  }
+  R.CountsMemory = true;
+}
 
 uint32_t siteState(Recorder &R, const scopeprof_site *S) {
   if (!R.GlobalEnabled || R.RunDir.empty())
@@ -41,10 +80,18 @@ uint32_t siteState(Recorder &R, const scopeprof_site *S) {
   }
   if (S->index < R.Throttled.size() && R.Throttled[S->index]) {
     if (!namedByRule(R, S))
-      return SCOPEPROF_SITE_SAMPLED;
+      return SCOPEPROF_SITE_SAMPLED | countBit(R, S);
     R.Throttled[S->index] = 0;
   }
-  return SCOPEPROF_SITE_ON;
+  return SCOPEPROF_SITE_ON | countBit(R, S);
+}
+
+void rulesReplaced(Recorder &R) {
+  countersNamedByRules(R);
+  // Before any site is switched to counting: their calls count from their next entry on.
+  if (R.CountsMemory)
+    __atomic_store_n(&scopeprof_count_memory, 1, __ATOMIC_RELAXED);
+  reevaluateSites(R);
 }
 
 void reevaluateSites(Recorder &R) {
@@ -61,14 +108,17 @@ bool throttleSite(Recorder &R, uint32_t Index) {
   if (R.Throttled.size() <= Index)
     R.Throttled.resize(Index + 1);
   R.Throttled[Index] = 1;
-  __atomic_store_n(&R.SitesByIndex[Index]->state, SCOPEPROF_SITE_SAMPLED, __ATOMIC_RELEASE);
+  scopeprof_site *S = R.SitesByIndex[Index];
+  uint32_t Count = __atomic_load_n(&S->state, __ATOMIC_RELAXED) & SCOPEPROF_SITE_COUNT;
+  __atomic_store_n(&S->state, SCOPEPROF_SITE_SAMPLED | Count, __ATOMIC_RELEASE);
   return true;
 }
 
 bool siteOn(Recorder &R, uint32_t Index) {
   Lock G(R.SitesM);
   return Index < R.SitesByIndex.size() &&
-         __atomic_load_n(&R.SitesByIndex[Index]->state, __ATOMIC_RELAXED) == SCOPEPROF_SITE_ON;
+         (__atomic_load_n(&R.SitesByIndex[Index]->state, __ATOMIC_RELAXED) &
+          ~uint32_t{SCOPEPROF_SITE_COUNT}) == SCOPEPROF_SITE_ON;
 }
 
 void registerLocked(Recorder &R, scopeprof_site *S) {
@@ -95,16 +145,36 @@ int scopeprof_register_site(scopeprof_site *S) {
   Lock G(R.SitesM);
   if (__atomic_load_n(&S->state, __ATOMIC_ACQUIRE) == SCOPEPROF_SITE_NEW)
     registerLocked(R, S);
-  return S->state == SCOPEPROF_SITE_ON;
+  return (S->state & ~uint32_t{SCOPEPROF_SITE_COUNT}) == SCOPEPROF_SITE_ON;
 }
 
-int scopeprof_seed_sampling(void) {
-  // Any nonzero state works for xorshift32; threads start apart. The hot path draws the top six
-  // bits: fmt::SamplePeriod is 64.
-  static_assert(fmt::SamplePeriod == 64, "scope.h samples one call in 64");
-  uint32_t Seed = static_cast<uint32_t>(currentTid()) * 2654435761u | 1;
-  scopeprof_tls.sample_random = Seed;
-  return (Seed >> 26) == 0;
+int scopeprof_draw_sample(void) {
+  scopeprof_thread &T = scopeprof_tls;
+  // The length of a countdown: the number of independent 1-in-64 draws up to and including the
+  // first success, geometric, from a uniform in (0, 1]. Any nonzero state works for xorshift32;
+  // threads start apart.
+  static_assert(fmt::SamplePeriod == 64, "the loader counts a drawn call as 64");
+  auto NextCountdown = [&T] {
+    uint32_t X = T.sample_random;
+    if (X == 0)
+      X = static_cast<uint32_t>(currentTid()) * 2654435761u | 1;
+    X ^= X << 13;
+    X ^= X >> 17;
+    X ^= X << 5;
+    T.sample_random = X;
+    static const double LogMiss = std::log1p(-1.0 / fmt::SamplePeriod);
+    double Uniform = (static_cast<double>(X) + 1.0) / 4294967296.0;
+    return 1 + static_cast<uint32_t>(std::log(Uniform) / LogMiss);
+  };
+  if (T.sample_countdown == 0) { // never set: this call is the first of a countdown
+    uint32_t Left = NextCountdown();
+    if (Left > 1) {
+      T.sample_countdown = Left - 1;
+      return 0;
+    }
+  }
+  T.sample_countdown = NextCountdown();
+  return 1;
 }
 
 void scopeprof_enable(void) {
@@ -140,7 +210,7 @@ int scopeprof_set_rules(const char *Text) {
     return -1;
   Lock G(R.SitesM);
   R.Rules = std::move(Rules);
-  reevaluateSites(R);
+  rulesReplaced(R);
   return 0;
 }
 

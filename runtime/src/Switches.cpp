@@ -32,12 +32,10 @@ constexpr uint64_t MaxRecordBytes = 40;
 bool Unavailable = false;
 bool Warned = false;
 
-void warnVerbose(bool Verbose, const std::string &Message) {
-  if (Verbose && !__atomic_exchange_n(&Warned, true, __ATOMIC_RELAXED))
-    std::fprintf(stderr, "scopeprof: warning: %s\n", Message.c_str());
-}
 
 } // namespace
+
+bool SwitchTracker::refused() { return __atomic_load_n(&Unavailable, __ATOMIC_RELAXED); }
 
 bool SwitchTracker::open(bool Verbose) {
   if (__atomic_load_n(&Unavailable, __ATOMIC_RELAXED))
@@ -61,7 +59,7 @@ bool SwitchTracker::open(bool Verbose) {
     // Out of descriptors may pass; a refusal by policy or kernel holds for every thread.
     if (Error != EMFILE && Error != ENFILE && Error != ENOMEM)
       __atomic_store_n(&Unavailable, true, __ATOMIC_RELAXED);
-    warnVerbose(Verbose, std::string("cannot track context switches (perf_event_open: ") +
+    warnOnceIfVerbose(Verbose, Warned, std::string("cannot track context switches (perf_event_open: ") +
                              std::strerror(Error) +
                              "; see /proc/sys/kernel/perf_event_paranoid): no CPU time is "
                              "measured; SCOPEPROF_COUNTERS=none stops trying");
@@ -73,7 +71,7 @@ bool SwitchTracker::open(bool Verbose) {
   if (Map == MAP_FAILED) {
     // Usually the per-user budget of locked memory for perf rings (perf_event_mlock_kb,
     // RLIMIT_MEMLOCK): later threads may fare no better, but earlier ones keep theirs.
-    warnVerbose(Verbose, std::string("cannot map a context-switch ring (") + std::strerror(errno) +
+    warnOnceIfVerbose(Verbose, Warned, std::string("cannot map a context-switch ring (") + std::strerror(errno) +
                              "; perf_event_mlock_kb or RLIMIT_MEMLOCK reached?): threads from "
                              "now on have no CPU time measured");
     ::close(NewFd);

@@ -28,6 +28,8 @@ public:
   /// did not (the kernel maps it VM_DONTCOPY: its addresses are free for others in the child).
   void dropInherited();
   bool tracking() const { return Fd >= 0; }
+  /// The kernel said no in a way every later thread would hear too: do not try.
+  static bool refused();
   /// CLOCK_MONOTONIC ns since which switches are tracked; 0 when they are not.
   uint64_t sinceNs() const { return tracking() ? SinceNs : 0; }
   /// Whether the kernel wrote records the writer has not read yet.

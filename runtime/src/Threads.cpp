@@ -6,7 +6,7 @@
 #include <cstring>
 
 __thread scopeprof_thread scopeprof_tls __attribute__((tls_model("initial-exec"))) = {
-    nullptr, nullptr, 0, 0, 0, 0, 0, 0};
+    nullptr, nullptr, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
 namespace scopeprof::runtime {
 
@@ -29,6 +29,7 @@ scopeprof_record *discard() {
 void threadExit(void *Arg) {
   auto *L = static_cast<ThreadLog *>(Arg);
   Recorder &R = *Rec;
+  L->Sampler.stop();
   {
     Lock G(R.M);
     Buffer &B = L->Buffers[L->Current];
@@ -57,6 +58,7 @@ scopeprof_record *attachThread(Recorder &R) {
       std::memset(B.Data, 0, R.BufferRecords * sizeof(scopeprof_record));
   }
   trackSwitches(R, *L);
+  sampleCpu(R, *L);
   L->Fd = openLogFile(R, *L);
   L->LastName = readComm("/proc/self/task/" + std::to_string(L->Tid) + "/comm");
   L->Buffers[0].State = Buffer::Filling;
@@ -73,9 +75,95 @@ scopeprof_record *attachThread(Recorder &R) {
   return L->Buffers[0].Data;
 }
 
+namespace {
+
+/// A thread the program created tracks its switches from its start (runTrackedThread), before
+/// its first call opens: the tracker waits here until the thread's log takes it, and is closed
+/// by the key's destructor if the thread ends without one.
+__thread SwitchTracker *PendingTracker = nullptr;
+pthread_key_t PendingKey;
+pthread_once_t PendingKeyOnce = PTHREAD_ONCE_INIT;
+
+void closePending(void *P) {
+  auto *T = static_cast<SwitchTracker *>(P);
+  BusyGuard G;
+  T->close();
+  delete T;
+  PendingTracker = nullptr;
+}
+
+bool tracksCpu(const Recorder &R) {
+  return R.Cfg.CountCpu || __atomic_load_n(&R.RulesTrackCpu, __ATOMIC_RELAXED);
+}
+
+struct ThreadStart {
+  void *(*Fn)(void *);
+  void *Arg;
+};
+
+} // namespace
+
 void trackSwitches(const Recorder &R, ThreadLog &L) {
-  if (R.Cfg.CountCpu)
+  if (SwitchTracker *T = PendingTracker) {
+    PendingTracker = nullptr;
+    pthread_setspecific(PendingKey, nullptr);
+    L.Switches = *T; // the descriptor and the ring are the log's now
+    delete T;
+    // What the ring holds so far, now: a ring that filled while nothing drained it (a thread
+    // switching often before its first record) then says so with a stretch of unknown state
+    // ending here, which only the calls open now overlap, never later ones.
+    L.Switches.drain(L.OffCpuPending);
+    return;
+  }
+  if (tracksCpu(R))
     L.Switches.open(R.Cfg.Verbose);
+}
+
+void sampleCpu(const Recorder &R, ThreadLog &L) {
+  if (R.SamplesCpu)
+    L.Sampler.start(R.Cfg.CpuSampleNs, R.Cfg.Verbose);
+}
+
+void dropPendingTracker() {
+  if (SwitchTracker *T = PendingTracker) {
+    PendingTracker = nullptr;
+    pthread_setspecific(PendingKey, nullptr);
+    T->dropInherited();
+    delete T;
+  }
+}
+
+void *trackedThreadStart(void *(*Fn)(void *), void *Arg) {
+  BusyGuard G; // the runtime's allocation, not the program's
+  if (!G)
+    return nullptr;
+  Recorder &R = recorder();
+  if (R.RunDir.empty() || !R.GlobalEnabled || !tracksCpu(R) || foreignProcess() ||
+      SwitchTracker::refused())
+    return nullptr;
+  pthread_once(&PendingKeyOnce, [] { pthread_key_create(&PendingKey, closePending); });
+  return new ThreadStart{Fn, Arg};
+}
+
+void forgetThreadStart(void *Start) {
+  BusyGuard G;
+  delete static_cast<ThreadStart *>(Start);
+}
+
+void *runTrackedThread(void *Start) {
+  ThreadStart S = *static_cast<ThreadStart *>(Start);
+  {
+    BusyGuard G;
+    delete static_cast<ThreadStart *>(Start);
+    auto *T = new SwitchTracker;
+    if (G && T->open(recorder().Cfg.Verbose)) {
+      PendingTracker = T;
+      pthread_setspecific(PendingKey, T);
+    } else {
+      delete T;
+    }
+  }
+  return S.Fn(S.Arg);
 }
 
 namespace {
@@ -94,6 +182,28 @@ scopeprof_record *reserveUnits(size_t Units) {
   scopeprof_record *U = scopeprof_tls.pos;
   // A discard buffer too small for it: nowhere to write anyway.
   return static_cast<size_t>(scopeprof_tls.end - U) < Units ? nullptr : U;
+}
+
+/// The call records among \p N units: extension units (a CPU sample, a call's allocations, a
+/// case ...) and their payloads are not calls.
+uint64_t callsIn(const scopeprof_record *Units, size_t N) {
+  uint64_t Calls = 0;
+  for (size_t I = 0; I < N;) {
+    uint64_t Meta = Units[I].meta;
+    if (!(Meta & fmt::FlagExt)) {
+      ++Calls;
+      ++I;
+      continue;
+    }
+    // A CPU sample keeps its weight, a call's allocations its peak, where the others keep
+    // their payload's size.
+    auto Type = static_cast<uint8_t>(Meta >> fmt::ExtTypeShift);
+    size_t Size = Type == fmt::ExtCpuSample || Type == fmt::ExtMemory
+                      ? 0
+                      : static_cast<size_t>(Meta & fmt::MetaIndexMask);
+    I += 1 + (Size + sizeof(scopeprof_record) - 1) / sizeof(scopeprof_record);
+  }
+  return Calls;
 }
 
 } // namespace
@@ -143,7 +253,8 @@ scopeprof_record *scopeprof_refill(void) {
   Cur.Count = R.BufferRecords;
   int Next = 1 - L->Current;
   if (L->Buffers[Next].State != Buffer::Free && R.Cfg.DropWhenFull) {
-    __atomic_fetch_add(&L->Dropped, Cur.Count - Cur.Flushed, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&L->Dropped, callsIn(Cur.Data + Cur.Flushed, Cur.Count - Cur.Flushed),
+                       __ATOMIC_RELAXED);
     Cur.Flushed = 0;
     scopeprof_tls.pos = Cur.Data;
     return Cur.Data;
@@ -167,12 +278,15 @@ scopeprof_record *scopeprof_refill(void) {
   return scopeprof_tls.pos;
 }
 
-void scopeprof_note_allocations(uint64_t allocs, uint64_t bytes) {
+void scopeprof_note_memory(uint64_t allocs, uint64_t bytes, uint64_t peak) {
   BusyGuard G;
   if (!G)
     return; // the call itself will be dropped too
+  // The peak rides in the unit's meta, below the type (format::ExtMemoryPeakMask).
+  if (peak > fmt::ExtMemoryPeakMask)
+    peak = fmt::ExtMemoryPeakMask;
   if (scopeprof_record *U = reserveUnits(1)) {
-    *U = {fmt::FlagExt | (uint64_t{fmt::ExtMemory} << fmt::ExtTypeShift), allocs, bytes};
+    *U = {fmt::FlagExt | (uint64_t{fmt::ExtMemory} << fmt::ExtTypeShift) | peak, allocs, bytes};
     __atomic_store_n(&scopeprof_tls.pos, U + 1, __ATOMIC_RELEASE);
   }
 }

@@ -114,7 +114,7 @@ void ensureWriter(Recorder &R) {
   sigset_t All, Old;
   sigfillset(&All);
   pthread_sigmask(SIG_SETMASK, &All, &Old);
-  R.WriterRunning = pthread_create(&R.Writer, nullptr, writerMain, nullptr) == 0;
+  R.WriterRunning = createOwnThread(&R.Writer, nullptr, writerMain, nullptr) == 0;
   pthread_sigmask(SIG_SETMASK, &Old, nullptr);
 }
 

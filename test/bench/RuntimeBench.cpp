@@ -67,22 +67,35 @@ void BM_SampledSite(benchmark::State &State) {
 }
 BENCHMARK(BM_SampledSite);
 
-// SCOPEPROF_COUNTERS=memory from the scope's side, with counting off (0) and on (1): on, each
-// call allocates once as the counting malloc would count it (the static runtime here has no
-// counting malloc; the allocation itself is not the scope's cost), so the scope writes its
+// Allocation counting from the scope's side: 0, a site that is simply on (no counters: the
+// default cost); 1, the site counts (its state as SCOPEPROF_COUNTERS=memory or a `counters
+// memory` rules line sets it: the static runtime here has no counting malloc, so the bit is set
+// directly) and each call allocates and frees one block as the counting malloc and free would
+// count them (the allocation itself is not the scope's cost), so the scope writes its
 // allocations unit besides its record.
 void BM_CountingScope(benchmark::State &State) {
-  scopeprof_count_memory = static_cast<int>(State.range(0));
+  const bool Counting = State.range(0) != 0;
+  scopeprof_site *Site = nullptr;
   for (auto _ : State) {
     SCOPEPROF_FN(0xbe0004, "bench::counting()", "test/bench/RuntimeBench.cpp", __LINE__,
                  SCOPEPROF_KIND_FREE);
-    if (scopeprof_count_memory) {
-      ++scopeprof_tls.allocs;
-      scopeprof_tls.alloc_bytes += 64;
+    Site = &scopeprof_site_;
+    if (Counting) {
+      if (__builtin_expect(scopeprof_site_.state == SCOPEPROF_SITE_ON, 0))
+        __atomic_store_n(&scopeprof_site_.state, SCOPEPROF_SITE_ON | SCOPEPROF_SITE_COUNT,
+                         __ATOMIC_RELAXED);
+      scopeprof_thread &T = scopeprof_tls;
+      ++T.allocs;
+      T.alloc_bytes += 64;
+      T.live_bytes += 80;
+      if (static_cast<int64_t>(T.live_bytes - T.peak_bytes) > 0)
+        T.peak_bytes = T.live_bytes;
+      T.live_bytes -= 80;
     }
     benchmark::ClobberMemory();
   }
-  scopeprof_count_memory = 0;
+  if (Site && Site->state == (SCOPEPROF_SITE_ON | SCOPEPROF_SITE_COUNT))
+    __atomic_store_n(&Site->state, uint32_t{SCOPEPROF_SITE_ON}, __ATOMIC_RELAXED);
 }
 BENCHMARK(BM_CountingScope)->Arg(0)->Arg(1);
 

@@ -20,6 +20,10 @@ __attribute__((noinline)) int twice(int A) {
   return add(A, A);
 }
 
+// State one test leaves to the next (GTEST_DEMO_LEAK): Doubling.twice then makes more calls
+// after Math.add than alone, the difference check_cases.py's gtest-solo must catch.
+int LeftBehind = 0;
+
 } // namespace
 
 TEST(Math, add) {
@@ -28,7 +32,12 @@ TEST(Math, add) {
   // check_cases.py's failed test.
   if (std::getenv("GTEST_DEMO_FAIL"))
     ADD_FAILURE() << "failing as asked (GTEST_DEMO_FAIL)";
+  if (std::getenv("GTEST_DEMO_LEAK"))
+    LeftBehind = 2;
 }
+
+// Listed by --gtest_list_tests, never run: no case (scripts/gtest-cases-check leaves it out).
+TEST(Math, DISABLED_never) { add(0, 0); }
 
 class Doubling : public testing::Test {
 protected:
@@ -36,7 +45,11 @@ protected:
   int Base = 0;
 };
 
-TEST_F(Doubling, twice) { EXPECT_EQ(twice(Base), 42); }
+TEST_F(Doubling, twice) {
+  for (int I = 0; I < LeftBehind; ++I)
+    add(0, 0);
+  EXPECT_EQ(twice(Base), 42);
+}
 
 // Parameterized: the name GoogleTest gives it has slashes (Numbers/Param.even/0).
 class Param : public testing::TestWithParam<int> {};

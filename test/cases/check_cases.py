@@ -276,6 +276,62 @@ def scenario_gtest(tmp):
            'a failed test is a failed case')
 
 
+def scenario_gtest_solo(tmp):
+    """Each test run alone makes the calls its case holds in the full run (scripts/gtest-cases-check,
+    the check the corpus runs on fmtlib's suite), and a test that depends on an earlier one fails it."""
+    checker = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'scripts',
+                           'gtest-cases-check')
+    solos = ['Math.add', 'Doubling.twice', 'Numbers/Param.even/0', 'Numbers/Param.even/1']
+
+    def check(work, *args, expect_rc, env=None):
+        p = subprocess.run([checker, '--scopeprof', SCOPEPROF, '--work', work, *args],
+                           capture_output=True, text=True, env=dict(os.environ, **(env or {})))
+        expect(p.returncode == expect_rc, f'gtest-cases-check {" ".join(args)} exited '
+               f'{p.returncode}, expected {expect_rc}:\n{p.stdout}{p.stderr}')
+        return p.stdout + p.stderr
+
+    work = os.path.join(tmp, 'same')
+    out = check(work, *[a for s in solos for a in ('--solo', s)], GTEST_DEMO, expect_rc=0)
+    for line in ['4 tests listed (1 disabled, not run), 4 cases in the full run',
+                 'every listed test is a case, by name: same',
+                 'Doubling::twice: 3 calls of 2 functions alone; in the full run 3 calls of 2 functions',
+                 "Numbers/Param::even/1: the full run's case and the test alone: same",
+                 'Math::add: report --case and the test alone: same',
+                 '4 of 4 tests alone made recorded calls and were compared', 'passed']:
+        expect(line in out, f'gtest-cases-check says {line!r}:\n{out}')
+    # What the checker compared, read independently: the calls GtestDemo.cpp makes per test.
+    db = os.path.join(work, 'cases.db')
+    got = {(d.split('/')[-1], k, fn): n for d, k, fn, n in rows(
+        db, 'SELECT r.directory, k.name, s.signature, count(*) FROM calls c JOIN cases k ON '
+            'k.id = c.case_id JOIN sites s ON s.id = c.site_id JOIN runs r ON r.id = k.run_id '
+            "WHERE r.directory LIKE '%/solo/%' GROUP BY 1, 2, 3")}
+    expect(sorted((k, fn, n) for (_, k, fn), n in got.items()) == [
+        ('Doubling::twice', 'add(int, int)', 2), ('Doubling::twice', 'twice(int)', 1),
+        ('Math::add', 'add(int, int)', 2),
+        ('Numbers/Param::even/0', 'add(int, int)', 1), ('Numbers/Param::even/0', 'twice(int)', 1),
+        ('Numbers/Param::even/1', 'add(int, int)', 1), ('Numbers/Param::even/1', 'twice(int)', 1)],
+        f'each solo run holds its one test\'s calls: {got}')
+
+    # State left by Math.add: Doubling.twice makes two more calls after it than alone.
+    out = check(os.path.join(tmp, 'leak'), '--solo', 'Math.add', '--solo', 'Doubling.twice',
+                GTEST_DEMO, expect_rc=1, env={'GTEST_DEMO_LEAK': '1'})
+    for line in ["DIFFERENT: Doubling::twice, the full run's case against the test alone:",
+                 'add(int, int) (test/cases/GtestDemo.cpp): 4 in the full run, 2 alone',
+                 'add(int, int): report --case 4, alone 2',
+                 "Math::add: the full run's case and the test alone: same", 'FAILED']:
+        expect(line in out, f'the leaking test is caught: {line!r}:\n{out}')
+
+    # Bad input: named, exit status 2, nothing compared.
+    for args, message in [
+            (['--solo', 'Math.nope', GTEST_DEMO], "'Math.nope' is not a test 'cases-gtest-demo "
+                                                   "--gtest_list_tests' lists"),
+            ([os.path.join(tmp, 'missing')], f"cannot run '{os.path.join(tmp, 'missing')}'"),
+            (['--bogus', GTEST_DEMO], "unknown argument '--bogus'"),
+            ([], 'no GoogleTest program given')]:
+        out = check(os.path.join(tmp, 'bad'), *args, expect_rc=2)
+        expect(f'gtest-cases-check: error: {message}' in out, f'{args}: named:\n{out}')
+
+
 SCENARIOS = {
     'list': scenario_list,
     'select': scenario_select,
@@ -285,6 +341,7 @@ SCENARIOS = {
     'bad-inputs': scenario_bad_inputs,
     'export-diff': scenario_export_diff,
     'gtest': scenario_gtest,
+    'gtest-solo': scenario_gtest_solo,
 }
 
 if __name__ == '__main__':

@@ -839,7 +839,7 @@ def scenario_throttle(tmp):
     expect(calls == len(before) + 64 * samples + m, f'tiny() calls {calls}: each sample stands for 64')
     report = json.loads(scopeprof('report', '--format', 'json', db).stdout)
     note = {r['function']: r['note'] for r in report}
-    expect(note['tiny()'].endswith(f'throttled after {cut[0][1]} calls, then sampled')
+    expect(f'throttled after {cut[0][1]} calls, then sampled' in note['tiny()']
            and note['step()'] is None, f'notes {note}')
     # SCOPEPROF_THROTTLE=0 records every call.
     run = record(tmp, 'throttled', 2000, 0, env={'SCOPEPROF_THROTTLE': '0'})
@@ -953,6 +953,17 @@ def scenario_sampled(tmp):
     sample_self = one(db, "SELECT avg(coalesce(self_cpu_ns, self_ns)) FROM calls c JOIN sites s ON s.id = c.site_id "
                           "WHERE s.signature = 'child()' AND c.weight = 64")
     expect(own['child()'] < sample_self, f'{summary}; child() samples: {sample_self:.0f} ns')
+    # Each call is drawn on its own: the grandchild() of a drawn child() call (the next throttled
+    # call of the thread) is drawn one time in 64, as any other. A countdown of fixed length
+    # would never draw it; the thread's countdowns are of geometric length.
+    drawn = one(db, "SELECT count(*) FROM calls c JOIN sites s ON s.id = c.site_id "
+                    "WHERE s.signature = 'child()' AND c.weight = 64")
+    nested = one(db, "SELECT count(*) FROM calls g JOIN calls c ON c.id = g.parent_id JOIN sites sg ON sg.id = g.site_id "
+                     "JOIN sites sc ON sc.id = c.site_id WHERE sg.signature = 'grandchild()' "
+                     "AND sc.signature = 'child()' AND c.weight = 64 AND g.weight = 64")
+    expect(drawn > 2000 and 0.5 * drawn / 64 <= nested <= 1.6 * drawn / 64,
+           f'{nested} of {drawn} drawn child() calls hold a drawn grandchild() (expected about {drawn / 64:.0f})')
+    print(f'{nested} of {drawn} drawn child() calls hold a drawn grandchild()')
 
 
 def scenario_sampled_crafted(tmp):
@@ -981,6 +992,51 @@ def scenario_sampled_crafted(tmp):
     expect(stats == want, f'estimated calls and own times: {stats}, expected {want}')
     weights = rows(db, 'SELECT s.signature, c.weight FROM calls c JOIN sites s ON s.id = c.site_id')
     expect(sorted(w for _, w in weights) == [1] + [64] * 7, f'a sample weighs the sample period: {weights}')
+
+
+def scenario_cpu_samples_crafted(tmp):
+    # One recorded parent() call of 10 000 ns, 400 of them in a drawn call of the throttled
+    # child(), which stands for 64 (63 hidden in parent()'s self time); leaf() is throttled too
+    # and never drawn. CPU samples every 100 us: inside parent()'s own time two found parent()
+    # innermost, one child(), one leaf(); the one inside the drawn child() call found child();
+    # three more found leaf() outside every recorded call. parent()'s 9600 ns are shared out
+    # 2:1:1, but leaf() has no recorded call to show its share in: parent() keeps it. The drawn
+    # call's 400 ns are child()'s. A throttled call costs 2 ns inside its samples: 63 of
+    # child()'s come out.
+    P, C, L = 0, 1, 2
+    calls = [(C, 1, 1000, 1400, False, True), (P, 0, 0, 10000, False)]
+    samples = [(P, P, 1, 100), (P, P, 1, 200), (C, P, 1, 300), (L, P, 1, 500), (C, C, 1, 1100),
+               (L, None, 1, 20000), (L, None, 2, 30000)]
+    run = os.path.join(tmp, 'run')
+    entries = site_entry(P, 'parent()') + site_entry(C, 'child()') + site_entry(L, 'leaf()')
+    log_file(os.path.join(run, '1-1.splog'), batch(entries, calls_entry(calls), cpu_samples_entry(samples)),
+             sample_period=64, cpu_sample_ns=100000, throttled_call_ps=2000)
+    db = os.path.join(tmp, 'crafted.db')
+    load(db, run)
+    stored = rows(db, '''SELECT s.signature, r.signature, c.weight, c.at_ns FROM cpu_samples c
+                         JOIN sites s ON s.id = c.site_id LEFT JOIN sites r ON r.id = c.recorded_site_id
+                         ORDER BY c.at_ns''')
+    expect(stored == [('parent()', 'parent()', 1, 100), ('parent()', 'parent()', 1, 200),
+                      ('child()', 'parent()', 1, 300), ('leaf()', 'parent()', 1, 500),
+                      ('child()', 'child()', 1, 1100), ('leaf()', None, 1, 20000), ('leaf()', None, 2, 30000)],
+           f'samples as stored: {stored}')
+    expect(one(db, 'SELECT cpu_sample_ns FROM threads') == 100000, 'the sampling period')
+    report = {r['function']: r for r in json.loads(scopeprof('report', '--format', 'json', db).stdout)}
+    got = {name: report[name]['self_ns'] for name in report}
+    want = {'parent()': 4800 + 2400, 'child()': 2400 + 400 - 63 * 2}
+    expect(got == want, f'self times split by the samples: {got}, expected {want} (leaf() has no recorded call)')
+    expect(report['child()']['note'].endswith('self time from CPU samples') and report['parent()']['note'] is None,
+           f'notes: {[(n, r["note"]) for n, r in report.items()]}')
+    # --raw: as measured, no samples.
+    raw = {r['function']: r['note'] for r in json.loads(scopeprof('report', '--raw', '--format', 'json', db).stdout)}
+    expect('self time from CPU samples' not in (raw['child()'] or ''), f'--raw: {raw}')
+    # A thread that was not sampled leaves the whole run to the recorded calls' estimates.
+    log_file(os.path.join(run, '1-2.splog'), batch(site_entry(P, 'parent()'), calls_entry([(P, 0, 20000, 21000, False)])),
+             tid=2, sample_period=64)
+    db2 = os.path.join(tmp, 'mixed.db')
+    load(db2, run)
+    mixed = {r['function']: r['note'] for r in json.loads(scopeprof('report', '--format', 'json', db2).stdout)}
+    expect('self time from CPU samples' not in (mixed['child()'] or ''), f'an unsampled thread: {mixed}')
 
 
 def scenario_sampled_bytes(tmp):
@@ -1089,6 +1145,127 @@ def scenario_memory_static(tmp):
     p = scopeprof('report', '--by', 'allocs', db, expect_rc=2)
     expect('has no allocation counts' in p.stderr, p.stderr)
     expect('alloc' not in scopeprof('report', db).stdout, 'no allocation columns')
+
+
+COUNTERS_WORKLOAD = os.path.join(os.path.dirname(WORKLOAD), 'runtime-counters-workload')
+
+
+def counters_run(tmp, mode, env):
+    """Runs test/runtime/CountersWorkload.cpp; returns its database and the usable sizes it printed."""
+    out = os.path.join(tmp, 'out')
+    p = subprocess.run([COUNTERS_WORKLOAD, mode], env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='0', **env),
+                       capture_output=True, text=True)
+    expect(p.returncode == 0 and 'warning' not in p.stderr, p.stderr)
+    printed = {line.split()[0]: [int(x) for x in line.split()[1:]] for line in p.stdout.splitlines()}
+    db = os.path.join(tmp, f'{mode}.db')
+    load(db, os.path.join(out, os.listdir(out)[0]))
+    return db, printed
+
+
+def per_function(db):
+    """signature -> (calls, allocs, alloc bytes, self alloc bytes, min peak, max peak, calls counted)"""
+    return {r[0]: r[1:] for r in rows(db, """
+        SELECT s.signature, count(*), sum(c.allocs), sum(c.alloc_bytes), sum(c.self_alloc_bytes),
+               min(c.peak_bytes), max(c.peak_bytes), count(c.allocs)
+        FROM calls c JOIN sites s ON s.id = c.site_id GROUP BY 1""")}
+
+
+def scenario_memory_peak(tmp):
+    # The peak of the thread's live bytes (usable sizes) during each call, above its start.
+    db, printed = counters_run(tmp, 'peak', {'SCOPEPROF_COUNTERS': 'memory,cpu'})
+    u1k, u3k, u5k, u4k = printed['usable']
+    grow = printed['grow'][0]
+    expect(u5k >= 5120 and grow >= u3k + 8192, f'usable sizes {printed}')
+    got = per_function(db)
+    want = {'leaf()': (12, 24, 12 * 8192, 12 * 8192, u5k, u5k, 12),
+            # keeps 1 KiB while two leaf() calls each reach 5 KiB
+            'holder()': (1, 5, 1024 + 2 * 8192, 1024, u1k + u5k, u1k + u5k, 1),
+            'grow()': (1, 3, 3072 + 5120 + 8192, 3072 + 5120 + 8192, grow, grow, 1),
+            # frees a block it did not allocate (on the main thread, and on another thread a
+            # block the main thread allocated) before allocating 100 bytes: never above the start
+            'freesFirst(char *)': (2, 2, 200, 200, 0, 0, 2),
+            'allocateForOther()': (1, 1, 4096, 4096, u4k, u4k, 1)}
+    for name, figures in want.items():
+        expect(got.get(name) == figures, f'{name}: (calls, allocs, bytes, self, min peak, max peak, counted) '
+                                         f'{got.get(name)}, expected {figures}')
+    stats = {r[0]: r[1:] for r in rows(db, 'SELECT s.signature, st.peak_bytes, st.max_peak_bytes FROM site_stats st '
+                                           'JOIN sites s ON s.id = st.site_id')}
+    expect(stats['leaf()'] == (12 * u5k, u5k) and stats['holder()'] == (u1k + u5k, u1k + u5k), f'site_stats {stats}')
+    view = one(db, "SELECT max(peak_bytes) FROM call_details WHERE function = 'holder()'")
+    expect(view == u1k + u5k, f'call_details.peak_bytes {view}')
+    report = {r['function']: r for r in json.loads(scopeprof('report', '--format', 'json', db).stdout)}
+    expect(report['holder()']['max_peak_bytes'] == u1k + u5k, f'report {report["holder()"]}')
+    expect('max peak' in scopeprof('report', '--by', 'allocs', db).stdout, 'the report has the column')
+
+
+def scenario_counters_rules(tmp):
+    # `counters memory function:counted*` in SCOPEPROF_RULES, no memory in SCOPEPROF_COUNTERS:
+    # only countedParent() counts; what its uncounted child allocates is its own.
+    rules = os.path.join(tmp, 'counters.rules')
+    with open(rules, 'w') as f:
+        f.write('counters memory function:counted*\n')
+    check = scopeprof('rules', 'check', rules)
+    db, printed = counters_run(tmp, 'rules', {'SCOPEPROF_COUNTERS': 'cpu', 'SCOPEPROF_RULES': rules})
+    u5k = printed['usable'][2]
+    got = per_function(db)
+    expect(got['countedParent()'] == (10, 20, 10 * 8192, 10 * 8192, u5k, u5k, 10), f'countedParent() {got}')
+    expect(got['uncountedChild()'] == (10, None, None, None, None, None, 0), f'uncountedChild() {got}')
+    expect(got['leaf()'] == (1, None, None, None, None, None, 0), f'leaf() {got}')
+    expect(one(db, 'SELECT count(*) FROM threads WHERE counts_memory = 1') == 1, 'the thread counted')
+    # `counters cpu` is per thread: with SCOPEPROF_COUNTERS=none it turns the context-switch
+    # tracking on for the process (every call then has its CPU time), and counts no memory.
+    with open(rules, 'w') as f:
+        f.write('counters cpu function:countedParent\n')
+    cpu_tmp = os.path.join(tmp, 'cpu')
+    os.makedirs(cpu_tmp)
+    db, _ = counters_run(cpu_tmp, 'rules', {'SCOPEPROF_COUNTERS': 'none', 'SCOPEPROF_RULES': rules})
+    tracked = one(db, 'SELECT count(*) FROM threads WHERE switches_since_ns IS NOT NULL')
+    measured = rows(db, 'SELECT count(*), count(cpu_ns), count(allocs) FROM calls')[0]
+    # (a call during which the kernel lost switch records has none: never more than one here)
+    expect(tracked == 1 and measured[0] == 21 and measured[1] >= 20 and measured[2] == 0,
+           f'tracked threads {tracked}; calls, with cpu_ns, with allocs: {measured}')
+    # Malformed counters lines are refused with the place.
+    with open(rules, 'w') as f:
+        f.write('counters memory,disk function:x\n')
+    p = scopeprof('rules', 'check', rules, expect_rc=1)
+    expect("1:17: error: unknown counter 'disk' (expected memory, cpu or none)" in p.stderr, p.stderr)
+    with open(rules, 'w') as f:
+        f.write('counters memory trivial:x\n')
+    p = scopeprof('rules', 'check', rules, expect_rc=1)
+    expect('cannot use the trivial: selector' in p.stderr, p.stderr)
+
+
+def scenario_counters_live(tmp):
+    # Rules sent by `scopeprof ctl PID rules` switch counting on for work() in a running process:
+    # its 10 calls before have no allocation figures, the 10 after exact ones.
+    out = os.path.join(tmp, 'out')
+    p = subprocess.Popen([COUNTERS_WORKLOAD, 'live'], env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='0',
+                                                              SCOPEPROF_COUNTERS='cpu'),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        usable = [int(x) for x in p.stdout.readline().split()[1:]]
+        expect(p.stdout.readline().strip() == 'ready', 'the workload is ready')
+        before = json.loads(scopeprof('ctl', str(p.pid), 'status', '--format', 'json').stdout)
+        expect(before['sites']['counting_memory'] == 0, f'status before: {before}')
+        scopeprof('ctl', str(p.pid), 'rules', '-', stdin='counters memory function:work\n')
+        after = json.loads(scopeprof('ctl', str(p.pid), 'status', '--format', 'json').stdout)
+        expect(after['sites']['counting_memory'] == 1, f'status after: {after}')
+        p.stdin.write('go\n')
+        p.stdin.close()
+        expect(p.wait(timeout=60) == 0, p.stderr.read())
+    finally:
+        if p.poll() is None:
+            p.kill()
+    db = os.path.join(tmp, 'live.db')
+    load(db, os.path.join(out, os.listdir(out)[0]))
+    u5k = usable[2]
+    calls = rows(db, "SELECT c.allocs, c.alloc_bytes, c.self_alloc_bytes, c.peak_bytes FROM calls c "
+                     "JOIN sites s ON s.id = c.site_id WHERE s.signature = 'work()' ORDER BY c.start_ns")
+    want = [(None, None, None, None)] * 10 + [(2, 8192, 8192, u5k)] * 10
+    expect(calls == want, f'work() calls: {calls}')
+    expect(one(db, "SELECT count(c.allocs) FROM calls c JOIN sites s ON s.id = c.site_id "
+                   "WHERE s.signature = 'leaf()'") == 0, 'leaf() not counted')
+    expect(one(db, 'SELECT counts_memory FROM threads') == 1, 'the thread counted, though its log began before')
 
 
 def scenario_diff_stalls(tmp):
@@ -1291,7 +1468,8 @@ def frame(kind, payload, crc=None):
 
 
 def header_payload(run='run-crafted', pid=1, tid=1, nonce=None, calibration_ns=1000, sample_period=None,
-                   scope_ps=None, counts_memory=False, switches_since=None):
+                   scope_ps=None, counts_memory=False, switches_since=None, cpu_sample_ns=None,
+                   throttled_call_ps=None):
     def entry(key, value):
         if isinstance(value, int):
             value = struct.pack('<Q', value)
@@ -1305,7 +1483,9 @@ def header_payload(run='run-crafted', pid=1, tid=1, nonce=None, calibration_ns=1
             (entry(23, sample_period) if sample_period is not None else b'') +
             (entry(17, scope_ps[0]) + entry(18, scope_ps[1]) if scope_ps is not None else b'') +
             (entry(25, 1) if counts_memory else b'') +
-            (entry(22, switches_since) if switches_since is not None else b''))
+            (entry(22, switches_since) if switches_since is not None else b'') +
+            (entry(27, cpu_sample_ns) if cpu_sample_ns is not None else b'') +
+            (entry(28, throttled_call_ps) if throttled_call_ps is not None else b''))
 
 
 def text(s):
@@ -1331,6 +1511,13 @@ def memory_calls(calls):
     ended: each call's counts (entry 10) right before its record, as the runtime writes them."""
     return b''.join(struct.pack('<BQQ', 10, c[4], c[5]) + calls_entry([(c[0], c[1], c[2], c[3], False, *c[6:])])
                     for c in calls)
+
+
+def cpu_samples_entry(samples):
+    """samples: (innermost site index, innermost recorded site index or None, weight, ns)."""
+    return b'\x0d' + struct.pack('<I', len(samples)) + b''.join(
+        struct.pack('<IIIQ', site, 0xffffffff if recorded is None else recorded, weight, at)
+        for site, recorded, weight, at in samples)
 
 
 def exception_entry(kind, message):
@@ -1435,12 +1622,13 @@ def scenario_schema_migration(tmp):
     case = b'\x0b' + struct.pack('<QQII', 15, 40, 1, 0) + text('Suite::name')
     log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(3)), case), run='run-other')
     load(db, run)
-    expect(one(db, 'PRAGMA user_version') == 7, 'migrated to version 7')
+    expect(one(db, 'PRAGMA user_version') == 9, 'migrated to version 9')
     expect(rows(db, 'SELECT c.start_ns, k.name FROM calls c JOIN cases k ON k.id = c.case_id') == [(20, 'Suite::name')],
            f'a new run\'s case in a migrated database: {rows(db, "SELECT * FROM cases")}')
     expect(one(db, 'SELECT count(*) FROM calls WHERE case_id IS NOT NULL AND run_id = 1') == 0, 'calls of before: no case')
     expect(one(db, 'SELECT count(*) FROM calls WHERE cpu_ns IS NOT NULL') == 0, 'calls of before: no cpu time')
     expect(one(db, 'SELECT count(*) FROM calls WHERE allocs IS NOT NULL') == 0, 'calls of before: no allocations')
+    expect(one(db, 'SELECT count(*) FROM threads WHERE cpu_sample_ns IS NOT NULL') == 0, 'threads of before: not sampled')
     before = json.load(open(os.path.join(inputs, 'schema-v2-errors.json')))
     after = json.loads(scopeprof('report', '--errors', '--run', '1', '--format', 'json', db).stdout)
     key = lambda e: (e['type'], e['traceback'])
@@ -1751,6 +1939,41 @@ def cpu_run(tmp, env=None):
     return db, truth
 
 
+def scenario_cpu_samples(tmp):
+    # Every thread of the cpu workload (two threads, a fork child and its thread) is sampled every
+    # 1 ms of its CPU time; a sample names the innermost open call's function and the innermost
+    # recorded one's. spinner() spins: its samples are its CPU time, which the kernel measured.
+    db, truth = cpu_run(tmp, env={'SCOPEPROF_CPU_SAMPLES': '1ms'})
+    threads = rows(db, 'SELECT pid, tid, cpu_sample_ns FROM threads')
+    expect(len(threads) == 5 and all(t[2] == 1000000 for t in threads), f'threads sampled: {threads}')
+    by = collections.defaultdict(float)
+    for name, recorded, weight in rows(db, '''SELECT s.signature, r.signature, c.weight FROM cpu_samples c
+                                              JOIN sites s ON s.id = c.site_id
+                                              LEFT JOIN sites r ON r.id = c.recorded_site_id'''):
+        expect(recorded == name, f'{name} is recorded, so it is the innermost recorded call: {recorded}')
+        by[name] += weight * 1e6
+    spun = truth['spinner()'] + truth['sleepyParent() self']
+    sampled = by['spinner()'] + by['sleepyParent()']
+    expect(abs(sampled - spun) <= 0.3 * spun + 3e6, f'samples {sampled / 1e6:.0f} ms, spinning {spun / 1e6:.0f} ms')
+    expect(by['sleeper()'] <= 0.1 * spun + 2e6, f'a sleeper is not on the CPU: {by["sleeper()"] / 1e6:.0f} ms')
+    # A program that resets every signal handler to the default keeps running (and sampling
+    # only stops): the samples' signal is one whose default action is to ignore it.
+    reset = os.path.join(tmp, 'reset')
+    p = subprocess.run([WORKLOAD, 'reset-signals', '100'], env=dict(os.environ, SCOPEPROF_OUT=reset,
+                       SCOPEPROF_CPU_SAMPLES='1ms'), capture_output=True, text=True)
+    expect(p.returncode == 0, f'a program resetting its signal handlers: exit {p.returncode} {p.stderr}')
+    # SCOPEPROF_CPU_SAMPLES=0: no samples; a bad value is named and the default kept.
+    os.makedirs(os.path.join(tmp, 'off'))
+    db0, _ = cpu_run(os.path.join(tmp, 'off'), env={'SCOPEPROF_CPU_SAMPLES': '0'})
+    expect(one(db0, 'SELECT count(*) FROM cpu_samples') == 0 and
+           one(db0, 'SELECT count(*) FROM threads WHERE cpu_sample_ns IS NOT NULL') == 0, 'sampling off')
+    out = os.path.join(tmp, 'bad')
+    p = subprocess.run([WORKLOAD, 'calls', '10'], env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_CPU_SAMPLES='50us'),
+                       capture_output=True, text=True)
+    expect(p.returncode == 0 and "SCOPEPROF_CPU_SAMPLES='50us'" in p.stderr and 'using 4ms' in p.stderr,
+           f'a bad value: {p.stderr}')
+
+
 def scenario_cpu_time(tmp):
     db, truth = cpu_run(tmp)
     calls = rows(db, 'SELECT s.signature, c.pid, c.tid, c.depth, c.duration_ns, c.cpu_ns, c.self_ns, c.self_cpu_ns '
@@ -1758,17 +1981,19 @@ def scenario_cpu_time(tmp):
     by = collections.defaultdict(list)
     for name, *rest in calls:
         by[name].append(rest)
-    # Every call but each thread's first (it began before its thread was tracked) is measured,
-    # unless the kernel lost switch records during it (then NULL, never a guess): a loaded
-    # machine made that happen to one call of 44 in a CI run. At most one; the kernel's
-    # account below bounds what a missing call could hide.
+    # Every call is measured, the outermost calls of threads too (threadBody(): a thread tracks
+    # its switches from its start, not from its first record), unless the kernel lost switch
+    # records during it (then NULL, never a guess): a loaded machine made that happen to one call
+    # of 44 in a CI run. At most one (and its callers); the kernel's account below bounds what a
+    # missing call could hide.
     unmeasured = [(name, c) for name in ('sleeper()', 'spinner()', 'sleepyParent()', 'waiter()')
                   for c in by[name] if c[4] is None or c[6] is None]
     expect(len(unmeasured) <= 1, f'cpu_ns NULL in {unmeasured}')
+    outermost = [c for name in ('threadBody()', 'leaf(int)') for c in by[name]]
+    expect(len(outermost) == 6 and sum(c[4] is None for c in outermost) <= len(unmeasured),
+           f'threads\' first and outermost calls: cpu_ns {outermost}')
     for name in by:
-        by[name] = [c for c in by[name] if (c[4] is None) == (c[6] is None) and
-                    (c[4] is not None or name == 'leaf(int)')]
-    expect(all(c[4] is None for c in by['leaf(int)'] if c[1] != c[0]), 'calls begun before tracking: NULL')
+        by[name] = [c for c in by[name] if (c[4] is None) == (c[6] is None) and c[4] is not None]
     # Sleeping and waiting are off the CPU; spinning is on it, as much as the kernel let it.
     for name in ('sleeper()', 'waiter()'):
         for pid, tid, depth, dur, cpu, self_, self_cpu in by[name]:
@@ -1783,6 +2008,8 @@ def scenario_cpu_time(tmp):
         expect(abs(got - want) <= max(0.05 * want, 2e6), f'{what}: cpu {got} ns, the kernel says {want} ns')
     close(sum(c[4] for c in by['spinner()']), truth['spinner()'], 'spinner()')
     close(sum(c[4] for c in by['sleeper()']), truth['sleeper()'], 'sleeper()')
+    if not unmeasured:
+        close(sum(c[4] for c in by['threadBody()']), truth['threadBody()'], 'threadBody()')
     # The parent that spins and then calls a sleeper: its self CPU time is its own spin, nothing
     # of the child's sleep is taken from it, and its CPU time is the spin plus the child's. (How
     # much of its wall time that is depends on what else the machine runs: the kernel's own
@@ -1805,8 +2032,8 @@ def scenario_cpu_time(tmp):
                    self_wait == sum(c[5] - c[6] for c in measured), f'site_stats of {name}: totals')
         else:
             expect(cpu is None and wait is None, f'site_stats of {name}: no cpu figure, NULL')
-        if name == 'leaf(int)':
-            expect(cpu_calls < n, 'leaf(int): calls without cpu are not in the cpu totals')
+        if name in ('leaf(int)', 'threadBody()') and not unmeasured:
+            expect(cpu_calls == n, f'{name}: every call has a cpu time')
     # The report ranks by self CPU time; --by self and --by wait put the sleeper first.
     data = json.loads(scopeprof('report', '--format', 'json', db).stdout)
     expect({data[0]['function'], data[1]['function']} == {'spinner()', 'sleepyParent()'}, f'by cpu: {data}')

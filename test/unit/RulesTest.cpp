@@ -160,7 +160,7 @@ TEST(RulesErrors, UnknownDirective) {
   EXPECT_EQ(Err.Line, 2u);
   EXPECT_EQ(Err.Column, 3u);
   EXPECT_EQ(Err.format(), "test.rules:2:3: error: unknown directive 'exlude' (expected include, "
-                          "exclude, min-statements or min-lines)\n"
+                          "exclude, counters, min-statements or min-lines)\n"
                           "    exlude function:b\n"
                           "    ^");
 }
@@ -246,3 +246,39 @@ TEST(Rules, FuzzCorpusRegressions) {
 }
 
 } // namespace
+
+TEST(Rules, CountersLinesChooseCountersByTheirOwnPrecedence) {
+  RuleSet S = parseOk("counters memory function:app::**\n"
+                      "exclude function:app::x\n"
+                      "counters none function:app::hot\n"
+                      "counters memory,cpu file:src/b.cpp\n");
+  EXPECT_EQ(S.counters(fn("app::run")), std::optional<unsigned>(CounterMemory));
+  EXPECT_EQ(S.counters(fn("app::hot")), std::optional<unsigned>(0u));
+  EXPECT_EQ(S.counters(fn("other::f")), std::nullopt);
+  EXPECT_EQ(S.counters(fn("app::hot", KindFree, "src/b.cpp")),
+            std::optional<unsigned>(CounterMemory | CounterCpu));
+  // The include/exclude lines do not see counters lines, nor the other way round.
+  EXPECT_FALSE(S.decide(fn("app::x")).Included);
+  EXPECT_TRUE(S.decide(fn("app::hot")).Included);
+  EXPECT_EQ(S.counters(fn("app::x")), std::optional<unsigned>(CounterMemory));
+  EXPECT_EQ(S.countersNamed(), CounterMemory | CounterCpu);
+  EXPECT_EQ(S.normalized(), "exclude function:app::x\n"
+                            "counters memory function:app::**\n"
+                            "counters none function:app::hot\n"
+                            "counters memory,cpu file:src/b.cpp\n");
+  EXPECT_EQ(RuleSet::parse(S.normalized(), "n", nullptr)->normalized(), S.normalized());
+}
+
+TEST(Rules, MalformedCountersLinesAreRefusedWithTheirColumn) {
+  RulesError E = parseError("counters memory,disk function:x\n");
+  EXPECT_EQ(E.Column, 17u);
+  EXPECT_EQ(E.Message, "unknown counter 'disk' (expected memory, cpu or none)");
+  EXPECT_EQ(parseError("counters function:x\n").Message,
+            "expected a list of counters (memory, cpu, or none) before the selector");
+  EXPECT_EQ(parseError("counters memory\n").Message,
+            "expected a selector (file:, function:, signature:, kind: or trivial:)");
+  EXPECT_EQ(parseError("counters none,memory function:x\n").Message,
+            "'none' cannot be combined with other counters");
+  EXPECT_EQ(parseError("counters memory trivial:x\n").Message,
+            "a counters line cannot use the trivial: selector");
+}

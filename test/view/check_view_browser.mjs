@@ -194,6 +194,10 @@ try {
   const longest = sql(`SELECT id FROM calls WHERE site_id = ${leafSite} AND run_id = ${runs[runs.length - 1].id}
                        ORDER BY duration_ns DESC LIMIT 1`)[0].id;
   expect(picked[5] === longest, "Enter zooms to the longest call of leaf(int) and selects it");
+  // The details come from their own request, which a loaded machine may answer after the idle
+  // check: wait for them (up to 10 s) rather than read them at once.
+  await page.waitForFunction(() => document.querySelector("#details h2")?.textContent === "leaf(int)",
+    null, { timeout: 10000 }).catch(() => {});
   expect((await page.locator("#details h2").textContent()) === "leaf(int)", "its details are shown");
   await page.screenshot({ path: path.join(artifacts, "search.png") });
 

@@ -179,6 +179,8 @@ int runReport(const std::vector<std::string> &Argv) {
                                              [](const auto &St) { return St.SelfCpuCalls > 0; });
     bool HasMemory = std::any_of(Stats.begin(), Stats.end(),
                                  [](const auto &St) { return St.AllocCalls > 0; });
+    bool HasPeak = std::any_of(Stats.begin(), Stats.end(),
+                               [](const auto &St) { return St.PeakCalls > 0; });
     if (!By)
       By = HasCpu ? "cpu" : "self";
     if ((*By == "allocs" || *By == "alloc_bytes") && !HasMemory)
@@ -244,6 +246,11 @@ int runReport(const std::vector<std::string> &Argv) {
       T.Columns.insert(T.Columns.end() - 2, {"allocs", "alloc bytes", "self alloc"});
       T.Keys.insert(T.Keys.end() - 2, {"allocs", "alloc_bytes", "self_alloc_bytes"});
       T.RightAligned.insert(T.RightAligned.end() - 2, 3, true);
+      if (HasPeak) {
+        T.Columns.insert(T.Columns.end() - 2, "max peak");
+        T.Keys.insert(T.Keys.end() - 2, "max_peak_bytes");
+        T.RightAligned.insert(T.RightAligned.end() - 2, true);
+      }
       T.Shrinkable = {T.Columns.size() - 1, T.Columns.size() - 2, 0};
     }
     auto Duration = [](double Ns) {
@@ -254,8 +261,10 @@ int runReport(const std::vector<std::string> &Argv) {
       double Share = AllSelf > 0 ? 100.0 * static_cast<double>(St.SelfNs) / AllSelf : 0;
       // What compensation took away is more than what is left: the self time is the scopes'
       // cost, not the function's, and no number printed for it would be true.
+      // A throttled site whose own time the CPU samples gave was not measured call by call.
+      bool FromSamples = St.OwnFromCpuSamples && St.Estimated > 0;
       int64_t Correction = St.RawSelfNs - St.SelfNs;
-      bool OverheadBound = !Filter.Raw && Correction > St.SelfNs;
+      bool OverheadBound = !Filter.Raw && !FromSamples && Correction > St.SelfNs;
       Cell SelfCell = Duration(static_cast<double>(St.SelfNs));
       std::vector<std::string> Notes;
       if (OverheadBound) {
@@ -266,6 +275,8 @@ int runReport(const std::vector<std::string> &Argv) {
       }
       if (St.ThrottledAfter)
         Notes.push_back(fmt::format("throttled after {} calls, then sampled", St.ThrottledAfter));
+      if (FromSamples)
+        Notes.push_back("self time from CPU samples");
       // Counted calls never have a CPU time, nor do calls whose thread was not tracked then.
       if (int64_t Measured = St.Calls - St.Estimated; HasCpu && St.SelfCpuCalls < Measured)
         Notes.push_back(St.SelfCpuCalls
@@ -306,6 +317,11 @@ int runReport(const std::vector<std::string> &Argv) {
         };
         Row.insert(Row.end() - 2,
                    {Counted(St.Allocs), Bytes(St.AllocBytes), Bytes(St.SelfAllocBytes)});
+        if (HasPeak)
+          Row.insert(Row.end() - 2,
+                     St.PeakCalls ? Cell::integer(St.MaxPeakBytes,
+                                                  formatBytes(static_cast<double>(St.MaxPeakBytes)))
+                                  : Cell::null());
       }
     }
     // Which cases the figures are of: a line above the table, a key of the JSON object.

@@ -54,7 +54,8 @@ int check(const std::vector<std::string> &Argv) {
   if (!Set)
     return ExitFailure;
   fmt::print("{}", Set->normalized());
-  fmt::print(stderr, "{}: {} rule(s), ok\n", Args->Positional[0], Set->rules().size());
+  fmt::print(stderr, "{}: {} rule(s), ok\n", Args->Positional[0],
+             Set->rules().size() + Set->counterRules().size());
   return ExitOk;
 }
 

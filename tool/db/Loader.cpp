@@ -62,8 +62,10 @@ public:
         InsertCall(Db, "INSERT INTO calls(id, run_id, pid, tid, thread_id, site_id, start_ns, "
                        "end_ns, duration_ns, self_ns, depth, parent_id, broken, exception_id, "
                        "raw_duration_ns, raw_self_ns, cpu_ns, self_cpu_ns, weight, allocs, "
-                       "alloc_bytes, self_alloc_bytes) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-                       "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)"),
+                       "alloc_bytes, self_alloc_bytes, peak_bytes) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,"
+                       "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)"),
+        InsertCpuSample(Db, "INSERT INTO cpu_samples(run_id, thread_id, site_id, at_ns, weight, "
+                            "recorded_site_id) VALUES(?1,?2,?3,?4,?5,?6)"),
         UpsertException(Db, "INSERT INTO exceptions(id, run_id, thread_id, pid, tid, type, "
                             "message, traceback, frames) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
                             "ON CONFLICT(id) DO UPDATE SET traceback=excluded.traceback, "
@@ -73,7 +75,7 @@ public:
                        "VALUES(?1,?2,?3,?4,?5)") {}
 
   Database &Db;
-  Statement InsertCall, UpsertException;
+  Statement InsertCall, InsertCpuSample, UpsertException;
 
   /// A run is its logged name and its nonce: two runs that got the same name (the same second,
   /// pid 1 in two containers) stay apart, the second stored as NAME~2, and \p Note says so.
@@ -119,8 +121,8 @@ public:
       return Find.integer(0);
     Db.prepare("INSERT INTO processes(run_id, pid, ppid, name, parent_name, exe, command_line, "
                "start_wall_ns, min_duration_ns, max_depth, calibration_ns, scope_inner_ns, "
-               "scope_outer_ns, throttle_calls, throttle_ns) "
-               "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)")
+               "scope_outer_ns, throttle_calls, throttle_ns, throttled_call_ns) "
+               "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)")
         .bind(1, Run)
         .bind(2, H.Pid)
         .bind(3, H.Ppid)
@@ -136,6 +138,7 @@ public:
         .bind(13, H.ScopeOuterNs)
         .bind(14, H.ThrottleCalls)
         .bind(15, H.ThrottleNs)
+        .bind(16, H.ThrottledCallNs)
         .run();
     return Db.lastInsertId();
   }
@@ -146,9 +149,12 @@ public:
     if (Find.step())
       return Find.integer(0);
     auto Insert = Db.prepare("INSERT INTO threads(process_id, run_id, pid, tid, name, "
-                             "switches_since_ns, counts_memory) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+                             "switches_since_ns, counts_memory, cpu_sample_ns) "
+                             "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
     Insert.bind(1, Process).bind(2, Run).bind(3, H.Pid).bind(4, H.Tid).bind(5, H.ThreadName);
     Insert.bind(7, H.CountsMemory ? 1 : 0);
+    if (H.CpuSampleNs)
+      Insert.bind(8, H.CpuSampleNs);
     if (H.SwitchesSinceNs)
       Insert.bind(6, H.SwitchesSinceNs);
     Insert.run();
@@ -274,6 +280,19 @@ public:
         .bind(8, C.StartNs)
         .bind(9, C.EndNs)
         .run();
+  }
+
+  void cpuSample(uint32_t Index, uint32_t RecordedIndex, uint32_t Weight, uint64_t AtNs) override {
+    auto Site = SiteIds.find(Index);
+    auto Recorded = SiteIds.find(RecordedIndex);
+    if (Loaded || Site == SiteIds.end())
+      return; // the writer describes a site before its first sample
+    S.InsertCpuSample.bind(1, Run).bind(2, Thread).bind(3, Site->second).bind(4, AtNs).bind(5, Weight);
+    if (Recorded != SiteIds.end())
+      S.InsertCpuSample.bind(6, Recorded->second);
+    else
+      S.InsertCpuSample.bindNull(6);
+    S.InsertCpuSample.run();
   }
 
   void offCpu(uint64_t OutNs, uint64_t InNs, uint8_t Kind) override {
@@ -408,10 +427,17 @@ public:
     if (SelfCpuNs)
       Insert.bind(18, *SelfCpuNs);
     // A region's allocations are not counted (its pauses would have to be).
-    if (Header.CountsMemory && !C.Region)
+    // Newer logs say per call whether it was counted (rules' `counters` lines).
+    bool Counted = Header.CountedCalls ? C.Counted : Header.CountsMemory;
+    if (Counted && !C.Region) {
       Insert.bind(20, C.Allocs)
           .bind(21, C.AllocBytes)
           .bind(22, C.AllocBytes - std::min(C.AllocBytes, ChildAllocBytes));
+      if (Header.CountedCalls)
+        Insert.bind(23, C.PeakBytes.value_or(0));
+      // Counting switched on after the thread's log began (rules sent by `scopeprof ctl`).
+      CountedAny = true;
+    }
     Insert.bind(13, C.Broken ? 1 : 0);
     if (C.Broken) {
       Insert.bind(14, ExceptionId);
@@ -429,6 +455,8 @@ public:
   void finish(const logreader::ReadResult &R) {
     if (!FileId)
       return;
+    if (CountedAny && !Header.CountsMemory && Thread)
+      S.Db.prepare("UPDATE threads SET counts_memory=1 WHERE id=?1").bind(1, Thread).run();
     storeException();
     // Per-site figures of the file, each row keyed by its owner (a thread or a process).
     auto storePerSite = [&](const char *Sql, int64_t Owner,
@@ -504,6 +532,7 @@ private:
   LoadSummary &Summary;
   logreader::FileHeader Header;
   int64_t Run = 0, Process = 0, Thread = 0, FileId = 0;
+  bool CountedAny = false; ///< a call of this file had its allocations counted
   uint64_t LoadedBytes = 0, Sequence = 0, NewCalls = 0, Dropped = 0;
   uint64_t FirstStart = UINT64_MAX, LastEnd = 0;
   bool Loaded = false;
@@ -535,6 +564,12 @@ void assignCases(Database &Db, int64_t Run) {
              "END FROM cases k WHERE k.process_id = (SELECT process_id FROM threads WHERE "
              "id = calls.thread_id) AND k.start_ns <= calls.start_ns ORDER BY k.start_ns DESC "
              "LIMIT 1) WHERE run_id=?1 AND case_id IS NULL")
+      .bind(1, Run)
+      .run();
+  Db.prepare("UPDATE cpu_samples SET case_id = (SELECT CASE WHEN k.end_ns > cpu_samples.at_ns "
+             "THEN k.id END FROM cases k WHERE k.process_id = (SELECT process_id FROM threads "
+             "WHERE id = cpu_samples.thread_id) AND k.start_ns <= cpu_samples.at_ns ORDER BY "
+             "k.start_ns DESC LIMIT 1) WHERE run_id=?1 AND case_id IS NULL")
       .bind(1, Run)
       .run();
 }

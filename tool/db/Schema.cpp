@@ -1,4 +1,4 @@
-// Schema version 7. Changing a table means a new version and a migration step below.
+// Schema version 9. Changing a table means a new version and a migration step below.
 #include "Schema.h"
 
 #include "Traceback.h"
@@ -247,6 +247,42 @@ CREATE VIEW call_details AS
        LEFT JOIN exceptions e ON e.id = c.exception_id LEFT JOIN cases k ON k.id = c.case_id;
 )sql";
 
+/// Version 8: the peak of live bytes per call (counted calls of logs that carry it; NULL
+/// elsewhere), and per site its total and largest.
+constexpr const char *MigrateToV8 = R"sql(
+ALTER TABLE calls ADD COLUMN peak_bytes INTEGER; -- live bytes' peak during the call above its start
+ALTER TABLE site_stats ADD COLUMN peak_bytes INTEGER;     -- total over the calls that have it
+ALTER TABLE site_stats ADD COLUMN max_peak_bytes INTEGER; -- the largest
+DROP VIEW call_details;
+CREATE VIEW call_details AS
+  SELECT c.id, r.name AS run, c.pid, p.ppid, p.name AS process, p.parent_name AS parent_process,
+         c.tid, t.name AS thread, s.signature AS function, s.file, s.line, c.start_ns, c.end_ns,
+         c.duration_ns, c.self_ns, c.raw_duration_ns, c.raw_self_ns, c.depth, c.parent_id,
+         c.broken, e.type AS error_type, e.message AS error_message, e.traceback,
+         c.exception_id, c.cpu_ns, c.self_cpu_ns, c.weight, c.allocs, c.alloc_bytes,
+         c.self_alloc_bytes, c.case_id, k.name AS case_name, k.repetition AS case_repetition,
+         k.warmup AS case_warmup, c.peak_bytes
+  FROM calls c JOIN runs r ON r.id = c.run_id JOIN threads t ON t.id = c.thread_id
+       JOIN processes p ON p.id = t.process_id JOIN sites s ON s.id = c.site_id
+       LEFT JOIN exceptions e ON e.id = c.exception_id LEFT JOIN cases k ON k.id = c.case_id;
+)sql";
+
+/// Version 9: samples of each thread's CPU time (SCOPEPROF_CPU_SAMPLES), which give throttled
+/// functions their own time (docs/schema.md).
+constexpr const char *MigrateToV9 = R"sql(
+ALTER TABLE threads ADD COLUMN cpu_sample_ns INTEGER; -- CPU time between two samples (NULL: none)
+ALTER TABLE processes ADD COLUMN throttled_call_ns REAL; -- cost of a throttled call, in its samples
+CREATE TABLE cpu_samples(
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  thread_id INTEGER NOT NULL REFERENCES threads(id),
+  site_id INTEGER NOT NULL REFERENCES sites(id), -- of the thread's innermost open call
+  recorded_site_id INTEGER REFERENCES sites(id),  -- of its innermost recorded call (NULL: none)
+  at_ns INTEGER NOT NULL,
+  weight INTEGER NOT NULL,  -- sampling periods it stands for (a late timer's missed ones)
+  case_id INTEGER);         -- cases.id: open in the process at the time
+CREATE INDEX cpu_samples_by_run ON cpu_samples(run_id, site_id);
+)sql";
+
 /// Version 2 stored each broken call's traceback (innermost up to it). A thread's calls are
 /// stored in the order they ended, so the broken calls of one exception follow each other,
 /// each the parent of the one before; the last one's traceback is the whole one.
@@ -396,6 +432,10 @@ std::unique_ptr<Database> openForLoad(const std::string &Path) {
     Db->exec(std::string(MigrateToV6) + "PRAGMA user_version=6");
   if (Version < 7)
     Db->exec(std::string(MigrateToV7) + "PRAGMA user_version=7");
+  if (Version < 8)
+    Db->exec(std::string(MigrateToV8) + "PRAGMA user_version=8");
+  if (Version < 9)
+    Db->exec(std::string(MigrateToV9) + "PRAGMA user_version=9");
   T.commit();
   return Db;
 }

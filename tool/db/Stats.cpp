@@ -50,6 +50,76 @@ std::vector<double> solveLinear(std::vector<std::vector<double>> A, std::vector<
   return X;
 }
 
+/// Own times from the CPU samples (docs/runtime.md, "CPU samples"). A recorded call's self time
+/// (its duration less its recorded children's, compensated) is exact, but it holds the calls
+/// made under it that were not recorded: those of throttled sites. Per site of the innermost
+/// recorded call, that time is shared out among the sites the samples taken inside it found
+/// innermost, in proportion to their samples; what no recorded call covers is the samples' own
+/// figure. A throttled call's calibrated scope cost, inside its samples, comes out. Only where
+/// every thread of the filter was sampled and no call was only counted (a counted call's time
+/// is in its parent's self time while its samples name it: the shares would not add up); the
+/// CPU time of each site's own recorded calls is split, their waiting stays their own.
+template <typename BindFn>
+void splitByCpuSamples(Database &Db, const CallFilter &Filter, BindFn BindFilter,
+                       std::map<int64_t, SiteStats> &Sites,
+                       const std::map<int64_t, std::pair<double, double>> &Exclusive) {
+  std::string Threads = std::string("t.run_id=?1") + (Filter.Pid ? " AND t.pid=?2" : "") +
+                        (Filter.Tid ? " AND t.tid=?3" : "");
+  auto Unsampled = Db.prepare("SELECT 1 FROM threads t WHERE " + Threads +
+                              " AND (t.cpu_sample_ns IS NULL OR EXISTS (SELECT 1 FROM counted c "
+                              "WHERE c.thread_id = t.id)) LIMIT 1");
+  BindFilter(Unsampled);
+  if (Filter.Raw || Unsampled.step())
+    return;
+  struct Share {
+    int64_t Site;
+    double Weight;
+  };
+  std::map<int64_t, std::vector<Share>> ByRecorded; ///< samples inside recorded calls, by site
+  std::map<int64_t, double> Own;                    ///< CPU ns by site
+  auto Samples = Db.prepare("SELECT s.site_id, s.recorded_site_id, total(s.weight), "
+                            "total(s.weight * t.cpu_sample_ns) FROM cpu_samples s JOIN threads t "
+                            "ON t.id = s.thread_id WHERE " + Threads +
+                            Filter.casesClause("s.case_id") + " GROUP BY 1, 2");
+  BindFilter(Samples);
+  while (Samples.step()) {
+    if (Samples.isNull(1))
+      Own[Samples.integer(0)] += Samples.real(3);
+    else
+      ByRecorded[Samples.integer(1)].push_back({Samples.integer(0), Samples.real(2)});
+  }
+  for (const auto &[Site, Time] : Exclusive) {
+    double CpuNs = Time.first;
+    auto It = ByRecorded.find(Site);
+    if (It == ByRecorded.end()) {
+      Own[Site] += CpuNs; // no sample fell inside: all its own
+      continue;
+    }
+    double Total = 0;
+    for (const Share &S : It->second)
+      Total += S.Weight;
+    // A function with no call in the filter (a throttled one none of whose calls was drawn)
+    // has no row to show its share in: the recorded call keeps it, as without samples.
+    for (const Share &S : It->second)
+      Own[Sites.count(S.Site) ? S.Site : Site] += CpuNs * S.Weight / Total;
+  }
+  // A thread's calls are its process's: the tid is named only so that every filter binds.
+  auto Cost = Db.prepare("SELECT avg(p.throttled_call_ns) FROM processes p WHERE p.run_id=?1" +
+                         std::string(Filter.Pid ? " AND p.pid=?2" : "") +
+                         (Filter.Tid ? " AND EXISTS (SELECT 1 FROM threads t WHERE "
+                                       "t.process_id = p.id AND t.tid=?3)" : ""));
+  BindFilter(Cost);
+  double CallCostNs = Cost.step() ? Cost.real(0) : 0;
+  for (auto &[Site, St] : Sites) {
+    double Cpu = std::max(0.0, Own[Site] - static_cast<double>(St.Estimated) * CallCostNs);
+    auto Mine = Exclusive.find(Site);
+    double Waiting = Mine == Exclusive.end() ? 0 : std::max(0.0, Mine->second.second - Mine->second.first);
+    St.SelfCpuNs = static_cast<int64_t>(Cpu);
+    St.SelfNs = static_cast<int64_t>(Cpu + Waiting);
+    St.OwnFromCpuSamples = true;
+  }
+}
+
 /// The calls a throttled site's samples stand for were made but not recorded: their time is in
 /// their callers' self time. Per (caller site, sampled site), the samples under the caller's
 /// calls count how many were hidden there (63 for each sample: every call had a 1 in 64 chance),
@@ -126,9 +196,12 @@ void subtractUnsampled(Database &Db, const CallFilter &Filter, BindFn BindFilter
     if (It == Sites.end())
       continue;
     const Sampled &Callee = BySite[H.Callee];
-    It->second.SelfNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnNs);
     It->second.RawSelfNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnNs);
-    It->second.SelfCpuNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnCpuNs);
+    // Times the CPU samples split are whole already (splitByCpuSamples).
+    if (!It->second.OwnFromCpuSamples) {
+      It->second.SelfNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnNs);
+      It->second.SelfCpuNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnCpuNs);
+    }
     // Only where the caller's calls counted allocations (set before this is called).
     if (It->second.AllocCalls)
       It->second.SelfAllocBytes = std::max<int64_t>(
@@ -170,6 +243,9 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   };
   std::map<int64_t, SiteStats> Sites;
   std::map<int64_t, Recorded> Sums;
+  /// Per site, the CPU and wall time its recorded calls had outside their recorded children, once
+  /// each (a sample of a throttled site is one call here).
+  std::map<int64_t, std::pair<double, double>> Exclusive;
   // A sample of a throttled site stands for `weight` calls.
   auto Group = Db.prepare(
       // total(), not sum(): a float that cannot overflow, whatever a damaged log held.
@@ -179,7 +255,8 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
       "), total(weight * raw_duration_ns), total(weight * raw_self_ns), count(cpu_ns), "
       "total(weight * cpu_ns), total(weight * self_cpu_ns), total(weight * (duration_ns - "
       "cpu_ns)), total(weight * (self_ns - self_cpu_ns)), count(self_cpu_ns), total(" +
-      Duration + "), total(weight) - count(*) FROM calls WHERE " + Where + " GROUP BY site_id");
+      Duration + "), total(weight) - count(*), total(coalesce(self_cpu_ns, self_ns)), "
+      "total(self_ns) FROM calls WHERE " + Where + " GROUP BY site_id");
   bindFilter(Group);
   while (Group.step()) {
     SiteStats &St = Sites[Group.integer(0)];
@@ -199,6 +276,7 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.SelfCpuCalls = Group.integer(15);
     St.Estimated = Group.integer(17);
     Sums[Group.integer(0)] = {Group.real(16), Group.real(7)};
+    Exclusive[Group.integer(0)] = {Group.real(18), Group.real(19)};
   }
   // Allocations: only where a thread counted them, so a run without them costs no table scan
   // (the calls_by_site index does not cover them).
@@ -206,7 +284,8 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   Counting.bind(1, Run);
   if (Counting.step()) {
     auto Memory = Db.prepare("SELECT site_id, count(allocs), total(weight * allocs), "
-                             "total(weight * alloc_bytes), total(weight * self_alloc_bytes) "
+                             "total(weight * alloc_bytes), total(weight * self_alloc_bytes), "
+                             "count(peak_bytes), total(weight * peak_bytes), max(peak_bytes) "
                              "FROM calls WHERE " + Where + " AND allocs IS NOT NULL GROUP BY site_id");
     bindFilter(Memory);
     while (Memory.step()) {
@@ -215,8 +294,12 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
       St.Allocs = Memory.integer(2);
       St.AllocBytes = Memory.integer(3);
       St.SelfAllocBytes = Memory.integer(4);
+      St.PeakCalls = Memory.integer(5);
+      St.PeakBytes = Memory.integer(6);
+      St.MaxPeakBytes = Memory.integer(7);
     }
   }
+  splitByCpuSamples(Db, Filter, bindFilter, Sites, Exclusive);
   subtractUnsampled(Db, Filter, bindFilter, Self, Sites);
   // Counted calls have no interval, so no case: a case's figures are its recorded calls.
   auto Counted = Db.prepare(
@@ -228,9 +311,11 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   while (Counted.step()) {
     SiteStats &St = Sites[Counted.integer(0)];
     St.Calls = Counted.integer(1);
-    // Counted calls are almost always leaves: their time is attributed as self time.
+    // Counted calls are almost always leaves: their time is attributed as self time (unless
+    // the CPU samples gave it, for these calls too).
     St.TotalNs = addSaturating(St.TotalNs, Counted.integer(2));
-    St.SelfNs = addSaturating(St.SelfNs, Counted.integer(2));
+    if (!St.OwnFromCpuSamples)
+      St.SelfNs = addSaturating(St.SelfNs, Counted.integer(2));
     St.RawTotalNs = addSaturating(St.RawTotalNs, Counted.integer(2));
     St.RawSelfNs = addSaturating(St.RawSelfNs, Counted.integer(2));
   }
@@ -294,7 +379,7 @@ void storeSiteStats(Database &Db, int64_t Run) {
   Db.prepare("DELETE FROM site_stats WHERE run_id=?1").bind(1, Run).run();
   auto Insert =
       Db.prepare("INSERT INTO site_stats VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-                 "?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)");
+                 "?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27)");
   for (const auto &St : computeSiteStats(Db, Run)) {
     Insert.bind(1, Run)
         .bind(2, St.SiteId)
@@ -317,6 +402,8 @@ void storeSiteStats(Database &Db, int64_t Run) {
       Insert.bind(22, St.Estimated);
     if (St.AllocCalls)
       Insert.bind(23, St.Allocs).bind(24, St.AllocBytes).bind(25, St.SelfAllocBytes);
+    if (St.PeakCalls)
+      Insert.bind(26, St.PeakBytes).bind(27, St.MaxPeakBytes);
     if (St.Recorded)
       Insert.bind(10, St.MinNs).bind(13, St.MaxNs);
     if (St.HasPercentiles)

@@ -36,10 +36,16 @@ struct SiteStats {
   int64_t CpuCalls = 0, SelfCpuCalls = 0; ///< self CPU time needs the children's too
   int64_t CpuNs = 0, SelfCpuNs = 0, WaitNs = 0, SelfWaitNs = 0;
   int64_t ThrottledAfter = 0; ///< calls seen when the auto-throttle cut it (summed over processes)
+  /// A throttled site whose self time (wall and CPU) is what the CPU samples found it innermost
+  /// for, not what its recorded calls measured.
+  bool OwnFromCpuSamples = false;
   /// Allocations, over the recorded calls that counted them (AllocCalls; a sample counts for
   /// the calls it stands for): allocs and alloc_bytes inclusive, self_alloc_bytes the calls'
   /// own.
   int64_t AllocCalls = 0, Allocs = 0, AllocBytes = 0, SelfAllocBytes = 0;
+  /// The peak of live bytes (calls.peak_bytes): over the calls that have it (PeakCalls), the
+  /// total (a sample counting for the calls it stands for) and the largest.
+  int64_t PeakCalls = 0, PeakBytes = 0, MaxPeakBytes = 0;
   double MeanNs = 0, StddevNs = 0;
   int64_t MinNs = 0, P50Ns = 0, P95Ns = 0, MaxNs = 0;
   /// Percentiles over every call: counted calls rank below the duration threshold, so a

@@ -50,6 +50,16 @@ enum HeaderKey : uint16_t {
   /// 1: the thread's allocations were counted (SCOPEPROF_COUNTERS=memory): a call with no
   /// EntryMemory before it allocated nothing. Absent or 0: not counted.
   KeyCountsMemory = 25,
+  /// 1: only the calls with FlagCounted had their allocations counted (per-site `counters` rules;
+  /// KeyCountsMemory then says whether the process counted any). Absent: every call of a
+  /// KeyCountsMemory thread was.
+  KeyCountedCalls = 26,
+  /// SCOPEPROF_CPU_SAMPLES: the thread's CPU time between two EntryCpuSamples samples, in ns.
+  /// Absent or 0: the thread was not sampled.
+  KeyCpuSampleNs = 27,
+  /// Picoseconds a call of a throttled site costs on average, measured at start: inside its own
+  /// CPU samples (scope.h marks it before the draw).
+  KeyThrottledCallPs = 28,
 };
 
 /// Entries of a batch frame's payload, after its u64 anchor ticks and u64 anchor ns.
@@ -66,9 +76,15 @@ enum EntryType : uint8_t {
   EntryOffCpu = 9,     ///< u32 count, count x (u64 switch-out ns, u64 switch-in ns, u8 OffCpuKind):
                        ///< the thread's stretches off the CPU, CLOCK_MONOTONIC, in time order
   EntryMemory = 10,    ///< u64 allocations, u64 bytes: of the next call record (inclusive)
+  EntryMemoryPeak = 12, ///< u64 allocations, u64 bytes, u64 peak live bytes above the start: of
+                        ///< the next call record (inclusive)
   EntryCase = 11,      ///< u64 start ticks, u64 end ticks, u32 repetition, u32 CaseFlags,
                        ///< u32 len + name: a profile case ran; the process's calls that start
                        ///< inside it are its calls
+  EntryCpuSamples = 13, ///< u32 count, count x (u32 site index, u32 recorded site index, u32
+                        ///< weight, u64 ticks): at each sample of the thread's CPU time, the
+                        ///< site of its innermost open call, and of its innermost recorded call
+                        ///< (NoSite: none); weight: the periods it stands for (a timer's overruns)
 };
 
 /// Bits of an EntryCase's flags.
@@ -93,12 +109,17 @@ constexpr unsigned MetaDepthShift = 32;
 constexpr uint64_t MetaDepthMask = 0xffffull;
 constexpr uint64_t FlagBroken = 1ull << 48;
 constexpr uint64_t FlagSampled = 1ull << 50; ///< stands for KeySamplePeriod calls of its site
+constexpr uint64_t FlagCounted = 1ull << 51; ///< the call's allocations were counted (KeyCountedCalls)
 constexpr uint32_t SamplePeriod = 64;
 constexpr uint64_t FlagExt = 1ull << 63;
 constexpr unsigned ExtTypeShift = 40; // in an extension unit's meta; low 32 bits: payload bytes
+constexpr uint64_t ExtMemoryPeakMask = (1ull << ExtTypeShift) - 1;
+/// An EntryCpuSamples sample taken outside every recorded call.
+constexpr uint32_t NoSite = 0xffffffffu;
 
 /// ExtMemory has no payload: its start and end fields are the allocations and bytes of the call
-/// record that follows it.
+/// record that follows it, and the low 40 bits of its meta the call's peak live bytes.
+/// ExtCpuSample has none either: its meta's low 32 bits are its weight, see EntryCpuSamples.
 /// ExtCase's payload is EntryCase's fields with the name's bytes last, unprefixed.
 enum ExtType : uint8_t {
   ExtException = 1,
@@ -106,6 +127,8 @@ enum ExtType : uint8_t {
   ExtThreadName = 3,
   ExtMemory = 4,
   ExtCase = 5,
+  ExtCpuSample = 6, ///< no payload: the weight in the meta's low bits, start the time, end the
+                    ///< thread's marks (scopeprof_thread::marks)
 };
 
 /// CRC-32C (Castagnoli): the SSE4.2 instruction where the CPU has it (the writer checks about

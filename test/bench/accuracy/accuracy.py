@@ -479,6 +479,17 @@ def analyze(args):
         return [{"function": k, "share": round(d.get(k, 0) / total, 4), "value": d.get(k, 0)}
                 for k in keys]
 
+    # A second perf run of the same baseline against the first: how far two samples of the
+    # same program already disagree, the floor under any comparison with one of them.
+    repeat = None
+    if args.perf_again and os.path.exists(args.perf_again):
+        pa = json.load(open(args.perf_again))["functions"]
+        ta = top(pa, n)
+        u3 = sorted(set(ta) | set(top_p))
+        rho3 = spearman([pf.get(k, 0) for k in u3], [pa.get(k, 0) for k in u3])
+        repeat = {"agreement": len(set(ta) & set(top_p)),
+                  "spearman": None if rho3 is None else round(rho3, 3), "union_size": len(u3)}
+
     sanity = None
     if args.perf_instrumented and os.path.exists(args.perf_instrumented):
         pi = json.load(open(args.perf_instrumented))
@@ -534,6 +545,7 @@ def analyze(args):
             "keys_with_scopeprof_self_time": sum(1 for v in sp.values() if v > 0),
             "keys_on_both_sides": len(set(k for k, v in sp.items() if v > 0) & set(pf)),
         },
+        "perf_against_itself": repeat,
         "sanity_perf_on_instrumented": sanity,
         "union": [{"function": k, "perf_samples": pf.get(k, 0), "scopeprof_self_ns": sp.get(k, 0),
                    "perf_rank": r1, "scopeprof_rank": r2}
@@ -576,6 +588,11 @@ def print_summary(r):
     rho = "undefined" if r["spearman"] is None else f"{r['spearman']:.2f}"
     print(f"\ntop-{r['top_n']} agreement: {r['agreement']}/{r['top_n']}   "
           f"Spearman over the union ({r['union_size']} functions): {rho}")
+    if r.get("perf_against_itself"):
+        q = r["perf_against_itself"]
+        rho3 = "undefined" if q["spearman"] is None else f"{q['spearman']:.2f}"
+        print(f"perf against a second perf run of the baseline (the noise floor): agreement "
+              f"{q['agreement']}/{r['top_n']}, Spearman {rho3} ({q['union_size']} functions)")
     if r.get("sanity_perf_on_instrumented"):
         c = r["sanity_perf_on_instrumented"]
         rho2 = c["perf_on_instrumented_vs_scopeprof_spearman"]
@@ -649,6 +666,7 @@ def main():
                 "--rounds-json", "--out"):
         a.add_argument(opt, required=True)
     a.add_argument("--perf-instrumented")
+    a.add_argument("--perf-again")
     a.add_argument("--calls", type=int, default=0)
     a.add_argument("--recorded-calls", type=int, default=0)
     a.add_argument("--seconds", type=int, default=0)

@@ -48,11 +48,20 @@ struct Rule {
   Selector Sel = Function;
   Glob Pattern;
   unsigned KindMask = 0; ///< for KindSelector: every kind the glob names
+  unsigned Counters = 0; ///< a `counters` line's set (CounterMemory | CounterCpu); 0 for none
   unsigned Line = 0;
   std::string Text; ///< normalized: `exclude function:app::**`
 
   bool matches(const Subject &S) const;
 };
+
+/// What a `counters` line asks to measure besides wall time (docs/rules.md, "Counters").
+enum Counter : unsigned {
+  CounterMemory = 1u << 0,
+  CounterCpu = 1u << 1,
+};
+/// "memory,cpu", "memory", "cpu" or "none".
+std::string counterNames(unsigned Counters);
 
 /// Build-time size thresholds: functions below either are skipped as too small.
 struct Thresholds {
@@ -91,15 +100,22 @@ public:
   /// whether it keeps its scope (Included); with none, it does not.
   Decision keepTrivial(const Subject &S) const;
   bool tooSmall(unsigned Statements, unsigned Lines) const;
+  /// The run-time counters of a function: the last matching `counters` line decides; with
+  /// none, nullopt (the process-wide SCOPEPROF_COUNTERS applies). Independent of decide().
+  std::optional<unsigned> counters(const Subject &S) const;
+  /// Every counter some `counters` line names.
+  unsigned countersNamed() const;
 
   /// One rule per line, normalized, thresholds last; parses back to the same set.
   std::string normalized() const;
 
   const std::vector<Rule> &rules() const { return Rules; }
+  const std::vector<Rule> &counterRules() const { return CounterRules; }
   const Thresholds &thresholds() const { return Limits; }
 
 private:
   std::vector<Rule> Rules;
+  std::vector<Rule> CounterRules; ///< `counters` lines, in file order
   Thresholds Limits;
 };
 

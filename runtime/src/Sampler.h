@@ -1,0 +1,38 @@
+// The CPU-time sampler: every period of a thread's own CPU time, a signal notes the site of the
+// thread's innermost open call (scopeprof_tls.innermost). The loader takes a throttled site's
+// own time from these samples: its few recorded calls are too short for a per-call measurement
+// (a 10 ns clock, and a scope cost that varies by as much as the call takes). docs/runtime.md,
+// "CPU samples".
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+
+namespace scopeprof::runtime {
+
+/// The sampling timer of one thread; started and stopped by the thread itself.
+class CpuSampler {
+public:
+  /// Starts sampling the calling thread every \p PeriodNs of its CPU time: a perf event on its
+  /// task clock where the kernel allows it (exact periods), else a POSIX CPU-time timer (its
+  /// expiries come with the scheduler tick; a late one stands for the periods it missed). False,
+  /// holding nothing, when neither works.
+  bool start(uint64_t PeriodNs, bool Verbose);
+  void stop();
+  /// In a fork child: a perf event came along but samples the parent's thread; a timer did not.
+  void dropInherited();
+  /// The period, or 0 when the thread is not sampled.
+  uint64_t periodNs() const { return Running ? PeriodNs : 0; }
+
+private:
+  int Fd = -1;
+  timer_t Timer{};
+  bool HasTimer = false, Running = false;
+  uint64_t PeriodNs = 0;
+};
+
+/// Installs the signal handler, once per process, before the first thread starts sampling.
+/// False when the signal is taken by the program (its handler is left alone).
+bool installSampleHandler(bool Verbose);
+
+} // namespace scopeprof::runtime
