@@ -34,7 +34,7 @@ noise: its per-call durations differ (Mann-Whitney rank test, p < 0.01) or its c
 changed, and with several runs a side, every HEAD run is slower than every BASE run.
 
 Head times are first divided by the machine factor: the median slowdown of the functions'
-own time per call (those with enough calls of at least 100ns), since a busier CI machine
+own time per call (those with 100+ calls a side of at least 100ns), since a busier CI machine
 makes everything slower alike (one function's regression barely moves a median). The summary shows it; --absolute
 compares raw times instead.
 
@@ -240,11 +240,11 @@ std::vector<std::string> notes(const db::DiffResult &R, const Side &Base, const 
 std::string jsonTime(const db::TimeDiff &T) {
   return fmt::format(
       "\"base_total_ns\": {}, \"head_total_ns\": {}, \"change_ns\": {}, \"change_pct\": {}, "
-      "\"base_self_ns\": {}, \"head_self_ns\": {}, \"p_value\": {}, \"beyond_noise\": {}, "
-      "\"verdict\": \"{}\"",
+      "\"base_self_ns\": {}, \"head_self_ns\": {}, \"p_value\": {}, \"sampling_error_ns\": {}, "
+      "\"beyond_noise\": {}, \"verdict\": \"{}\"",
       T.BaseTotal, T.HeadTotal, T.ChangeNs,
       std::isfinite(T.ChangePct) ? fmt::format("{}", T.ChangePct) : "null", T.BaseSelf, T.HeadSelf,
-      T.PValue ? fmt::format("{}", *T.PValue) : "null", T.BeyondNoise,
+      T.PValue ? fmt::format("{}", *T.PValue) : "null", T.SamplingErrorNs, T.BeyondNoise,
       T.Result == db::Regression    ? "regression"
       : T.Result == db::Improvement ? "improvement"
                                     : "unchanged");

@@ -17,14 +17,22 @@ namespace {
 /// Durations kept per site and side for the rank test: enough for a tight test, bounded memory.
 constexpr size_t SampleSize = 2000;
 
-/// Functions that vote on the machine factor: enough recorded calls, long enough that the
-/// measurement's own cost does not dominate (the median own time of a call, in ns).
-constexpr int64_t FactorMinCalls = 20;
+/// Functions that vote on the machine factor: enough recorded calls a side for a steady median
+/// (a median of 30 calls moves by 15% from run to run: with 20 calls a gate on the example let
+/// functions called ten times a run vote, made a factor of 0.857, and four unchanged functions
+/// became regressions), each long enough that the measurement's own cost does not dominate (the
+/// median own time of a call, in ns).
+constexpr int64_t FactorMinCalls = 100;
 constexpr double FactorMinOwnNs = 100;
 
 /// One time of a site on one side, per run, and how many calls have it one by one.
 struct Series {
   std::map<int64_t, double> TotalByRun, SelfByRun;
+  /// The variance of each run's total that comes from sampling: the unrecorded calls' time is
+  /// the drawn calls' mean times the calls they stand for, and that mean is known to within its
+  /// drawn calls' spread (w^2 times the sum of (d - mean)^2 over the k drawn calls, weight w).
+  /// Not the calls' number: how many there were is judged apart. 0 where every call was recorded.
+  std::map<int64_t, double> SamplingVarByRun;
   int64_t Recorded = 0;
 };
 
@@ -196,23 +204,30 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
   return Sites;
 }
 
-/// A uniform sample of the site's recorded times over the side's runs (reservoir sampling
-/// with a fixed seed: the same databases always give the same answer).
-std::vector<double> sampleTimes(const RunSet &Side, const SideSite &Site, const char *Column) {
-  std::vector<double> Sample;
+/// Per-call figures of a site, a uniform sample of its recorded calls over the side's runs.
+struct CallSample {
+  std::vector<double> Times, Own; ///< the measure's column and its own part, call by call
+};
+
+/// Reservoir sampling with a fixed seed: the same databases always give the same answer.
+CallSample sampleCalls(const RunSet &Side, const SideSite &Site, const Measure &M) {
+  CallSample Sample;
   std::mt19937_64 Random(42);
   uint64_t Seen = 0;
   auto S = Side.Db->prepare(fmt::format(
-      "SELECT {0} FROM calls WHERE run_id=?1 AND site_id=?2 AND {0} IS NOT NULL{1}", Column,
-      casesOf(Side)));
+      "SELECT {0}, coalesce({1}, 0) FROM calls WHERE run_id=?1 AND site_id=?2 AND {0} IS NOT NULL{2}",
+      M.Column, M.Own, casesOf(Side)));
   for (const auto &[Run, SiteId] : Site.SiteIdByRun) {
     S.bind(1, Run).bind(2, SiteId);
     while (S.step()) {
-      auto V = static_cast<double>(S.integer(0));
-      if (Sample.size() < SampleSize)
-        Sample.push_back(V);
-      else if (uint64_t Slot = Random() % (Seen + 1); Slot < SampleSize)
-        Sample[Slot] = V;
+      auto V = static_cast<double>(S.integer(0)), Own = static_cast<double>(S.integer(1));
+      if (Sample.Times.size() < SampleSize) {
+        Sample.Times.push_back(V);
+        Sample.Own.push_back(Own);
+      } else if (uint64_t Slot = Random() % (Seen + 1); Slot < SampleSize) {
+        Sample.Times[Slot] = V;
+        Sample.Own[Slot] = Own;
+      }
       ++Seen;
     }
     S.reset();
@@ -232,18 +247,37 @@ double quantile(std::vector<double> V, double Q) {
   return *At;
 }
 
-/// Takes out of each run's total the part of its calls beyond \p Cap (a preempted call holds
-/// milliseconds of somebody else's work; pooled, one stall outweighs thousands of calls).
-void capStalls(const RunSet &Side, SideSite &Site, const Measure &M, double Cap) {
-  auto S = Side.Db->prepare(fmt::format("SELECT total(({0} - ?3) * weight) FROM calls "
-                                        "WHERE run_id=?1 AND site_id=?2 AND {0} > ?3{1}",
-                                        M.Column, casesOf(Side)));
+/// Takes out of each run's total the part of its calls beyond \p Cap, and out of its self time
+/// the part of their own times beyond \p OwnCap (a preempted call holds milliseconds of somebody
+/// else's work; pooled, one stall outweighs thousands of calls).
+void capStalls(const RunSet &Side, SideSite &Site, const Measure &M, double Cap, double OwnCap) {
+  auto S = Side.Db->prepare(fmt::format("SELECT total(({0} - ?3) * weight) FILTER (WHERE {0} > ?3), "
+                                        "total(({1} - ?4) * weight) FILTER (WHERE {1} > ?4) "
+                                        "FROM calls WHERE run_id=?1 AND site_id=?2 AND "
+                                        "({0} > ?3 OR {1} > ?4){2}",
+                                        M.Column, M.Own, casesOf(Side)));
+  // Stalls capped here as in the totals.
+  auto Drawn = Side.Db->prepare(fmt::format("SELECT count(*), total(weight * min({0}, ?3)), "
+                                            "total(weight * weight * min({0}, ?3) * min({0}, ?3)) "
+                                            "FROM calls WHERE run_id=?1 AND site_id=?2 AND "
+                                            "weight > 1 AND {0} IS NOT NULL{1}",
+                                            M.Column, casesOf(Side)));
   Series &Of = Site.*M.Of;
   for (const auto &[Run, SiteId] : Site.SiteIdByRun) {
-    S.bind(1, Run).bind(2, SiteId).bind(3, Cap);
-    if (S.step() && Of.TotalByRun.count(Run))
-      Of.TotalByRun[Run] = std::max(0.0, Of.TotalByRun[Run] - S.real(0));
+    S.bind(1, Run).bind(2, SiteId).bind(3, Cap).bind(4, OwnCap);
+    if (S.step()) {
+      if (auto It = Of.TotalByRun.find(Run); It != Of.TotalByRun.end())
+        It->second = std::max(0.0, It->second - S.real(0));
+      if (auto It = Of.SelfByRun.find(Run); It != Of.SelfByRun.end())
+        It->second = std::max(0.0, It->second - S.real(1));
+    }
     S.reset();
+    Drawn.bind(1, Run).bind(2, SiteId).bind(3, Cap);
+    if (Drawn.step() && Drawn.integer(0) > 1) {
+      double K = static_cast<double>(Drawn.integer(0));
+      Of.SamplingVarByRun[Run] = std::max(0.0, Drawn.real(2) - Drawn.real(1) * Drawn.real(1) / K);
+    }
+    Drawn.reset();
   }
 }
 
@@ -294,19 +328,23 @@ std::optional<double> sampleBoth(const RunSet &Base, SideSite &B, const RunSet &
                                  const Measure &M, Sampled &Out) {
   if (!(B.*M.Of).Recorded || !(H.*M.Of).Recorded)
     return std::nullopt;
-  Out.Base = sampleTimes(Base, B, M.Column);
-  Out.Head = sampleTimes(Head, H, M.Column);
-  std::vector<double> Pooled = Out.Base;
-  Pooled.insert(Pooled.end(), Out.Head.begin(), Out.Head.end());
-  double Cap = StallFactor * quantile(std::move(Pooled), 0.99);
-  capStalls(Base, B, M, Cap);
-  capStalls(Head, H, M, Cap);
-  // Own times are read only for a site that may vote: each is one more pass over its calls.
+  CallSample BaseCalls = sampleCalls(Base, B, M), HeadCalls = sampleCalls(Head, H, M);
+  auto Pooled99 = [](const std::vector<double> &A, const std::vector<double> &C) {
+    std::vector<double> V = A;
+    V.insert(V.end(), C.begin(), C.end());
+    return quantile(std::move(V), 0.99);
+  };
+  double Cap = StallFactor * Pooled99(BaseCalls.Times, HeadCalls.Times),
+         OwnCap = StallFactor * Pooled99(BaseCalls.Own, HeadCalls.Own);
+  capStalls(Base, B, M, Cap, OwnCap);
+  capStalls(Head, H, M, Cap, OwnCap);
+  Out.Base = std::move(BaseCalls.Times);
+  Out.Head = std::move(HeadCalls.Times);
   if (B.HidesCalls || H.HidesCalls || (B.*M.Of).Recorded < FactorMinCalls ||
       (H.*M.Of).Recorded < FactorMinCalls)
     return std::nullopt;
-  double BaseOwn = quantile(sampleTimes(Base, B, M.Own), 0.5),
-         HeadOwn = quantile(sampleTimes(Head, H, M.Own), 0.5);
+  double BaseOwn = quantile(std::move(BaseCalls.Own), 0.5),
+         HeadOwn = quantile(std::move(HeadCalls.Own), 0.5);
   if (BaseOwn >= FactorMinOwnNs && HeadOwn > 0)
     return HeadOwn / BaseOwn;
   return std::nullopt;
@@ -357,7 +395,20 @@ TimeDiff compareTimes(const Series &B, const Series &H, Sampled S, double Factor
     D.RunsSeparate = (D.ChangeNs > 0 ? HLo / Factor > BHi : HHi / Factor < BLo) &&
                      std::fabs(D.ChangeNs) > 2 * Spread;
   }
-  D.BeyondNoise = (Shifted || CallsChanged) && D.RunsSeparate;
+  // A throttled function's totals are estimates: a change within three standard errors of
+  // sampling is chance (drawn calls that met an interrupt, weighted 64 each), however the runs
+  // fall.
+  auto MeanVar = [](const std::map<int64_t, double> &ByRun, const std::vector<int64_t> &Runs) {
+    double Sum = 0;
+    for (int64_t Run : Runs)
+      if (auto It = ByRun.find(Run); It != ByRun.end())
+        Sum += It->second;
+    return Runs.empty() ? 0 : Sum / static_cast<double>(Runs.size() * Runs.size());
+  };
+  D.SamplingErrorNs = std::sqrt(MeanVar(B.SamplingVarByRun, Base.Runs) +
+                                MeanVar(H.SamplingVarByRun, Head.Runs) / (Factor * Factor));
+  bool BeyondSampling = std::fabs(D.ChangeNs) > 3 * D.SamplingErrorNs;
+  D.BeyondNoise = (Shifted || CallsChanged) && D.RunsSeparate && BeyondSampling;
   bool Large =
       std::fabs(D.ChangePct) > Options.ThresholdPct && std::fabs(D.ChangeNs) > Options.MinTimeNs;
   if (D.BeyondNoise && Large)

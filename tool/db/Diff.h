@@ -37,6 +37,9 @@ struct TimeDiff {
   double SelfChangeNs = 0;            ///< where the time was added: ranks the changes
   std::optional<double> PValue;       ///< rank test of per-call times (recorded calls)
   bool RunsSeparate = true;           ///< with several runs a side: ranges do not overlap
+  /// Standard error of the change's estimate where calls were sampled (0: none): the time of
+  /// a throttled function's unrecorded calls is its drawn calls' times weighted 64 each.
+  double SamplingErrorNs = 0;
   bool BeyondNoise = false;
   Verdict Result = Unchanged;
 };
