@@ -525,7 +525,8 @@ def scenario_export_window(tmp):
                                         'WHERE c.duration_ns >= 100000')}
     expect('exact(int, int, int)' in shown and shown <= long_enough, f'short calls left: {shown - long_enough}')
     kept = sum(int(l.rsplit(' ', 1)[1]) for l in long.splitlines())
-    expect(abs(kept - full) <= full / 100, f'time kept: {kept} of {full} ns')
+    # A short outermost call (a worker's outer(), a child's execChild()) is its thread's own.
+    expect(abs(kept - full) <= full / 1000, f'time kept: {kept} of {full} ns')
     dot = export('dot', '--min-duration', '100us')
     shown = {l.split('label="', 1)[1].split('\n')[0] for l in dot.splitlines() if ' [label="' in l and '->' not in l}
     expect('exact(int, int, int)' in shown and shown <= long_enough, f'--min-duration in dot: {shown - long_enough}')

@@ -89,6 +89,9 @@ public:
   virtual void beginLane(const Lane &) {}
   virtual void call(const Lane &L, const std::vector<int64_t> &Sites, int64_t TotalNs,
                     int64_t SelfNs) = 0;
+  /// The time of a short call that has no caller to take it (the outermost call of a thread):
+  /// the thread's own, where the sink shows threads.
+  virtual void threadOwn(const Lane &, int64_t) {}
 };
 void walkStacks(db::Database &Db, const Options &O, const std::vector<Lane> &Lanes, StackSink &S);
 

@@ -40,6 +40,10 @@ public:
       Path += (Path.empty() ? "" : ";") + frameName(Sites[Site].Signature);
     Stacks[Path] += Self;
   }
+  void threadOwn(const Lane &, int64_t Ns) override {
+    if (!Root.empty()) // without thread frames there is no frame to hold it
+      Stacks[Root] += Ns;
+  }
 
   std::map<int64_t, db::SiteName> Sites;
   std::map<std::string, int64_t> Stacks;

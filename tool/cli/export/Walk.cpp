@@ -73,6 +73,8 @@ void walkStacks(db::Database &Db, const Options &O, const std::vector<Lane> &Lan
         if (!Stack.empty()) {
           Stack.back().Extra += std::max<int64_t>(0, C.Duration - outside(C));
           Stack.back().ChildOutside += outside(C);
+        } else {
+          S.threadOwn(L, std::max<int64_t>(0, C.Duration - outside(C)));
         }
         SkipBelow = C.Depth;
         continue;
