@@ -349,9 +349,13 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
         P.u8(fmt::EntryRegion);
         P.S.append(Payload, 32);
       } else if (Type == fmt::ExtThreadName) {
-        L.LastName.assign(Payload, Size);
-        P.u8(fmt::EntryThreadName);
-        P.str(L.LastName);
+        // The periodic /proc check below may have seen this rename before its unit arrived.
+        std::string Name(Payload, Size);
+        if (Name != L.LastName) {
+          L.LastName = std::move(Name);
+          P.u8(fmt::EntryThreadName);
+          P.str(L.LastName);
+        }
       } else if (Type == fmt::ExtCase && Size >= 24) {
         P.u8(fmt::EntryCase);
         P.S.append(Payload, 24);

@@ -2,6 +2,7 @@
 // Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
 //        throttled N M | compensation ROUNDS [CHILD_SPIN [GRANDCHILD_SPIN]] | signals MS | sigterm-exit | clone-exec | deep N
 //        paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds | ping-pong ROUNDS
+//        rename-seen-first
 #include "scopeprof/scope.h"
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <csignal>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <stdexcept>
 #include <string>
@@ -565,6 +567,22 @@ int perfFds() {
   return N;
 }
 
+// A rename the writer's periodic /proc check sees before pthread_setname_np's own unit arrives
+// (prctl renames after the thread's header is out, the check runs during the second sleep, then
+// pthread_setname_np gives the same name): the log must hold the rename once.
+int renameSeenFirst() {
+  std::thread([] {
+    leaf(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    prctl(PR_SET_NAME, "seen-first");
+    leaf(2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    pthread_setname_np(pthread_self(), "seen-first");
+    leaf(3);
+  }).join();
+  return 0;
+}
+
 // Two tracked threads, then exec: the new image must hold only its own main thread's event.
 int execPerfFds() {
   std::mutex M;
@@ -591,6 +609,8 @@ int main(int Argc, char **Argv) {
   Self = Argv[0];
   std::string Mode = Argc > 1 ? Argv[1] : "";
   auto Arg = [&](int I) { return Argc > I ? std::atoi(Argv[I]) : 0; };
+  if (Mode == "rename-seen-first")
+    return renameSeenFirst();
   if (Mode == "exact")
     return exact(Arg(2), Arg(3), Arg(4));
   if (Mode == "exit-with-threads")

@@ -567,6 +567,17 @@ def scenario_migrated(tmp):
                     (2, 'leaf(int)'), (2, 'leaf(int)')], f'calls and depths: {seen}')
 
 
+def scenario_rename_seen_first(tmp):
+    # The same rename seen twice (by the writer's /proc check, then by the pthread_setname_np
+    # hook) is one rename in the log.
+    p = run([WORKLOAD, 'rename-seen-first'], {}, tmp)
+    expect(p.returncode == 0, p.stderr)
+    files, _ = dump(tmp)
+    worker = [f for f in files if f.count('leaf(int)') == 3]
+    expect(len(worker) == 1, f'one file holds the three leaf calls: {[f.path for f in files]}')
+    expect(worker[0].renames == ['seen-first'], f'renames {worker[0].renames}')
+
+
 def scenario_long_exception(tmp):
     # A demangled type name over 1 KiB (and a long message) is cut, not written past the buffer
     # (ASan runs this scenario too).
