@@ -9,7 +9,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <memory>
+#include <optional>
 #include <set>
+#include <vector>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,29 +111,44 @@ bool parseHeader(const std::string &Payload, FileHeader &H) {
 }
 
 /// Converts raw ticks to CLOCK_MONOTONIC ns. Each batch carries an anchor (ticks, ns) taken
-/// when it was written; consecutive anchors at least 10 ms apart define the slope, so the
-/// mapping is continuous from batch to batch and follows CLOCK_MONOTONIC's own rate (which
-/// NTP may slew) rather than a fixed frequency.
+/// when it was written. The mapping is piecewise linear through the anchors: knots at least
+/// 100 ms apart, then the latest anchor. A time is converted on the segment that holds it,
+/// whichever batch it arrives in: a case's start or a long call's start, written a second
+/// later, lands where the calls around it did. (Extrapolating back from the batch's own anchor
+/// at its rate misplaced such a time by microseconds, before the calls that came ahead of it.)
+/// The rate follows CLOCK_MONOTONIC's own (which NTP may slew), not a fixed frequency.
 class Clock {
 public:
   explicit Clock(const FileHeader &H)
-      : KnotTicks(H.CalibrationTicks), KnotNs(H.CalibrationNs),
-        NsPerTick(H.TicksPerSecond ? 1e9 / static_cast<double>(H.TicksPerSecond) : 1.0) {}
+      : Knots{{H.CalibrationTicks, H.CalibrationNs}},
+        InitialNsPerTick(H.TicksPerSecond ? 1e9 / static_cast<double>(H.TicksPerSecond) : 1.0) {}
 
   void anchor(uint64_t Ticks, uint64_t Ns) {
-    AnchorTicks = Ticks;
-    AnchorNs = Ns;
-    if (Ns >= KnotNs + MinSpanNs && Ticks > KnotTicks) {
-      NsPerTick = static_cast<double>(Ns - KnotNs) / static_cast<double>(Ticks - KnotTicks);
-      KnotTicks = Ticks;
-      KnotNs = Ns;
+    // A damaged or out-of-order anchor says nothing about the rate.
+    if (!(Ticks > Latest().Ticks && Ns > Latest().Ns))
+      return;
+    Provisional = {Ticks, Ns};
+    if (Ns >= Knots.back().Ns + MinSpanNs) {
+      Knots.push_back(*Provisional);
+      Provisional.reset();
     }
   }
   uint64_t operator()(uint64_t T) const {
-    auto Delta = static_cast<double>(static_cast<int64_t>(T - AnchorTicks));
-    return saturate(static_cast<double>(AnchorNs) + Delta * NsPerTick);
+    size_t Count = Knots.size() + (Provisional ? 1 : 0);
+    if (Count == 1)
+      return saturate(static_cast<double>(Knots[0].Ns) + signedDelta(T, Knots[0].Ticks) * InitialNsPerTick);
+    // The segment [I-1, I] whose end is the first knot past T (the provisional one when T is
+    // past every knot; the first or the last segment when T is outside them all).
+    size_t I = static_cast<size_t>(
+        std::upper_bound(Knots.begin(), Knots.end(), T,
+                         [](uint64_t Value, const Knot &K) { return Value < K.Ticks; }) -
+        Knots.begin());
+    I = std::clamp<size_t>(I, 1, Count - 1);
+    const Knot &A = knot(I - 1), &B = knot(I);
+    double Rate = static_cast<double>(B.Ns - A.Ns) / static_cast<double>(B.Ticks - A.Ticks);
+    return saturate(static_cast<double>(A.Ns) + signedDelta(T, A.Ticks) * Rate);
   }
-  uint64_t duration(uint64_t Ticks) const { return saturate(static_cast<double>(Ticks) * NsPerTick); }
+  uint64_t duration(uint64_t Ticks) const { return saturate(static_cast<double>(Ticks) * rate()); }
 
   /// Times fit in a signed 64-bit integer (SQLite's); a damaged anchor must not overflow them.
   static uint64_t saturate(double Ns) {
@@ -140,10 +157,28 @@ public:
   }
 
 private:
-  static constexpr uint64_t MinSpanNs = 10'000'000;
-  uint64_t KnotTicks, KnotNs;
-  double NsPerTick;
-  uint64_t AnchorTicks = 0, AnchorNs = 0;
+  struct Knot {
+    uint64_t Ticks, Ns;
+  };
+  static constexpr uint64_t MinSpanNs = 100'000'000;
+
+  static double signedDelta(uint64_t T, uint64_t From) {
+    return static_cast<double>(static_cast<int64_t>(T - From));
+  }
+  const Knot &knot(size_t I) const { return I < Knots.size() ? Knots[I] : *Provisional; }
+  const Knot &Latest() const { return Provisional ? *Provisional : Knots.back(); }
+  /// The rate of the latest segment, for durations.
+  double rate() const {
+    size_t Count = Knots.size() + (Provisional ? 1 : 0);
+    if (Count == 1)
+      return InitialNsPerTick;
+    const Knot &A = knot(Count - 2), &B = knot(Count - 1);
+    return static_cast<double>(B.Ns - A.Ns) / static_cast<double>(B.Ticks - A.Ticks);
+  }
+
+  std::vector<Knot> Knots; ///< strictly increasing in ticks and ns
+  std::optional<Knot> Provisional;
+  double InitialNsPerTick;
 };
 
 bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string &Error) {
