@@ -311,6 +311,35 @@ std::string relativeTo(const std::string &Root, const std::string &Path, bool &I
 
 } // namespace
 
+bool Instrumenter::carriesScope(const FunctionDecl *FD, ASTContext &Ctx) const {
+  if (const FunctionDecl *Pattern = FD->getTemplateInstantiationPattern())
+    FD = Pattern;
+  FD = FD->getCanonicalDecl();
+  const SourceManager &SM = Ctx.getSourceManager();
+  SourceLocation Loc = FD->getLocation();
+  if (Loc.isMacroID() || SM.isInSystemHeader(Loc) || FD->isImplicit() || FD->isDefaulted() ||
+      FD->isDeleted() || FD->isConstexpr() || FD->hasAttr<NakedAttr>())
+    return false;
+  if (const auto *MD = dyn_cast<CXXMethodDecl>(FD); MD && MD->getParent()->isLambda())
+    return false; // instrumented only when a rule names it
+  if (isa_and_nonnull<CoroutineBodyStmt>(FD->getBody()))
+    return false; // where the body is visible: a coroutine gets no scope
+  OptionalFileEntryRef Entry = SM.getFileEntryRefForID(SM.getFileID(SM.getFileLoc(Loc)));
+  if (!Entry)
+    return false;
+  std::string AbsFile = Entry->getFileEntry().tryGetRealPathName().str();
+  bool Inside = false;
+  std::string File = relativeTo(Opts.Root, AbsFile.empty() ? Entry->getName().str() : AbsFile, Inside);
+  if (!Inside)
+    return false;
+  if (!Opts.Rules)
+    return true;
+  NamePrinter Names(Ctx);
+  std::string Signature = Names.signature(FD);
+  return Opts.Rules->decide({File, std::string(rules::qualifiedNameOf(Signature)), Signature, kindsOf(FD)})
+      .Included;
+}
+
 void Instrumenter::registerMatchers(MatchFinder &Finder) {
   // Every definition written in the source once: templates at their pattern, never per
   // instantiation (instantiations are skipped in run()).
@@ -411,8 +440,11 @@ void Instrumenter::run(const MatchFinder::MatchResult &Result) {
   if (After.starts_with(StringRef(ScopePrefix).ltrim()))
     return Finish(Skip::AlreadyInstrumented);
 
-  if (!Analyzer)
-    Analyzer = std::make_unique<TrivialityAnalyzer>(*Result.Context);
+  if (!Analyzer) {
+    ASTContext &Ctx = *Result.Context;
+    Analyzer = std::make_unique<TrivialityAnalyzer>(
+        Ctx, [this, &Ctx](const FunctionDecl *Callee) { return carriesScope(Callee, Ctx); });
+  }
   R.Judged = true;
   R.Cost = Analyzer->judge(FD);
   if (R.Cost.Trivial) {

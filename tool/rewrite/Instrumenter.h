@@ -119,6 +119,10 @@ public:
   void onStartOfTranslationUnit() override { Analyzer.reset(); }
 
 private:
+  /// TrivialityAnalyzer's question: whether \p FD, unless trivial, gets a scope wherever it
+  /// is defined (a project function the rules choose; judged by its first declaration).
+  bool carriesScope(const clang::FunctionDecl *FD, clang::ASTContext &Ctx) const;
+
   const Options &Opts;
   const Unit &TU;
   Findings &Out;

@@ -29,7 +29,7 @@ public:
     visit(Def->getBody());
     if (const auto *Dtor = dyn_cast<CXXDestructorDecl>(Def))
       destroyMembers(Dtor->getParent());
-    return {Size, Why, Via};
+    return {Size, MeasuredCalls, Why, Via};
   }
 
 private:
@@ -94,13 +94,17 @@ private:
     if (InPattern)
       if (const FunctionDecl *Pattern = Callee->getTemplateInstantiationPattern())
         Callee = Pattern;
+    // A callee that is not trivial but has a scope of its own is measured there, wherever its
+    // body is: only the call counts here. A trivial one is inlined.
     const FunctionDecl *Body = nullptr;
     if (!Callee->hasBody(Body) || !Body->getBody()) {
-      fail("calls " + nameOf(Callee) + " (no body visible)", Loc);
+      if (!measuredCall(Callee, Loc))
+        fail("calls " + nameOf(Callee) + " (no body visible)", Loc);
       return;
     }
     if (!visibleEverywhere(Body)) {
-      fail("calls " + nameOf(Callee) + " (defined in one translation unit only)", Loc);
+      if (!measuredCall(Callee, Loc))
+        fail("calls " + nameOf(Callee) + " (defined in one translation unit only)", Loc);
       return;
     }
     if (InPattern && Body->isDefaulted() && !Body->isTrivial()) {
@@ -114,12 +118,29 @@ private:
       return;
     }
     if (!C.Why.empty()) {
+      if (measuredCall(Callee, Loc))
+        return;
       // The innermost reason says what it is; the callee says where it came from.
       Why = C.Why;
       Via = nameOf(Callee);
       return;
     }
     add(C.Size);
+    countMeasured(C.MeasuredCalls, Loc);
+  }
+
+  /// A call of a function with a scope of its own, if \p Callee has one.
+  bool measuredCall(const FunctionDecl *Callee, SourceLocation Loc) {
+    if (!A.CarriesScope || !A.CarriesScope(Callee))
+      return false;
+    countMeasured(1, Loc);
+    return true;
+  }
+
+  void countMeasured(unsigned N, SourceLocation Loc) {
+    MeasuredCalls += N;
+    if (MeasuredCalls > MaxMeasuredCalls)
+      fail("calls more than " + std::to_string(MaxMeasuredCalls) + " measured functions", Loc);
   }
 
   void destroy(QualType T, SourceLocation Loc) {
@@ -357,6 +378,7 @@ private:
   bool InPattern;
   const FunctionDecl *Def;
   unsigned Size = 0;
+  unsigned MeasuredCalls = 0;
   std::string Why;
   std::string Via;
 };
@@ -366,7 +388,7 @@ const TrivialityAnalyzer::Cost &TrivialityAnalyzer::costOf(const FunctionDecl *D
   auto Key = std::make_pair(Def, RootInMainFile);
   if (auto It = Memo.find(Key); It != Memo.end())
     return It->second;
-  static const Cost Recursion{0, InProgress, ""};
+  static const Cost Recursion{0, 0, InProgress, ""};
   if (!Active.insert(Key).second)
     return Recursion;
   Cost C = BodyCost(*this, Def, RootInMainFile).run();

@@ -5,6 +5,7 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Decl.h"
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -15,6 +16,11 @@ namespace scopeprof::rewrite {
 /// A function is trivial when its body, with the bodies of everything it calls inlined
 /// recursively, is straight-line code of at most this many AST nodes (see countsAsWork()).
 constexpr unsigned TrivialBudget = 200;
+/// A call of a function that carries its own scope is not inlined: that function's time is
+/// its own, measured there. A trivial function makes at most this many such calls: a thin
+/// wrapper or a fast path with a measured slow one, not a sequence of steps whose order is the
+/// structure of the profile.
+constexpr unsigned MaxMeasuredCalls = 3;
 
 struct Triviality {
   bool Trivial = false;
@@ -30,13 +36,19 @@ struct Triviality {
 /// itself and by the patterns of the templates it calls, never by one unit's instantiations.
 class TrivialityAnalyzer {
 public:
-  explicit TrivialityAnalyzer(clang::ASTContext &Ctx) : Ctx(Ctx) {}
+  /// Whether a function, if it is not trivial, gets a scope of its own wherever its body is
+  /// (in the project, chosen by the rules): decided from its declaration alone, so every unit
+  /// decides alike.
+  using ScopePredicate = std::function<bool(const clang::FunctionDecl *)>;
+  TrivialityAnalyzer(clang::ASTContext &Ctx, ScopePredicate CarriesScope)
+      : Ctx(Ctx), CarriesScope(std::move(CarriesScope)) {}
   /// \p FD is a definition with a body.
   Triviality judge(const clang::FunctionDecl *FD);
 
 private:
   struct Cost {
     unsigned Size = 0;
+    unsigned MeasuredCalls = 0; ///< calls of functions with a scope of their own
     std::string Why; ///< the innermost reason; empty: within the budget, straight-line, visible
     std::string Via; ///< the callee it came through, if not the body itself
   };
@@ -49,6 +61,7 @@ private:
   static constexpr const char *InProgress = "(in progress)";
 
   clang::ASTContext &Ctx;
+  ScopePredicate CarriesScope;
   std::map<std::pair<const clang::FunctionDecl *, bool>, Cost> Memo;
   std::set<std::pair<const clang::FunctionDecl *, bool>> Active;
 };

@@ -1,3 +1,3 @@
 #pragma once
-inline int g();
+constexpr int g();
 inline int f() { return g() + 1; }

@@ -1,2 +1,2 @@
 #pragma once
-inline int g() { return 2; }
+constexpr int g() { return 2; }
