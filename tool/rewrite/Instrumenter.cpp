@@ -303,6 +303,15 @@ bool isConstexprAsWritten(const FunctionDecl *FD, const SourceManager &SM) {
   return !Invalid && (Text.contains("constexpr") || Text.contains("consteval"));
 }
 
+/// The real path of a file; empty for a scratch buffer.
+std::string absolutePathOf(const SourceManager &SM, FileID Fid) {
+  OptionalFileEntryRef Entry = SM.getFileEntryRefForID(Fid);
+  if (!Entry)
+    return {};
+  std::string Path = Entry->getFileEntry().tryGetRealPathName().str();
+  return Path.empty() ? Entry->getName().str() : Path;
+}
+
 std::string relativeTo(const std::string &Root, const std::string &Path, bool &Inside) {
   Inside = Path.size() > Root.size() && Path.compare(0, Root.size(), Root) == 0 &&
            Path[Root.size()] == '/';
@@ -324,13 +333,10 @@ bool Instrumenter::carriesScope(const FunctionDecl *FD, ASTContext &Ctx) const {
     return false; // instrumented only when a rule names it
   if (isa_and_nonnull<CoroutineBodyStmt>(FD->getBody()))
     return false; // where the body is visible: a coroutine gets no scope
-  OptionalFileEntryRef Entry = SM.getFileEntryRefForID(SM.getFileID(SM.getFileLoc(Loc)));
-  if (!Entry)
-    return false;
-  std::string AbsFile = Entry->getFileEntry().tryGetRealPathName().str();
+  std::string AbsFile = absolutePathOf(SM, SM.getFileID(SM.getFileLoc(Loc)));
   bool Inside = false;
-  std::string File = relativeTo(Opts.Root, AbsFile.empty() ? Entry->getName().str() : AbsFile, Inside);
-  if (!Inside)
+  std::string File = relativeTo(Opts.Root, AbsFile, Inside);
+  if (AbsFile.empty() || !Inside)
     return false;
   if (!Opts.Rules)
     return true;
@@ -362,12 +368,9 @@ void Instrumenter::run(const MatchFinder::MatchResult &Result) {
   SourceLocation DeclLoc = FD->getLocation();
   SourceLocation Anchor = SM.getFileLoc(DeclLoc);
   FileID Fid = SM.getFileID(Anchor);
-  OptionalFileEntryRef Entry = SM.getFileEntryRefForID(Fid);
-  if (!Entry)
-    return; // a scratch buffer
-  std::string AbsFile = Entry->getFileEntry().tryGetRealPathName().str();
+  std::string AbsFile = absolutePathOf(SM, Fid);
   if (AbsFile.empty())
-    AbsFile = Entry->getName().str();
+    return; // a scratch buffer
   unsigned DeclOffset = SM.getFileOffset(Anchor);
 
   FunctionReport R;
