@@ -111,12 +111,17 @@ bool parseHeader(const std::string &Payload, FileHeader &H) {
 }
 
 /// Converts raw ticks to CLOCK_MONOTONIC ns. Each batch carries an anchor (ticks, ns) taken
-/// when it was written. The mapping is piecewise linear through the anchors: knots at least
-/// 100 ms apart, then the latest anchor. A time is converted on the segment that holds it,
-/// whichever batch it arrives in: a case's start or a long call's start, written a second
-/// later, lands where the calls around it did. (Extrapolating back from the batch's own anchor
-/// at its rate misplaced such a time by microseconds, before the calls that came ahead of it.)
-/// The rate follows CLOCK_MONOTONIC's own (which NTP may slew), not a fixed frequency.
+/// when it was written. The mapping is piecewise linear through the anchors read so far: knots
+/// at least 100 ms apart, then the latest anchor. Every time, a call's start and end alike, is
+/// converted on the segment that holds it, whichever batch carries it: a case's start or a long
+/// call's start, written a second later, lands where the calls around it did, and nesting is
+/// kept. Extrapolating from each batch's own anchor at a rate measured over 10 ms multiplied
+/// the anchor's error (its two clocks are read one after the other) into microseconds: a case
+/// start landed before calls ahead of it. Now two times can disagree by one anchor's error at
+/// most, the mapping of the last segment having moved when the next anchor came. (Reading all
+/// anchors first would remove that too, but a run loaded while it is written must load as it
+/// would at once: a batch is converted with what came before it.) The rate follows
+/// CLOCK_MONOTONIC's own (which NTP may slew), not a fixed frequency.
 class Clock {
 public:
   explicit Clock(const FileHeader &H)
@@ -125,7 +130,7 @@ public:
 
   void anchor(uint64_t Ticks, uint64_t Ns) {
     // A damaged or out-of-order anchor says nothing about the rate.
-    if (!(Ticks > Latest().Ticks && Ns > Latest().Ns))
+    if (!(Ticks > latest().Ticks && Ns > latest().Ns))
       return;
     Provisional = {Ticks, Ns};
     if (Ns >= Knots.back().Ns + MinSpanNs) {
@@ -134,7 +139,7 @@ public:
     }
   }
   uint64_t operator()(uint64_t T) const {
-    size_t Count = Knots.size() + (Provisional ? 1 : 0);
+    size_t Count = count();
     if (Count == 1)
       return saturate(static_cast<double>(Knots[0].Ns) + signedDelta(T, Knots[0].Ticks) * InitialNsPerTick);
     // The segment [I-1, I] whose end is the first knot past T (the provisional one when T is
@@ -166,13 +171,14 @@ private:
     return static_cast<double>(static_cast<int64_t>(T - From));
   }
   const Knot &knot(size_t I) const { return I < Knots.size() ? Knots[I] : *Provisional; }
-  const Knot &Latest() const { return Provisional ? *Provisional : Knots.back(); }
-  /// The rate of the latest segment, for durations.
+  const Knot &latest() const { return Provisional ? *Provisional : Knots.back(); }
+  size_t count() const { return Knots.size() + (Provisional ? 1 : 0); }
+  /// The mean rate over all anchors: for lengths of time that are not between two converted
+  /// times (a region's pauses), the steadiest estimate.
   double rate() const {
-    size_t Count = Knots.size() + (Provisional ? 1 : 0);
-    if (Count == 1)
+    if (count() == 1)
       return InitialNsPerTick;
-    const Knot &A = knot(Count - 2), &B = knot(Count - 1);
+    const Knot &A = Knots.front(), &B = latest();
     return static_cast<double>(B.Ns - A.Ns) / static_cast<double>(B.Ticks - A.Ticks);
   }
 
@@ -221,8 +227,7 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
           return false;
         }
         Out.StartNs = Conv(R[1]);
-        Out.EndNs = Clock::saturate(static_cast<double>(Out.StartNs) +
-                                    static_cast<double>(Conv.duration(R[2] - R[1])));
+        Out.EndNs = std::max(Out.StartNs, Conv(R[2]));
         Out.Allocs = Allocs;
         Out.AllocBytes = AllocBytes;
         Out.PeakBytes = Peak;
@@ -324,8 +329,7 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
         return false;
       }
       Out.StartNs = Conv(Start);
-      Out.EndNs = Clock::saturate(static_cast<double>(Out.StartNs) +
-                                  static_cast<double>(Conv.duration(End - Start)));
+      Out.EndNs = std::max(Out.StartNs, Conv(End));
       Out.PausedNs = Conv.duration(Paused);
       V.call(Out);
       break;
@@ -344,8 +348,7 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
         return false;
       }
       Out.StartNs = Conv(Start);
-      Out.EndNs = Clock::saturate(static_cast<double>(Out.StartNs) +
-                                  static_cast<double>(Conv.duration(End - Start)));
+      Out.EndNs = std::max(Out.StartNs, Conv(End));
       V.caseRun(Out);
       break;
     }

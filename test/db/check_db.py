@@ -1721,28 +1721,34 @@ def scenario_schema_migration(tmp):
 
 
 def scenario_clock_mapping(tmp):
-    """A time written a batch later than the calls around it lands where they did. The runtime
-    reads each batch's anchor (ticks, ns) in two steps, so an anchor can be a microsecond off
-    the line through the others: here batch 2's. setUp's call at ticks P ends up in batch 2,
-    its case starting 100 ticks later is written in batch 3 (cases are written when they end),
-    with a call 200 ticks after P. Extrapolating from each batch's own anchor put the case start
-    665 ns before P: setUp's call was tagged with the case."""
-    run = os.path.join(tmp, 'run-clock')
-    P = 1_005_000_000
+    """A time written a second later than the calls around it lands where they did. setUp's call
+    at ticks P is in the batch written 50 ms later; its case, starting 100 ticks after P, is
+    written a second later (cases are written when they end), with a call 200 ticks after P.
+    Batches come every 100 ms, and the anchor of the one before the case's is 1 us off (the
+    runtime reads an anchor's two clocks one after the other). Extrapolating back from each
+    batch's own anchor, at the rate of its last 100 ms, multiplied that microsecond by ten: the
+    case start landed 10 us early (before setUp's call, which was then tagged with the case)
+    or late. Through the anchors, it is where its ticks say, whatever the error's sign."""
+    P = 1_050_000_000
     case = b'\x0b' + struct.pack('<QQII', P + 100, P + 1000, 1, 0) + text('Suite::name')
-    log_file(os.path.join(run, '1-1.splog'),
-             batch(site_entry(0, 'setUp()'), site_entry(1, 'inCase()'), anchor=1_000_000_000),
-             batch(calls_entry([(0, 0, P, P + 50, False)]), anchor=1_020_000_000, anchor_ns=1_019_999_000),
-             batch(calls_entry([(1, 0, P + 200, P + 300, False)]), case, anchor=2_010_000_000), run='run-clock')
-    db = os.path.join(tmp, 'clock.db')
-    load(db, run)
-    got = rows(db, 'SELECT s.signature, c.start_ns, k.name FROM calls c JOIN sites s ON s.id = c.site_id '
-                   'LEFT JOIN cases k ON k.id = c.case_id ORDER BY c.start_ns')
-    start = one(db, 'SELECT start_ns FROM cases')
-    expect([(name, case) for name, _, case in got] == [('setUp()', None), ('inCase()', 'Suite::name')],
-           f'calls against the case starting at {start} ns: {got}')
-    expect(all(abs(ns - want) <= 1000 for (_, ns, _), want in zip(got, (P, P + 200))) and abs(start - P - 100) <= 1000,
-           f'times within the anchors\' error (1 us) of the ticks: {got}, case at {start}')
+    for error in (-1000, 1000):
+        run = os.path.join(tmp, f'run-clock{error}')
+        batches = [batch(site_entry(0, 'setUp()'), site_entry(1, 'inCase()'), anchor=1_000_000_000),
+                   batch(calls_entry([(0, 0, P, P + 50, False)]), anchor=1_100_000_000)]
+        batches += [batch(anchor=t * 100_000_000) for t in range(12, 20)]
+        batches += [batch(anchor=2_000_000_000, anchor_ns=2_000_000_000 + error),
+                    batch(calls_entry([(1, 0, P + 200, P + 300, False)]), case, anchor=2_100_000_000)]
+        log_file(os.path.join(run, '1-1.splog'), *batches, run='run-clock')
+        db = os.path.join(tmp, f'clock{error}.db')
+        load(db, run)
+        got = rows(db, 'SELECT s.signature, c.start_ns, c.end_ns, k.name FROM calls c JOIN sites s ON s.id = c.site_id '
+                       'LEFT JOIN cases k ON k.id = c.case_id ORDER BY c.start_ns')
+        start = one(db, 'SELECT start_ns FROM cases')
+        expect([(name, case) for name, _, _, case in got] == [('setUp()', None), ('inCase()', 'Suite::name')],
+               f'anchor {error} ns off: calls against the case starting at {start} ns: {got}')
+        expect(all(abs(ns - want) <= 10 and end - ns == 50 + 50 * i
+                   for i, ((_, ns, end, _), want) in enumerate(zip(got, (P, P + 200)))) and abs(start - P - 100) <= 10,
+               f'anchor {error} ns off: times as their ticks say: {got}, case at {start}')
 
 
 def scenario_run_nonce(tmp):

@@ -81,6 +81,7 @@ void Findings::report(const std::string &AbsFile, unsigned Offset, FunctionRepor
 }
 
 void Findings::resolve() {
+  keepCallersOfUnscoped();
   std::map<std::pair<std::string, unsigned>, std::vector<FunctionReport *>> Bodies;
   for (auto &[Key, R] : Reports)
     if (R.Reason == Skip::None && !R.Scope.empty())
@@ -99,6 +100,30 @@ void Findings::resolve() {
                       ", from " + First->UnitName;
     }
     Insertions[Body.first][Body.second] = First->Scope;
+  }
+}
+
+void Findings::keepCallersOfUnscoped() {
+  std::set<std::string> Scoped;
+  for (const auto &[Key, R] : Reports)
+    if (R.Reason == Skip::None)
+      Scoped.insert(R.Signature);
+  // Giving a caller its scope can only help its own callers: repeat until nothing changes.
+  for (bool Changed = true; Changed;) {
+    Changed = false;
+    for (auto &[Key, R] : Reports) {
+      if (R.Reason != Skip::Trivial || R.TrivialByRule)
+        continue;
+      auto Unscoped = std::find_if(R.Cost.MeasuredCallees.begin(), R.Cost.MeasuredCallees.end(),
+                                   [&Scoped](const std::string &S) { return !Scoped.count(S); });
+      if (Unscoped == R.Cost.MeasuredCallees.end())
+        continue;
+      R.Reason = Skip::None;
+      R.Cost.Trivial = false;
+      R.Cost.Why = "calls '" + *Unscoped + "', which got no scope (trivial, skipped, or not rewritten)";
+      Scoped.insert(R.Signature);
+      Changed = true;
+    }
   }
 }
 
@@ -320,7 +345,7 @@ std::string relativeTo(const std::string &Root, const std::string &Path, bool &I
 
 } // namespace
 
-bool Instrumenter::carriesScope(const FunctionDecl *FD, ASTContext &Ctx) const {
+std::optional<std::string> Instrumenter::scopeOf(const FunctionDecl *FD, ASTContext &Ctx) const {
   if (const FunctionDecl *Pattern = FD->getTemplateInstantiationPattern())
     FD = Pattern;
   FD = FD->getCanonicalDecl();
@@ -328,22 +353,21 @@ bool Instrumenter::carriesScope(const FunctionDecl *FD, ASTContext &Ctx) const {
   SourceLocation Loc = FD->getLocation();
   if (Loc.isMacroID() || SM.isInSystemHeader(Loc) || FD->isImplicit() || FD->isDefaulted() ||
       FD->isDeleted() || FD->isConstexpr() || FD->hasAttr<NakedAttr>())
-    return false;
+    return std::nullopt;
   if (const auto *MD = dyn_cast<CXXMethodDecl>(FD); MD && MD->getParent()->isLambda())
-    return false; // instrumented only when a rule names it
-  if (isa_and_nonnull<CoroutineBodyStmt>(FD->getBody()))
-    return false; // where the body is visible: a coroutine gets no scope
+    return std::nullopt; // instrumented only when a rule names it
   std::string AbsFile = absolutePathOf(SM, SM.getFileID(SM.getFileLoc(Loc)));
   bool Inside = false;
   std::string File = relativeTo(Opts.Root, AbsFile, Inside);
   if (AbsFile.empty() || !Inside)
-    return false;
-  if (!Opts.Rules)
-    return true;
+    return std::nullopt;
   NamePrinter Names(Ctx);
   std::string Signature = Names.signature(FD);
-  return Opts.Rules->decide({File, std::string(rules::qualifiedNameOf(Signature)), Signature, kindsOf(FD)})
-      .Included;
+  if (Opts.Rules &&
+      !Opts.Rules->decide({File, std::string(rules::qualifiedNameOf(Signature)), Signature, kindsOf(FD)})
+           .Included)
+    return std::nullopt;
+  return Signature;
 }
 
 void Instrumenter::registerMatchers(MatchFinder &Finder) {
@@ -446,8 +470,17 @@ void Instrumenter::run(const MatchFinder::MatchResult &Result) {
   if (!Analyzer) {
     ASTContext &Ctx = *Result.Context;
     Analyzer = std::make_unique<TrivialityAnalyzer>(
-        Ctx, [this, &Ctx](const FunctionDecl *Callee) { return carriesScope(Callee, Ctx); });
+        Ctx, [this, &Ctx](const FunctionDecl *Callee) { return scopeOf(Callee, Ctx); });
   }
+  // The scope is written for a trivial function too: it gets it back if one of the measured
+  // functions it calls gets none (Findings::resolve()).
+  llvm::raw_string_ostream OS(R.Scope);
+  OS << ScopePrefix;
+  OS << llvm::format_hex(siteId(R.File, R.Signature), 18) << ", \"";
+  OS.write_escaped(R.Signature) << "\", \"";
+  OS.write_escaped(R.File) << "\", " << R.Line << ", " << R.Kinds << ");";
+  OS.flush();
+  R.InsertAt = InsertAt;
   R.Judged = true;
   R.Cost = Analyzer->judge(FD);
   if (R.Cost.Trivial) {
@@ -457,18 +490,11 @@ void Instrumenter::run(const MatchFinder::MatchResult &Result) {
     if (Keep.DecidedBy) {
       R.RuleLine = Keep.DecidedBy->Line;
       R.RuleText = Keep.DecidedBy->Text;
+      R.TrivialByRule = true;
     }
     if (!Keep.Included)
       return Finish(Skip::Trivial);
   }
-
-  llvm::raw_string_ostream OS(R.Scope);
-  OS << ScopePrefix;
-  OS << llvm::format_hex(siteId(R.File, R.Signature), 18) << ", \"";
-  OS.write_escaped(R.Signature) << "\", \"";
-  OS.write_escaped(R.File) << "\", " << R.Line << ", " << R.Kinds << ");";
-  OS.flush();
-  R.InsertAt = InsertAt;
   Finish(Skip::None);
 }
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,8 @@ struct FunctionReport {
   Skip Reason = Skip::None;
   unsigned RuleLine = 0; ///< the rule that decided, 0 for the default
   std::string RuleText;
-  /// The scope statement and where it goes (just after the body's `{`); empty when skipped.
+  /// The scope statement and where it goes (just after the body's `{`); inserted when Reason
+  /// is None. Written for a trivial function too, which gets it back if it must.
   std::string Scope;
   unsigned InsertAt = 0;
   /// Which translation unit this is from: its rank in the run's stable order, and its name.
@@ -67,6 +69,8 @@ struct FunctionReport {
   /// or why it is not.
   bool Judged = false;
   Triviality Cost;
+  /// Trivial, and a `trivial:` rule said to skip it: it is not given its scope back.
+  bool TrivialByRule = false;
 };
 
 /// What every translation unit found, merged. Thread-safe: TUs may run in parallel.
@@ -96,6 +100,12 @@ public:
   /// The content hash of each file when it was parsed, to refuse writing over later changes.
   std::map<std::string, uint64_t> ContentHashes;
   std::mutex M;
+
+private:
+  /// A trivial function counted each measured callee as one node, trusting it to get a scope
+  /// wherever its body is. Where one got none (trivial itself, skipped, or in no unit of the
+  /// run), a cycle of such functions could go unmeasured: the caller gets its scope back.
+  void keepCallersOfUnscoped();
 };
 
 struct Options {
@@ -119,9 +129,10 @@ public:
   void onStartOfTranslationUnit() override { Analyzer.reset(); }
 
 private:
-  /// TrivialityAnalyzer's question: whether \p FD, unless trivial, gets a scope wherever it
-  /// is defined (a project function the rules choose; judged by its first declaration).
-  bool carriesScope(const clang::FunctionDecl *FD, clang::ASTContext &Ctx) const;
+  /// TrivialityAnalyzer's question: the signature of \p FD's scope if, unless trivial, it gets
+  /// one wherever it is defined (a project function the rules choose; judged by its first
+  /// declaration). Findings::resolve() checks that it did.
+  std::optional<std::string> scopeOf(const clang::FunctionDecl *FD, clang::ASTContext &Ctx) const;
 
   const Options &Opts;
   const Unit &TU;

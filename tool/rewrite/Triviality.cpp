@@ -29,7 +29,7 @@ public:
     visit(Def->getBody());
     if (const auto *Dtor = dyn_cast<CXXDestructorDecl>(Def))
       destroyMembers(Dtor->getParent());
-    return {Size, MeasuredCalls, Why, Via};
+    return {Size, MeasuredCalls, std::move(MeasuredCallees), Why, Via};
   }
 
 private:
@@ -98,12 +98,12 @@ private:
     // body is: only the call counts here. A trivial one is inlined.
     const FunctionDecl *Body = nullptr;
     if (!Callee->hasBody(Body) || !Body->getBody()) {
-      if (!measuredCall(Callee, Loc))
+      if (!countIfMeasured(Callee, Loc))
         fail("calls " + nameOf(Callee) + " (no body visible)", Loc);
       return;
     }
     if (!visibleEverywhere(Body)) {
-      if (!measuredCall(Callee, Loc))
+      if (!countIfMeasured(Callee, Loc))
         fail("calls " + nameOf(Callee) + " (defined in one translation unit only)", Loc);
       return;
     }
@@ -118,7 +118,7 @@ private:
       return;
     }
     if (!C.Why.empty()) {
-      if (measuredCall(Callee, Loc))
+      if (countIfMeasured(Callee, Loc))
         return;
       // The innermost reason says what it is; the callee says where it came from.
       Why = C.Why;
@@ -126,13 +126,16 @@ private:
       return;
     }
     add(C.Size);
+    MeasuredCallees.insert(C.MeasuredCallees.begin(), C.MeasuredCallees.end());
     countMeasured(C.MeasuredCalls, Loc);
   }
 
-  /// A call of a function with a scope of its own, if \p Callee has one.
-  bool measuredCall(const FunctionDecl *Callee, SourceLocation Loc) {
-    if (!A.CarriesScope || !A.CarriesScope(Callee))
+  /// Counts a call of a function with a scope of its own, if \p Callee has one.
+  bool countIfMeasured(const FunctionDecl *Callee, SourceLocation Loc) {
+    std::optional<std::string> Scope = A.ScopeOf ? A.ScopeOf(Callee) : std::nullopt;
+    if (!Scope)
       return false;
+    MeasuredCallees.insert(std::move(*Scope));
     countMeasured(1, Loc);
     return true;
   }
@@ -379,6 +382,7 @@ private:
   const FunctionDecl *Def;
   unsigned Size = 0;
   unsigned MeasuredCalls = 0;
+  std::set<std::string> MeasuredCallees;
   std::string Why;
   std::string Via;
 };
@@ -388,7 +392,7 @@ const TrivialityAnalyzer::Cost &TrivialityAnalyzer::costOf(const FunctionDecl *D
   auto Key = std::make_pair(Def, RootInMainFile);
   if (auto It = Memo.find(Key); It != Memo.end())
     return It->second;
-  static const Cost Recursion{0, 0, InProgress, ""};
+  static const Cost Recursion{0, 0, {}, InProgress, ""};
   if (!Active.insert(Key).second)
     return Recursion;
   Cost C = BodyCost(*this, Def, RootInMainFile).run();
@@ -400,7 +404,8 @@ Triviality TrivialityAnalyzer::judge(const FunctionDecl *FD) {
   const SourceManager &SM = Ctx.getSourceManager();
   bool InMain = SM.getFileID(SM.getExpansionLoc(FD->getLocation())) == SM.getMainFileID();
   const Cost &C = costOf(FD, InMain);
-  return {C.Why.empty(), C.Size, C.Via.empty() ? C.Why : "via " + C.Via + ": " + C.Why};
+  return {C.Why.empty(), C.Size, C.Via.empty() ? C.Why : "via " + C.Via + ": " + C.Why,
+          C.Why.empty() ? C.MeasuredCallees : std::set<std::string>{}};
 }
 
 } // namespace scopeprof::rewrite

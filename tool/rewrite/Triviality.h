@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -26,6 +27,9 @@ struct Triviality {
   bool Trivial = false;
   unsigned Size = 0; ///< the inlined size; meaningful when Trivial
   std::string Why;   ///< when not trivial: the first construct that made it so
+  /// When trivial: the signatures of the measured functions it calls, which must get their
+  /// scopes for it to stay trivial (Findings::resolve()).
+  std::set<std::string> MeasuredCallees;
 };
 
 /// One per translation unit: memoizes every callee it has costed.
@@ -36,12 +40,12 @@ struct Triviality {
 /// itself and by the patterns of the templates it calls, never by one unit's instantiations.
 class TrivialityAnalyzer {
 public:
-  /// Whether a function, if it is not trivial, gets a scope of its own wherever its body is
-  /// (in the project, chosen by the rules): decided from its declaration alone, so every unit
-  /// decides alike.
-  using ScopePredicate = std::function<bool(const clang::FunctionDecl *)>;
-  TrivialityAnalyzer(clang::ASTContext &Ctx, ScopePredicate CarriesScope)
-      : Ctx(Ctx), CarriesScope(std::move(CarriesScope)) {}
+  /// The signature of a function's scope, if it gets one wherever its body is (a project
+  /// function the rules choose) unless it is trivial; decided from its declaration alone, so
+  /// every unit decides alike.
+  using ScopeName = std::function<std::optional<std::string>(const clang::FunctionDecl *)>;
+  TrivialityAnalyzer(clang::ASTContext &Ctx, ScopeName ScopeOf)
+      : Ctx(Ctx), ScopeOf(std::move(ScopeOf)) {}
   /// \p FD is a definition with a body.
   Triviality judge(const clang::FunctionDecl *FD);
 
@@ -49,6 +53,7 @@ private:
   struct Cost {
     unsigned Size = 0;
     unsigned MeasuredCalls = 0; ///< calls of functions with a scope of their own
+    std::set<std::string> MeasuredCallees; ///< their signatures
     std::string Why; ///< the innermost reason; empty: within the budget, straight-line, visible
     std::string Via; ///< the callee it came through, if not the body itself
   };
@@ -61,7 +66,7 @@ private:
   static constexpr const char *InProgress = "(in progress)";
 
   clang::ASTContext &Ctx;
-  ScopePredicate CarriesScope;
+  ScopeName ScopeOf;
   std::map<std::pair<const clang::FunctionDecl *, bool>, Cost> Memo;
   std::set<std::pair<const clang::FunctionDecl *, bool>> Active;
 };

@@ -1,0 +1,3 @@
+int even(int N);
+int odd(int N) { return N == 0 ? 0 : even(N - 1); }
+int parity(int N) { return even(N); }
