@@ -104,15 +104,17 @@ void Findings::resolve() {
 }
 
 void Findings::keepCallersOfUnscoped() {
+  // A callee's time is accounted for when it has a scope, or when it is trivial without
+  // trusting any measured callee itself: then all it can run is small and inlined in its cost.
   std::set<std::string> Scoped;
   for (const auto &[Key, R] : Reports)
-    if (R.Reason == Skip::None)
+    if (R.Reason == Skip::None || (R.Reason == Skip::Trivial && R.Cost.MeasuredCallees.empty()))
       Scoped.insert(R.Signature);
   // Giving a caller its scope can only help its own callers: repeat until nothing changes.
   for (bool Changed = true; Changed;) {
     Changed = false;
     for (auto &[Key, R] : Reports) {
-      if (R.Reason != Skip::Trivial || R.TrivialByRule)
+      if (R.Reason != Skip::Trivial || R.TrivialByRule || !R.InMainFile)
         continue;
       auto Unscoped = std::find_if(R.Cost.MeasuredCallees.begin(), R.Cost.MeasuredCallees.end(),
                                    [&Scoped](const std::string &S) { return !Scoped.count(S); });
@@ -120,7 +122,8 @@ void Findings::keepCallersOfUnscoped() {
         continue;
       R.Reason = Skip::None;
       R.Cost.Trivial = false;
-      R.Cost.Why = "calls '" + *Unscoped + "', which got no scope (trivial, skipped, or not rewritten)";
+      R.Cost.Why = "calls '" + *Unscoped + "', which got no scope (skipped, not rewritten, or trivial "
+                   "through measured calls of its own)";
       Scoped.insert(R.Signature);
       Changed = true;
     }
@@ -483,6 +486,7 @@ void Instrumenter::run(const MatchFinder::MatchResult &Result) {
   R.InsertAt = InsertAt;
   R.Judged = true;
   R.Cost = Analyzer->judge(FD);
+  R.InMainFile = Fid == SM.getMainFileID();
   if (R.Cost.Trivial) {
     rules::Decision Keep =
         Opts.Rules ? Opts.Rules->keepTrivial({R.File, QualifiedName, R.Signature, R.Kinds})

@@ -71,6 +71,9 @@ struct FunctionReport {
   Triviality Cost;
   /// Trivial, and a `trivial:` rule said to skip it: it is not given its scope back.
   bool TrivialByRule = false;
+  /// Defined in the unit's main file: no other unit sees it, so a decision that depends on
+  /// the run's other units cannot make two units compile it differently.
+  bool InMainFile = false;
 };
 
 /// What every translation unit found, merged. Thread-safe: TUs may run in parallel.
@@ -103,8 +106,10 @@ public:
 
 private:
   /// A trivial function counted each measured callee as one node, trusting it to get a scope
-  /// wherever its body is. Where one got none (trivial itself, skipped, or in no unit of the
-  /// run), a cycle of such functions could go unmeasured: the caller gets its scope back.
+  /// wherever its body is. Where one got none (skipped, in no unit of the run, or trivial by
+  /// trusting callees of its own), time could go unmeasured, a whole recursion across files:
+  /// a caller in a main file gets its scope back. Not one in a header: `scopeprof cc` rewrites
+  /// each unit alone, and a header's function must get the same scope in every unit.
   void keepCallersOfUnscoped();
 };
 

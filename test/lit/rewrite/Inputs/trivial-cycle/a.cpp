@@ -1,2 +1,3 @@
+#include "cyc.h"
 int odd(int N);
 int even(int N) { return N == 0 ? 1 : odd(N - 1); }
