@@ -106,10 +106,20 @@ void Findings::resolve() {
 void Findings::keepCallersOfUnscoped() {
   // A callee's time is accounted for when it has a scope, or when it is trivial without
   // trusting any measured callee itself: then all it can run is small and inlined in its cost.
-  std::set<std::string> Scoped;
+  // Only what the caller's own unit sees counts (a header's function, or one of the unit's own
+  // file), so that `scopeprof cc`, which rewrites each unit alone, decides the same.
+  auto Accounted = [](const FunctionReport &R) {
+    return R.Reason == Skip::None || (R.Reason == Skip::Trivial && R.Cost.MeasuredCallees.empty());
+  };
+  std::set<std::string> HeaderUnaccounted;
+  std::set<std::pair<size_t, std::string>> UnitUnaccounted;
   for (const auto &[Key, R] : Reports)
-    if (R.Reason == Skip::None || (R.Reason == Skip::Trivial && R.Cost.MeasuredCallees.empty()))
-      Scoped.insert(R.Signature);
+    if (!Accounted(R)) {
+      if (R.InMainFile)
+        UnitUnaccounted.insert({R.Unit, R.Signature});
+      else
+        HeaderUnaccounted.insert(R.Signature);
+    }
   // Giving a caller its scope can only help its own callers: repeat until nothing changes.
   for (bool Changed = true; Changed;) {
     Changed = false;
@@ -117,14 +127,16 @@ void Findings::keepCallersOfUnscoped() {
       if (R.Reason != Skip::Trivial || R.TrivialByRule || !R.InMainFile)
         continue;
       auto Unscoped = std::find_if(R.Cost.MeasuredCallees.begin(), R.Cost.MeasuredCallees.end(),
-                                   [&Scoped](const std::string &S) { return !Scoped.count(S); });
+                                   [&](const std::string &S) {
+                                     return HeaderUnaccounted.count(S) || UnitUnaccounted.count({R.Unit, S});
+                                   });
       if (Unscoped == R.Cost.MeasuredCallees.end())
         continue;
       R.Reason = Skip::None;
       R.Cost.Trivial = false;
-      R.Cost.Why = "calls '" + *Unscoped + "', which got no scope (skipped, not rewritten, or trivial "
-                   "through measured calls of its own)";
-      Scoped.insert(R.Signature);
+      R.Cost.Why = "calls '" + *Unscoped + "', which got no scope (skipped, or trivial through "
+                   "measured calls of its own)";
+      UnitUnaccounted.erase({R.Unit, R.Signature});
       Changed = true;
     }
   }

@@ -106,10 +106,10 @@ public:
 
 private:
   /// A trivial function counted each measured callee as one node, trusting it to get a scope
-  /// wherever its body is. Where one got none (skipped, in no unit of the run, or trivial by
-  /// trusting callees of its own), time could go unmeasured, a whole recursion across files:
-  /// a caller in a main file gets its scope back. Not one in a header: `scopeprof cc` rewrites
-  /// each unit alone, and a header's function must get the same scope in every unit.
+  /// wherever its body is. Where one its unit sees got none (skipped, or trivial by trusting
+  /// callees of its own), time could go unmeasured, a whole recursion between a header and a
+  /// file: a caller in a main file gets its scope back. Not one in a header, and not for what
+  /// another unit alone sees: `scopeprof cc` rewrites each unit alone, and must decide alike.
   void keepCallersOfUnscoped();
 };
 
