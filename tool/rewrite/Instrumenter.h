@@ -71,8 +71,8 @@ struct FunctionReport {
   Triviality Cost;
   /// Trivial, and a `trivial:` rule said to skip it: it is not given its scope back.
   bool TrivialByRule = false;
-  /// Defined in the unit's main file: no other unit sees it, so a decision that depends on
-  /// the run's other units cannot make two units compile it differently.
+  /// Defined in the unit's main file, which no other unit sees: it may get its scope back for
+  /// a callee its unit sees without one (Findings::keepCallersOfUnscoped()).
   bool InMainFile = false;
 };
 

@@ -132,7 +132,7 @@ private:
 
   /// Counts a call of a function with a scope of its own, if \p Callee has one.
   bool countIfMeasured(const FunctionDecl *Callee, SourceLocation Loc) {
-    std::optional<std::string> Scope = A.ScopeOf ? A.ScopeOf(Callee) : std::nullopt;
+    std::optional<std::string> Scope = A.ScopeOf(Callee);
     if (!Scope)
       return false;
     MeasuredCallees.insert(std::move(*Scope));
