@@ -339,7 +339,10 @@ def rounds(args):
     base, inst = argv[:cut], argv[cut + 1:]
     if base and base[0] == "--":
         base = base[1:]
+    # The defaults are measured: no SCOPEPROF_* setting reaches either build but those asked
+    # for with --setting (bench-accuracy --env), and those only the scopeprof build's.
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCOPEPROF_")}
+    settings = dict(s.split("=", 1) for s in args.setting)
     keep = os.path.join(args.logs, "keep")
     shutil.rmtree(args.logs, ignore_errors=True)
     os.makedirs(args.logs)
@@ -368,7 +371,7 @@ def rounds(args):
     for r in range(args.rounds):
         tb, cb, out_b = run(base, {}, "baseline")
         out_dir = os.path.join(args.logs, f"round{r + 1}")
-        ti, ci, out_i = run(inst, {"SCOPEPROF_OUT": out_dir}, "instrumented")
+        ti, ci, out_i = run(inst, dict(settings, SCOPEPROF_OUT=out_dir), "instrumented")
         res["baseline_s"].append(round(tb, 4))
         res["instrumented_s"].append(round(ti, 4))
         res["ratios"].append(round(ti / tb, 3))
@@ -650,6 +653,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd_name", required=True)
     a = sub.add_parser("rounds")
     a.add_argument("--rounds", type=int, default=5)
+    a.add_argument("--setting", action="append", default=[], metavar="SCOPEPROF_NAME=VALUE")
     a.add_argument("--out", required=True)
     a.add_argument("--logs", required=True)
     a.add_argument("--db-dir", required=True)
