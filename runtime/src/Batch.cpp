@@ -473,11 +473,13 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   ++R.BatchesWritten;
   uint64_t Written = __atomic_add_fetch(&R.LogBytes, Frame.size(), __ATOMIC_RELAXED);
   if (R.Cfg.MaxLogBytes && Written >= R.Cfg.MaxLogBytes &&
-      !__atomic_exchange_n(&R.OverBudget, true, __ATOMIC_RELAXED))
+      !__atomic_exchange_n(&R.OverBudget, true, __ATOMIC_RELAXED)) {
+    samplesDecide(); // a counted call's time is its parent's self time, its samples its own
     std::fprintf(stderr,
                  "scopeprof: this process wrote %llu MiB of logs (SCOPEPROF_MAX_LOG_SIZE); from "
                  "now on its calls are counted per function, not written one by one\n",
                  static_cast<unsigned long long>(Written >> 20));
+  }
 }
 
 

@@ -169,8 +169,8 @@ Config readConfig() {
     if (std::strcmp(V, "off") == 0 || (parseDuration(V, Ns) && (Ns == 0 || Ns >= 100'000)))
       C.CpuSampleNs = Ns;
     else
-      warn("SCOPEPROF_CPU_SAMPLES", V, "a period of CPU time of at least 100us (e.g. 4ms) or 0",
-           "4ms");
+      warn("SCOPEPROF_CPU_SAMPLES", V, "a period of CPU time of at least 100us (e.g. 1ms) or 0",
+           "1ms");
   }
   if (const char *V = std::getenv("SCOPEPROF_COUNTERS"); V && *V)
     parseCounters(V, C);

@@ -33,8 +33,10 @@ struct Config {
   bool CountMemory = false;
   /// SCOPEPROF_CPU_SAMPLES: every this many ns of a thread's CPU time, the site of its innermost
   /// open call is noted (Sampler.cpp); throttled sites get their own time from these. 0: off.
-  /// 4 ms: on a VM a signal can cost 80 us (2% at this rate); the scheduler tick is as often.
-  uint64_t CpuSampleNs = 4'000'000;
+  /// 1 ms: on leveldb 4 ms gave too few samples to rank the throttled functions (Spearman 0.54
+  /// against perf, 0.75 at 1 ms; docs/benchmarks.md). A signal can cost 70 us on a VM (7% at
+  /// this rate): until samples decide anything, threads take one in 8 (samplesDecide()).
+  uint64_t CpuSampleNs = 1'000'000;
   enum ClockKind { ClockAuto, ClockTsc, ClockMonotonic } Clock = ClockAuto;
 };
 

@@ -331,6 +331,8 @@ void initialize() {
   atexit(finalFlush);
   if (R->Cfg.CpuSampleNs)
     R->SamplesCpu = installSampleHandler(R->Cfg.Verbose);
+  if (R->Cfg.MinDurationNs || R->Cfg.MaxDepth)
+    samplesDecide(); // calls are only counted from the start
   startControl(*R);
   if (R->Cfg.Verbose)
     std::fprintf(stderr, "scopeprof: recording pid %d to %s\n", R->Pid, R->RunDir.c_str());

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,16 +25,25 @@ int sampleSignal() { return SIGURG; }
 
 bool Warned = false;
 
+constexpr uint32_t IdleFactor = 8;
+bool Decide = false; ///< samplesDecide() was called (atomic)
+/// The calling thread's sampler, for the handler.
+__thread CpuSampler *ThreadSampler __attribute__((tls_model("initial-exec"))) = nullptr;
+
 void onSample(int, siginfo_t *Info, void *) {
+  CpuSampler *Sampler = ThreadSampler;
+  if (!Sampler) // a signal sent by someone else, or one in flight as the sampler stopped
+    return;
+  uint32_t Periods = Sampler->takeSample();
   scopeprof_thread &T = scopeprof_tls;
   uint64_t Marks = T.marks;
   // Inside the recorder (its own cost: nobody's), or outside every instrumented call.
   if (!(Marks & 0xFFFFFFFFu) || T.busy)
     return;
-  // A POSIX timer's overruns: the periods that passed before this signal was delivered.
-  uint32_t Weight = 1;
+  // A POSIX timer's overruns: the samples that fell due before this signal was delivered.
+  uint32_t Weight = Periods;
   if (Info->si_code == SI_TIMER && Info->si_overrun > 0)
-    Weight += static_cast<uint32_t>(Info->si_overrun);
+    Weight += static_cast<uint32_t>(Info->si_overrun) * Periods;
   T.busy = 1;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   scopeprof_record *U = T.pos;
@@ -47,6 +57,8 @@ void onSample(int, siginfo_t *Info, void *) {
 }
 
 } // namespace
+
+void samplesDecide() { __atomic_store_n(&Decide, true, __ATOMIC_RELAXED); }
 
 bool installSampleHandler(bool Verbose) {
   struct sigaction Old;
@@ -69,13 +81,15 @@ bool installSampleHandler(bool Verbose) {
 
 bool CpuSampler::start(uint64_t Period, bool Verbose) {
   stop();
+  PeriodNs = Period;
+  uint32_t Start = __atomic_load_n(&Decide, __ATOMIC_RELAXED) ? 1 : IdleFactor;
   auto Tid = static_cast<pid_t>(syscall(SYS_gettid));
   perf_event_attr Attr;
   std::memset(&Attr, 0, sizeof(Attr));
   Attr.size = sizeof(Attr);
   Attr.type = PERF_TYPE_SOFTWARE;
   Attr.config = PERF_COUNT_SW_TASK_CLOCK;
-  Attr.sample_period = Period;
+  Attr.sample_period = Period * Start;
   // System time too: a function's system calls are its CPU time, and perf's cpu-clock charges
   // them to it (leveldb's WriteUnbuffered is mostly write(2): user time alone gave it 19% of
   // the profile where perf found 34%). The signal waits for the return to user space, where the
@@ -88,7 +102,8 @@ bool CpuSampler::start(uint64_t Period, bool Verbose) {
     f_owner_ex Owner{F_OWNER_TID, Tid};
     if (fcntl(Fd, F_SETSIG, sampleSignal()) == 0 && fcntl(Fd, F_SETOWN_EX, &Owner) == 0 &&
         fcntl(Fd, F_SETFL, fcntl(Fd, F_GETFL) | O_ASYNC) == 0) {
-      PeriodNs = Period;
+      Factor = Start;
+      ThreadSampler = this;
       return Running = true;
     }
     close(Fd);
@@ -105,16 +120,36 @@ bool CpuSampler::start(uint64_t Period, bool Verbose) {
     return false;
   }
   HasTimer = true;
-  itimerspec Spec;
-  Spec.it_interval.tv_sec = static_cast<time_t>(Period / 1'000'000'000);
-  Spec.it_interval.tv_nsec = static_cast<long>(Period % 1'000'000'000);
-  Spec.it_value = Spec.it_interval;
-  if (timer_settime(Timer, 0, &Spec, nullptr) != 0) {
+  if (!arm(Start)) {
     stop();
     return false;
   }
-  PeriodNs = Period;
+  ThreadSampler = this;
   return Running = true;
+}
+
+bool CpuSampler::arm(uint32_t Periods) {
+  uint64_t Ns = PeriodNs * Periods;
+  bool Armed;
+  if (Fd >= 0) {
+    Armed = ioctl(Fd, PERF_EVENT_IOC_PERIOD, &Ns) == 0;
+  } else {
+    itimerspec Spec;
+    Spec.it_interval.tv_sec = static_cast<time_t>(Ns / 1'000'000'000);
+    Spec.it_interval.tv_nsec = static_cast<long>(Ns % 1'000'000'000);
+    Spec.it_value = Spec.it_interval;
+    Armed = timer_settime(Timer, 0, &Spec, nullptr) == 0;
+  }
+  if (Armed)
+    Factor = Periods;
+  return Armed;
+}
+
+uint32_t CpuSampler::takeSample() {
+  uint32_t Periods = Factor;
+  if (Periods > 1 && __atomic_load_n(&Decide, __ATOMIC_RELAXED))
+    arm(1);
+  return Periods;
 }
 
 void CpuSampler::stop() {
@@ -124,10 +159,13 @@ void CpuSampler::stop() {
 }
 
 void CpuSampler::dropInherited() {
+  if (ThreadSampler == this)
+    ThreadSampler = nullptr;
   if (Fd >= 0)
     close(Fd);
   Fd = -1;
   HasTimer = Running = false;
+  Factor = 1;
 }
 
 } // namespace scopeprof::runtime

@@ -21,15 +21,29 @@ public:
   void stop();
   /// In a fork child: a perf event came along but samples the parent's thread; a timer did not.
   void dropInherited();
-  /// The period, or 0 when the thread is not sampled.
+  /// The period a sample's weight counts, or 0 when the thread is not sampled.
   uint64_t periodNs() const { return Running ? PeriodNs : 0; }
+  /// In the signal handler: the periods this sample stands for (before any overrun), and the
+  /// switch to the full rate once samples decide (async-signal-safe: one system call).
+  uint32_t takeSample();
 
 private:
+  /// Samples every \p Factor periods.
+  bool arm(uint32_t Factor);
+
   int Fd = -1;
   timer_t Timer{};
   bool HasTimer = false, Running = false;
   uint64_t PeriodNs = 0;
+  uint32_t Factor = 1; ///< periods between two samples
 };
+
+/// Samples decide a function's time only where calls go unrecorded: a throttled function's, or
+/// calls only counted (SCOPEPROF_MIN_DURATION, SCOPEPROF_MAX_DEPTH, the log budget). Until one
+/// does, threads are sampled IdleFactor times more slowly, each sample standing for as many
+/// periods: on a VM a sample costs some 70 us of CPU. Called when calls start to go unrecorded;
+/// each thread takes the full rate at its next sample.
+void samplesDecide();
 
 /// Installs the signal handler, once per process, before the first thread starts sampling.
 /// False when the signal is taken by the program (its handler is left alone).

@@ -2091,8 +2091,32 @@ def scenario_cpu_samples(tmp):
     out = os.path.join(tmp, 'bad')
     p = subprocess.run([WORKLOAD, 'calls', '10'], env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_CPU_SAMPLES='50us'),
                        capture_output=True, text=True)
-    expect(p.returncode == 0 and "SCOPEPROF_CPU_SAMPLES='50us'" in p.stderr and 'using 4ms' in p.stderr,
+    expect(p.returncode == 0 and "SCOPEPROF_CPU_SAMPLES='50us'" in p.stderr and 'using 1ms' in p.stderr,
            f'a bad value: {p.stderr}')
+
+
+def scenario_cpu_samples_rate(tmp):
+    # Samples decide nothing until calls go unrecorded, and on a VM each costs tens of us: until
+    # then a thread takes one in 8, each standing for 8 periods. Once tiny() is throttled, every
+    # period is sampled. Either way the periods add up to the thread's CPU time.
+    db, truth = cpu_run(tmp, env={'SCOPEPROF_CPU_SAMPLES': '1ms'})
+    weights = {w for (w,) in rows(db, 'SELECT weight FROM cpu_samples')}
+    expect(weights and all(w % 8 == 0 for w in weights),
+           f'no function throttled: one sample in 8, each weighing 8 periods; weights {weights}')
+    run = record(tmp, 'throttled', 200000, 0, env={'SCOPEPROF_THROTTLE': '1000:1us', 'SCOPEPROF_CPU_SAMPLES': '1ms'})
+    db = os.path.join(tmp, 'rate.db')
+    load(db, run)
+    (cut,), = rows(db, 'SELECT at_ns FROM throttled')
+    before = [w for (w,) in rows(db, 'SELECT weight FROM cpu_samples WHERE at_ns < ?', cut)]
+    # The next sample after the cut, up to 8 periods on, still stands for 8.
+    after = [w for (w,) in rows(db, 'SELECT weight FROM cpu_samples WHERE at_ns > ? + 20000000', cut)]
+    expect(all(w % 8 == 0 for w in before) and after and max(after) <= 2,
+           f'weights before the cut {sorted(set(before))}, after it {sorted(set(after))} ({len(after)} samples)')
+    sampled_ms = one(db, 'SELECT total(weight) FROM cpu_samples')
+    spun_ms = one(db, 'SELECT total(duration_ns) FROM calls c JOIN sites s ON s.id = c.site_id '
+                      "WHERE s.signature = 'step()' AND c.weight = 1") / 1e6
+    expect(abs(sampled_ms - spun_ms) <= 0.2 * spun_ms + 10,
+           f'{sampled_ms:.0f} periods of 1 ms sampled, the steps ran {spun_ms:.0f} ms')
 
 
 def scenario_cpu_time(tmp):
