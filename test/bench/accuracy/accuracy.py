@@ -467,8 +467,24 @@ def analyze(args):
     perf = json.load(open(args.perf))
     tim = json.load(open(args.rounds_json))
     sp, calls_reported, unknown = scopeprof_profile(args.report, inst)
-    pf = perf["functions"]
     n = args.top
+    # A second perf run of the same baseline: compared with the first, how far two samples of
+    # the same program already disagree (the floor under any comparison with one of them); added
+    # to it, the truth scopeprof is compared with, from twice the samples.
+    repeat = None
+    pf = perf["functions"]
+    if args.perf_again and os.path.exists(args.perf_again):
+        again = json.load(open(args.perf_again))
+        pa = again["functions"]
+        ta, t1 = top(pa, n), top(pf, n)
+        u3 = sorted(set(ta) | set(t1))
+        rho3 = spearman([pf.get(k, 0) for k in u3], [pa.get(k, 0) for k in u3])
+        repeat = {"agreement": len(set(ta) & set(t1)),
+                  "spearman": None if rho3 is None else round(rho3, 3), "union_size": len(u3)}
+        pf = {k: pf.get(k, 0) + pa.get(k, 0) for k in set(pf) | set(pa)}
+        perf = dict(perf, samples=perf["samples"] + again["samples"],
+                    attributed=perf["attributed"] + again["attributed"],
+                    dropped=perf["dropped"] + again["dropped"], runs=2)
     top_p, top_s = top(pf, n), top(sp, n)
     union = sorted(set(top_p) | set(top_s))
     x = [pf.get(k, 0) for k in union]
@@ -481,17 +497,6 @@ def analyze(args):
     def entries(keys, d, total):
         return [{"function": k, "share": round(d.get(k, 0) / total, 4), "value": d.get(k, 0)}
                 for k in keys]
-
-    # A second perf run of the same baseline against the first: how far two samples of the
-    # same program already disagree, the floor under any comparison with one of them.
-    repeat = None
-    if args.perf_again and os.path.exists(args.perf_again):
-        pa = json.load(open(args.perf_again))["functions"]
-        ta = top(pa, n)
-        u3 = sorted(set(ta) | set(top_p))
-        rho3 = spearman([pf.get(k, 0) for k in u3], [pa.get(k, 0) for k in u3])
-        repeat = {"agreement": len(set(ta) & set(top_p)),
-                  "spearman": None if rho3 is None else round(rho3, 3), "union_size": len(u3)}
 
     sanity = None
     if args.perf_instrumented and os.path.exists(args.perf_instrumented):
@@ -530,7 +535,7 @@ def analyze(args):
         "union_size": len(union),
         "perf": {
             "samples": perf["samples"], "attributed": perf["attributed"], "dropped": perf["dropped"],
-            "functions_with_samples": len(pf),
+            "runs": perf.get("runs", 1), "functions_with_samples": len(pf),
             "top": entries(top_p, pf, p_total),
             "walked_past": perf["walked_past"],
         },
@@ -573,7 +578,7 @@ def print_summary(r):
         print(f"CPU time (user + system, all threads) ratio, median: {s['cpu_median_ratio']:.2f}x   per round: "
               + ", ".join(f"{x:.2f}" for x in s["cpu_ratios"]))
     p, sp, ins = r["perf"], r["scopeprof"], r["instrumented"]
-    print(f"perf: {p['samples']} samples, {p['attributed']} charged to an instrumented function, "
+    print(f"perf: {p['samples']} samples{' in 2 runs' if p.get('runs') == 2 else ''}, {p['attributed']} charged to an instrumented function, "
           f"{p['dropped']} dropped ({100 * p['dropped'] / max(p['samples'], 1):.1f}%: no instrumented frame)")
     print(f"instrumented: {ins['functions']} functions in {ins['keys']} keys "
           f"({ins['keys_merging_overloads']} merge overloads); {ins['keys_with_perf_samples']} got perf samples, "
