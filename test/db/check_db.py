@@ -2112,11 +2112,12 @@ def scenario_cpu_samples_rate(tmp):
     after = [w for (w,) in rows(db, 'SELECT weight FROM cpu_samples WHERE at_ns > ? + 20000000', cut)]
     expect(all(w % 8 == 0 for w in before) and after and max(after) <= 2,
            f'weights before the cut {sorted(set(before))}, after it {sorted(set(after))} ({len(after)} samples)')
+    # CPU time, not the steps' durations: on a loaded machine they wait for a core too.
     sampled_ms = one(db, 'SELECT total(weight) FROM cpu_samples')
-    spun_ms = one(db, 'SELECT total(duration_ns) FROM calls c JOIN sites s ON s.id = c.site_id '
-                      "WHERE s.signature = 'step()' AND c.weight = 1") / 1e6
+    spun_ms = one(db, 'SELECT total(cpu_ns) FROM calls c JOIN sites s ON s.id = c.site_id '
+                      "WHERE s.signature = 'step()'") / 1e6
     expect(abs(sampled_ms - spun_ms) <= 0.2 * spun_ms + 10,
-           f'{sampled_ms:.0f} periods of 1 ms sampled, the steps ran {spun_ms:.0f} ms')
+           f'{sampled_ms:.0f} periods of 1 ms sampled, the steps ran {spun_ms:.0f} ms of CPU')
 
 
 def scenario_cpu_time(tmp):

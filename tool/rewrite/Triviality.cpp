@@ -190,18 +190,33 @@ private:
     return !T->isDependentType() && !T->isRecordType() && !T->isEnumeralType();
   }
 
+  /// `p[i]` or `*p` on a pointer: an element reached without an operator of its type.
+  static bool elementThroughPointer(const Expr *E) {
+    E = E->IgnoreParens();
+    if (const auto *Sub = dyn_cast<ArraySubscriptExpr>(E))
+      return builtinOperand(Sub->getBase()->getType()) && builtinOperand(Sub->getIdx()->getType());
+    const auto *U = dyn_cast<UnaryOperator>(E);
+    return U && U->getOpcode() == UO_Deref && U->getSubExpr()->getType()->isPointerType();
+  }
+
   /// In a template pattern, the type-dependent expressions that cannot call anything,
-  /// whatever the template arguments: names, member access, pointer arithmetic.
+  /// whatever the template arguments: names, member access, pointer arithmetic. One exception
+  /// is taken: the address of an element reached through a pointer (`&mem[size]` in a
+  /// container's push) would call the element type's unary `operator&` if it had one, which
+  /// classes almost never do (generic code that must not call it uses std::addressof).
   static bool harmlessDependent(const Expr *E) {
     if (isa<DeclRefExpr, MemberExpr, DependentScopeDeclRefExpr, CXXThisExpr, ParenExpr,
             UnresolvedLookupExpr, UnresolvedMemberExpr, SizeOfPackExpr, PackExpansionExpr>(E))
       return true;
     if (const auto *M = dyn_cast<CXXDependentScopeMemberExpr>(E))
       return !M->isArrow() || M->isImplicitAccess() || M->getBase()->getType()->isPointerType();
-    if (const auto *Sub = dyn_cast<ArraySubscriptExpr>(E))
-      return builtinOperand(Sub->getBase()->getType()) && builtinOperand(Sub->getIdx()->getType());
+    if (isa<ArraySubscriptExpr>(E))
+      return elementThroughPointer(E);
+    if (isa<ImplicitCastExpr>(E)) // reading a pointer: `*P` reads P first
+      return E->getType()->isPointerType();
     if (const auto *U = dyn_cast<UnaryOperator>(E))
-      return U->getOpcode() != UO_AddrOf && builtinOperand(U->getSubExpr()->getType());
+      return U->getOpcode() == UO_AddrOf ? elementThroughPointer(U->getSubExpr())
+                                         : builtinOperand(U->getSubExpr()->getType());
     if (const auto *B = dyn_cast<BinaryOperator>(E))
       return builtinOperand(B->getLHS()->getType()) && builtinOperand(B->getRHS()->getType());
     return false;
