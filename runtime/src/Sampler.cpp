@@ -25,16 +25,20 @@ int sampleSignal() { return SIGURG; }
 
 bool Warned = false;
 
-constexpr uint32_t IdleFactor = 8;
+constexpr uint32_t UndecidedFactor = 8;
 bool Decide = false; ///< samplesDecide() was called (atomic)
 /// The calling thread's sampler, for the handler.
 __thread CpuSampler *ThreadSampler __attribute__((tls_model("initial-exec"))) = nullptr;
 
 void onSample(int, siginfo_t *Info, void *) {
   CpuSampler *Sampler = ThreadSampler;
-  if (!Sampler) // a signal sent by someone else, or one in flight as the sampler stopped
+  // Only the thread's own timer: not a SIGURG of out-of-band socket data or kill(), nor one in
+  // flight as the sampler stopped.
+  if (!Sampler || !Sampler->sentThis(*Info))
     return;
+  int SavedErrno = errno; // the switch to the full rate makes a system call
   uint32_t Periods = Sampler->takeSample();
+  errno = SavedErrno;
   scopeprof_thread &T = scopeprof_tls;
   uint64_t Marks = T.marks;
   // Inside the recorder (its own cost: nobody's), or outside every instrumented call.
@@ -82,7 +86,7 @@ bool installSampleHandler(bool Verbose) {
 bool CpuSampler::start(uint64_t Period, bool Verbose) {
   stop();
   PeriodNs = Period;
-  uint32_t Start = __atomic_load_n(&Decide, __ATOMIC_RELAXED) ? 1 : IdleFactor;
+  uint32_t Start = __atomic_load_n(&Decide, __ATOMIC_RELAXED) ? 1 : UndecidedFactor;
   auto Tid = static_cast<pid_t>(syscall(SYS_gettid));
   perf_event_attr Attr;
   std::memset(&Attr, 0, sizeof(Attr));
@@ -145,14 +149,26 @@ bool CpuSampler::arm(uint32_t Periods) {
   return Armed;
 }
 
+bool CpuSampler::sentThis(const siginfo_t &Info) const {
+  // A perf event's overflow comes as SIGIO does (F_SETSIG): from the kernel, naming its fd.
+  return HasTimer ? Info.si_code == SI_TIMER : Info.si_code > 0 && Info.si_fd == Fd;
+}
+
 uint32_t CpuSampler::takeSample() {
   uint32_t Periods = Factor;
-  if (Periods > 1 && __atomic_load_n(&Decide, __ATOMIC_RELAXED))
+  // Once: a kernel that refuses the new period keeps the old one, and the weight says so.
+  if (Periods > 1 && !Switched && __atomic_load_n(&Decide, __ATOMIC_RELAXED)) {
+    Switched = true;
     arm(1);
+  }
   return Periods;
 }
 
 void CpuSampler::stop() {
+  // The handler lets go first: a signal still pending must not touch a deleted timer.
+  if (ThreadSampler == this)
+    ThreadSampler = nullptr;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
   if (HasTimer)
     timer_delete(Timer);
   dropInherited();
@@ -161,10 +177,11 @@ void CpuSampler::stop() {
 void CpuSampler::dropInherited() {
   if (ThreadSampler == this)
     ThreadSampler = nullptr;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
   if (Fd >= 0)
     close(Fd);
   Fd = -1;
-  HasTimer = Running = false;
+  HasTimer = Running = Switched = false;
   Factor = 1;
 }
 

@@ -1,11 +1,13 @@
-// The CPU-time sampler: every period of a thread's own CPU time, a signal notes the site of the
-// thread's innermost open call (scopeprof_tls.innermost). The loader takes a throttled site's
+// The CPU-time sampler: every period of a thread's own CPU time (every 8 until samples decide
+// anything, samplesDecide()), a signal notes the sites of the thread's innermost open and
+// innermost recorded calls (scopeprof_tls.marks). The loader takes a throttled site's
 // own time from these samples: its few recorded calls are too short for a per-call measurement
 // (a 10 ns clock, and a scope cost that varies by as much as the call takes). docs/runtime.md,
 // "CPU samples".
 #pragma once
 
 #include <cstdint>
+#include <csignal>
 #include <ctime>
 
 namespace scopeprof::runtime {
@@ -13,7 +15,8 @@ namespace scopeprof::runtime {
 /// The sampling timer of one thread; started and stopped by the thread itself.
 class CpuSampler {
 public:
-  /// Starts sampling the calling thread every \p PeriodNs of its CPU time: a perf event on its
+  /// Starts sampling the calling thread every \p PeriodNs of its CPU time (every 8 with a weight
+  /// of 8 until samplesDecide() is called, then at its next sample every one): a perf event on its
   /// task clock where the kernel allows it (exact periods), else a POSIX CPU-time timer (its
   /// expiries come with the scheduler tick; a late one stands for the periods it missed). False,
   /// holding nothing, when neither works.
@@ -23,6 +26,8 @@ public:
   void dropInherited();
   /// The period a sample's weight counts, or 0 when the thread is not sampled.
   uint64_t periodNs() const { return Running ? PeriodNs : 0; }
+  /// In the signal handler: whether this signal is this sampler's.
+  bool sentThis(const siginfo_t &Info) const;
   /// In the signal handler: the periods this sample stands for (before any overrun), and the
   /// switch to the full rate once samples decide (async-signal-safe: one system call).
   uint32_t takeSample();
@@ -34,13 +39,14 @@ private:
   int Fd = -1;
   timer_t Timer{};
   bool HasTimer = false, Running = false;
+  bool Switched = false; ///< the switch to the full rate was made, or tried
   uint64_t PeriodNs = 0;
   uint32_t Factor = 1; ///< periods between two samples
 };
 
 /// Samples decide a function's time only where calls go unrecorded: a throttled function's, or
 /// calls only counted (SCOPEPROF_MIN_DURATION, SCOPEPROF_MAX_DEPTH, the log budget). Until one
-/// does, threads are sampled IdleFactor times more slowly, each sample standing for as many
+/// does, threads are sampled 8 times more slowly, each sample standing for as many
 /// periods: on a VM a sample costs some 70 us of CPU. Called when calls start to go unrecorded;
 /// each thread takes the full rate at its next sample.
 void samplesDecide();
