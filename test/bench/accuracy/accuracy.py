@@ -10,6 +10,7 @@
       side by side, agreement, Spearman; prints the summary and writes result.json
 """
 import argparse
+import collections
 import json
 import os
 import re
@@ -342,6 +343,9 @@ def rounds(args):
     # The defaults are measured: no SCOPEPROF_* setting reaches either build but those asked
     # for with --setting (bench-accuracy --env), and those only the scopeprof build's.
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCOPEPROF_")}
+    bad = [s for s in args.setting if not re.fullmatch(r"SCOPEPROF_[A-Z_]+=.*", s)]
+    if bad:
+        sys.exit(f"accuracy.py rounds: --setting takes SCOPEPROF_NAME=VALUE, not {bad[0]!r}")
     settings = dict(s.split("=", 1) for s in args.setting)
     keep = os.path.join(args.logs, "keep")
     shutil.rmtree(args.logs, ignore_errors=True)
@@ -482,9 +486,11 @@ def analyze(args):
         repeat = {"agreement": len(set(ta) & set(t1)),
                   "spearman": None if rho3 is None else round(rho3, 3), "union_size": len(u3)}
         pf = {k: pf.get(k, 0) + pa.get(k, 0) for k in set(pf) | set(pa)}
+        walked = collections.Counter(dict(perf["walked_past"])) + collections.Counter(dict(again["walked_past"]))
         perf = dict(perf, samples=perf["samples"] + again["samples"],
                     attributed=perf["attributed"] + again["attributed"],
-                    dropped=perf["dropped"] + again["dropped"], runs=2)
+                    dropped=perf["dropped"] + again["dropped"], runs=2,
+                    walked_past=walked.most_common(20))
     top_p, top_s = top(pf, n), top(sp, n)
     union = sorted(set(top_p) | set(top_s))
     x = [pf.get(k, 0) for k in union]
