@@ -10,12 +10,14 @@ import io
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import statistics
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 SCOPEPROF, WORKLOAD, SCENARIO = sys.argv[1:4]
 
@@ -2120,11 +2122,31 @@ def scenario_cpu_samples_rate(tmp):
            f'weights before the cut {before}, the first after it {first_after}, then {sorted(set(after))} '
            f'({len(after)} samples)')
     # CPU time, not the steps' durations: on a loaded machine they wait for a core too.
-    sampled_ms = one(db, 'SELECT total(weight) FROM cpu_samples')
-    spun_ms = one(db, 'SELECT total(cpu_ns) FROM calls c JOIN sites s ON s.id = c.site_id '
-                      "WHERE s.signature = 'step()'") / 1e6
-    expect(abs(sampled_ms - spun_ms) <= 0.2 * spun_ms + 10,
-           f'{sampled_ms:.0f} periods of 1 ms sampled, the steps ran {spun_ms:.0f} ms of CPU')
+    def periods_against_cpu(db, what):
+        sampled_ms = one(db, 'SELECT total(weight) FROM cpu_samples')
+        spun_ms = one(db, 'SELECT total(cpu_ns) FROM calls c JOIN sites s ON s.id = c.site_id '
+                          "WHERE s.signature = 'step()'") / 1e6
+        expect(abs(sampled_ms - spun_ms) <= 0.2 * spun_ms + 10,
+               f'{what}: {sampled_ms:.0f} periods of 1 ms sampled, the steps ran {spun_ms:.0f} ms of CPU')
+    periods_against_cpu(db, 'sampled')
+    # Someone else's SIGURG (out-of-band socket data, kill) is not a sample: a signal every
+    # half millisecond through the run adds none.
+    out = os.path.join(tmp, 'foreign')
+    p = subprocess.Popen([WORKLOAD, 'throttled', '300000', '0'], env=dict(
+        os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='30000:1us', SCOPEPROF_CPU_SAMPLES='1ms'),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sent = 0
+    while p.poll() is None:
+        try:
+            os.kill(p.pid, signal.SIGURG)
+            sent += 1
+        except ProcessLookupError:
+            break
+        time.sleep(0.0005)
+    expect(p.wait() == 0 and sent > 100, f'workload under SIGURG: exit {p.returncode}, {sent} sent: {p.stderr.read()}')
+    db = os.path.join(tmp, 'foreign.db')
+    load(db, os.path.join(out, sorted(os.listdir(out))[-1]))
+    periods_against_cpu(db, f'{sent} foreign signals sent')
 
 
 def scenario_cpu_time(tmp):
