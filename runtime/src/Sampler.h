@@ -33,8 +33,8 @@ public:
   uint32_t takeSample();
 
 private:
-  /// Samples every \p Factor periods.
-  bool arm(uint32_t Factor);
+  /// Samples every \p Periods periods from now on.
+  bool arm(uint32_t Periods);
 
   int Fd = -1;
   timer_t Timer{};
