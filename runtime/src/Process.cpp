@@ -148,9 +148,8 @@ void finalFlush() {
     pthread_mutex_lock(&R.M);
   } else {
     R.StopWriter = true;
-    std::vector<scopeprof_record> Scratch;
     drainQueue(R);
-    flushRunningThreads(R, Scratch);
+    flushRunningThreads(R);
     drainQueue(R);
   }
   R.ShuttingDown = true;

@@ -109,6 +109,9 @@ struct Recorder {
   pthread_cond_t FlushCv = PTHREAD_COND_INITIALIZER;
   std::vector<ThreadLog *> Threads;
   std::vector<std::pair<ThreadLog *, int>> Queue;
+  /// The copy flushRunningThreads() writes from. The recorder's, not the writer's: a fork child
+  /// has no writer thread, and a buffer only its stack held would be lost there (LeakSanitizer).
+  std::vector<scopeprof_record> FlushScratch;
   pthread_t Writer{};
   bool WriterRunning = false, StopWriter = false, ShuttingDown = false;
   uint64_t FlushRequested = 0, FlushDone = 0;
@@ -240,7 +243,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
 
 // Writer.cpp
 void drainQueue(Recorder &R);
-void flushRunningThreads(Recorder &R, std::vector<scopeprof_record> &Scratch);
+void flushRunningThreads(Recorder &R);
 void ensureWriter(Recorder &R);
 
 // Control.cpp

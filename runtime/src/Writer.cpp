@@ -29,7 +29,8 @@ void drainQueue(Recorder &R) {
 /// Writes what running threads recorded since the last flush. Holds M on entry and exit;
 /// records are copied under the lock because their owner keeps appending. A thread's queued
 /// buffers are older than the one it fills, so the queue is drained first.
-void flushRunningThreads(Recorder &R, std::vector<scopeprof_record> &Scratch) {
+void flushRunningThreads(Recorder &R) {
+  std::vector<scopeprof_record> &Scratch = R.FlushScratch;
   for (size_t I = 0; I < R.Threads.size(); ++I) {
     drainQueue(R);
     ThreadLog *L = R.Threads[I];
@@ -73,7 +74,6 @@ void releaseExitedThreads(Recorder &R) {
 
 void *writerMain(void *) {
   Recorder &R = *Rec;
-  std::vector<scopeprof_record> Scratch;
   pthread_mutex_lock(&R.M);
   for (;;) {
     if (R.Queue.empty() && !R.StopWriter && R.FlushRequested == R.FlushDone) {
@@ -88,7 +88,7 @@ void *writerMain(void *) {
     uint64_t Requested = R.FlushRequested;
     bool Stop = R.StopWriter;
     if (Stop || Requested != R.FlushDone || monotonicNs() - R.LastPeriodicNs >= R.FlushPeriodNs) {
-      flushRunningThreads(R, Scratch);
+      flushRunningThreads(R);
       bool SwitchesBusy = std::any_of(R.Threads.begin(), R.Threads.end(),
                                       [](const ThreadLog *L) { return L->Switches.busy(); });
       R.FlushPeriodNs = SwitchesBusy ? BusySwitchesFlushNs : PeriodicFlushNs;
