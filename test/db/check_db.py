@@ -2102,7 +2102,7 @@ def scenario_cpu_samples_rate(tmp):
     # Samples decide nothing until calls go unrecorded, and on a VM each costs tens of us: until
     # then a thread takes one in 8, each standing for 8 periods. Once tiny() is throttled, every
     # period is sampled. Either way the periods add up to the thread's CPU time.
-    db, truth = cpu_run(tmp, env={'SCOPEPROF_CPU_SAMPLES': '1ms'})
+    db, _ = cpu_run(tmp, env={'SCOPEPROF_CPU_SAMPLES': '1ms'})
     weights = {w for (w,) in rows(db, 'SELECT weight FROM cpu_samples')}
     expect(weights and all(w % 8 == 0 for w in weights),
            f'no function throttled: one sample in 8, each weighing 8 periods; weights {weights}')
@@ -2114,10 +2114,10 @@ def scenario_cpu_samples_rate(tmp):
     load(db, run)
     (cut,), = rows(db, 'SELECT at_ns FROM throttled')
     before = [w for (w,) in rows(db, 'SELECT weight FROM cpu_samples WHERE at_ns < ? ORDER BY at_ns', cut)]
-    first_after = rows(db, 'SELECT weight FROM cpu_samples WHERE at_ns >= ? ORDER BY at_ns LIMIT 1', cut)
+    first_after = [w for (w,) in rows(db, 'SELECT weight FROM cpu_samples WHERE at_ns >= ? ORDER BY at_ns LIMIT 1', cut)]
     # The first sample after the cut was taken at the old rate and switches to the new one.
     after = [w for (w,) in rows(db, 'SELECT weight FROM cpu_samples WHERE at_ns > ? + 20000000', cut)]
-    expect(before and all(w % 8 == 0 for w in before + [w for (w,) in first_after]) and after
+    expect(before and all(w % 8 == 0 for w in before + first_after) and after
            and statistics.median(after) < 8,
            f'weights before the cut {before}, the first after it {first_after}, then {sorted(set(after))} '
            f'({len(after)} samples)')

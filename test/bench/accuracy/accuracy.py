@@ -486,7 +486,8 @@ def analyze(args):
         repeat = {"agreement": len(set(ta) & set(t1)),
                   "spearman": None if rho3 is None else round(rho3, 3), "union_size": len(u3)}
         pf = {k: pf.get(k, 0) + pa.get(k, 0) for k in set(pf) | set(pa)}
-        walked = collections.Counter(dict(perf["walked_past"])) + collections.Counter(dict(again["walked_past"]))
+        walked = collections.Counter(dict(perf["walked_past"]))
+        walked.update(dict(again["walked_past"]))
         perf = dict(perf, samples=perf["samples"] + again["samples"],
                     attributed=perf["attributed"] + again["attributed"],
                     dropped=perf["dropped"] + again["dropped"], runs=2,
@@ -584,7 +585,8 @@ def print_summary(r):
         print(f"CPU time (user + system, all threads) ratio, median: {s['cpu_median_ratio']:.2f}x   per round: "
               + ", ".join(f"{x:.2f}" for x in s["cpu_ratios"]))
     p, sp, ins = r["perf"], r["scopeprof"], r["instrumented"]
-    print(f"perf: {p['samples']} samples{' in 2 runs' if p.get('runs') == 2 else ''}, {p['attributed']} charged to an instrumented function, "
+    runs = " in 2 runs" if p.get("runs") == 2 else ""
+    print(f"perf: {p['samples']} samples{runs}, {p['attributed']} charged to an instrumented function, "
           f"{p['dropped']} dropped ({100 * p['dropped'] / max(p['samples'], 1):.1f}%: no instrumented frame)")
     print(f"instrumented: {ins['functions']} functions in {ins['keys']} keys "
           f"({ins['keys_merging_overloads']} merge overloads); {ins['keys_with_perf_samples']} got perf samples, "
