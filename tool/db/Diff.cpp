@@ -386,17 +386,14 @@ TimeDiff compareTimes(const Series &B, const Series &H, Sampled S, double Factor
   }
   if (Base.Runs.size() > 1 && Head.Runs.size() > 1) {
     // The run is the unit of replication: every head run beyond every base run, and the
-    // change more than three times either side's spread from run to run. Three runs a side of
-    // identical builds separate by chance one time in ten per function (2 of the 20 ways to
-    // split six runs), and the range of three runs is a poor measure of their spread: past
-    // twice the range, one function in 200 still passed by chance (normal noise), too many
-    // where tens are compared (the e2e gate on identical builds failed so); past three
-    // times, one in 750.
+    // change more than twice either side's spread from run to run. Three runs a side of
+    // identical builds separate by chance one time in ten per function (2 of the 20 ways
+    // to split six runs); a change that is only just past the spread is such a chance.
     auto [BLo, BHi] = rangeOver(B.TotalByRun, Base.Runs);
     auto [HLo, HHi] = rangeOver(H.TotalByRun, Head.Runs);
     double Spread = std::max(BHi - BLo, (HHi - HLo) / Factor);
     D.RunsSeparate = (D.ChangeNs > 0 ? HLo / Factor > BHi : HHi / Factor < BLo) &&
-                     std::fabs(D.ChangeNs) > 3 * Spread;
+                     std::fabs(D.ChangeNs) > 2 * Spread;
   }
   // A throttled function's totals are estimates: a change within three standard errors of
   // sampling is chance (drawn calls that met an interrupt, weighted 64 each), however the runs
