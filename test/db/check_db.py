@@ -1017,8 +1017,8 @@ def scenario_cpu_samples_crafted(tmp):
     # innermost, one child(), one leaf(); the one inside the drawn child() call found child();
     # three more found leaf() outside every recorded call. parent()'s 9600 ns are shared out
     # 2:1:1, but leaf() has no recorded call to show its share in: parent() keeps it. The drawn
-    # call's 400 ns are child()'s. A throttled call costs 2 ns inside its samples: 63 of
-    # child()'s come out.
+    # call's 400 ns are child()'s. The calibrated cost of a throttled call (2 ns) is stored and
+    # stays in the samples' figure.
     P, C, L = 0, 1, 2
     calls = [(C, 1, 1000, 1400, False, True), (P, 0, 0, 10000, False)]
     samples = [(P, P, 1, 100), (P, P, 1, 200), (C, P, 1, 300), (L, P, 1, 500), (C, C, 1, 1100),
@@ -1037,9 +1037,10 @@ def scenario_cpu_samples_crafted(tmp):
                       ('child()', 'child()', 1, 1100), ('leaf()', None, 1, 20000), ('leaf()', None, 2, 30000)],
            f'samples as stored: {stored}')
     expect(one(db, 'SELECT cpu_sample_ns FROM threads') == 100000, 'the sampling period')
+    expect(one(db, 'SELECT throttled_call_ns FROM processes') == 2.0, 'the cost of a throttled call')
     report = {r['function']: r for r in json.loads(scopeprof('report', '--format', 'json', db).stdout)}
     got = {name: report[name]['self_ns'] for name in report}
-    want = {'parent()': 4800 + 2400, 'child()': 2400 + 400 - 63 * 2}
+    want = {'parent()': 4800 + 2400, 'child()': 2400 + 400}
     expect(got == want, f'self times split by the samples: {got}, expected {want} (leaf() has no recorded call)')
     expect(report['child()']['note'].endswith('self time from CPU samples') and report['parent()']['note'] is None,
            f'notes: {[(n, r["note"]) for n, r in report.items()]}')

@@ -55,7 +55,8 @@ std::vector<double> solveLinear(std::vector<std::vector<double>> A, std::vector<
 /// made under it that were not recorded: those of throttled sites. Per site of the innermost
 /// recorded call, that time is shared out among the sites the samples taken inside it found
 /// innermost, in proportion to their samples; what no recorded call covers is the samples' own
-/// figure. A throttled call's calibrated scope cost, inside its samples, comes out. Only where
+/// figure. A throttled call's scope, inside its samples, stays in them: what it costs inside
+/// real code is not what it costs in a calibration loop (docs/runtime.md). Only where
 /// every thread of the filter was sampled and no call was only counted (a counted call's time
 /// is in its parent's self time while its samples name it: the shares would not add up); the
 /// CPU time of each site's own recorded calls is split, their waiting stays their own.
@@ -103,15 +104,8 @@ void splitByCpuSamples(Database &Db, const CallFilter &Filter, BindFn BindFilter
     for (const Share &S : It->second)
       Own[Sites.count(S.Site) ? S.Site : Site] += CpuNs * S.Weight / Total;
   }
-  // A thread's calls are its process's: the tid is named only so that every filter binds.
-  auto Cost = Db.prepare("SELECT avg(p.throttled_call_ns) FROM processes p WHERE p.run_id=?1" +
-                         std::string(Filter.Pid ? " AND p.pid=?2" : "") +
-                         (Filter.Tid ? " AND EXISTS (SELECT 1 FROM threads t WHERE "
-                                       "t.process_id = p.id AND t.tid=?3)" : ""));
-  BindFilter(Cost);
-  double CallCostNs = Cost.step() ? Cost.real(0) : 0;
   for (auto &[Site, St] : Sites) {
-    double Cpu = std::max(0.0, Own[Site] - static_cast<double>(St.Estimated) * CallCostNs);
+    double Cpu = Own[Site];
     auto Mine = Exclusive.find(Site);
     double Waiting = Mine == Exclusive.end() ? 0 : std::max(0.0, Mine->second.second - Mine->second.first);
     St.SelfCpuNs = static_cast<int64_t>(Cpu);

@@ -75,8 +75,9 @@ private:
     if (unsigned ID = Callee->getBuiltinID()) {
       // Bit operations, atomics, hints, const library functions (abs) and pure ones that
       // take no pointer (the <ctype.h> classifiers and case mappings: a table lookup) are a
-      // handful of instructions; memcpy, strlen, malloc, printf and the allocator are calls
-      // of unknown cost.
+      // handful of instructions. So, for what a call to them costs, are the C library's
+      // memory, string and math routines and the allocator: work bounded by their arguments
+      // (docs/rules.md). I/O (printf, fwrite) and everything else may take any time or wait.
       const Builtin::Context &Builtins = Ctx.BuiltinInfo;
       bool Library = Builtins.isLibFunction(ID) || Builtins.isPredefinedLibFunction(ID);
       // The builtin's own signature, not the declaration's: an unprototyped C redeclaration
@@ -84,11 +85,12 @@ private:
       bool Cheap = Builtins.isConst(ID) ||
                    (Builtins.isPure(ID) &&
                     llvm::StringRef(Builtins.getTypeString(ID)).find('*') == llvm::StringRef::npos);
-      if (ID == Builtin::BI__builtin_operator_new || ID == Builtin::BI__builtin_operator_delete ||
-          (Library && !Cheap))
+      if (Library && !Cheap && !boundedLibraryWork(ID))
         fail("calls " + nameOf(Callee) + " (a library builtin)", Loc);
       return;
     }
+    if (Callee->isReplaceableGlobalAllocationFunction() || boundedLibraryOverload(Callee))
+      return; // the allocator (`operator new`, `operator delete`), or <cstring>'s strchr
     // Every unit instantiates a template it calls outside a template, but inside one (a
     // dependent context) nothing is instantiated: judge such callees by their pattern.
     if (InPattern)
@@ -128,6 +130,34 @@ private:
     add(C.Size);
     MeasuredCallees.insert(C.MeasuredCallees.begin(), C.MeasuredCallees.end());
     countMeasured(C.MeasuredCalls, Loc);
+  }
+
+  /// A library builtin from <string.h>, <strings.h>, <stdlib.h>, <malloc.h>, <math.h>,
+  /// <complex.h> or <ctype.h>, or the `__builtin_` spelling of one (`__builtin_strchr`, as
+  /// glibc's headers call it): memory, strings, numbers, the allocator.
+  bool boundedLibraryWork(unsigned ID) {
+    const Builtin::Context &Builtins = Ctx.BuiltinInfo;
+    llvm::StringRef Name = Builtins.getName(ID);
+    if (Name.consume_front("__builtin_")) {
+      const IdentifierInfo &Plain = Ctx.Idents.get(Name);
+      if (!Plain.getBuiltinID())
+        return false;
+      ID = Plain.getBuiltinID();
+    }
+    const char *Header = Builtins.getHeaderName(ID);
+    if (!Header)
+      return false;
+    static const std::set<llvm::StringRef> Bounded = {
+        "string.h", "strings.h", "stdlib.h", "malloc.h", "math.h", "complex.h", "ctype.h"};
+    return Bounded.count(Header) != 0;
+  }
+
+  /// A C++ overload of such a builtin that is not one itself, declared in a system header:
+  /// glibc's `const char *strchr(const char *, int)`.
+  bool boundedLibraryOverload(const FunctionDecl *Callee) {
+    const IdentifierInfo *Id = Callee->getIdentifier();
+    return Id && Id->getBuiltinID() && SM.isInSystemHeader(Callee->getLocation()) &&
+           boundedLibraryWork(Id->getBuiltinID());
   }
 
   /// Counts a call of a function with a scope of its own, if \p Callee has one.
@@ -214,6 +244,8 @@ private:
       return elementThroughPointer(E);
     if (isa<ImplicitCastExpr>(E)) // reading a pointer: `*P` reads P first
       return E->getType()->isPointerType();
+    if (const auto *Cast = dyn_cast<ExplicitCastExpr>(E)) // `static_cast<Item *>(Mem)`
+      return Cast->getType()->isPointerType() && builtinOperand(Cast->getSubExpr()->getType());
     if (const auto *U = dyn_cast<UnaryOperator>(E))
       return U->getOpcode() == UO_AddrOf ? elementThroughPointer(U->getSubExpr())
                                          : builtinOperand(U->getSubExpr()->getType());
