@@ -397,11 +397,29 @@ private:
       // object of known dynamic type, makes it so.
       const CXXMethodDecl *Direct =
           Qualified ? MD : Object ? MD->getDevirtualizedMethod(Object, false) : nullptr;
-      if (!Direct)
-        return fail("a virtual call to " + nameOf(MD), Loc);
+      // Otherwise, if the method is the project's, every override is either measured by its
+      // own scope or trivial, short: the call counts as a measured one. Not one whose scope
+      // must exist (MeasuredCallees): the overrides are the open set, and any may be trivial.
+      if (!Direct) {
+        if (const auto *Self = dyn_cast<CXXMethodDecl>(Def); Self && isOrOverrides(Self, MD))
+          return fail("recursion through the virtual " + nameOf(MD), Loc);
+        if (!A.ScopeOf(MD))
+          return fail("a virtual call to " + nameOf(MD) + " (not the project's)", Loc);
+        return countMeasured(1, Loc);
+      }
       Callee = Direct;
     }
     call(Callee, Loc);
+  }
+
+  /// \p M is \p Target or one of its overriders.
+  static bool isOrOverrides(const CXXMethodDecl *M, const CXXMethodDecl *Target) {
+    if (M->getCanonicalDecl() == Target->getCanonicalDecl())
+      return true;
+    for (const CXXMethodDecl *Overridden : M->overridden_methods())
+      if (isOrOverrides(Overridden, Target))
+        return true;
+    return false;
   }
 
   void variable(const VarDecl *VD) {
