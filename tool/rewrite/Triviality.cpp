@@ -304,6 +304,11 @@ private:
     if (const auto *E = dyn_cast<Expr>(S); E && InPattern && E->isTypeDependent() &&
                                            !isa<CallExpr>(E) && !harmlessDependent(E))
       return fail("an expression of dependent type (may call anything)", Loc);
+    // `static_cast<int>(Value)` has a type of its own, but a T may convert itself by a call.
+    if (const auto *Cast = dyn_cast<ExplicitCastExpr>(S);
+        Cast && InPattern && Cast->getSubExpr()->isTypeDependent() &&
+        !builtinOperand(Cast->getSubExpr()->getType()))
+      return fail("a conversion of a value of dependent type (may call anything)", Loc);
 
     if (const auto *C = dyn_cast<CompoundStmt>(S)) {
       for (const Stmt *Child : C->body())
