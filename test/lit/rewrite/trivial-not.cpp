@@ -1,8 +1,8 @@
 // What keeps a small function instrumented: loops, goto, unknown callees (a library's, through a
-// pointer, virtual ones of a library's class: trivial-virtual-calls.cpp), more than three calls of measured project functions, recursion, try/catch,
-// throw, static locals initialized at run time, and size. A call of a project function that is
-// not trivial is not inlined: that function has its own scope (callsSum, wrapsCallsSum, and odd,
-// which even's own recursion keeps instrumented).
+// pointer, virtual ones of a library's class: trivial-virtual-calls.cpp), more than three calls
+// of measured project functions, recursion, try/catch, throw, static locals initialized at run
+// time, and size. A call of a project function that is not trivial is not inlined: that function
+// has its own scope (callsSum, wrapsCallsSum, and odd, whose callee even keeps its own scope).
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/in.cpp
 // RUN: %scopeprof-rewrite --in-place %t/in.cpp -- -std=c++17 2>/dev/null
 // RUN: FileCheck --input-file=%t/in.cpp %s
