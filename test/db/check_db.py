@@ -1342,7 +1342,7 @@ def scenario_diff_deep_regression(tmp):
     expect(p.returncode == 0, f'identical sides: {p.returncode}\n{p.stdout}{p.stderr}')
     p = scopeprof('diff', base, head, expect_rc=1)
     lines = p.stdout.splitlines()
-    expect('machine factor 1.000' in lines[0], p.stdout)
+    expect('machine factor, head 1.000 of base' in lines[0], p.stdout)
     first = lines[lines.index('Regressions:') + 2]
     expect(first.startswith('x() '), f'x() is the first regression:\n{p.stdout}')
 
@@ -1440,8 +1440,77 @@ def scenario_diff_sampled_regression(tmp):
     base, head = side('base', 20_000), side('head', 40_000)
     p = scopeprof('diff', base, head, expect_rc=1)
     lines = p.stdout.splitlines()
-    expect('machine factor 1.000, the median of 3 functions' in lines[0], p.stdout)
+    expect('machine factor, head 1.000 of base, from 3 functions' in lines[0], p.stdout)
     expect(lines[lines.index('Regressions:') + 2].startswith('x() '), p.stdout)
+
+
+def scenario_diff_run_speed(tmp):
+    # A shared machine changes speed from run to run, not only from side to side: beside a busy
+    # loop, runs of one build of the example fell into two groups, every function's calls 1.8
+    # times as long in one. Each run is judged at its own speed, so identical sides pass
+    # however the six runs are split, and r() 1.6 times as long in head (its runs all fast) is
+    # a regression against every choice of base runs, slow and fast mixed.
+    import itertools
+    import random
+    def side(name, speeds, r_ns):
+        db = os.path.join(tmp, name + '.db')
+        rng = random.Random(name)
+        for run_no, speed in enumerate(speeds):
+            run = os.path.join(tmp, name, f'run-{name}-{run_no}')
+            calls, t = [], 0
+            for _ in range(1000):
+                for site, ns in ((0, 5000), (1, 2000), (2, 800), (3, r_ns)):
+                    length = int(ns * speed * rng.uniform(0.9, 1.1))
+                    calls.append((site, 0, t, t + length, False))
+                    t += length + 100
+            names = ['w1()', 'w2()', 'w3()', 'r()']
+            log_file(os.path.join(run, '1-1.splog'),
+                     batch(*[site_entry(i, n) for i, n in enumerate(names)], calls_entry(calls)),
+                     run=f'run-{name}-{run_no}')
+            load(db, run)
+        return db
+    same = side('same', [1.8, 1.8, 1.8, 1.0, 1.8, 1.0], 2000)
+    slow = side('slow', [1.0, 1.0, 1.0], 3200)
+    for base_runs in itertools.combinations(range(1, 7), 3):
+        base = f'{same}:{",".join(map(str, base_runs))}'
+        head = f'{same}:{",".join(str(r) for r in range(1, 7) if r not in base_runs)}'
+        p = scopeprof('diff', base, head, expect_rc=None)
+        expect(p.returncode == 0, f'runs {base_runs} of one build against the others:\n{p.stdout}')
+        p = scopeprof('diff', base, slow, expect_rc=None)
+        lines = p.stdout.splitlines()
+        expect(p.returncode == 1 and lines[lines.index('Regressions:') + 2].startswith('r() '),
+               f'base runs {base_runs}: r() is not the regression:\n{p.stdout}')
+
+
+def scenario_diff_sampled_counts(tmp):
+    # r() is throttled: 1000 calls a run recorded, then drawn ones standing for 64 each, as many
+    # as chance draws (±8% a run here, like the runtime's independent 1-in-64 draws), so its
+    # call count and total are estimates; one base run's drawn call met a stall. Its runs are
+    # compared by their mean time of a call: every call half as long again in head is a
+    # regression against every choice of base runs, while the totals' spread (2.5 ms between
+    # base runs, 4 ms between head runs) would hide the 5 ms change.
+    import itertools
+    def side(name, drawn_counts, r_ns, stall_run=None):
+        db = os.path.join(tmp, name + '.db')
+        for run_no, drawn in enumerate(drawn_counts):
+            run = os.path.join(tmp, name, f'run-{name}-{run_no}')
+            calls, t = [], 0
+            for i in range(1000 + drawn):
+                length = r_ns + (i * 37 % 101) + (15_000 if run_no == stall_run and i == 1500 else 0)
+                calls.append((0, 0, t, t + length, False, i >= 1000))
+                t += length + 1000
+            log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'r()'), calls_entry(calls)),
+                     run=f'run-{name}-{run_no}', sample_period=64)
+            load(db, run)
+        return db
+    same = side('same', [140, 160, 180, 150, 170, 145], 1000, stall_run=2)
+    slow = side('slow', [130, 175, 150], 1500)
+    for base_runs in itertools.combinations(range(1, 7), 3):
+        base = f'{same}:{",".join(map(str, base_runs))}'
+        head = f'{same}:{",".join(str(r) for r in range(1, 7) if r not in base_runs)}'
+        p = scopeprof('diff', base, head, expect_rc=None)
+        expect(p.returncode == 0, f'runs {base_runs} of one build against the others:\n{p.stdout}')
+        scopeprof('diff', base, slow, expect_rc=1)
 
 
 def scenario_diff_disjoint(tmp):

@@ -33,10 +33,11 @@ A function regressed when its total time per run grew by more than --threshold p
 noise: its per-call durations differ (Mann-Whitney rank test, p < 0.01) or its call count
 changed, and with several runs a side, every HEAD run is slower than every BASE run.
 
-Head times are first divided by the machine factor: the median slowdown of the functions'
-own time per call (those with 100+ calls a side of at least 100ns), since a busier CI machine
-makes everything slower alike (one function's regression barely moves a median). The summary shows it; --absolute
-compares raw times instead.
+Each run's times are first divided by its machine factor: how much slower that run was,
+the median slowdown of the functions' own time per call against the other runs (those with
+100+ calls in every run, of at least 100ns), since a busier CI machine makes everything slower
+alike (one function's regression barely moves a median). The summary shows head's factor
+against base; --absolute compares raw times instead.
 
 When both sides measured CPU time (SCOPEPROF_COUNTERS=cpu, the default), each function's CPU
 time is judged by the same rules, with a machine factor of its own. When both counted
@@ -436,7 +437,7 @@ int runDiff(const std::vector<std::string> &Argv) {
         Head.Runs.Runs.size() == 1 ? "" : "s",
         R.Wall.Sites
             ? fmt::format(
-                  "head times divided by the machine factor {:.3f}, the median of {} functions{}",
+                  "each run divided by its machine factor, head {:.3f} of base, from {} functions{}",
                   R.Wall.Value, R.Wall.Sites,
                   R.Cpu.Sites ? fmt::format(" ({:.3f} for CPU times)", R.Cpu.Value) : "")
             : "raw times");

@@ -24,6 +24,9 @@ constexpr size_t SampleSize = 2000;
 /// median own time of a call, in ns).
 constexpr int64_t FactorMinCalls = 100;
 constexpr double FactorMinOwnNs = 100;
+/// A function whose own time holds a sampled callee's unrecorded calls votes only when they are
+/// a sliver of it: a regression of the callee moves its vote by as little.
+constexpr double MaxHiddenShare = 0.05;
 
 /// One time of a site on one side, per run, and how many calls have it one by one.
 struct Series {
@@ -52,8 +55,8 @@ struct SideSite {
   /// different sets of calls.
   bool CpuComplete = true;
   std::map<int64_t, AllocRun> AllocByRun;
-  /// Its calls hold calls of a sampled function that were not recorded: their time is in its
-  /// own time, so it cannot vote on the machine factor.
+  /// Its calls hold enough calls of a sampled function that were not recorded to matter: their
+  /// time is in its calls' own times, so it cannot vote on the machine factor.
   bool HidesCalls = false;
 };
 
@@ -148,9 +151,10 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
       "SELECT site_id, sum(weight), count(*), sum(weight * allocs), sum(weight * alloc_bytes) "
       "FROM calls WHERE run_id=?1 AND allocs IS NOT NULL "
       "GROUP BY site_id");
-  // Sites whose recorded calls hold unrecorded calls of a sampled function.
-  auto Hiding = Side.Db->prepare("SELECT DISTINCT p.site_id FROM calls c JOIN calls p ON p.id = "
-                                 "c.parent_id WHERE c.run_id=?1 AND c.weight > 1");
+  // The time of the unrecorded calls of a sampled function in the calls of their callers.
+  auto Hiding = Side.Db->prepare("SELECT p.site_id, total((c.weight - 1) * c.duration_ns) FROM "
+                                 "calls c JOIN calls p ON p.id = c.parent_id WHERE c.run_id=?1 AND "
+                                 "c.weight > 1 GROUP BY p.site_id");
   for (int64_t Run : Side.Runs) {
     std::map<int64_t, SideSite *> ById;
     S.bind(1, Run);
@@ -183,8 +187,11 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
     S.reset();
     Hiding.bind(1, Run);
     while (Hiding.step())
-      if (auto It = ById.find(Hiding.integer(0)); It != ById.end())
-        It->second->HidesCalls = true;
+      if (auto It = ById.find(Hiding.integer(0)); It != ById.end()) {
+        // site_stats' own time has them taken out; the calls' own times still hold them.
+        double Hidden = Hiding.real(1), Own = It->second->Wall.SelfByRun[Run] + Hidden;
+        It->second->HidesCalls = It->second->HidesCalls || Hidden > MaxHiddenShare * Own;
+      }
     Hiding.reset();
     if (!WithMemory)
       continue;
@@ -204,35 +211,39 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
   return Sites;
 }
 
-/// Per-call figures of a site, a uniform sample of its recorded calls over the side's runs.
-struct CallSample {
+/// Per-call figures of a site in one run, a uniform sample of its recorded calls.
+struct RunSample {
   std::vector<double> Times, Own; ///< the measure's column and its own part, call by call
+  uint64_t Seen = 0;              ///< the recorded calls it was drawn from
 };
+using CallSamples = std::map<int64_t, RunSample>; ///< by run
 
-/// Reservoir sampling with a fixed seed: the same databases always give the same answer.
-CallSample sampleCalls(const RunSet &Side, const SideSite &Site, const Measure &M) {
-  CallSample Sample;
+/// Reservoir sampling with a fixed seed: the same databases always give the same answer. The
+/// side's runs share SampleSize alike, so that each run is as much of the sample.
+CallSamples sampleCalls(const RunSet &Side, const SideSite &Site, const Measure &M) {
+  CallSamples Samples;
   std::mt19937_64 Random(42);
-  uint64_t Seen = 0;
+  const size_t PerRun = std::max<size_t>(1, SampleSize / std::max<size_t>(1, Side.Runs.size()));
   auto S = Side.Db->prepare(fmt::format(
       "SELECT {0}, coalesce({1}, 0) FROM calls WHERE run_id=?1 AND site_id=?2 AND {0} IS NOT NULL{2}",
       M.Column, M.Own, casesOf(Side)));
   for (const auto &[Run, SiteId] : Site.SiteIdByRun) {
+    RunSample &Sample = Samples[Run];
     S.bind(1, Run).bind(2, SiteId);
     while (S.step()) {
       auto V = static_cast<double>(S.integer(0)), Own = static_cast<double>(S.integer(1));
-      if (Sample.Times.size() < SampleSize) {
+      if (Sample.Times.size() < PerRun) {
         Sample.Times.push_back(V);
         Sample.Own.push_back(Own);
-      } else if (uint64_t Slot = Random() % (Seen + 1); Slot < SampleSize) {
+      } else if (uint64_t Slot = Random() % (Sample.Seen + 1); Slot < PerRun) {
         Sample.Times[Slot] = V;
         Sample.Own[Slot] = Own;
       }
-      ++Seen;
+      ++Sample.Seen;
     }
     S.reset();
   }
-  return Sample;
+  return Samples;
 }
 
 /// A call longer than this many times the 99th percentile of its function's calls (both sides
@@ -247,10 +258,21 @@ double quantile(std::vector<double> V, double Q) {
   return *At;
 }
 
+/// How fast the machine ran each run of a side, against base's runs on average (1: as fast):
+/// a run's times are divided by its factor.
+using RunFactors = std::map<int64_t, double>;
+
+double factorOf(const RunFactors &Factors, int64_t Run) {
+  auto It = Factors.find(Run);
+  return It == Factors.end() ? 1 : It->second;
+}
+
 /// Takes out of each run's total the part of its calls beyond \p Cap, and out of its self time
 /// the part of their own times beyond \p OwnCap (a preempted call holds milliseconds of somebody
-/// else's work; pooled, one stall outweighs thousands of calls).
-void capStalls(const RunSet &Side, SideSite &Site, const Measure &M, double Cap, double OwnCap) {
+/// else's work; pooled, one stall outweighs thousands of calls). The caps are at base's speed;
+/// a run is capped at its own.
+void capStalls(const RunSet &Side, SideSite &Site, const Measure &M, double Cap, double OwnCap,
+               const RunFactors &Factors) {
   auto S = Side.Db->prepare(fmt::format("SELECT total(({0} - ?3) * weight) FILTER (WHERE {0} > ?3), "
                                         "total(({1} - ?4) * weight) FILTER (WHERE {1} > ?4) "
                                         "FROM calls WHERE run_id=?1 AND site_id=?2 AND "
@@ -264,7 +286,8 @@ void capStalls(const RunSet &Side, SideSite &Site, const Measure &M, double Cap,
                                             M.Column, casesOf(Side)));
   Series &Of = Site.*M.Of;
   for (const auto &[Run, SiteId] : Site.SiteIdByRun) {
-    S.bind(1, Run).bind(2, SiteId).bind(3, Cap).bind(4, OwnCap);
+    double RunCap = Cap * factorOf(Factors, Run);
+    S.bind(1, Run).bind(2, SiteId).bind(3, RunCap).bind(4, OwnCap * factorOf(Factors, Run));
     if (S.step()) {
       if (auto It = Of.TotalByRun.find(Run); It != Of.TotalByRun.end())
         It->second = std::max(0.0, It->second - S.real(0));
@@ -272,13 +295,23 @@ void capStalls(const RunSet &Side, SideSite &Site, const Measure &M, double Cap,
         It->second = std::max(0.0, It->second - S.real(1));
     }
     S.reset();
-    Drawn.bind(1, Run).bind(2, SiteId).bind(3, Cap);
+    Drawn.bind(1, Run).bind(2, SiteId).bind(3, RunCap);
     if (Drawn.step() && Drawn.integer(0) > 1) {
       double K = static_cast<double>(Drawn.integer(0));
       Of.SamplingVarByRun[Run] = std::max(0.0, Drawn.real(2) - Drawn.real(1) * Drawn.real(1) / K);
     }
     Drawn.reset();
   }
+}
+
+/// Expresses each run of \p Of at base's speed.
+void normalize(Series &Of, const RunFactors &Factors) {
+  for (auto &[Run, V] : Of.TotalByRun)
+    V /= factorOf(Factors, Run);
+  for (auto &[Run, V] : Of.SelfByRun)
+    V /= factorOf(Factors, Run);
+  for (auto &[Run, V] : Of.SamplingVarByRun)
+    V /= factorOf(Factors, Run) * factorOf(Factors, Run);
 }
 
 double meanOver(const std::map<int64_t, double> &ByRun, const std::vector<int64_t> &Runs) {
@@ -313,75 +346,132 @@ SiteDiff describe(const std::string &Key, const SideSite &Site, const std::vecto
   return D;
 }
 
-/// One measure of one matched site: the samples of its per-call times, its stalls capped.
+/// One measure of one matched site: both sides' samples of its calls.
 struct Sampled {
-  std::vector<double> Base, Head;
+  CallSamples Base, Head;
 };
 
-/// Samples both sides of a site's time \p M and caps their stalls; returns head/base median
-/// own time of a call when the site may vote on the machine factor. Own time, not the calls'
-/// durations: a regressed function makes every caller's durations longer too, and with a few
-/// voters its callers would move the factor and the regression would be divided away (for the
-/// same reason a site whose own time holds a sampled function's unrecorded calls has no vote).
-/// The median, so that a preempted call moves no vote.
-std::optional<double> sampleBoth(const RunSet &Base, SideSite &B, const RunSet &Head, SideSite &H,
-                                 const Measure &M, Sampled &Out) {
-  if (!(B.*M.Of).Recorded || !(H.*M.Of).Recorded)
-    return std::nullopt;
-  CallSample BaseCalls = sampleCalls(Base, B, M), HeadCalls = sampleCalls(Head, H, M);
-  auto Pooled99 = [](const std::vector<double> &A, const std::vector<double> &C) {
-    std::vector<double> V = A;
-    V.insert(V.end(), C.begin(), C.end());
-    return quantile(std::move(V), 0.99);
-  };
-  double Cap = StallFactor * Pooled99(BaseCalls.Times, HeadCalls.Times),
-         OwnCap = StallFactor * Pooled99(BaseCalls.Own, HeadCalls.Own);
-  capStalls(Base, B, M, Cap, OwnCap);
-  capStalls(Head, H, M, Cap, OwnCap);
-  Out.Base = std::move(BaseCalls.Times);
-  Out.Head = std::move(HeadCalls.Times);
-  if (B.HidesCalls || H.HidesCalls || (B.*M.Of).Recorded < FactorMinCalls ||
-      (H.*M.Of).Recorded < FactorMinCalls)
-    return std::nullopt;
-  double BaseOwn = quantile(std::move(BaseCalls.Own), 0.5),
-         HeadOwn = quantile(std::move(HeadCalls.Own), 0.5);
-  if (BaseOwn >= FactorMinOwnNs && HeadOwn > 0)
-    return HeadOwn / BaseOwn;
-  return std::nullopt;
+double median(std::vector<double> V) {
+  if (V.empty())
+    return 0;
+  size_t Mid = V.size() / 2;
+  std::nth_element(V.begin(), V.begin() + static_cast<long>(Mid), V.end());
+  if (V.size() % 2)
+    return V[Mid];
+  return (V[Mid] + *std::max_element(V.begin(), V.begin() + static_cast<long>(Mid))) / 2;
 }
 
-/// A busier or slower machine makes every function slower alike; one function's real
-/// regression barely moves the median.
-MachineFactor medianFactor(std::vector<double> Ratios, const DiffOptions &Options) {
-  MachineFactor F;
-  if (Options.Normalize && Ratios.size() >= 3) {
-    std::nth_element(Ratios.begin(), Ratios.begin() + static_cast<long>(Ratios.size() / 2),
-                     Ratios.end());
-    F.Value = Ratios[Ratios.size() / 2];
-    F.Sites = Ratios.size();
+/// The median own time of a call in each run of both sides, when the site may vote on the
+/// machine's speed: enough recorded calls in every run for a steady median. Own time, not the
+/// calls' durations: a regressed function makes every caller's durations longer too, and with
+/// a few voters its callers would move the factor and the regression would be divided away
+/// (for the same reason a site whose own time holds a sampled function's unrecorded calls has
+/// no vote). The median, so that a preempted call moves no vote.
+std::optional<std::vector<double>> runMedians(const Sampled &S, const SideSite &B,
+                                              const SideSite &H, const RunSet &Base,
+                                              const RunSet &Head) {
+  if (B.HidesCalls || H.HidesCalls)
+    return std::nullopt;
+  std::vector<double> Medians;
+  for (auto [Side, Samples] : {std::pair{&Base, &S.Base}, std::pair{&Head, &S.Head}})
+    for (int64_t Run : Side->Runs) {
+      auto It = Samples->find(Run);
+      if (It == Samples->end() || It->second.Seen < FactorMinCalls)
+        return std::nullopt;
+      Medians.push_back(median(It->second.Own));
+    }
+  if (median(Medians) < FactorMinOwnNs)
+    return std::nullopt;
+  return Medians;
+}
+
+/// A busier or slower machine makes every function slower alike, and a shared machine changes
+/// speed from one run to the next (on a 2-core VM beside a busy loop, runs of one build fell
+/// into two groups, every function's median call 1.8 times as long in one as in the other):
+/// each run gets a factor, not just each side. A run's speed against another is the median
+/// over the voters of the ratio of their median own times in the two; a run's factor is the
+/// geometric mean of its speed against every run, scaled so that base's runs average 1. One
+/// function's real regression barely moves a median.
+struct MachineSpeed {
+  RunFactors Base, Head;
+  MachineFactor Summary; ///< head's runs against base's, for the summary line
+};
+
+MachineSpeed machineSpeed(const std::vector<std::vector<double>> &Voters, const RunSet &Base,
+                          const RunSet &Head, const DiffOptions &Options) {
+  MachineSpeed Speed;
+  if (!Options.Normalize || Voters.size() < 3)
+    return Speed;
+  size_t Runs = Base.Runs.size() + Head.Runs.size();
+  std::vector<double> LogFactor(Runs, 0);
+  std::vector<double> Ratios(Voters.size());
+  for (size_t R = 0; R < Runs; ++R)
+    for (size_t Against = 0; Against < Runs; ++Against) {
+      for (size_t V = 0; V < Voters.size(); ++V)
+        Ratios[V] = Voters[V][R] / std::max(Voters[V][Against], 1.0);
+      LogFactor[R] += std::log(std::max(median(Ratios), 1e-9)) / static_cast<double>(Runs);
+    }
+  double BaseLog = 0;
+  for (size_t R = 0; R < Base.Runs.size(); ++R)
+    BaseLog += LogFactor[R] / static_cast<double>(Base.Runs.size());
+  double HeadLog = 0;
+  for (size_t R = 0; R < Runs; ++R) {
+    bool IsBase = R < Base.Runs.size();
+    int64_t Run = IsBase ? Base.Runs[R] : Head.Runs[R - Base.Runs.size()];
+    (IsBase ? Speed.Base : Speed.Head)[Run] = std::exp(LogFactor[R] - BaseLog);
+    if (!IsBase)
+      HeadLog += (LogFactor[R] - BaseLog) / static_cast<double>(Head.Runs.size());
   }
-  return F;
+  Speed.Summary.Value = std::exp(HeadLog);
+  Speed.Summary.Sites = Voters.size();
+  return Speed;
+}
+
+/// Caps the stalls of both sides' calls of a site (where both recorded calls) and expresses
+/// every run at base's speed; returns the normalized per-call times for the rank test.
+std::pair<std::vector<double>, std::vector<double>>
+settle(const RunSet &Base, SideSite &B, const RunSet &Head, SideSite &H, const Measure &M,
+       const Sampled &S, const MachineSpeed &Speed) {
+  std::vector<double> Times[2], Own;
+  for (int Side : {0, 1})
+    for (const auto &[Run, Sample] : Side ? S.Head : S.Base) {
+      double F = factorOf(Side ? Speed.Head : Speed.Base, Run);
+      for (double V : Sample.Times)
+        Times[Side].push_back(V / F);
+      for (double V : Sample.Own)
+        Own.push_back(V / F);
+    }
+  if (!Times[0].empty() && !Times[1].empty()) {
+    std::vector<double> All = Times[0];
+    All.insert(All.end(), Times[1].begin(), Times[1].end());
+    double Cap = StallFactor * quantile(std::move(All), 0.99),
+           OwnCap = StallFactor * quantile(std::move(Own), 0.99);
+    capStalls(Base, B, M, Cap, OwnCap, Speed.Base);
+    capStalls(Head, H, M, Cap, OwnCap, Speed.Head);
+  }
+  normalize(B.*M.Of, Speed.Base);
+  normalize(H.*M.Of, Speed.Head);
+  return {std::move(Times[0]), std::move(Times[1])};
 }
 
 /// The noise model, the same for every time: the change's size from the per-run totals;
 /// whether it is beyond noise from the rank test of per-call times (or a changed call count)
 /// and, with several runs a side, from the runs themselves.
-TimeDiff compareTimes(const Series &B, const Series &H, Sampled S, double Factor,
-                      const RunSet &Base, const RunSet &Head, bool CallsChanged,
-                      const DiffOptions &Options) {
+TimeDiff compareTimes(const Series &B, const Series &H,
+                      std::pair<std::vector<double>, std::vector<double>> Calls,
+                      const RunSet &Base, const SideSite &BaseSite, const RunSet &Head,
+                      const SideSite &HeadSite, bool CallsChanged, const DiffOptions &Options) {
   TimeDiff D;
   D.BaseTotal = meanOver(B.TotalByRun, Base.Runs);
   D.BaseSelf = meanOver(B.SelfByRun, Base.Runs);
-  D.HeadTotal = meanOver(H.TotalByRun, Head.Runs) / Factor;
-  D.HeadSelf = meanOver(H.SelfByRun, Head.Runs) / Factor;
+  D.HeadTotal = meanOver(H.TotalByRun, Head.Runs);
+  D.HeadSelf = meanOver(H.SelfByRun, Head.Runs);
   D.ChangeNs = D.HeadTotal - D.BaseTotal;
   D.SelfChangeNs = D.HeadSelf - D.BaseSelf;
   D.ChangePct = D.BaseTotal > 0 ? 100 * D.ChangeNs / D.BaseTotal : (D.HeadTotal > 0 ? INFINITY : 0);
   bool Shifted = true; // only counted calls: no distribution to test, the totals must speak
-  if (!S.Base.empty() && !S.Head.empty()) {
-    for (double &V : S.Head)
-      V /= Factor;
-    D.PValue = mannWhitneyP(std::move(S.Base), std::move(S.Head));
+  if (!Calls.first.empty() && !Calls.second.empty()) {
+    D.PValue = mannWhitneyP(std::move(Calls.first), std::move(Calls.second));
     Shifted = *D.PValue < Options.Alpha;
   }
   if (Base.Runs.size() > 1 && Head.Runs.size() > 1) {
@@ -389,11 +479,27 @@ TimeDiff compareTimes(const Series &B, const Series &H, Sampled S, double Factor
     // change more than twice either side's spread from run to run. Three runs a side of
     // identical builds separate by chance one time in ten per function (2 of the 20 ways
     // to split six runs); a change that is only just past the spread is such a chance.
-    auto [BLo, BHi] = rangeOver(B.TotalByRun, Base.Runs);
-    auto [HLo, HHi] = rangeOver(H.TotalByRun, Head.Runs);
-    double Spread = std::max(BHi - BLo, (HHi - HLo) / Factor);
-    D.RunsSeparate = (D.ChangeNs > 0 ? HLo / Factor > BHi : HHi / Factor < BLo) &&
-                     std::fabs(D.ChangeNs) > 2 * Spread;
+    // A throttled function's call counts are estimates as well (its drawn calls times 64: ±8%
+    // a run for 10 000 unrecorded calls), and a count that changed is judged apart: unless it
+    // did, its runs are compared by their mean time of a call.
+    bool ByCall = !CallsChanged && (!B.SamplingVarByRun.empty() || !H.SamplingVarByRun.empty());
+    auto PerRun = [ByCall](const Series &Of, const SideSite &Site) {
+      if (!ByCall)
+        return Of.TotalByRun;
+      std::map<int64_t, double> Mean;
+      for (const auto &[Run, Total] : Of.TotalByRun)
+        if (auto It = Site.CallsByRun.find(Run); It != Site.CallsByRun.end() && It->second > 0)
+          Mean[Run] = Total / It->second;
+      return Mean;
+    };
+    auto BaseRuns = PerRun(B, BaseSite), HeadRuns = PerRun(H, HeadSite);
+    auto [BLo, BHi] = rangeOver(BaseRuns, Base.Runs);
+    auto [HLo, HHi] = rangeOver(HeadRuns, Head.Runs);
+    double Change = ByCall ? meanOver(HeadRuns, Head.Runs) - meanOver(BaseRuns, Base.Runs)
+                           : D.ChangeNs;
+    double Spread = std::max(BHi - BLo, HHi - HLo);
+    D.RunsSeparate = (Change > 0 ? HLo > BHi : HHi < BLo) && std::fabs(Change) > 2 * Spread &&
+                     (Change > 0) == (D.ChangeNs > 0);
   }
   // A throttled function's totals are estimates: a change within three standard errors of
   // sampling is chance (drawn calls that met an interrupt, weighted 64 each), however the runs
@@ -406,7 +512,7 @@ TimeDiff compareTimes(const Series &B, const Series &H, Sampled S, double Factor
     return Runs.empty() ? 0 : Sum / static_cast<double>(Runs.size() * Runs.size());
   };
   D.SamplingErrorNs = std::sqrt(MeanVar(B.SamplingVarByRun, Base.Runs) +
-                                MeanVar(H.SamplingVarByRun, Head.Runs) / (Factor * Factor));
+                                MeanVar(H.SamplingVarByRun, Head.Runs));
   bool BeyondSampling = std::fabs(D.ChangeNs) > 3 * D.SamplingErrorNs;
   D.BeyondNoise = (Shifted || CallsChanged) && D.RunsSeparate && BeyondSampling;
   bool Large =
@@ -554,7 +660,15 @@ DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &O
     bool CompareCpu = false;
   };
   std::vector<Matched> Pairs;
-  std::vector<double> WallRatios, CpuRatios;
+  std::vector<std::vector<double>> WallVoters, CpuVoters;
+  // Samples both sides' calls of a measure that both recorded, and lets the site vote.
+  auto Sample = [&](Matched &M, const Measure &Of, Sampled &S, auto &Voters) {
+    if (!(M.B->*Of.Of).Recorded || !(M.H->*Of.Of).Recorded)
+      return;
+    S = {sampleCalls(Base, *M.B, Of), sampleCalls(Head, *M.H, Of)};
+    if (auto Medians = runMedians(S, *M.B, *M.H, Base, Head))
+      Voters.push_back(std::move(*Medians));
+  };
   for (auto &[Key, B] : BaseSites) {
     auto It = HeadSites.find(Key);
     if (It == HeadSites.end()) {
@@ -562,31 +676,31 @@ DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &O
       continue;
     }
     Matched M{&Key, &B, &It->second, {}, {}, false};
-    if (auto Ratio = sampleBoth(Base, B, Head, *M.H, WallTime, M.Wall))
-      WallRatios.push_back(*Ratio);
+    Sample(M, WallTime, M.Wall, WallVoters);
     M.CompareCpu = WithCpu && B.CpuComplete && M.H->CpuComplete;
     if (M.CompareCpu)
-      if (auto Ratio = sampleBoth(Base, B, Head, *M.H, CpuTime, M.Cpu))
-        CpuRatios.push_back(*Ratio);
+      Sample(M, CpuTime, M.Cpu, CpuVoters);
     Pairs.push_back(std::move(M));
   }
-  Out.Wall = medianFactor(std::move(WallRatios), Options);
-  Out.Cpu = medianFactor(std::move(CpuRatios), Options);
+  MachineSpeed WallSpeed = machineSpeed(WallVoters, Base, Head, Options),
+               CpuSpeed = machineSpeed(CpuVoters, Base, Head, Options);
+  Out.Wall = WallSpeed.Summary;
+  Out.Cpu = CpuSpeed.Summary;
 
   for (auto &M : Pairs) {
-    const SideSite &B = *M.B, &H = *M.H;
+    SideSite &B = *M.B, &H = *M.H;
     SiteDiff D = describe(*M.Key, B, Base.Runs, false);
     D.HeadCalls = meanOver(H.CallsByRun, Head.Runs);
     // Clearly more or fewer calls are beyond noise whatever the times of each.
     bool CallsChanged = std::fabs(D.HeadCalls - D.BaseCalls) >
                         Options.ThresholdPct / 100 * std::max(D.BaseCalls, 1.0);
-    D.Wall = compareTimes(B.Wall, H.Wall, std::move(M.Wall), Out.Wall.Value, Base, Head,
-                          CallsChanged, Options);
+    D.Wall = compareTimes(B.Wall, H.Wall, settle(Base, B, Head, H, WallTime, M.Wall, WallSpeed),
+                          Base, B, Head, H, CallsChanged, Options);
     Out.Regressions += D.Wall.Result == Regression;
     Out.Improvements += D.Wall.Result == Improvement;
     if (M.CompareCpu && B.Cpu.Recorded && H.Cpu.Recorded) {
-      D.Cpu = compareTimes(B.Cpu, H.Cpu, std::move(M.Cpu), Out.Cpu.Value, Base, Head, CallsChanged,
-                           Options);
+      D.Cpu = compareTimes(B.Cpu, H.Cpu, settle(Base, B, Head, H, CpuTime, M.Cpu, CpuSpeed), Base,
+                           B, Head, H, CallsChanged, Options);
       Out.CpuRegressions += D.Cpu->Result == Regression;
       Out.CpuImprovements += D.Cpu->Result == Improvement;
     }

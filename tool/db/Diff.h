@@ -24,14 +24,14 @@ struct DiffOptions {
   double ThresholdPct = 10; ///< a change smaller than this is no regression
   double MinTimeNs = 1e6;   ///< nor one smaller than this, per run
   double Alpha = 0.01;      ///< significance level of the per-call rank test
-  bool Normalize = true;    ///< divide head times by the machine factor (see DiffResult)
+  bool Normalize = true;    ///< divide each run's times by its machine factor (see DiffResult)
 };
 
 enum Verdict { Unchanged, Regression, Improvement };
 
 /// One time of a function compared, wall or CPU: per run, averaged over each side's runs.
 struct TimeDiff {
-  double BaseTotal = 0, HeadTotal = 0; ///< ns per run (head divided by the machine factor)
+  double BaseTotal = 0, HeadTotal = 0; ///< ns per run (each run divided by its machine factor)
   double BaseSelf = 0, HeadSelf = 0;
   double ChangePct = 0, ChangeNs = 0; ///< of total time per run
   double SelfChangeNs = 0;            ///< where the time was added: ranks the changes
@@ -71,12 +71,11 @@ struct SiteDiff {
   std::optional<AllocDiff> Allocs; ///< when both sides counted its allocations
 };
 
-/// How much slower the head machine ran the same code: the median, over functions with
-/// enough recorded calls whose median own time is at least 100 ns, of head/base median own
-/// time of a call. 1 when unknown.
+/// How much slower the head machine ran the same code: the geometric mean of head's runs'
+/// machine factors, base's averaging 1 (Diff.cpp, machineSpeed). 1 when unknown.
 struct MachineFactor {
   double Value = 1;
-  size_t Sites = 0; ///< how many functions it is the median of
+  size_t Sites = 0; ///< how many functions voted on it
 };
 
 struct DiffResult {
