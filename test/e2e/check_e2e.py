@@ -17,7 +17,8 @@ ROOT, BUILD = sys.argv[1:3]
 
 
 def fail(message):
-    print(f'FAIL [e2e]: {message}', file=sys.stderr)
+    # The databases stay for a look: a gate that failed on a loaded machine is worth one.
+    print(f'FAIL [e2e]: {message}\n(kept: {TMP})', file=sys.stderr)
     sys.exit(1)
 
 
@@ -118,9 +119,7 @@ def main(tmp):
 
 
 if __name__ == '__main__':
-    tmp = tempfile.mkdtemp(prefix='scopeprof-e2e-')
-    try:
-        main(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    TMP = tempfile.mkdtemp(prefix='scopeprof-e2e-')
+    main(TMP)
+    shutil.rmtree(TMP, ignore_errors=True)
     print('ok [e2e]')
