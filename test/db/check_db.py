@@ -7,6 +7,7 @@ usage: check_db.py SCOPEPROF WORKLOAD SCENARIO
 import collections
 import csv
 import io
+import itertools
 import json
 import os
 import shutil
@@ -1444,13 +1445,19 @@ def scenario_diff_sampled_regression(tmp):
     expect(lines[lines.index('Regressions:') + 2].startswith('x() '), p.stdout)
 
 
+def splits_of_six(db):
+    """Every way to take three of a database's six runs as base and the other three as head."""
+    for base_runs in itertools.combinations(range(1, 7), 3):
+        head_runs = [r for r in range(1, 7) if r not in base_runs]
+        yield base_runs, f'{db}:{",".join(map(str, base_runs))}', f'{db}:{",".join(map(str, head_runs))}'
+
+
 def scenario_diff_run_speed(tmp):
     # A shared machine changes speed from run to run, not only from side to side: beside a busy
     # loop, runs of one build of the example fell into two groups, every function's calls 1.8
     # times as long in one. Each run is judged at its own speed, so identical sides pass
     # however the six runs are split, and r() 1.6 times as long in head (its runs all fast) is
     # a regression against every choice of base runs, slow and fast mixed.
-    import itertools
     import random
     def side(name, speeds, r_ns):
         db = os.path.join(tmp, name + '.db')
@@ -1471,9 +1478,7 @@ def scenario_diff_run_speed(tmp):
         return db
     same = side('same', [1.8, 1.8, 1.8, 1.0, 1.8, 1.0], 2000)
     slow = side('slow', [1.0, 1.0, 1.0], 3200)
-    for base_runs in itertools.combinations(range(1, 7), 3):
-        base = f'{same}:{",".join(map(str, base_runs))}'
-        head = f'{same}:{",".join(str(r) for r in range(1, 7) if r not in base_runs)}'
+    for base_runs, base, head in splits_of_six(same):
         p = scopeprof('diff', base, head, expect_rc=None)
         expect(p.returncode == 0, f'runs {base_runs} of one build against the others:\n{p.stdout}')
         p = scopeprof('diff', base, slow, expect_rc=None)
@@ -1489,7 +1494,6 @@ def scenario_diff_sampled_counts(tmp):
     # compared by their mean time of a call: every call half as long again in head is a
     # regression against every choice of base runs, while the totals' spread (2.5 ms between
     # base runs, 4 ms between head runs) would hide the 5 ms change.
-    import itertools
     def side(name, drawn_counts, r_ns, stall_run=None):
         db = os.path.join(tmp, name + '.db')
         for run_no, drawn in enumerate(drawn_counts):
@@ -1505,9 +1509,7 @@ def scenario_diff_sampled_counts(tmp):
         return db
     same = side('same', [140, 160, 180, 150, 170, 145], 1000, stall_run=2)
     slow = side('slow', [130, 175, 150], 1500)
-    for base_runs in itertools.combinations(range(1, 7), 3):
-        base = f'{same}:{",".join(map(str, base_runs))}'
-        head = f'{same}:{",".join(str(r) for r in range(1, 7) if r not in base_runs)}'
+    for base_runs, base, head in splits_of_six(same):
         p = scopeprof('diff', base, head, expect_rc=None)
         expect(p.returncode == 0, f'runs {base_runs} of one build against the others:\n{p.stdout}')
         scopeprof('diff', base, slow, expect_rc=1)
