@@ -110,6 +110,8 @@ void splitByCpuSamples(Database &Db, const CallFilter &Filter, BindFn BindFilter
     double Waiting = Mine == Exclusive.end() ? 0 : std::max(0.0, Mine->second.second - Mine->second.first);
     St.SelfCpuNs = static_cast<int64_t>(Cpu);
     St.SelfNs = static_cast<int64_t>(Cpu + Waiting);
+    // Not the calls' weighted waits: a drawn call that waited 4 ms would count 64 times over.
+    St.SelfWaitNs = static_cast<int64_t>(Waiting);
     St.OwnFromCpuSamples = true;
   }
 }
@@ -190,11 +192,17 @@ void subtractUnsampled(Database &Db, const CallFilter &Filter, BindFn BindFilter
     if (It == Sites.end())
       continue;
     const Sampled &Callee = BySite[H.Callee];
-    It->second.RawSelfNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnNs);
+    // An estimate larger than what is left (the drawn calls' mean can be high by chance) leaves
+    // nothing, not a negative time.
+    auto Less = [](int64_t &Ns, double Estimate) {
+      Ns = std::max<int64_t>(0, Ns - static_cast<int64_t>(Estimate));
+    };
+    Less(It->second.RawSelfNs, H.CallerWeight * H.Calls * Callee.OwnNs);
     // Times the CPU samples split are whole already (splitByCpuSamples).
     if (!It->second.OwnFromCpuSamples) {
-      It->second.SelfNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnNs);
-      It->second.SelfCpuNs -= static_cast<int64_t>(H.CallerWeight * H.Calls * Callee.OwnCpuNs);
+      Less(It->second.SelfNs, H.CallerWeight * H.Calls * Callee.OwnNs);
+      Less(It->second.SelfCpuNs, H.CallerWeight * H.Calls * Callee.OwnCpuNs);
+      Less(It->second.SelfWaitNs, H.CallerWeight * H.Calls * std::max(0.0, Callee.OwnNs - Callee.OwnCpuNs));
     }
     // Only where the caller's calls counted allocations (set before this is called).
     if (It->second.AllocCalls)
