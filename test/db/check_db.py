@@ -1059,25 +1059,30 @@ def scenario_cpu_samples_crafted(tmp):
 
 def scenario_sampled_waits(tmp):
     # The figures of a sampled thread add up whatever chance drew: self = self CPU + self wait
-    # for every function, and no time below zero. child() is throttled; its one drawn call
-    # (400 ns, standing for 64) was off the CPU for 200 ns: its 63 unrecorded calls are
-    # not known to have waited, so its self wait is not 64 x 200. The drawn call's mean also
-    # says 63 x 400 ns were hidden in parent()'s 2000 ns, more than parent()'s own 1600: its
-    # raw self time is 0, not negative.
-    P, C = 0, 1
-    calls = [(C, 1, 2000, 2400, False, True), (P, 0, 1000, 3000, False)]
-    samples = [(P, P, 1, 1100), (C, P, 1, 1500), (C, C, 1, 2050), (P, P, 1, 2800)]
+    # and total >= self for every function, and no time below zero. child() is throttled; its
+    # one drawn call (400 ns, standing for 64) was off the CPU for 200 ns: its 63 unrecorded
+    # calls are not known to have waited, so its self wait is not 64 x 200. The drawn call's
+    # mean also says 63 x 400 ns were hidden in parent()'s 2000 ns, more than parent()'s own
+    # 1600: its raw self time is 0, not negative. tiny()'s drawn call is 10 ns (total 640), but
+    # three samples in parent()'s own time found it: its self time, about 1200, is its total too.
+    P, C, T = 0, 1, 2
+    calls = [(C, 1, 2000, 2400, False, True), (T, 1, 2600, 2610, False, True), (P, 0, 1000, 3000, False)]
+    samples = [(P, P, 1, 1100), (T, P, 1, 1500), (T, P, 1, 1600), (T, P, 1, 2700), (C, C, 1, 2050)]
     run = os.path.join(tmp, 'run')
     log_file(os.path.join(run, '1-1.splog'),
-             batch(site_entry(P, 'parent()') + site_entry(C, 'child()'), offcpu_entry([(2100, 2300, 1)]),
-                   calls_entry(calls), cpu_samples_entry(samples)),
+             batch(site_entry(P, 'parent()') + site_entry(C, 'child()') + site_entry(T, 'tiny()'),
+                   offcpu_entry([(2100, 2300, 1)]), calls_entry(calls), cpu_samples_entry(samples)),
              sample_period=64, cpu_sample_ns=100000, switches_since=500)
     db = os.path.join(tmp, 'waits.db')
     load(db, run)
-    stats = rows(db, """SELECT s.signature, st.self_ns, st.self_cpu_ns, st.self_wait_ns, st.raw_self_ns
-                        FROM site_stats st JOIN sites s ON s.id = st.site_id ORDER BY 1""")
-    expect(len(stats) == 2 and all(cpu is not None and wait == self - cpu and raw >= 0 and self >= 0
-                                   for _, self, cpu, wait, raw in stats), f'figures that add up: {stats}')
+    stats = rows(db, """SELECT s.signature, st.self_ns, st.self_cpu_ns, st.self_wait_ns, st.raw_self_ns,
+                               st.total_ns, st.cpu_ns FROM site_stats st JOIN sites s ON s.id = st.site_id
+                        ORDER BY 1""")
+    expect(len(stats) == 3 and all(cpu is not None and wait == self - cpu and raw >= 0 and self >= 0 and
+                                   total >= self and cpu_total >= cpu
+                                   for _, self, cpu, wait, raw, total, cpu_total in stats),
+           f'figures that add up: {stats}')
+    expect(dict((r[0], r[1]) for r in stats)['tiny()'] > 1000, f'tiny() by its samples: {stats}')
     expect(dict((r[0], r[4]) for r in stats)['parent()'] == 0, f'raw self time: {stats}')
     for r in json.loads(scopeprof('report', '--format', 'json', db).stdout):
         expect(r['self_wait_ns'] == r['self_ns'] - r['self_cpu_ns'], f'report row {r}')

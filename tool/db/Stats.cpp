@@ -112,6 +112,11 @@ void splitByCpuSamples(Database &Db, const CallFilter &Filter, BindFn BindFilter
     St.SelfNs = static_cast<int64_t>(Cpu + Waiting);
     // Not the calls' weighted waits: a drawn call that waited 4 ms would count 64 times over.
     St.SelfWaitNs = static_cast<int64_t>(Waiting);
+    // A throttled function's total is its drawn calls' estimate, its own time the samples':
+    // two estimates, and a call's time holds its own.
+    St.TotalNs = std::max(St.TotalNs, St.SelfNs);
+    if (St.CpuCalls)
+      St.CpuNs = std::max(St.CpuNs, St.SelfCpuNs);
     St.OwnFromCpuSamples = true;
   }
 }
