@@ -1488,26 +1488,32 @@ def scenario_diff_run_speed(tmp):
     # loop, runs of one build of the example fell into two groups, every function's calls 1.8
     # times as long in one. Each run is judged at its own speed, so identical sides pass
     # however the six runs are split, and r() 1.6 times as long in head (its runs all fast) is
-    # a regression against every choice of base runs, slow and fast mixed.
+    # a regression against every choice of base runs, slow and fast mixed. But not every
+    # function changes speed with the machine: u() takes as long in every run (one in 20 of its
+    # calls stalled in run 5), and divided by the fast runs' factors it would look 1.8 times as
+    # long in runs 4 and 6, and as slow as run 5's stalls made it there: a regression of runs
+    # 4, 5, 6 against 1, 2, 3.
     import random
-    def side(name, speeds, r_ns):
+    def side(name, speeds, r_ns, stalled=None):
         db = os.path.join(tmp, name + '.db')
         rng = random.Random(name)
         for run_no, speed in enumerate(speeds):
             run = os.path.join(tmp, name, f'run-{name}-{run_no}')
             calls, t = [], 0
-            for _ in range(1000):
-                for site, ns in ((0, 5000), (1, 2000), (2, 800), (3, r_ns)):
-                    length = int(ns * speed * rng.uniform(0.9, 1.1))
+            for i in range(1000):
+                for site, ns, follows in ((0, 5000, 1), (1, 2000, 1), (2, 800, 1), (3, r_ns, 1), (4, 1500, 0)):
+                    length = int(ns * (speed if follows else 1) * rng.uniform(0.9, 1.1))
+                    if site == 4 and stalled == run_no and i % 20 == 0:
+                        length *= 15
                     calls.append((site, 0, t, t + length, False))
                     t += length + 100
-            names = ['w1()', 'w2()', 'w3()', 'r()']
+            names = ['w1()', 'w2()', 'w3()', 'r()', 'u()']
             log_file(os.path.join(run, '1-1.splog'),
                      batch(*[site_entry(i, n) for i, n in enumerate(names)], calls_entry(calls)),
                      run=f'run-{name}-{run_no}')
             load(db, run)
         return db
-    same = side('same', [1.8, 1.8, 1.8, 1.0, 1.8, 1.0], 2000)
+    same = side('same', [1.8, 1.8, 1.8, 1.0, 1.8, 1.0], 2000, stalled=4)
     slow = side('slow', [1.0, 1.0, 1.0], 3200)
     for base_runs, base, head in splits_of_six(same):
         p = scopeprof('diff', base, head, expect_rc=None)

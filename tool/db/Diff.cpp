@@ -27,6 +27,8 @@ constexpr double FactorMinOwnNs = 100;
 /// A function whose own time holds a sampled callee's unrecorded calls votes only when they are
 /// a sliver of it: a regression of the callee moves its vote by as little.
 constexpr double MaxHiddenShare = 0.05;
+/// Runs of one side whose machine factors differ by less than this ran alike.
+constexpr double MinSpeedChange = 1.2;
 
 /// One time of a site on one side, per run, and how many calls have it one by one.
 struct Series {
@@ -427,11 +429,46 @@ MachineSpeed machineSpeed(const std::vector<std::vector<double>> &Voters, const 
   return Speed;
 }
 
+/// Whether a function's calls went as fast as the machine factors say. Within a side whose runs
+/// ran at different speeds, its runs' median calls should lie closer together divided by the
+/// factors than as measured; if they lie closer as measured, in every such side, the function
+/// did not change speed with the machine. (Within a side: between sides a regression can mimic
+/// or cancel a machine's change.) A machine does not always change speed alike for every
+/// function: on a 2-core VM beside a busy loop a regex's calls took 1.7 times as long in some
+/// runs, a short arithmetic function's no longer, and divided by those runs' factors the
+/// arithmetic one looked 66% slower in a head that had two of them. Runs with too few calls for
+/// a steady median say nothing either way.
+bool followsFactors(const Sampled &S, const MachineSpeed &Speed) {
+  bool Judged = false;
+  for (int Side : {0, 1}) {
+    double Lo[3] = {INFINITY, INFINITY, INFINITY}, Hi[3] = {-INFINITY, -INFINITY, -INFINITY};
+    for (const auto &[Run, Sample] : Side ? S.Head : S.Base) {
+      if (Sample.Seen < FactorMinCalls)
+        continue;
+      double Log = std::log(std::max(median(Sample.Times), 1.0)),
+             Factor = std::log(factorOf(Side ? Speed.Head : Speed.Base, Run));
+      double Of[3] = {Log, Log - Factor, Factor};
+      for (int K : {0, 1, 2}) {
+        Lo[K] = std::min(Lo[K], Of[K]);
+        Hi[K] = std::max(Hi[K], Of[K]);
+      }
+    }
+    if (!(Hi[2] - Lo[2] > std::log(MinSpeedChange)))
+      continue; // its runs ran alike: nothing to tell
+    if (Hi[1] - Lo[1] <= Hi[0] - Lo[0])
+      return true;
+    Judged = true;
+  }
+  return !Judged;
+}
+
 /// Caps the stalls of both sides' calls of a site (where both recorded calls) and expresses
-/// every run at base's speed; returns the normalized per-call times for the rank test.
+/// every run at base's speed (unless the function did not follow the machine's speed); returns
+/// the per-call times for the rank test, likewise.
 std::pair<std::vector<double>, std::vector<double>>
 settle(const RunSet &Base, SideSite &B, const RunSet &Head, SideSite &H, const Measure &M,
-       const Sampled &S, const MachineSpeed &Speed) {
+       const Sampled &S, const MachineSpeed &AllSites) {
+  const MachineSpeed Measured, &Speed = followsFactors(S, AllSites) ? AllSites : Measured;
   std::vector<double> Times[2], Own;
   for (int Side : {0, 1})
     for (const auto &[Run, Sample] : Side ? S.Head : S.Base) {
