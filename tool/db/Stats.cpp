@@ -207,7 +207,8 @@ void subtractUnsampled(Database &Db, const CallFilter &Filter, BindFn BindFilter
     if (!It->second.OwnFromCpuSamples) {
       Less(It->second.SelfNs, H.CallerWeight * H.Calls * Callee.OwnNs);
       Less(It->second.SelfCpuNs, H.CallerWeight * H.Calls * Callee.OwnCpuNs);
-      Less(It->second.SelfWaitNs, H.CallerWeight * H.Calls * std::max(0.0, Callee.OwnNs - Callee.OwnCpuNs));
+      Less(It->second.SelfWaitNs,
+           H.CallerWeight * H.Calls * std::max(0.0, Callee.OwnNs - Callee.OwnCpuNs));
     }
     // Only where the caller's calls counted allocations (set before this is called).
     if (It->second.AllocCalls)
