@@ -1345,6 +1345,15 @@ def scenario_diff_stalls(tmp):
     expect('f()' in p.stdout, p.stdout)
 
 
+def load_calls(db, run, names, calls, **header):
+    """One thread's log of these functions (site i is names[i]) and calls, in the run directory
+    `run` (its name is the run's), loaded into db."""
+    log_file(os.path.join(run, '1-1.splog'),
+             batch(*[site_entry(i, n) for i, n in enumerate(names)], calls_entry(calls)),
+             run=os.path.basename(run), **header)
+    load(db, run)
+
+
 def scenario_diff_deep_regression(tmp):
     # x() takes twice as long in head; its four callers (a, b, c, d) take as long as before on
     # their own, but their calls are longer by x's change: the machine factor must come from
@@ -1363,11 +1372,7 @@ def scenario_diff_deep_regression(tmp):
                 t = x_end + 100
                 calls.append((5, 0, t, t + 2000, False))
                 t += 2100
-            names = ['a()', 'b()', 'c()', 'd()', 'x()', 'e()']
-            log_file(os.path.join(run, '1-1.splog'),
-                     batch(*[site_entry(i, n) for i, n in enumerate(names)], calls_entry(calls)),
-                     run=f'run-{name}-{r}')
-            load(db, run)
+            load_calls(db, run, ['a()', 'b()', 'c()', 'd()', 'x()', 'e()'], calls)
         return db
     base, same, head = side('base', 20_000), side('same', 20_000), side('head', 40_000)
     p = scopeprof('diff', base, same, expect_rc=None)
@@ -1399,11 +1404,7 @@ def scenario_diff_voters(tmp):
                 for s in (1, 2, 3):
                     calls.append((s, 0, t, t + short_ns, False))
                     t += short_ns + 100
-            names = ['work()', 'short1()', 'short2()', 'short3()', 'r()']
-            log_file(os.path.join(run, '1-1.splog'),
-                     batch(*[site_entry(i, n) for i, n in enumerate(names)], calls_entry(calls)),
-                     run=f'run-{name}-{run_no}')
-            load(db, run)
+            load_calls(db, run, ['work()', 'short1()', 'short2()', 'short3()', 'r()'], calls)
         return db
     base = side('base', 200, 2000, 0)
     same = side('same', 170, 2000, 0)
@@ -1463,11 +1464,8 @@ def scenario_diff_sampled_regression(tmp):
                 for e in range(5, 8):
                     calls.append((e, 0, t, t + 1000, False))
                     t += 1100
-            names = ['p1()', 'p2()', 'p3()', 'p4()', 'x()', 'e1()', 'e2()', 'e3()']
-            log_file(os.path.join(run, '1-1.splog'),
-                     batch(*[site_entry(i, n) for i, n in enumerate(names)], calls_entry(calls)),
-                     run=f'run-{name}-{r}', sample_period=64)
-            load(db, run)
+            load_calls(db, run, ['p1()', 'p2()', 'p3()', 'p4()', 'x()', 'e1()', 'e2()', 'e3()'], calls,
+                       sample_period=64)
         return db
     base, head = side('base', 20_000), side('head', 40_000)
     p = scopeprof('diff', base, head, expect_rc=1)
@@ -1507,11 +1505,7 @@ def scenario_diff_run_speed(tmp):
                         length *= 15
                     calls.append((site, 0, t, t + length, False))
                     t += length + 100
-            names = ['w1()', 'w2()', 'w3()', 'r()', 'u()']
-            log_file(os.path.join(run, '1-1.splog'),
-                     batch(*[site_entry(i, n) for i, n in enumerate(names)], calls_entry(calls)),
-                     run=f'run-{name}-{run_no}')
-            load(db, run)
+            load_calls(db, run, ['w1()', 'w2()', 'w3()', 'r()', 'u()'], calls)
         return db
     same = side('same', [1.8, 1.8, 1.8, 1.0, 1.8, 1.0], 2000, stalled=4)
     slow = side('slow', [1.0, 1.0, 1.0], 3200)
@@ -1540,9 +1534,7 @@ def scenario_diff_sampled_counts(tmp):
                 length = r_ns + (i * 37 % 101) + (15_000 if run_no == stall_run and i == 1500 else 0)
                 calls.append((0, 0, t, t + length, False, i >= 1000))
                 t += length + 1000
-            log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'r()'), calls_entry(calls)),
-                     run=f'run-{name}-{run_no}', sample_period=64)
-            load(db, run)
+            load_calls(db, run, ['r()'], calls, sample_period=64)
         return db
     same = side('same', [140, 160, 180, 150, 170, 145], 1000, stall_run=2)
     slow = side('slow', [130, 175, 150], 1500)

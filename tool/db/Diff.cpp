@@ -367,8 +367,8 @@ double median(std::vector<double> V) {
 /// machine's speed: enough recorded calls in every run for a steady median. Own time, not the
 /// calls' durations: a regressed function makes every caller's durations longer too, and with
 /// a few voters its callers would move the factor and the regression would be divided away
-/// (for the same reason a site whose own time holds a sampled function's unrecorded calls has
-/// no vote). The median, so that a preempted call moves no vote.
+/// (for the same reason a site whose own time holds more than a sliver of a sampled function's
+/// unrecorded calls has no vote). The median, so that a preempted call moves no vote.
 std::optional<std::vector<double>> runMedians(const Sampled &S, const SideSite &B,
                                               const SideSite &H, const RunSet &Base,
                                               const RunSet &Head) {
