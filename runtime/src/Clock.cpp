@@ -59,7 +59,8 @@ namespace {
 // buffer on the stack, never to the log.
 scopeprof_site CalibrationSite = {SCOPEPROF_SITE_ON, 0, 0, "", "", 0, 0, nullptr};
 __attribute__((noinline)) void scopedCall() {
-  scopeprof::detail::Scope S(&CalibrationSite);
+  scopeprof::detail::RecordedCall C;
+  scopeprof::detail::Scope S(&CalibrationSite, &C);
   __asm__ volatile("");
 }
 __attribute__((noinline)) void plainCall() { __asm__ volatile(""); }
@@ -68,7 +69,8 @@ __attribute__((noinline)) void plainCall() { __asm__ volatile(""); }
 // those, and the scope's exit pays for it inside the sample's interval.
 scopeprof_site CalibrationSampledSite = {SCOPEPROF_SITE_SAMPLED, 0, 0, "", "", 0, 0, nullptr};
 __attribute__((noinline)) void sampledCall() {
-  scopeprof::detail::Scope S(&CalibrationSampledSite);
+  scopeprof::detail::RecordedCall C;
+  scopeprof::detail::Scope S(&CalibrationSampledSite, &C);
   __asm__ volatile("");
 }
 

@@ -348,7 +348,8 @@ void handOver() {
   FN(0x172, "handOver()");
   static scopeprof_site Site = {SCOPEPROF_SITE_NEW, 0, 0x170, "migrated()", "test/runtime/Workload.cpp",
                                 __LINE__, SCOPEPROF_KIND_FREE, nullptr};
-  scopeprof_c_scope Scope = scopeprof_c_enter(&Site);
+  scopeprof_c_call Call;
+  scopeprof_c_scope Scope = scopeprof_c_enter(&Site, &Call);
   std::thread([&Scope] {
     scopeprof_c_exit(&Scope);
     leaf(1);

@@ -320,7 +320,9 @@ def scenario_cpu_switches(tmp):
     expect(len({f.process['pid'] for f in files}) == 2, 'a fork child')
     out = subprocess.run([SCOPEPROF, 'dump', tmp], capture_output=True, text=True).stdout
     per_file = [chunk.count('\n  off-cpu start=') for chunk in out.split('\nfile ')]
-    expect(all(n >= 4 for n in per_file), f'each thread slept and waited: off-CPU intervals per file {per_file}')
+    # Each round's two sleeps always leave the CPU; its wait and join need not (on a loaded
+    # machine the setter may be done before the waiter waits: one file once had 3 intervals).
+    expect(all(n >= 2 for n in per_file), f'each thread slept: off-CPU intervals per file {per_file}')
     # Switched off: the header says so, and nothing is asked of the kernel.
     off = os.path.join(tmp, 'off')
     p = run([WORKLOAD, 'calls', '10'], {'SCOPEPROF_COUNTERS': 'none'}, off)

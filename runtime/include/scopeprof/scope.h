@@ -272,8 +272,13 @@ SCOPEPROF_INLINE void scopeprof_close_counted(scopeprof_thread *t, uint64_t allo
 }
 
 /* The C form: a cleanup attribute ends the scope. The depth at entry is kept and restored at
- * exit, so scopes a longjmp skipped cannot leave the depth wrong past the next exit. */
-typedef struct scopeprof_c_scope {
+ * exit, so scopes a longjmp skipped cannot leave the depth wrong past the next exit.
+ *
+ * What a recorded call keeps until it ends is a separate object in the instrumented function's
+ * frame, left uninitialized, whose address only the out-of-line begin and end see. The scope
+ * itself never escapes, so its few fields stay in registers on the paths that record nothing (a
+ * site off, a throttled call not drawn): no stores to the stack, no loads back at exit. */
+typedef struct scopeprof_c_call {
   scopeprof_site *site;
   scopeprof_thread *thread;
   uint64_t start;
@@ -283,61 +288,78 @@ typedef struct scopeprof_c_scope {
   uint64_t allocs, alloc_bytes; /* the thread's counts at entry, when the site counts them */
   uint64_t live_bytes, peak_bytes;
   uint64_t counted; /* SCOPEPROF_FLAG_COUNTED, or 0 */
+} scopeprof_c_call;
+
+/* What a scope's begin left: nothing, a recorded call, or a throttled call marked, not drawn. */
+enum { SCOPEPROF_SCOPE_IDLE = 0, SCOPEPROF_SCOPE_RECORDED = 1, SCOPEPROF_SCOPE_MARKED = 2 };
+
+typedef struct scopeprof_c_scope {
+  scopeprof_c_call *call;
+  scopeprof_thread *thread; /* set while a throttled call not drawn is marked */
+  uint64_t outer;           /* the thread's marks at entry, then */
+  uint32_t mode;            /* SCOPEPROF_SCOPE_* */
 } scopeprof_c_scope;
 
 /* A call that is recorded begins (out of line, see SCOPEPROF_NOINLINE). DRAWN: a throttled
- * call already marked and drawn; else the site's state decides. */
-static SCOPEPROF_NOINLINE __attribute__((__unused__)) void
-scopeprof_c_begin(scopeprof_c_scope *s, scopeprof_site *site, uint32_t state, int drawn) {
+ * call already marked and drawn; else the site's state decides. Returns SCOPEPROF_SCOPE_*;
+ * MARKED leaves the thread and its marks at entry in C. */
+static SCOPEPROF_NOINLINE __attribute__((__unused__)) uint32_t
+scopeprof_c_begin(scopeprof_c_call *c, scopeprof_site *site, uint32_t state, int drawn) {
   if (!drawn && state != SCOPEPROF_SITE_ON) {
     if ((state & ~(uint32_t)SCOPEPROF_SITE_COUNT) == SCOPEPROF_SITE_SAMPLED) {
-      s->thread = &scopeprof_tls; /* marked before the draw, as in scopeprof_c_enter */
-      s->outer = scopeprof_mark(site->index);
+      c->thread = &scopeprof_tls; /* marked before the draw, as in scopeprof_c_enter */
+      c->outer = scopeprof_mark(site->index);
       if (!scopeprof_drawn())
-        return;
-      scopeprof_unmark(s->outer);
+        return SCOPEPROF_SCOPE_MARKED;
+      scopeprof_unmark(c->outer);
       drawn = 1;
     } else if (!scopeprof_wanted(site, state)) {
-      return;
+      return SCOPEPROF_SCOPE_IDLE;
     }
     if (state == SCOPEPROF_SITE_NEW) /* just registered: the counters the rules gave it */
       state = __atomic_load_n(&site->state, __ATOMIC_RELAXED);
   }
-  s->sampled = (uint32_t)drawn;
-  s->site = site;
-  s->thread = &scopeprof_tls;
-  s->depth = s->thread->depth++;
+  c->sampled = (uint32_t)drawn;
+  c->site = site;
+  c->thread = &scopeprof_tls;
+  c->depth = c->thread->depth++;
+  c->counted = 0;
   if (__builtin_expect((state & SCOPEPROF_SITE_COUNT) != 0, 0)) {
-    s->counted = SCOPEPROF_FLAG_COUNTED;
-    s->allocs = s->thread->allocs;
-    s->alloc_bytes = s->thread->alloc_bytes;
-    s->live_bytes = s->thread->live_bytes;
-    s->peak_bytes = s->thread->peak_bytes;
-    s->thread->peak_bytes = s->live_bytes;
+    c->counted = SCOPEPROF_FLAG_COUNTED;
+    c->allocs = c->thread->allocs;
+    c->alloc_bytes = c->thread->alloc_bytes;
+    c->live_bytes = c->thread->live_bytes;
+    c->peak_bytes = c->thread->peak_bytes;
+    c->thread->peak_bytes = c->live_bytes;
   }
-  s->outer = scopeprof_mark_recorded(site->index);
-  s->start = scopeprof_now();
+  c->outer = scopeprof_mark_recorded(site->index);
+  c->start = scopeprof_now();
+  return SCOPEPROF_SCOPE_RECORDED;
 }
 /* A recorded call ends (out of line). */
-static SCOPEPROF_NOINLINE __attribute__((__unused__)) void scopeprof_c_end(scopeprof_c_scope *s) {
+static SCOPEPROF_NOINLINE __attribute__((__unused__)) void scopeprof_c_end(scopeprof_c_call *c) {
   uint64_t end = scopeprof_now();
-  if (__builtin_expect(s->thread != &scopeprof_tls, 0)) {
+  if (__builtin_expect(c->thread != &scopeprof_tls, 0)) {
     scopeprof_drop_call();
     return;
   }
-  scopeprof_unmark(s->outer);
-  scopeprof_tls.depth = s->depth;
-  if (__builtin_expect(s->counted != 0, 0))
-    scopeprof_close_counted(&scopeprof_tls, s->allocs, s->alloc_bytes, s->live_bytes, s->peak_bytes);
-  scopeprof_append(scopeprof_meta(s->site->index, s->depth) | (s->sampled ? SCOPEPROF_FLAG_SAMPLED : 0) |
-                       s->counted,
-                   s->start, end);
+  scopeprof_unmark(c->outer);
+  scopeprof_tls.depth = c->depth;
+  if (__builtin_expect(c->counted != 0, 0))
+    scopeprof_close_counted(&scopeprof_tls, c->allocs, c->alloc_bytes, c->live_bytes, c->peak_bytes);
+  scopeprof_append(scopeprof_meta(c->site->index, c->depth) | (c->sampled ? SCOPEPROF_FLAG_SAMPLED : 0) |
+                       c->counted,
+                   c->start, end);
 }
-SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site) {
-  scopeprof_c_scope s = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site, scopeprof_c_call *call) {
+  scopeprof_c_scope s;
   /* Acquire: a site switched on at run time (enable, rules, ctl) was registered by another
    * thread, whose index this call reads. On x86-64 the same plain load as a relaxed one. */
   uint32_t state = __atomic_load_n(&site->state, __ATOMIC_ACQUIRE);
+  s.call = call;
+  s.thread = 0;
+  s.outer = 0;
+  s.mode = SCOPEPROF_SCOPE_IDLE;
   if (state == SCOPEPROF_SITE_SAMPLED) {
     /* Marked before the draw: the whole cost of a throttled call's scope is inside its own CPU
      * samples, where the loader takes the calibrated cost back out. */
@@ -346,15 +368,20 @@ SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site) {
     if (__builtin_expect(!scopeprof_drawn(), 1))
       return s;
     scopeprof_unmark(s.outer); /* marked again as every recorded call is */
-    scopeprof_c_begin(&s, site, state, 1);
+    s.thread = 0;
+    s.mode = scopeprof_c_begin(call, site, state, 1);
   } else if (state != SCOPEPROF_SITE_OFF) {
-    scopeprof_c_begin(&s, site, state, 0);
+    s.mode = scopeprof_c_begin(call, site, state, 0);
+    if (__builtin_expect(s.mode == SCOPEPROF_SCOPE_MARKED, 0)) {
+      s.thread = call->thread;
+      s.outer = call->outer;
+    }
   }
   return s;
 }
 SCOPEPROF_INLINE void scopeprof_c_exit(scopeprof_c_scope *s) {
-  if (s->site)
-    scopeprof_c_end(s);
+  if (s->mode == SCOPEPROF_SCOPE_RECORDED)
+    scopeprof_c_end(s->call);
   else if (s->thread && s->thread == &scopeprof_tls)
     scopeprof_unmark(s->outer);
 }
@@ -376,6 +403,83 @@ SCOPEPROF_INLINE void scopeprof_c_exit(scopeprof_c_scope *s) {
 namespace scopeprof {
 namespace detail {
 
+/* What a recorded call keeps until it ends: a separate object in the instrumented function's
+ * frame, left uninitialized, whose address only the out-of-line begin() and end() see. The
+ * Scope itself never escapes, so its few fields stay in registers on the paths that record
+ * nothing (a site off, a throttled call not drawn). */
+struct RecordedCall {
+  scopeprof_site *Site;
+  scopeprof_thread *Thread;
+  uint64_t Outer; /* the thread's marks at entry */
+  uint64_t Start;
+  uint32_t Epoch;
+  uint32_t Depth;
+  uint64_t Flags; /* SCOPEPROF_FLAG_SAMPLED, SCOPEPROF_FLAG_COUNTED, or 0 */
+  uint64_t Allocs, AllocBytes; /* the thread's counts at entry, when the site counts them */
+  uint64_t Live, Peak;
+};
+
+/* A call that is recorded begins (out of line, see SCOPEPROF_NOINLINE). Drawn: a throttled
+ * call already marked and drawn (SCOPEPROF_FLAG_SAMPLED); else the site's state decides.
+ * Returns SCOPEPROF_SCOPE_*, as scopeprof_c_begin. */
+SCOPEPROF_NOINLINE inline uint32_t beginCall(RecordedCall *C, scopeprof_site *S, uint32_t State,
+                                             uint64_t Drawn) noexcept {
+  uint64_t Flags = Drawn;
+  if (!Drawn && State != SCOPEPROF_SITE_ON) {
+    if ((State & ~uint32_t{SCOPEPROF_SITE_COUNT}) == SCOPEPROF_SITE_SAMPLED) {
+      C->Thread = &scopeprof_tls; // marked before the draw, as in the constructor
+      C->Outer = scopeprof_mark(S->index);
+      if (!scopeprof_drawn())
+        return SCOPEPROF_SCOPE_MARKED;
+      scopeprof_unmark(C->Outer);
+      Flags = SCOPEPROF_FLAG_SAMPLED;
+    } else if (!scopeprof_wanted(S, State)) {
+      return SCOPEPROF_SCOPE_IDLE;
+    }
+    if (State == SCOPEPROF_SITE_NEW) // just registered: the counters the rules gave it
+      State = __atomic_load_n(&S->state, __ATOMIC_RELAXED);
+  }
+  if (State & SCOPEPROF_SITE_COUNT)
+    Flags |= SCOPEPROF_FLAG_COUNTED;
+  scopeprof_thread *Thread = &scopeprof_tls;
+  C->Flags = Flags;
+  C->Site = S;
+  C->Thread = Thread;
+  // An atomic load is never merged with its neighbour: gcc read the epoch and the depth as
+  // one 8-byte load, which cannot take its value from the last call's 4-byte store of the
+  // depth still in the store buffer (a stall of ~18 ns a call in bench-runtime).
+  C->Epoch = __atomic_load_n(&Thread->throw_epoch, __ATOMIC_RELAXED);
+  C->Depth = Thread->depth++;
+  if (__builtin_expect((Flags & SCOPEPROF_FLAG_COUNTED) != 0, 0)) {
+    C->Allocs = Thread->allocs;
+    C->AllocBytes = Thread->alloc_bytes;
+    C->Live = Thread->live_bytes;
+    C->Peak = Thread->peak_bytes;
+    Thread->peak_bytes = C->Live;
+  }
+  C->Outer = scopeprof_mark_recorded(S->index);
+  C->Start = scopeprof_now();
+  return SCOPEPROF_SCOPE_RECORDED;
+}
+
+/* A recorded call ends (out of line). */
+SCOPEPROF_NOINLINE inline void endCall(RecordedCall *C) noexcept {
+  uint64_t End = scopeprof_now();
+  scopeprof_thread *Thread = C->Thread;
+  if (__builtin_expect(Thread != &scopeprof_tls, 0)) {
+    scopeprof_drop_call();
+    return;
+  }
+  scopeprof_unmark(C->Outer);
+  Thread->depth = C->Depth;
+  if (__builtin_expect((C->Flags & SCOPEPROF_FLAG_COUNTED) != 0, 0))
+    scopeprof_close_counted(Thread, C->Allocs, C->AllocBytes, C->Live, C->Peak);
+  if (__builtin_expect(C->Epoch != Thread->throw_epoch, 0))
+    scopeprof_exit_unwound(C->Site, C->Start, End, C->Depth, C->Flags);
+  else
+    scopeprof_append(scopeprof_meta(C->Site->index, C->Depth) | C->Flags, C->Start, End);
+}
+
 /* The RAII scope SCOPEPROF_FN declares. A throw in this thread while the scope is open
  * bumps throw_epoch; only then does the destructor take the slow path to find out whether
  * it is being unwound. The depth at entry is kept and restored at exit (a longjmp over scopes
@@ -383,8 +487,8 @@ namespace detail {
  * another thread (a coroutine resumed elsewhere) is counted, never written with a wrong depth. */
 class Scope {
 public:
-  explicit SCOPEPROF_ALWAYS_INLINE Scope(scopeprof_site *S) noexcept
-      : Site(nullptr), Thread(nullptr), Outer(0) {
+  SCOPEPROF_ALWAYS_INLINE Scope(scopeprof_site *S, RecordedCall *C) noexcept
+      : Call(C), Thread(nullptr), Outer(0), Mode(SCOPEPROF_SCOPE_IDLE) {
     // Acquire, as in scopeprof_c_enter: the index was written by the registering thread.
     uint32_t State = __atomic_load_n(&S->state, __ATOMIC_ACQUIRE);
     if (State == SCOPEPROF_SITE_SAMPLED) {
@@ -395,14 +499,19 @@ public:
       if (__builtin_expect(!scopeprof_drawn(), 1))
         return;
       scopeprof_unmark(Outer); // marked again as every recorded call is
-      begin(S, State, SCOPEPROF_FLAG_SAMPLED);
+      Thread = nullptr;
+      Mode = beginCall(C, S, State, SCOPEPROF_FLAG_SAMPLED);
     } else if (State != SCOPEPROF_SITE_OFF) {
-      begin(S, State, 0);
+      Mode = beginCall(C, S, State, 0);
+      if (__builtin_expect(Mode == SCOPEPROF_SCOPE_MARKED, 0)) {
+        Thread = C->Thread;
+        Outer = C->Outer;
+      }
     }
   }
   SCOPEPROF_ALWAYS_INLINE ~Scope() {
-    if (Site)
-      end();
+    if (Mode == SCOPEPROF_SCOPE_RECORDED)
+      endCall(Call);
     else if (Thread && Thread == &scopeprof_tls)
       scopeprof_unmark(Outer);
   }
@@ -410,71 +519,10 @@ public:
   Scope &operator=(const Scope &) = delete;
 
 private:
-  // A call that is recorded begins (out of line, see SCOPEPROF_NOINLINE). Drawn: a throttled
-  // call already marked and drawn (SCOPEPROF_FLAG_SAMPLED); else the site's state decides.
-  SCOPEPROF_NOINLINE void begin(scopeprof_site *S, uint32_t State, uint64_t Drawn) noexcept {
-    Flags = Drawn;
-    if (!Drawn && State != SCOPEPROF_SITE_ON) {
-      if ((State & ~uint32_t{SCOPEPROF_SITE_COUNT}) == SCOPEPROF_SITE_SAMPLED) {
-        Thread = &scopeprof_tls; // marked before the draw, as in the constructor
-        Outer = scopeprof_mark(S->index);
-        if (!scopeprof_drawn())
-          return;
-        scopeprof_unmark(Outer);
-        Flags = SCOPEPROF_FLAG_SAMPLED;
-      } else if (!scopeprof_wanted(S, State)) {
-        return;
-      }
-      if (State == SCOPEPROF_SITE_NEW) // just registered: the counters the rules gave it
-        State = __atomic_load_n(&S->state, __ATOMIC_RELAXED);
-    }
-    if (State & SCOPEPROF_SITE_COUNT)
-      Flags |= SCOPEPROF_FLAG_COUNTED;
-    Site = S;
-    Thread = &scopeprof_tls;
-    // An atomic load is never merged with its neighbour: gcc read the epoch and the depth as
-    // one 8-byte load, which cannot take its value from the last call's 4-byte store of the
-    // depth still in the store buffer (a stall of ~18 ns a call in bench-runtime).
-    Epoch = __atomic_load_n(&Thread->throw_epoch, __ATOMIC_RELAXED);
-    Depth = Thread->depth++;
-    if (__builtin_expect((Flags & SCOPEPROF_FLAG_COUNTED) != 0, 0)) {
-      Allocs = Thread->allocs;
-      AllocBytes = Thread->alloc_bytes;
-      Live = Thread->live_bytes;
-      Peak = Thread->peak_bytes;
-      Thread->peak_bytes = Live;
-    }
-    Outer = scopeprof_mark_recorded(S->index);
-    Start = scopeprof_now();
-  }
-  // A recorded call ends (out of line).
-  SCOPEPROF_NOINLINE void end() noexcept {
-    uint64_t End = scopeprof_now();
-    if (__builtin_expect(Thread != &scopeprof_tls, 0)) {
-      scopeprof_drop_call();
-      return;
-    }
-    scopeprof_unmark(Outer);
-    Thread->depth = Depth;
-    if (__builtin_expect((Flags & SCOPEPROF_FLAG_COUNTED) != 0, 0))
-      scopeprof_close_counted(Thread, Allocs, AllocBytes, Live, Peak);
-    if (__builtin_expect(Epoch != Thread->throw_epoch, 0))
-      scopeprof_exit_unwound(Site, Start, End, Depth, Flags);
-    else
-      scopeprof_append(scopeprof_meta(Site->index, Depth) | Flags, Start, End);
-  }
-
-  // Set by the constructor; the rest by begin() for a call that is recorded, the counts only
-  // when it counts them (end() reads nothing else).
-  scopeprof_site *Site;
-  scopeprof_thread *Thread;
-  uint64_t Outer; /* the thread's marks at entry */
-  uint64_t Start;
-  uint32_t Epoch;
-  uint32_t Depth;
-  uint64_t Flags; /* SCOPEPROF_FLAG_SAMPLED, SCOPEPROF_FLAG_COUNTED, or 0 */
-  uint64_t Allocs, AllocBytes; /* the thread's counts at entry, when the site counts them */
-  uint64_t Live, Peak;
+  RecordedCall *Call;
+  scopeprof_thread *Thread; /* set while a throttled call not drawn is marked */
+  uint64_t Outer;           /* the thread's marks at entry, then */
+  uint32_t Mode;
 };
 
 /* FNV-1a, at compile time, for SCOPEPROF_SCOPE's ids. */
@@ -516,15 +564,17 @@ private:
 #define SCOPEPROF_FN(ID, SIGNATURE, FILE, LINE, KINDS)                                        \
   static scopeprof_site scopeprof_site_ = {SCOPEPROF_SITE_NEW, 0, ID, SIGNATURE, FILE, LINE,   \
                                            KINDS, nullptr};                                    \
-  ::scopeprof::detail::Scope scopeprof_scope_(&scopeprof_site_)
+  ::scopeprof::detail::RecordedCall scopeprof_call_;                                           \
+  ::scopeprof::detail::Scope scopeprof_scope_(&scopeprof_site_, &scopeprof_call_)
 
 /* SCOPEPROF_SCOPE("name"): any block, until the end of the enclosing scope. */
 #define SCOPEPROF_SCOPE(NAME)                                                                  \
   static scopeprof_site SCOPEPROF_CAT(scopeprof_site_, __LINE__) = {                           \
       SCOPEPROF_SITE_NEW, 0, ::scopeprof::detail::hash(NAME, ::scopeprof::detail::hash(__FILE__)), \
       NAME, __FILE__, __LINE__, 0, nullptr};                                                   \
+  ::scopeprof::detail::RecordedCall SCOPEPROF_CAT(scopeprof_call_, __LINE__);                  \
   ::scopeprof::detail::Scope SCOPEPROF_CAT(scopeprof_scope_, __LINE__)(                        \
-      &SCOPEPROF_CAT(scopeprof_site_, __LINE__))
+      &SCOPEPROF_CAT(scopeprof_site_, __LINE__), &SCOPEPROF_CAT(scopeprof_call_, __LINE__))
 
 #else /* C, C++98/03 */
 
@@ -538,8 +588,9 @@ private:
 #define SCOPEPROF_FN(ID, SIGNATURE, FILE, LINE, KINDS)                                        \
   static scopeprof_site scopeprof_site_ = {SCOPEPROF_SITE_NEW, 0, ID, SIGNATURE, FILE, LINE,   \
                                            KINDS, SCOPEPROF_NULL};                             \
+  scopeprof_c_call scopeprof_call_;                                                            \
   __attribute__((cleanup(scopeprof_c_exit))) scopeprof_c_scope scopeprof_scope_ =              \
-      scopeprof_c_enter(&scopeprof_site_)
+      scopeprof_c_enter(&scopeprof_site_, &scopeprof_call_)
 
 #endif /* SCOPEPROF_CXX11_API */
 
