@@ -23,29 +23,49 @@ namespace scopeprof::runtime {
 
 namespace {
 
-/// log2 of the uniform (X + 1) / 2^32 in (0, 1], without libm: inside leveldb, std::log and
-/// the division after it cost ~60 ns a draw (a call into libm, cache misses), a nanosecond per
-/// throttled call. The exponent comes from the double's bits, the mantissa's log from a
-/// least-squares polynomial in (m - 1); its error, under 3e-6, moves a countdown by 1e-4.
-double log2Uniform(uint32_t X) {
-  double Value = static_cast<double>(uint64_t{X} + 1);
-  uint64_t Bits;
-  std::memcpy(&Bits, &Value, sizeof Bits);
-  int Exponent = static_cast<int>(Bits >> 52) - 1023;
-  Bits = (Bits & ((uint64_t{1} << 52) - 1)) | (uint64_t{1023} << 52);
-  double Mantissa;
-  std::memcpy(&Mantissa, &Bits, sizeof Mantissa);
-  double T = Mantissa - 1;
-  // Horner, written out: as a loop over an array gcc copied the coefficients to the stack on
-  // every draw and chained the loop's loads (4.5% of tinyxml2's run in this function, ~23 ns a
-  // draw, one throttled call in 64).
-  double Log2Mantissa =
-      T * (1.442534779300737 +
-           T * (-0.71803358669954 +
-                T * (0.4571581046140681 +
-                     T * (-0.27734161363331084 +
-                          T * (0.12147291940545302 + T * -0.025792335337773035)))));
-  return Exponent + Log2Mantissa - 32;
+/// ln(X) for X in [1, 2], at compile time: 2 atanh((X - 1) / (X + 1)), whose series converges
+/// to double precision within 30 terms there.
+constexpr double lnAtCompileTime(double X) {
+  double Z = (X - 1) / (X + 1), Term = Z, Sum = 0;
+  for (int N = 1; N < 60; N += 2, Term *= Z * Z)
+    Sum += Term / N;
+  return 2 * Sum;
+}
+
+/// 1 / log2(1 - 1/64), negated: a countdown's length per unit of -log2 of its uniform.
+constexpr double CountdownPerBit = 44.01393630854736;
+static_assert(fmt::SamplePeriod == 64, "the loader counts a drawn call as 64");
+
+/// CountdownPerBit * log2(1 + I/256), in 16.16 fixed point, for I in 0 .. 256.
+struct Log2Table {
+  uint32_t V[257];
+};
+constexpr Log2Table makeLog2Table() {
+  Log2Table T{};
+  for (int I = 0; I <= 256; ++I)
+    T.V[I] = static_cast<uint32_t>(CountdownPerBit * 65536 * lnAtCompileTime(1 + I / 256.0) /
+                                       lnAtCompileTime(2) +
+                                   0.5);
+  return T;
+}
+constexpr Log2Table Log2Fraction = makeLog2Table();
+
+/// The length of a countdown: the number of independent 1-in-64 draws up to and including the
+/// first success, 1 + floor(log2(U) / log2(1 - 1/64)), geometric, for the uniform
+/// U = (X + 1) / 2^32 in (0, 1]. In integers: -log2(U) is the leading zeros of X + 1 less 31,
+/// less log2 of its mantissa, from a table interpolated linearly (error under 3e-6 of a unit
+/// of the log, 1e-4 of a countdown). A polynomial in doubles did the same in a dependent chain
+/// of ~70 cycles; inside leveldb, std::log took ~60 ns a draw.
+uint32_t countdownLength(uint32_t X) {
+  uint64_t V = uint64_t{X} + 1; // 1 .. 2^32
+  int Zeros = __builtin_clzll(V); // 31 .. 63
+  uint64_t Mantissa = V << Zeros; // its leading 1 at bit 63
+  uint32_t I = static_cast<uint32_t>(Mantissa >> 55) & 0xFF;
+  uint32_t Between = static_cast<uint32_t>(Mantissa >> 47) & 0xFF;
+  uint32_t Low = Log2Fraction.V[I];
+  uint32_t Fraction = Low + ((Log2Fraction.V[I + 1] - Low) * Between >> 8);
+  uint64_t Scaled = static_cast<uint64_t>(Zeros - 31) * Log2Fraction.V[256] - Fraction;
+  return 1 + static_cast<uint32_t>(Scaled >> 16);
 }
 
 /// A site a rule line includes by name (not by default) is what the user asked to see in full:
@@ -176,10 +196,7 @@ int scopeprof_register_site(scopeprof_site *S) {
 
 int scopeprof_draw_sample(void) {
   scopeprof_thread &T = scopeprof_tls;
-  // The length of a countdown: the number of independent 1-in-64 draws up to and including the
-  // first success, geometric, from a uniform in (0, 1]. Any nonzero state works for xorshift32;
-  // threads start apart.
-  static_assert(fmt::SamplePeriod == 64, "the loader counts a drawn call as 64");
+  // Any nonzero state works for xorshift32; threads start apart.
   auto NextCountdown = [&T] {
     uint32_t X = T.sample_random;
     if (X == 0)
@@ -188,8 +205,7 @@ int scopeprof_draw_sample(void) {
     X ^= X >> 17;
     X ^= X << 5;
     T.sample_random = X;
-    constexpr double InverseLog2Miss = -44.01393630854736; // 1 / log2(1 - 1/64)
-    return 1 + static_cast<uint32_t>(log2Uniform(X) * InverseLog2Miss);
+    return countdownLength(X);
   };
   if (T.sample_countdown == 0) { // never set: this call is the first of a countdown
     uint32_t Left = NextCountdown();
