@@ -66,6 +66,17 @@ void Findings::report(const std::string &AbsFile, unsigned Offset, FunctionRepor
   // The first unit in the stable order decides, whichever was parsed first; within one unit
   // (a header included twice) the first inclusion does.
   FunctionReport &Kept = It->second;
+  // A template judged by its instantiations (Triviality::Instances) is no code where it is
+  // not instantiated, and, where it is, needs its scope if any instantiation does: a unit
+  // that instantiates none has no say, and one with a non-trivial instantiation decides.
+  // Those are not two views of one code, so not noted as such.
+  auto Say = [](const FunctionReport &F) { return F.Cost.Undecided ? 0 : F.Cost.Trivial ? 1 : 2; };
+  if (Kept.Judged && R.Judged && (Kept.Cost.Instances || R.Cost.Instances || Kept.Cost.Undecided ||
+                                  R.Cost.Undecided)) {
+    if (Say(R) > Say(Kept) || (Say(R) == Say(Kept) && R.Unit < Kept.Unit))
+      std::swap(Kept, R);
+    return;
+  }
   if (R.Unit < Kept.Unit)
     std::swap(Kept, R);
   auto Note = [&Kept](const std::string &Description, const FunctionReport::View &Who) {

@@ -194,9 +194,12 @@ void printReports(const Findings &All, bool WithRules) {
         llvm::outs() << " (no trivial: rule matched: the default)";
       if (R.Judged && R.Cost.Trivial)
         llvm::outs() << " (trivial: " << R.Cost.Size << " of " << TrivialBudget
-                     << " AST nodes inlined)";
+                     << " AST nodes inlined"
+                     << (R.Cost.Instances ? ", judged by the instantiations of " + R.UnitName : "")
+                     << ")";
       else if (R.Judged)
-        llvm::outs() << " (not trivial: " << R.Cost.Why << ")";
+        llvm::outs() << " (not trivial: " << R.Cost.Why
+                     << (R.Cost.Undecided ? "; a template no unit instantiates" : "") << ")";
       if (R.Reason == Skip::SharedBody)
         llvm::outs() << " (the body's scope went to " << R.SharedWith
                      << ", the first unit in sorted order)";

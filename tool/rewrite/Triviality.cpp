@@ -11,6 +11,8 @@
 #include "clang/Lex/Lexer.h"
 #include "llvm/Support/Path.h"
 
+#include <algorithm>
+
 using namespace clang;
 
 namespace scopeprof::rewrite {
@@ -470,12 +472,56 @@ const TrivialityAnalyzer::Cost &TrivialityAnalyzer::costOf(const FunctionDecl *D
   return Memo[Key] = std::move(C);
 }
 
+std::vector<const FunctionDecl *>
+TrivialityAnalyzer::instancesOf(const FunctionDecl *Pattern) {
+  std::vector<const FunctionDecl *> Out;
+  auto Add = [&](const FunctionDecl *I) {
+    const FunctionDecl *From = I->getTemplateInstantiationPattern();
+    if (From && From->getCanonicalDecl() == Pattern->getCanonicalDecl() && I->hasBody())
+      Out.push_back(I);
+  };
+  if (const FunctionTemplateDecl *FT = Pattern->getDescribedFunctionTemplate()) {
+    for (const FunctionDecl *I : FT->specializations())
+      Add(I);
+  } else if (const auto *MD = dyn_cast<CXXMethodDecl>(Pattern)) {
+    if (const ClassTemplateDecl *CT = MD->getParent()->getDescribedClassTemplate())
+      for (const ClassTemplateSpecializationDecl *Spec : CT->specializations())
+        for (const Decl *D : Spec->decls())
+          if (const auto *I = dyn_cast<FunctionDecl>(D))
+            Add(I);
+  }
+  return Out;
+}
+
 Triviality TrivialityAnalyzer::judge(const FunctionDecl *FD) {
   const SourceManager &SM = Ctx.getSourceManager();
   bool InMain = SM.getFileID(SM.getExpansionLoc(FD->getLocation())) == SM.getMainFileID();
   const Cost &C = costOf(FD, InMain);
-  return {C.Why.empty(), C.Size, C.Via.empty() ? C.Why : "via " + C.Via + ": " + C.Why,
-          C.Why.empty() ? C.MeasuredCallees : std::set<std::string>{}};
+  Triviality T{C.Why.empty(), C.Size, C.Via.empty() ? C.Why : "via " + C.Via + ": " + C.Why,
+               C.Why.empty() ? C.MeasuredCallees : std::set<std::string>{}};
+  if (T.Trivial || !FD->isDependentContext())
+    return T;
+  // A pattern may be instantiated with any type, and an operation on a `T` may call anything.
+  // The unit's instantiations are all the code it compiles of it: a container's
+  // `EnsureCapacity` copying `char`s or pointers is trivial however its pattern reads.
+  std::vector<const FunctionDecl *> Instances = instancesOf(FD);
+  if (Instances.empty()) {
+    T.Undecided = true;
+    return T;
+  }
+  T.Instances = static_cast<unsigned>(Instances.size());
+  Triviality ByInstances{true, 0, "", {}, T.Instances};
+  for (const FunctionDecl *I : Instances) {
+    const Cost &IC = costOf(I, InMain);
+    if (!IC.Why.empty()) {
+      T.Why = "in its instantiation '" + I->getQualifiedNameAsString() + "': " +
+              (IC.Via.empty() ? IC.Why : "via " + IC.Via + ": " + IC.Why);
+      return T;
+    }
+    ByInstances.Size = std::max(ByInstances.Size, IC.Size);
+    ByInstances.MeasuredCallees.insert(IC.MeasuredCallees.begin(), IC.MeasuredCallees.end());
+  }
+  return ByInstances;
 }
 
 } // namespace scopeprof::rewrite

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace scopeprof::rewrite {
 
@@ -30,6 +31,14 @@ struct Triviality {
   /// When trivial: the signatures of the measured functions it calls, which must get their
   /// scopes for it to stay trivial (Findings::resolve()).
   std::set<std::string> MeasuredCallees;
+  /// A template judged by its instantiations in the unit (its pattern, which may be
+  /// instantiated with any type, was not trivial): how many. Units that instantiate it
+  /// differently may then differ; Findings::report() lets the one with a non-trivial
+  /// instantiation decide.
+  unsigned Instances = 0;
+  /// A template whose pattern is not trivial, instantiated nowhere in this unit: the unit
+  /// compiles no code of it, and a unit that instantiates it decides.
+  bool Undecided = false;
 };
 
 /// One per translation unit: memoizes every callee it has costed.
@@ -37,7 +46,9 @@ struct Triviality {
 /// A decision must not depend on the translation unit: a header seen by several gets one
 /// decision. So a callee's body counts only where every unit that sees the function sees it
 /// too (not a definition private to another main file), and a template pattern is judged by
-/// itself and by the patterns of the templates it calls, never by one unit's instantiations.
+/// itself and by the patterns of the templates it calls; only a pattern that is not trivial
+/// so (an operation on a `T` may call anything) is judged again by the unit's instantiations
+/// of it, which are all the code the unit compiles of it (see Triviality::Instances).
 class TrivialityAnalyzer {
 public:
   /// The signature of a function's scope, if it gets one wherever its body is (a project
@@ -61,6 +72,8 @@ private:
   /// The inlined cost of one call of \p Def; \p RootInMainFile: whether the function being
   /// judged lives in the main file (then the main file's private definitions count too).
   const Cost &costOf(const clang::FunctionDecl *Def, bool RootInMainFile);
+  /// The instantiations of a template pattern this unit has bodies for.
+  static std::vector<const clang::FunctionDecl *> instancesOf(const clang::FunctionDecl *Pattern);
 
   /// The reason costOf() gives for a function it is still costing: the call is recursive.
   static constexpr const char *InProgress = "(in progress)";

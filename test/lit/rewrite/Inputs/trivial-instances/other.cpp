@@ -1,0 +1,2 @@
+#include "pool.h"
+int other() { return 2; }
