@@ -220,7 +220,8 @@ void afterForkChild() {
   R.Pid = getpid();
   exportIdentity(R);
   // Throttled calls are drawn apart from the parent's: the inherited state repeats its draws.
-  scopeprof_tls.sample_countdown = scopeprof_tls.sample_random = 0;
+  scopeprof_tls.sample_countdown = 1;
+  scopeprof_tls.sample_random = 0;
   for (ThreadLog *L : R.Threads) {
     if (L == MyLog)
       continue;

@@ -40,10 +40,10 @@ void onSample(int, siginfo_t *Info, void *) {
   uint32_t Periods = Sampler->takeSample();
   errno = SavedErrno;
   scopeprof_thread &T = scopeprof_tls;
-  uint64_t Marks = T.marks;
   // Inside the recorder (its own cost: nobody's), or outside every instrumented call.
-  if (!(Marks & 0xFFFFFFFFu) || T.busy)
+  if (!T.open_mark || T.busy)
     return;
+  uint64_t Marks = T.open_mark | (uint64_t{T.recorded_mark} << 32);
   // A POSIX timer's overruns: the samples that fell due before this signal was delivered.
   uint32_t Weight = Periods;
   if (Info->si_code == SI_TIMER && Info->si_overrun > 0)

@@ -207,7 +207,7 @@ int scopeprof_draw_sample(void) {
     T.sample_random = X;
     return countdownLength(X);
   };
-  if (T.sample_countdown == 0) { // never set: this call is the first of a countdown
+  if (T.sample_random == 0) { // the thread's first throttled call: the first of a countdown
     uint32_t Left = NextCountdown();
     if (Left > 1) {
       T.sample_countdown = Left - 1;

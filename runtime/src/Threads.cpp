@@ -6,7 +6,7 @@
 #include <cstring>
 
 __thread scopeprof_thread scopeprof_tls __attribute__((tls_model("initial-exec"))) = {
-    nullptr, nullptr, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    nullptr, nullptr, 0, 0, 0, /* sample_countdown */ 1, 0, 0, 0, 0, 0, 0, 0};
 
 namespace scopeprof::runtime {
 

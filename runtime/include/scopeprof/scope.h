@@ -96,8 +96,9 @@ typedef struct scopeprof_thread {
    * calls instrumented code must not touch the buffer or a lock the thread may hold: its calls
    * are counted as dropped instead (async-signal safety). */
   uint32_t busy;
-  /* Throttled calls left until the next one drawn for recording, this one included (0: never
-   * set), and the random state that sets it (xorshift32; 0: not seeded yet). */
+  /* Throttled calls left until the next one drawn for recording, this one included (1 in a new
+   * thread, whose first throttled call starts a countdown), and the random state that sets it
+   * (xorshift32; 0: not seeded yet). */
   uint32_t sample_countdown;
   uint32_t sample_random;
   /* SCOPEPROF_COUNTERS=memory: the runtime's malloc counts this thread's allocations here, and
@@ -108,11 +109,13 @@ typedef struct scopeprof_thread {
    * and the highest value reached since the innermost counted scope opened. */
   uint64_t live_bytes;
   uint64_t peak_bytes;
-  /* What the CPU-time sampler reads (docs/runtime.md, "CPU samples"), one word so that it reads
-   * both at once: bits 0-31, the site of the thread's innermost open call that is on or
-   * throttled, recorded or not; bits 32-63, the site of its innermost recorded call. Each is
-   * the site's index + 1; 0: none. */
-  uint64_t marks;
+  /* What the CPU-time sampler reads (docs/runtime.md, "CPU samples"): the site of the
+   * thread's innermost open call that is on or throttled, recorded or not, and the site of its
+   * innermost recorded call. Each is the site's index + 1; 0: none. Two words, not one: a
+   * throttled call stores its own site without reading the other (the handler runs on the
+   * thread itself, between two instructions, and sees both as they are). */
+  uint32_t open_mark;
+  uint32_t recorded_mark;
 } scopeprof_thread;
 
 extern __thread scopeprof_thread scopeprof_tls __attribute__((tls_model("initial-exec")));
@@ -122,8 +125,8 @@ extern int scopeprof_count_memory;
 
 /* Slow paths, out of line. */
 int scopeprof_register_site(scopeprof_site *site);
-/* The countdown to this thread's next drawn throttled call ran out (or was never set): whether
- * the call at hand is drawn; sets the countdown to the next one. */
+/* The countdown to this thread's next drawn throttled call ran out (or this is the thread's
+ * first throttled call): whether the call at hand is drawn; sets the countdown to the next one. */
 int scopeprof_draw_sample(void);
 scopeprof_record *scopeprof_refill(void);
 void scopeprof_exit_unwound(scopeprof_site *site, uint64_t start, uint64_t end, uint32_t depth,
@@ -194,11 +197,8 @@ SCOPEPROF_INLINE uint64_t scopeprof_meta(uint32_t index, uint32_t depth) {
  * geometrically distributed, the gaps between successes of independent 1-in-64 draws. A call
  * costs a decrement, not a random number. */
 SCOPEPROF_INLINE int scopeprof_drawn(void) {
-  uint32_t left = scopeprof_tls.sample_countdown;
-  if (__builtin_expect(left > 1, 1)) {
-    scopeprof_tls.sample_countdown = left - 1;
+  if (__builtin_expect(--scopeprof_tls.sample_countdown != 0, 1))
     return 0;
-  }
   return scopeprof_draw_sample();
 }
 
@@ -216,28 +216,36 @@ SCOPEPROF_INLINE int scopeprof_wanted(scopeprof_site *site, uint32_t state) {
 }
 
 /* Marks the thread as inside a call of the site with this index until scopeprof_unmark(the value
- * returned); a recorded call marks itself as the innermost recorded one too. Volatile: in an
- * inlined leaf nothing reads the marks before they are undone, and the compiler would drop the
- * store as dead; the sampler reads them from a signal handler. A throttled call's mark is also a
- * compiler barrier (a signal fence, no instruction): otherwise the compiler may hoist the
+ * returned). Volatile: in an inlined leaf nothing reads the mark before it is undone, and the
+ * compiler would drop the store as dead; the sampler reads it from a signal handler. It is also
+ * a compiler barrier (a signal fence, no instruction): otherwise the compiler may hoist the
  * function's first loads above the mark, or sink its last ones below the unmark, and a cache
  * miss there would be sampled in its caller. */
-SCOPEPROF_INLINE uint64_t scopeprof_mark(uint32_t index) {
-  uint64_t outer = scopeprof_tls.marks;
-  *(volatile uint64_t *)&scopeprof_tls.marks = (outer & ~(uint64_t)0xFFFFFFFFu) | (index + 1u);
+SCOPEPROF_INLINE uint32_t scopeprof_mark(uint32_t index) {
+  uint32_t outer = scopeprof_tls.open_mark;
+  *(volatile uint32_t *)&scopeprof_tls.open_mark = index + 1u;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   return outer;
 }
 
+SCOPEPROF_INLINE void scopeprof_unmark(uint32_t outer) {
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  *(volatile uint32_t *)&scopeprof_tls.open_mark = outer;
+}
+
+/* A recorded call marks itself as the innermost open and the innermost recorded call; returns
+ * both marks at entry (the recorded one in bits 32-63) for scopeprof_unmark_recorded. */
 SCOPEPROF_INLINE uint64_t scopeprof_mark_recorded(uint32_t index) {
-  uint64_t outer = scopeprof_tls.marks;
-  *(volatile uint64_t *)&scopeprof_tls.marks = ((uint64_t)(index + 1u) << 32) | (index + 1u);
+  uint64_t outer = scopeprof_tls.open_mark | ((uint64_t)scopeprof_tls.recorded_mark << 32);
+  *(volatile uint32_t *)&scopeprof_tls.recorded_mark = index + 1u;
+  *(volatile uint32_t *)&scopeprof_tls.open_mark = index + 1u;
   return outer;
 }
 
-SCOPEPROF_INLINE void scopeprof_unmark(uint64_t outer) {
+SCOPEPROF_INLINE void scopeprof_unmark_recorded(uint64_t outer) {
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  *(volatile uint64_t *)&scopeprof_tls.marks = outer;
+  *(volatile uint32_t *)&scopeprof_tls.open_mark = (uint32_t)outer;
+  *(volatile uint32_t *)&scopeprof_tls.recorded_mark = (uint32_t)(outer >> 32);
 }
 
 SCOPEPROF_INLINE void scopeprof_append(uint64_t meta, uint64_t start, uint64_t end) {
@@ -284,7 +292,7 @@ typedef struct scopeprof_c_call {
   uint64_t start;
   uint32_t depth;
   uint32_t sampled;
-  uint64_t outer; /* the thread's marks at entry */
+  uint64_t outer; /* the thread's marks at entry (open only, when MARKED) */
   uint64_t allocs, alloc_bytes; /* the thread's counts at entry, when the site counts them */
   uint64_t live_bytes, peak_bytes;
   uint64_t counted; /* SCOPEPROF_FLAG_COUNTED, or 0 */
@@ -296,7 +304,7 @@ enum { SCOPEPROF_SCOPE_IDLE = 0, SCOPEPROF_SCOPE_RECORDED = 1, SCOPEPROF_SCOPE_M
 typedef struct scopeprof_c_scope {
   scopeprof_c_call *call;
   scopeprof_thread *thread; /* set while a throttled call not drawn is marked */
-  uint64_t outer;           /* the thread's marks at entry, then */
+  uint32_t outer;           /* the thread's open mark at entry, then */
   uint32_t mode;            /* SCOPEPROF_SCOPE_* */
 } scopeprof_c_scope;
 
@@ -311,7 +319,7 @@ scopeprof_c_begin(scopeprof_c_call *c, scopeprof_site *site, uint32_t state, int
       c->outer = scopeprof_mark(site->index);
       if (!scopeprof_drawn())
         return SCOPEPROF_SCOPE_MARKED;
-      scopeprof_unmark(c->outer);
+      scopeprof_unmark((uint32_t)c->outer);
       drawn = 1;
     } else if (!scopeprof_wanted(site, state)) {
       return SCOPEPROF_SCOPE_IDLE;
@@ -343,7 +351,7 @@ static SCOPEPROF_NOINLINE __attribute__((__unused__)) void scopeprof_c_end(scope
     scopeprof_drop_call();
     return;
   }
-  scopeprof_unmark(c->outer);
+  scopeprof_unmark_recorded(c->outer);
   scopeprof_tls.depth = c->depth;
   if (__builtin_expect(c->counted != 0, 0))
     scopeprof_close_counted(&scopeprof_tls, c->allocs, c->alloc_bytes, c->live_bytes, c->peak_bytes);
@@ -374,7 +382,7 @@ SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site, scope
     s.mode = scopeprof_c_begin(call, site, state, 0);
     if (__builtin_expect(s.mode == SCOPEPROF_SCOPE_MARKED, 0)) {
       s.thread = call->thread;
-      s.outer = call->outer;
+      s.outer = (uint32_t)call->outer;
     }
   }
   return s;
@@ -382,7 +390,7 @@ SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site, scope
 SCOPEPROF_INLINE void scopeprof_c_exit(scopeprof_c_scope *s) {
   if (s->mode == SCOPEPROF_SCOPE_RECORDED)
     scopeprof_c_end(s->call);
-  else if (s->thread && s->thread == &scopeprof_tls)
+  else if (s->thread == &scopeprof_tls) /* null when not marked */
     scopeprof_unmark(s->outer);
 }
 
@@ -410,7 +418,7 @@ namespace detail {
 struct RecordedCall {
   scopeprof_site *Site;
   scopeprof_thread *Thread;
-  uint64_t Outer; /* the thread's marks at entry */
+  uint64_t Outer; /* the thread's marks at entry (open only, when MARKED) */
   uint64_t Start;
   uint32_t Epoch;
   uint32_t Depth;
@@ -431,7 +439,7 @@ SCOPEPROF_NOINLINE inline uint32_t beginCall(RecordedCall *C, scopeprof_site *S,
       C->Outer = scopeprof_mark(S->index);
       if (!scopeprof_drawn())
         return SCOPEPROF_SCOPE_MARKED;
-      scopeprof_unmark(C->Outer);
+      scopeprof_unmark(static_cast<uint32_t>(C->Outer));
       Flags = SCOPEPROF_FLAG_SAMPLED;
     } else if (!scopeprof_wanted(S, State)) {
       return SCOPEPROF_SCOPE_IDLE;
@@ -470,7 +478,7 @@ SCOPEPROF_NOINLINE inline void endCall(RecordedCall *C) noexcept {
     scopeprof_drop_call();
     return;
   }
-  scopeprof_unmark(C->Outer);
+  scopeprof_unmark_recorded(C->Outer);
   Thread->depth = C->Depth;
   if (__builtin_expect((C->Flags & SCOPEPROF_FLAG_COUNTED) != 0, 0))
     scopeprof_close_counted(Thread, C->Allocs, C->AllocBytes, C->Live, C->Peak);
@@ -505,14 +513,14 @@ public:
       Mode = beginCall(C, S, State, 0);
       if (__builtin_expect(Mode == SCOPEPROF_SCOPE_MARKED, 0)) {
         Thread = C->Thread;
-        Outer = C->Outer;
+        Outer = static_cast<uint32_t>(C->Outer);
       }
     }
   }
   SCOPEPROF_ALWAYS_INLINE ~Scope() {
     if (Mode == SCOPEPROF_SCOPE_RECORDED)
       endCall(Call);
-    else if (Thread && Thread == &scopeprof_tls)
+    else if (Thread == &scopeprof_tls) // null when not marked
       scopeprof_unmark(Outer);
   }
   Scope(const Scope &) = delete;
@@ -521,7 +529,7 @@ public:
 private:
   RecordedCall *Call;
   scopeprof_thread *Thread; /* set while a throttled call not drawn is marked */
-  uint64_t Outer;           /* the thread's marks at entry, then */
+  uint32_t Outer;           /* the thread's open mark at entry, then */
   uint32_t Mode;
 };
 
