@@ -70,11 +70,17 @@ void Findings::report(const std::string &AbsFile, unsigned Offset, FunctionRepor
   // not instantiated, and, where it is, needs its scope if any instantiation does: a unit
   // that instantiates none has no say, and one with a non-trivial instantiation decides.
   // Those are not two views of one code, so not noted as such.
-  auto Say = [](const FunctionReport &F) { return F.Cost.Undecided ? 0 : F.Cost.Trivial ? 1 : 2; };
-  if (Kept.Judged && R.Judged && (Kept.Cost.Instances || R.Cost.Instances || Kept.Cost.Undecided ||
-                                  R.Cost.Undecided)) {
+  auto ByInstances = [](const FunctionReport &F) {
+    return F.Judged && (F.Cost.Instances || F.Cost.Undecided);
+  };
+  if (ByInstances(Kept) && ByInstances(R)) {
+    auto Say = [](const FunctionReport &F) { return F.Cost.Undecided ? 0 : F.Cost.Trivial ? 1 : 2; };
     if (Say(R) > Say(Kept) || (Say(R) == Say(Kept) && R.Unit < Kept.Unit))
       std::swap(Kept, R);
+    if (Say(Kept) == 1 && Say(R) == 1) { // trivial in both: it trusts what either trusts
+      Kept.Cost.Size = std::max(Kept.Cost.Size, R.Cost.Size);
+      Kept.Cost.MeasuredCallees.insert(R.Cost.MeasuredCallees.begin(), R.Cost.MeasuredCallees.end());
+    }
     return;
   }
   if (R.Unit < Kept.Unit)

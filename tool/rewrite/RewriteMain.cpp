@@ -199,7 +199,7 @@ void printReports(const Findings &All, bool WithRules) {
                      << ")";
       else if (R.Judged)
         llvm::outs() << " (not trivial: " << R.Cost.Why
-                     << (R.Cost.Undecided ? "; a template no unit instantiates" : "") << ")";
+                     << (R.Cost.Undecided ? "; no instantiation of it seen" : "") << ")";
       if (R.Reason == Skip::SharedBody)
         llvm::outs() << " (the body's scope went to " << R.SharedWith
                      << ", the first unit in sorted order)";

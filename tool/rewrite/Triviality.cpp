@@ -25,6 +25,10 @@ public:
         InPattern(Def->isDependentContext()), Def(Def) {}
 
   TrivialityAnalyzer::Cost run() {
+    // A pattern's constructor or destructor also constructs or destroys members and bases it
+    // does not name; of a dependent type, that may call anything.
+    if (InPattern && isa<CXXConstructorDecl, CXXDestructorDecl>(Def))
+      dependentMembers(cast<CXXMethodDecl>(Def)->getParent());
     if (const auto *Ctor = dyn_cast<CXXConstructorDecl>(Def))
       for (const CXXCtorInitializer *Init : Ctor->inits())
         initializer(Init);
@@ -200,6 +204,15 @@ private:
       destroy(F->getType(), F->getLocation());
     for (const CXXBaseSpecifier &B : RD->bases())
       destroy(B.getType(), B.getBeginLoc());
+  }
+
+  void dependentMembers(const CXXRecordDecl *RD) {
+    for (const FieldDecl *F : RD->fields())
+      if (dependentValue(F->getType()))
+        return fail("a member of dependent type (may call anything)", F->getLocation());
+    for (const CXXBaseSpecifier &B : RD->bases())
+      if (B.getType()->isDependentType())
+        return fail("a base of dependent type (may call anything)", B.getBeginLoc());
   }
 
   void initializer(const CXXCtorInitializer *Init) {
@@ -480,16 +493,25 @@ TrivialityAnalyzer::instancesOf(const FunctionDecl *Pattern) {
     if (From && From->getCanonicalDecl() == Pattern->getCanonicalDecl() && I->hasBody())
       Out.push_back(I);
   };
-  if (const FunctionTemplateDecl *FT = Pattern->getDescribedFunctionTemplate()) {
+  auto AddAll = [&](const FunctionTemplateDecl *FT) {
     for (const FunctionDecl *I : FT->specializations())
       Add(I);
-  } else if (const auto *MD = dyn_cast<CXXMethodDecl>(Pattern)) {
+  };
+  if (const FunctionTemplateDecl *FT = Pattern->getDescribedFunctionTemplate())
+    AddAll(FT);
+  // A member of a class template: each specialization has its own instance of it, or, for a
+  // member template, its own template whose specializations are the instances. (Members of
+  // partial specializations and of classes nested in a template are not looked for: their
+  // patterns keep their own verdict.)
+  if (const auto *MD = dyn_cast<CXXMethodDecl>(Pattern))
     if (const ClassTemplateDecl *CT = MD->getParent()->getDescribedClassTemplate())
       for (const ClassTemplateSpecializationDecl *Spec : CT->specializations())
-        for (const Decl *D : Spec->decls())
+        for (const Decl *D : Spec->decls()) {
           if (const auto *I = dyn_cast<FunctionDecl>(D))
             Add(I);
-  }
+          else if (const auto *FT = dyn_cast<FunctionTemplateDecl>(D))
+            AddAll(FT);
+        }
   return Out;
 }
 

@@ -128,7 +128,8 @@ enum ExtType : uint8_t {
   ExtMemory = 4,
   ExtCase = 5,
   ExtCpuSample = 6, ///< no payload: the weight in the meta's low bits, start the time, end the
-                    ///< thread's marks (scopeprof_thread::marks)
+                    ///< thread's marks (scopeprof_thread::open_mark in bits 0-31,
+                    ///< recorded_mark in bits 32-63)
 };
 
 /// CRC-32C (Castagnoli): the SSE4.2 instruction where the CPU has it (the writer checks about

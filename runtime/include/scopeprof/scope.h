@@ -97,8 +97,8 @@ typedef struct scopeprof_thread {
    * are counted as dropped instead (async-signal safety). */
   uint32_t busy;
   /* Throttled calls left until the next one drawn for recording, this one included (1 in a new
-   * thread, whose first throttled call starts a countdown), and the random state that sets it
-   * (xorshift32; 0: not seeded yet). */
+   * thread, whose first throttled call starts a countdown; never 0, which the hot path's
+   * decrement would wrap), and the random state that sets it (xorshift32; 0: not seeded yet). */
   uint32_t sample_countdown;
   uint32_t sample_random;
   /* SCOPEPROF_COUNTERS=memory: the runtime's malloc counts this thread's allocations here, and
@@ -111,10 +111,11 @@ typedef struct scopeprof_thread {
   uint64_t peak_bytes;
   /* What the CPU-time sampler reads (docs/runtime.md, "CPU samples"): the site of the
    * thread's innermost open call that is on or throttled, recorded or not, and the site of its
-   * innermost recorded call. Each is the site's index + 1; 0: none. Two words, not one: a
-   * throttled call stores its own site without reading the other (the handler runs on the
-   * thread itself, between two instructions, and sees both as they are). */
-  uint32_t open_mark;
+   * innermost recorded call. Each is the site's index + 1; 0: none. Two words: a throttled
+   * call stores its own site without reading the other; a recorded call sets and restores
+   * both with one 64-bit store (scopeprof_marks_word), so the handler, which runs on the
+   * thread itself between two instructions, never sees half of it. */
+  uint32_t open_mark __attribute__((__aligned__(8)));
   uint32_t recorded_mark;
 } scopeprof_thread;
 
@@ -233,19 +234,28 @@ SCOPEPROF_INLINE void scopeprof_unmark(uint32_t outer) {
   *(volatile uint32_t *)&scopeprof_tls.open_mark = outer;
 }
 
-/* A recorded call marks itself as the innermost open and the innermost recorded call; returns
- * both marks at entry (the recorded one in bits 32-63) for scopeprof_unmark_recorded. */
+/* Both marks as one word in memory, open_mark at the lower address. May alias: it is written
+ * over the two 32-bit fields. */
+typedef uint64_t __attribute__((__may_alias__)) scopeprof_marks_word;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define SCOPEPROF_MARKS_WORD(open, recorded) (((uint64_t)(open) << 32) | (uint64_t)(recorded))
+#else
+#define SCOPEPROF_MARKS_WORD(open, recorded) ((uint64_t)(open) | ((uint64_t)(recorded) << 32))
+#endif
+
+/* A recorded call marks itself as the innermost open and the innermost recorded call, in one
+ * store; returns both marks at entry, as a word, for scopeprof_unmark_recorded. Read as two
+ * words: a 64-bit load just after a throttled call's 32-bit store would wait for it. */
 SCOPEPROF_INLINE uint64_t scopeprof_mark_recorded(uint32_t index) {
-  uint64_t outer = scopeprof_tls.open_mark | ((uint64_t)scopeprof_tls.recorded_mark << 32);
-  *(volatile uint32_t *)&scopeprof_tls.recorded_mark = index + 1u;
-  *(volatile uint32_t *)&scopeprof_tls.open_mark = index + 1u;
+  uint64_t outer = SCOPEPROF_MARKS_WORD(scopeprof_tls.open_mark, scopeprof_tls.recorded_mark);
+  *(volatile scopeprof_marks_word *)&scopeprof_tls.open_mark =
+      SCOPEPROF_MARKS_WORD(index + 1u, index + 1u);
   return outer;
 }
 
 SCOPEPROF_INLINE void scopeprof_unmark_recorded(uint64_t outer) {
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  *(volatile uint32_t *)&scopeprof_tls.open_mark = (uint32_t)outer;
-  *(volatile uint32_t *)&scopeprof_tls.recorded_mark = (uint32_t)(outer >> 32);
+  *(volatile scopeprof_marks_word *)&scopeprof_tls.open_mark = outer;
 }
 
 SCOPEPROF_INLINE void scopeprof_append(uint64_t meta, uint64_t start, uint64_t end) {

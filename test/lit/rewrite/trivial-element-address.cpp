@@ -30,6 +30,6 @@ int use() {
 // CHECK: trivial: Array<T>::push() [method,template]
 // CHECK: trivial: Array<T>::first() [method,template]
 // CHECK: trivial: Array<T>::front() [method,template]
-// CHECK: instrumented: Array<T>::address(T &) [method,template] {{.*}}(not trivial: an expression of dependent type (may call anything) at trivial-element-address.cpp:18; a template no unit instantiates)
+// CHECK: instrumented: Array<T>::address(T &) [method,template] {{.*}}(not trivial: an expression of dependent type (may call anything) at trivial-element-address.cpp:18; no instantiation of it seen)
 // CHECK: trivial: Array<T>::slot(void *) [method,template]
 // CHECK: trivial: Array<T>::number(const T &) [method,template] {{.*}}(trivial: 3 of 200 AST nodes inlined, judged by the instantiations of {{.*}}trivial-element-address.cpp)
