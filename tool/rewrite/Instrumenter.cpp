@@ -63,8 +63,6 @@ void Findings::report(const std::string &AbsFile, unsigned Offset, FunctionRepor
   auto [It, New] = Reports.emplace(std::make_pair(AbsFile, Offset), R);
   if (New)
     return;
-  // The first unit in the stable order decides, whichever was parsed first; within one unit
-  // (a header included twice) the first inclusion does.
   FunctionReport &Kept = It->second;
   // A template judged by its instantiations (Triviality::Instances) is no code where it is
   // not instantiated, and, where it is, needs its scope if any instantiation does: a unit
@@ -83,6 +81,8 @@ void Findings::report(const std::string &AbsFile, unsigned Offset, FunctionRepor
     }
     return;
   }
+  // Otherwise the first unit in the stable order decides, whichever was parsed first; within
+  // one unit (a header included twice) the first inclusion does.
   if (R.Unit < Kept.Unit)
     std::swap(Kept, R);
   auto Note = [&Kept](const std::string &Description, const FunctionReport::View &Who) {

@@ -515,11 +515,15 @@ TrivialityAnalyzer::instancesOf(const FunctionDecl *Pattern) {
   return Out;
 }
 
+std::string TrivialityAnalyzer::reasonOf(const Cost &C) {
+  return C.Via.empty() ? C.Why : "via " + C.Via + ": " + C.Why;
+}
+
 Triviality TrivialityAnalyzer::judge(const FunctionDecl *FD) {
   const SourceManager &SM = Ctx.getSourceManager();
   bool InMain = SM.getFileID(SM.getExpansionLoc(FD->getLocation())) == SM.getMainFileID();
   const Cost &C = costOf(FD, InMain);
-  Triviality T{C.Why.empty(), C.Size, C.Via.empty() ? C.Why : "via " + C.Via + ": " + C.Why,
+  Triviality T{C.Why.empty(), C.Size, reasonOf(C),
                C.Why.empty() ? C.MeasuredCallees : std::set<std::string>{}};
   if (T.Trivial || !FD->isDependentContext())
     return T;
@@ -536,8 +540,7 @@ Triviality TrivialityAnalyzer::judge(const FunctionDecl *FD) {
   for (const FunctionDecl *I : Instances) {
     const Cost &IC = costOf(I, InMain);
     if (!IC.Why.empty()) {
-      T.Why = "in its instantiation '" + I->getQualifiedNameAsString() + "': " +
-              (IC.Via.empty() ? IC.Why : "via " + IC.Via + ": " + IC.Why);
+      T.Why = "in its instantiation '" + I->getQualifiedNameAsString() + "': " + reasonOf(IC);
       return T;
     }
     ByInstances.Size = std::max(ByInstances.Size, IC.Size);

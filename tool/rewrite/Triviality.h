@@ -72,6 +72,8 @@ private:
   /// The inlined cost of one call of \p Def; \p RootInMainFile: whether the function being
   /// judged lives in the main file (then the main file's private definitions count too).
   const Cost &costOf(const clang::FunctionDecl *Def, bool RootInMainFile);
+  /// What made a cost not trivial, with the callee it came through.
+  static std::string reasonOf(const Cost &C);
   /// The instantiations of a template pattern this unit has bodies for.
   static std::vector<const clang::FunctionDecl *> instancesOf(const clang::FunctionDecl *Pattern);
 
