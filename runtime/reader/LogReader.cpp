@@ -267,19 +267,34 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
         V.summary(Index, Calls, Total);
       break;
     }
-    case fmt::EntryCpuSamples: {
+    case fmt::EntryCpuSamples:
+    case fmt::EntryCpuSamplesAt: {
       auto Count = C.get<uint32_t>();
-      constexpr size_t Size = 20;
+      const size_t Size = Type == fmt::EntryCpuSamplesAt ? 28 : 20;
       const char *Samples = C.raw(static_cast<size_t>(Count) * Size);
       for (uint32_t I = 0; Samples && I < Count; ++I) {
         uint32_t Index, Recorded, Weight;
-        uint64_t At;
+        uint64_t At, Address = 0;
         std::memcpy(&Index, Samples + I * Size, 4);
         std::memcpy(&Recorded, Samples + I * Size + 4, 4);
         std::memcpy(&Weight, Samples + I * Size + 8, 4);
         std::memcpy(&At, Samples + I * Size + 12, 8);
-        V.cpuSample(Index, Recorded, Weight, Conv(At));
+        if (Size == 28)
+          std::memcpy(&Address, Samples + I * Size + 20, 8);
+        V.cpuSample(Index, Recorded, Weight, Conv(At), Address);
       }
+      break;
+    }
+    case fmt::EntryModule: {
+      Module M;
+      M.Start = C.get<uint64_t>();
+      M.End = C.get<uint64_t>();
+      M.Offset = C.get<uint64_t>();
+      M.MtimeNs = C.get<uint64_t>();
+      M.Size = C.get<uint64_t>();
+      M.Path = C.str();
+      if (C.ok())
+        V.module(M);
       break;
     }
     case fmt::EntryDropped: {

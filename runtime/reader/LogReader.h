@@ -73,6 +73,14 @@ struct CaseRun {
   uint64_t StartNs = 0, EndNs = 0;
 };
 
+/// An executable mapping of the process (format::EntryModule): the file mapped at [Start, End)
+/// from its byte Offset, with the file's modification time and size then.
+struct Module {
+  uint64_t Start = 0, End = 0, Offset = 0;
+  uint64_t MtimeNs = 0, Size = 0;
+  std::string Path;
+};
+
 /// Callbacks in file order. A site is always described before the first call that uses it;
 /// exception() describes the exception behind the broken calls that follow it.
 class Visitor {
@@ -96,8 +104,11 @@ public:
   /// A sample of the thread's CPU time found it inside a call of site \p SiteIndex (its
   /// innermost open call of a site on or throttled), whose innermost recorded call was of site
   /// \p RecordedIndex (format::NoSite: none); it stands for \p Weight sampling periods.
+  /// \p Address: the instruction it interrupted (0: not known; older logs).
   virtual void cpuSample(uint32_t /*SiteIndex*/, uint32_t /*RecordedIndex*/, uint32_t /*Weight*/,
-                         uint64_t /*AtNs*/) {}
+                         uint64_t /*AtNs*/, uint64_t /*Address*/) {}
+  /// A mapping that sample addresses after it may lie in.
+  virtual void module(const Module &) {}
   /// A case ended; it is written by the thread that ended it, so a file may hold none.
   virtual void caseRun(const CaseRun &) {}
   /// Before the entries of each valid batch, which spans [\p Offset, \p EndOffset) in the file

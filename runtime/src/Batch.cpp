@@ -218,6 +218,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   };
   // What this batch changes in the writer's view of the file, undone if it cannot be written.
   std::vector<uint32_t> NewSites, SummariesWritten;
+  std::vector<size_t> NewModules;
   uint64_t BatchCalls = 0;
   auto Describe = [&](uint32_t Index) {
     if (Index < L.Described.size() && L.Described[Index])
@@ -298,7 +299,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   uint64_t &Allocs = L.Allocs, &AllocBytes = L.AllocBytes, &AllocPeak = L.AllocPeak;
   struct CpuSample {
     uint32_t Index, Recorded, Weight;
-    uint64_t Ticks;
+    uint64_t Ticks, Address;
   };
   std::vector<CpuSample> CpuSamples;
   // The live aggregates take in the batch whole, so `ctl results` never sees half of one.
@@ -324,9 +325,11 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
           FlushRun();
           Describe(Site);
         }
+      // The handler writes the address unit with it; a damaged buffer may not hold it.
+      uint64_t Address = I + 1 < N ? Units[I + 1].meta : 0;
       CpuSamples.push_back({Index, Recorded, static_cast<uint32_t>(U.meta & fmt::MetaIndexMask),
-                            U.start});
-      ++I;
+                            U.start, Address});
+      I += 2;
       continue;
     }
     if (U.meta & fmt::FlagExt) {
@@ -402,13 +405,36 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   FlushRun();
   CloseCalls();
   if (!CpuSamples.empty()) {
-    P.u8(fmt::EntryCpuSamples);
+    // The mappings the addresses lie in, each described once per file.
+    bool MayRescan = true;
+    for (const CpuSample &S : CpuSamples) {
+      int Module = moduleAt(R, S.Address, MayRescan);
+      if (Module < 0)
+        continue;
+      auto Index = static_cast<size_t>(Module);
+      if (L.ModulesDescribed.size() <= Index)
+        L.ModulesDescribed.resize(Index + 1);
+      if (L.ModulesDescribed[Index])
+        continue;
+      L.ModulesDescribed[Index] = 1;
+      NewModules.push_back(Index);
+      const MappedModule &M = R.Modules[Index];
+      P.u8(fmt::EntryModule);
+      P.u64(M.Start);
+      P.u64(M.End);
+      P.u64(M.Offset);
+      P.u64(M.MtimeNs);
+      P.u64(M.Size);
+      P.str(M.Path);
+    }
+    P.u8(fmt::EntryCpuSamplesAt);
     P.u32(static_cast<uint32_t>(CpuSamples.size()));
     for (const CpuSample &S : CpuSamples) {
       P.u32(S.Index);
       P.u32(S.Recorded);
       P.u32(S.Weight);
       P.u64(S.Ticks);
+      P.u64(S.Address);
     }
   }
   // Renames by pthread_setname_np on the thread itself arrive as units above; this catches
@@ -462,6 +488,8 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     // The intervals stay pending and go with the next batch.
     for (uint32_t Index : NewSites)
       L.Described[Index] = 0;
+    for (size_t Index : NewModules)
+      L.ModulesDescribed[Index] = 0;
     for (uint32_t Index : SummariesWritten)
       L.Summaries[Index].Dirty = true;
     L.DroppedWritten = DroppedBefore;

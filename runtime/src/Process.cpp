@@ -258,6 +258,7 @@ void afterForkChild() {
       B = Buffer{B.Data};
     L->Buffers[0].State = Buffer::Filling;
     L->Described.clear();
+    L->ModulesDescribed.clear();
     L->Summaries.clear();
     L->ChildTicks.clear();
     L->Dropped = L->DroppedWritten = 0;

@@ -5,7 +5,7 @@
 // Writer.cpp the writer thread (queue, periodic flush, auto-throttle); Batch.cpp turns records
 // into framed log batches; Sites.cpp the site registry and run-time rules; Clock.cpp the
 // timestamp clock and the scope cost calibration; Process.cpp start-up, exit and fork;
-// Regions.cpp the manual regions; Switches.cpp the context switches behind CPU time; Sampler.cpp the CPU-time samples; Live.h the
+// Regions.cpp the manual regions; Switches.cpp the context switches behind CPU time; Sampler.cpp the CPU-time samples; Modules.cpp the mappings their addresses lie in; Live.h the
 // live aggregates the writer keeps per site; Control.cpp the control channel `scopeprof ctl`
 // talks to. docs/runtime.md describes the behaviour.
 #pragma once
@@ -60,6 +60,7 @@ struct ThreadLog {
   // Owned by the writer:
   std::vector<OffCpuInterval> OffCpuPending; ///< drained, not yet in the file
   std::vector<uint8_t> Described; ///< per site index: descriptor already in this file
+  std::vector<uint8_t> ModulesDescribed; ///< per index in Recorder::Modules: likewise
   uint64_t NameCheckedNs = 0;
   std::unordered_map<uint32_t, Summary> Summaries;
   uint64_t DroppedWritten = 0;
@@ -80,6 +81,15 @@ struct LiveSite {
   uint64_t TotalTicks = 0, SelfTicks = 0, MaxTicks = 0;
   double SumSquaresTicks = 0;      ///< for the standard deviation
   std::vector<uint64_t> Histogram; ///< calls per duration bucket (Live.h); empty before one
+};
+
+/// An executable mapping of the process: where a CPU sample's address is, for the loader to
+/// find the function there (Modules.cpp). The file's time and size say whether it is still the
+/// one that ran.
+struct MappedModule {
+  uint64_t Start = 0, End = 0, Offset = 0;
+  uint64_t MtimeNs = 0, Size = 0;
+  std::string Path;
 };
 
 /// What the writer has seen of one site, for the auto-throttle. Owned by the writer.
@@ -166,6 +176,8 @@ struct Recorder {
   pthread_mutex_t LiveM = PTHREAD_MUTEX_INITIALIZER;
   std::vector<LiveSite> Live;
   uint64_t LiveCalls = 0;
+  /// The executable mappings seen so far, under LiveM (batches are written under it).
+  std::vector<MappedModule> Modules;
 
   // The control channel (Control.cpp): the listening socket and where it is bound, and the
   // connection being served (a fork child closes its copy).
@@ -240,6 +252,12 @@ bool siteOn(Recorder &R, uint32_t Index);
 // Batch.cpp
 int openLogFile(const Recorder &R, const ThreadLog &L);
 void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t N);
+
+// Modules.cpp
+/// The index in R.Modules of the mapping that holds \p Address, reading /proc/self/maps again
+/// when none does and \p MayRescan (then cleared: once per batch); -1 when none is known.
+/// Under R.LiveM.
+int moduleAt(Recorder &R, uint64_t Address, bool &MayRescan);
 
 // Writer.cpp
 void drainQueue(Recorder &R);

@@ -12,6 +12,7 @@
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/ucontext.h>
 #include <unistd.h>
 
 namespace scopeprof::runtime {
@@ -30,7 +31,21 @@ bool Decide = false; ///< samplesDecide() was called (atomic)
 /// The calling thread's sampler, for the handler.
 __thread CpuSampler *ThreadSampler __attribute__((tls_model("initial-exec"))) = nullptr;
 
-void onSample(int, siginfo_t *Info, void *) {
+/// The instruction the signal interrupted, from the context the kernel saved; 0 where this
+/// architecture's is not read here.
+uint64_t interruptedAddress(const void *Context) {
+  const auto *C = static_cast<const ucontext_t *>(Context);
+#if defined(__x86_64__)
+  return static_cast<uint64_t>(C->uc_mcontext.gregs[REG_RIP]);
+#elif defined(__aarch64__)
+  return C->uc_mcontext.pc;
+#else
+  (void)C;
+  return 0;
+#endif
+}
+
+void onSample(int, siginfo_t *Info, void *Context) {
   CpuSampler *Sampler = ThreadSampler;
   // Only the thread's own timer: not a SIGURG of out-of-band socket data or kill(), nor one in
   // flight as the sampler stopped.
@@ -51,10 +66,13 @@ void onSample(int, siginfo_t *Info, void *) {
   T.busy = 1;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   scopeprof_record *U = T.pos;
-  if (U != T.end) { // full: this sample is lost rather than the buffer handed over from here
-    *U = {fmt::FlagExt | (uint64_t{fmt::ExtCpuSample} << fmt::ExtTypeShift) | Weight,
-          scopeprof_now(), Marks};
-    __atomic_store_n(&T.pos, U + 1, __ATOMIC_RELEASE);
+  // Full: this sample is lost rather than the buffer handed over from here. Both units are
+  // published at once, so a flush never takes one without the other.
+  if (T.end - U >= 2) {
+    U[0] = {fmt::FlagExt | (uint64_t{fmt::ExtCpuSample} << fmt::ExtTypeShift) | Weight,
+            scopeprof_now(), Marks};
+    U[1] = {interruptedAddress(Context), 0, 0};
+    __atomic_store_n(&T.pos, U + 2, __ATOMIC_RELEASE);
   }
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   T.busy = 0;

@@ -1703,6 +1703,17 @@ def cpu_samples_entry(samples):
         for site, recorded, weight, at in samples)
 
 
+def cpu_samples_at_entry(samples):
+    """samples: (innermost site index, innermost recorded site index or None, weight, ns, address)."""
+    return b'\x0f' + struct.pack('<I', len(samples)) + b''.join(
+        struct.pack('<IIIQQ', site, 0xffffffff if recorded is None else recorded, weight, at, address)
+        for site, recorded, weight, at, address in samples)
+
+
+def module_entry(start, end, path, offset=0, mtime_ns=0, size=0):
+    return b'\x0e' + struct.pack('<QQQQQ', start, end, offset, mtime_ns, size) + text(path)
+
+
 def exception_entry(kind, message):
     return b'\x03' + text(kind) + text(message)
 
@@ -1805,7 +1816,9 @@ def scenario_schema_migration(tmp):
     case = b'\x0b' + struct.pack('<QQII', 15, 40, 1, 0) + text('Suite::name')
     log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(3)), case), run='run-other')
     load(db, run)
-    expect(one(db, 'PRAGMA user_version') == 9, 'migrated to version 9')
+    expect(one(db, 'PRAGMA user_version') == 10, 'migrated to version 10')
+    expect(one(db, "SELECT count(*) FROM pragma_table_info('cpu_samples') WHERE name IN ('address', 'by_address', 'in_scopeprof')") == 3,
+           'cpu_samples has the address columns')
     expect(rows(db, 'SELECT c.start_ns, k.name FROM calls c JOIN cases k ON k.id = c.case_id') == [(20, 'Suite::name')],
            f'a new run\'s case in a migrated database: {rows(db, "SELECT * FROM cases")}')
     expect(one(db, 'SELECT count(*) FROM calls WHERE case_id IS NOT NULL AND run_id = 1') == 0, 'calls of before: no case')
@@ -2197,6 +2210,69 @@ def scenario_cpu_samples(tmp):
                        capture_output=True, text=True)
     expect(p.returncode == 0 and "SCOPEPROF_CPU_SAMPLES='50us'" in p.stderr and 'using 1ms' in p.stderr,
            f'a bad value: {p.stderr}')
+
+
+def scenario_cpu_samples_by_address(tmp):
+    # Built's constructor spends its time in a member initializer, before its scope opens: the
+    # marks name its caller, the address the constructor. countUp() is throttled and tiny: the
+    # samples in its scope's code are the measurement's (in_scopeprof), in nobody's own time.
+    out = os.path.join(tmp, 'out')
+    e = dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_CPU_SAMPLES='1ms')
+    p = subprocess.run([WORKLOAD, 'initializers', '3000'], env=e, capture_output=True, text=True)
+    expect(p.returncode == 0, f'initializers workload failed: {p.stderr}')
+    db = os.path.join(tmp, 'a.db')
+    load(db, out)
+    by = dict(rows(db, '''SELECT s.signature, total(c.weight) FROM cpu_samples c JOIN sites s
+                          ON s.id = c.site_id WHERE NOT c.in_scopeprof GROUP BY 1'''))
+    built, caller = by.get('Built::Built(int)', 0), by.get('initializers(int)', 0)
+    expect(built > 50 and built >= 4 * caller,
+           f'the initializer\'s samples go to the constructor by address: {by}')
+    expect(one(db, 'SELECT count(*) FROM cpu_samples WHERE by_address') > 0 and
+           one(db, 'SELECT count(*) FROM cpu_samples WHERE address IS NULL') == 0,
+           'samples carry their addresses, and some are charged by them')
+    expect(one(db, 'SELECT count(*) FROM cpu_samples WHERE in_scopeprof') > 0,
+           'some samples fall in the scopes of the throttled countUp()')
+    report = json.loads(scopeprof('report', '--format', 'json', '--top', '0', db).stdout)
+    self_ns = {r['function']: r['self_ns'] for r in report}
+    expect(self_ns.get('Built::Built(int)', 0) > 2 * self_ns.get('initializers(int)', 0),
+           f'the report gives the constructor its initializer\'s time: {self_ns}')
+
+    # The program changed after the run: its samples are charged by the marks, and load says so.
+    copy = os.path.join(tmp, 'workload-copy')
+    shutil.copy2(WORKLOAD, copy)
+    out2 = os.path.join(tmp, 'out2')
+    p = subprocess.run([copy, 'initializers', '1000'], env=dict(e, SCOPEPROF_OUT=out2),
+                       capture_output=True, text=True)
+    expect(p.returncode == 0, f'copied workload failed: {p.stderr}')
+    with open(copy, 'ab') as f:
+        f.write(b'rebuilt')
+    db2 = os.path.join(tmp, 'b.db')
+    r = load(db2, out2)
+    expect(f"'{copy}' changed since the run" in r.stdout + r.stderr, f'load names the changed file: {r.stdout}{r.stderr}')
+    expect(one(db2, 'SELECT count(*) FROM cpu_samples WHERE by_address') == 0 and
+           one(db2, 'SELECT count(*) FROM cpu_samples') > 0, 'no sample of the changed file is charged by address')
+
+
+def scenario_cpu_samples_modules_crafted(tmp):
+    # Samples with addresses: in a program file that is gone (the marks decide, and load says
+    # it cannot read it), in no mapping at all (the marks decide: the throttled child(), never
+    # drawn, so parent() keeps that share), and in the runtime library (the measurement's: its
+    # share of parent()'s 9000 ns is nobody's).
+    P, C = 0, 1
+    run = os.path.join(tmp, 'run')
+    samples = [(P, P, 1, 100, 0x1500), (C, P, 1, 200, 0x9000), (P, P, 1, 300, 0x5100)]
+    log_file(os.path.join(run, '1-1.splog'),
+             batch(site_entry(P, 'parent()') + site_entry(C, 'child()'), calls_entry([(P, 0, 0, 9000, False)]),
+                   module_entry(0x1000, 0x2000, '/nonexistent/app'),
+                   module_entry(0x5000, 0x6000, '/opt/sp/lib/libscopeprof.so.0'), cpu_samples_at_entry(samples)),
+             cpu_sample_ns=100000)
+    db = os.path.join(tmp, 'crafted.db')
+    r = load(db, run)
+    expect("cannot read '/nonexistent/app'" in r.stdout + r.stderr, f'load names the unreadable file: {r.stdout}{r.stderr}')
+    stored = rows(db, 'SELECT address, by_address, in_scopeprof FROM cpu_samples ORDER BY at_ns')
+    expect(stored == [(0x1500, 0, 0), (0x9000, 0, 0), (0x5100, 0, 1)], f'samples as stored: {stored}')
+    report = {r['function']: r for r in json.loads(scopeprof('report', '--format', 'json', db).stdout)}
+    expect(report['parent()']['self_ns'] == 6000, f"parent() keeps two thirds of its time: {report['parent()']}")
 
 
 def scenario_cpu_samples_rate(tmp):

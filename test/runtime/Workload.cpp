@@ -2,7 +2,7 @@
 // Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
 //        throttled N M | compensation ROUNDS [CHILD_SPIN [GRANDCHILD_SPIN]] | signals MS | sigterm-exit | clone-exec | deep N
 //        paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds | ping-pong ROUNDS
-//        rename-seen-first
+//        rename-seen-first | initializers ROUNDS
 #include "scopeprof/scope.h"
 
 #include <algorithm>
@@ -189,6 +189,34 @@ void step() {
   spinFor(5000);
   tiny();
 }
+// CPU samples charged by address: Built's member initializer does all its work before its
+// scope opens, while its caller's mark is the innermost; countUp() is tiny and throttled, so
+// most of its samples fall in its scope's code.
+static inline __attribute__((__always_inline__)) uint64_t spinInline(int Iterations) {
+  uint64_t X = SpinState;
+  for (int I = 0; I < Iterations; ++I)
+    __asm__ volatile("" : "+r"(X));
+  return X;
+}
+struct Built {
+  uint64_t Value;
+  explicit Built(int Iterations) : Value(spinInline(Iterations)) { FN(0x150, "Built::Built(int)"); }
+};
+void countUp() {
+  FN(0x151, "countUp()");
+  SpinState = SpinState + 1;
+}
+int initializers(int Rounds) {
+  FN(0x152, "initializers(int)");
+  for (int I = 0; I < Rounds * 2000; ++I)
+    countUp();
+  for (int I = 0; I < Rounds; ++I) {
+    Built B(200000);
+    SpinState = B.Value;
+  }
+  return 0;
+}
+
 int throttled(int N, int M) {
   for (int I = 0; I < N; ++I)
     step();
@@ -662,6 +690,8 @@ int main(int Argc, char **Argv) {
     return paced(Arg(2));
   if (Mode == "deep")
     return deep(Arg(2));
+  if (Mode == "initializers")
+    return initializers(Arg(2));
   if (Mode == "throttled")
     return throttled(Arg(2), Arg(3));
   if (Mode == "compensation") {

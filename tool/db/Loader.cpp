@@ -3,6 +3,7 @@
 // loaded are inserted, so reloading is idempotent and a growing run loads incrementally.
 #include "Loader.h"
 
+#include "CodeAddresses.h"
 #include "LogReader.h"
 #include "OffCpu.h"
 #include "Schema.h"
@@ -65,7 +66,8 @@ public:
                        "alloc_bytes, self_alloc_bytes, peak_bytes) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,"
                        "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)"),
         InsertCpuSample(Db, "INSERT INTO cpu_samples(run_id, thread_id, site_id, at_ns, weight, "
-                            "recorded_site_id) VALUES(?1,?2,?3,?4,?5,?6)"),
+                            "recorded_site_id, address, by_address, in_scopeprof) "
+                            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
         UpsertException(Db, "INSERT INTO exceptions(id, run_id, thread_id, pid, tid, type, "
                             "message, traceback, frames) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
                             "ON CONFLICT(id) DO UPDATE SET traceback=excluded.traceback, "
@@ -76,6 +78,7 @@ public:
 
   Database &Db;
   Statement InsertCall, InsertCpuSample, UpsertException;
+  CodeAddresses Code;
 
   /// A run is its logged name and its nonce: two runs that got the same name (the same second,
   /// pid 1 in two containers) stay apart, the second stored as NAME~2, and \p Note says so.
@@ -183,6 +186,12 @@ public:
     return Sites[S.Id] = Id;
   }
 
+  /// The row of the site with stable id \p Id, if a file of this load described it.
+  std::optional<int64_t> describedSite(uint64_t Id) const {
+    auto It = Sites.find(Id);
+    return It == Sites.end() ? std::nullopt : std::optional<int64_t>(It->second);
+  }
+
   /// Forgets ids of rows a rolled-back transaction removed.
   void forgetRuns() {
     Runs.clear();
@@ -232,6 +241,8 @@ public:
 
   void site(const logreader::Site &Site) override {
     SiteIds[Site.Index] = S.site(Site);
+    if (Site.Kinds == 0)
+      ManualScopes.insert(Site.Index);
     Names[Site.Index] = Site.Signature + " (" + Site.File + ":" + std::to_string(Site.Line) + ")";
   }
 
@@ -282,17 +293,48 @@ public:
         .run();
   }
 
-  void cpuSample(uint32_t Index, uint32_t RecordedIndex, uint32_t Weight, uint64_t AtNs) override {
+  void module(const logreader::Module &M) override { Modules.push_back(M); }
+
+  /// A sample is charged to the instrumented function at its address, inline frames included:
+  /// the marks name the innermost open call, but a callee's prologue and its constructor's
+  /// member initializers run before its scope opens, its epilogue after it closed. A sample
+  /// in scopeprof's own code is the measurement's (docs/runtime.md, "CPU samples"). Inside a
+  /// manual scope (kinds 0) the marks stay: its code is its function's.
+  void cpuSample(uint32_t Index, uint32_t RecordedIndex, uint32_t Weight, uint64_t AtNs,
+                 uint64_t Address) override {
     auto Site = SiteIds.find(Index);
     auto Recorded = SiteIds.find(RecordedIndex);
     if (Loaded || Site == SiteIds.end())
       return; // the writer describes a site before its first sample
-    S.InsertCpuSample.bind(1, Run).bind(2, Thread).bind(3, Site->second).bind(4, AtNs).bind(5, Weight);
+    int64_t Charged = Site->second;
+    bool ByAddress = false, Measurement = false;
+    if (const logreader::Module *M = moduleAt(Address)) {
+      CodeAt Code = S.Code.at(*M, Address, Notes);
+      Measurement = Code.What == CodeAt::Measurement;
+      if (Code.What == CodeAt::Function && !ManualScopes.count(Index))
+        if (auto Found = S.describedSite(Code.SiteId)) {
+          ByAddress = *Found != Charged;
+          Charged = *Found;
+        }
+    }
+    S.InsertCpuSample.bind(1, Run).bind(2, Thread).bind(3, Charged).bind(4, AtNs).bind(5, Weight);
     if (Recorded != SiteIds.end())
       S.InsertCpuSample.bind(6, Recorded->second);
     else
       S.InsertCpuSample.bindNull(6);
-    S.InsertCpuSample.run();
+    if (Address)
+      S.InsertCpuSample.bind(7, static_cast<int64_t>(Address));
+    else
+      S.InsertCpuSample.bindNull(7);
+    S.InsertCpuSample.bind(8, ByAddress ? 1 : 0).bind(9, Measurement ? 1 : 0).run();
+  }
+
+  /// The newest mapping described before that holds \p Address.
+  const logreader::Module *moduleAt(uint64_t Address) const {
+    for (auto It = Modules.rbegin(); Address && It != Modules.rend(); ++It)
+      if (It->Start <= Address && Address < It->End)
+        return &*It;
+    return nullptr;
   }
 
   void offCpu(uint64_t OutNs, uint64_t InNs, uint8_t Kind) override {
@@ -537,6 +579,8 @@ private:
   uint64_t FirstStart = UINT64_MAX, LastEnd = 0;
   bool Loaded = false;
   std::unordered_map<uint32_t, int64_t> SiteIds; ///< the file's site index -> sites.id
+  std::set<uint32_t> ManualScopes;               ///< site indexes of SCOPEPROF_SCOPE blocks
+  std::vector<logreader::Module> Modules;        ///< the process's mappings the file described
   std::unordered_map<uint32_t, std::string> Names;
   std::vector<OpenCall> Stack;
   uint64_t Batch = 0; ///< the offset of the batch being read

@@ -283,6 +283,15 @@ CREATE TABLE cpu_samples(
 CREATE INDEX cpu_samples_by_run ON cpu_samples(run_id, site_id);
 )sql";
 
+/// Version 10: where each CPU sample was taken. With the interrupted address, a sample is
+/// charged to the instrumented function whose code is there (inline frames included), or found
+/// to be in scopeprof's own code (docs/runtime.md, "CPU samples").
+constexpr const char *MigrateToV10 = R"sql(
+ALTER TABLE cpu_samples ADD COLUMN address INTEGER; -- the instruction it interrupted (NULL: none)
+ALTER TABLE cpu_samples ADD COLUMN by_address INTEGER NOT NULL DEFAULT 0; -- site_id from address
+ALTER TABLE cpu_samples ADD COLUMN in_scopeprof INTEGER NOT NULL DEFAULT 0; -- measurement code
+)sql";
+
 /// Version 2 stored each broken call's traceback (innermost up to it). A thread's calls are
 /// stored in the order they ended, so the broken calls of one exception follow each other,
 /// each the parent of the one before; the last one's traceback is the whole one.
@@ -436,6 +445,8 @@ std::unique_ptr<Database> openForLoad(const std::string &Path) {
     Db->exec(std::string(MigrateToV8) + "PRAGMA user_version=8");
   if (Version < 9)
     Db->exec(std::string(MigrateToV9) + "PRAGMA user_version=9");
+  if (Version < 10)
+    Db->exec(std::string(MigrateToV10) + "PRAGMA user_version=10");
   T.commit();
   return Db;
 }

@@ -50,20 +50,28 @@ std::vector<double> solveLinear(std::vector<std::vector<double>> A, std::vector<
   return X;
 }
 
+/// What a site's recorded calls had outside their recorded children, once each (a sample of a
+/// throttled site is one call here): CPU and wall time compensated, and CPU time raw.
+struct ExclusiveTime {
+  double Cpu = 0, Wall = 0, Raw = 0;
+};
+
 /// Own times from the CPU samples (docs/runtime.md, "CPU samples"). A recorded call's self time
 /// (its duration less its recorded children's, compensated) is exact, but it holds the calls
 /// made under it that were not recorded: those of throttled sites. Per site of the innermost
 /// recorded call, that time is shared out among the sites the samples taken inside it found
 /// innermost, in proportion to their samples; what no recorded call covers is the samples' own
-/// figure. A throttled call's scope, inside its samples, stays in them: what it costs inside
-/// real code is not what it costs in a calibration loop (docs/runtime.md). Only where
+/// figure. A sample's site is the function at its address where the loader found one. What a
+/// scope costs inside real code is not what it costs in a calibration loop (docs/runtime.md):
+/// the samples in scopeprof's own code say it, and their share is taken out; in older logs,
+/// without addresses, a throttled call's scope stays in its samples. Only where
 /// every thread of the filter was sampled and no call was only counted (a counted call's time
 /// is in its parent's self time while its samples name it: the shares would not add up); the
 /// CPU time of each site's own recorded calls is split, their waiting stays their own.
 template <typename BindFn>
 void splitByCpuSamples(Database &Db, const CallFilter &Filter, BindFn BindFilter,
                        std::map<int64_t, SiteStats> &Sites,
-                       const std::map<int64_t, std::pair<double, double>> &Exclusive) {
+                       const std::map<int64_t, ExclusiveTime> &Exclusive) {
   std::string Threads = std::string("t.run_id=?1") + (Filter.Pid ? " AND t.pid=?2" : "") +
                         (Filter.Tid ? " AND t.tid=?3" : "");
   auto Unsampled = Db.prepare("SELECT 1 FROM threads t WHERE " + Threads +
@@ -78,36 +86,49 @@ void splitByCpuSamples(Database &Db, const CallFilter &Filter, BindFn BindFilter
   };
   std::map<int64_t, std::vector<Share>> ByRecorded; ///< samples inside recorded calls, by site
   std::map<int64_t, double> Own;                    ///< CPU ns by site
-  auto Samples = Db.prepare("SELECT s.site_id, s.recorded_site_id, total(s.weight), "
-                            "total(s.weight * t.cpu_sample_ns) FROM cpu_samples s JOIN threads t "
+  // A sample in scopeprof's own code is the measurement's: its share of the recorded call it
+  // fell in is nobody's. Where every sample knows its address, such samples measure what all
+  // scopes cost inside the recorded calls, so those calls' raw times are shared out, not the
+  // times compensated by the calibrated cost, which would take it out twice.
+  constexpr int64_t MeasurementSite = -1;
+  auto Samples = Db.prepare("SELECT CASE WHEN s.in_scopeprof THEN -1 ELSE s.site_id END, "
+                            "s.recorded_site_id, total(s.weight), total(s.weight * t.cpu_sample_ns), "
+                            "count(s.address) = count(*) FROM cpu_samples s JOIN threads t "
                             "ON t.id = s.thread_id WHERE " + Threads +
                             Filter.casesClause("s.case_id") + " GROUP BY 1, 2");
   BindFilter(Samples);
+  bool AllAddressed = true;
   while (Samples.step()) {
+    AllAddressed = AllAddressed && Samples.integer(4);
     if (Samples.isNull(1))
       Own[Samples.integer(0)] += Samples.real(3);
     else
       ByRecorded[Samples.integer(1)].push_back({Samples.integer(0), Samples.real(2)});
   }
   for (const auto &[Site, Time] : Exclusive) {
-    double CpuNs = Time.first;
     auto It = ByRecorded.find(Site);
-    if (It == ByRecorded.end()) {
-      Own[Site] += CpuNs; // no sample fell inside: all its own
+    // No sample inside found another function: nothing unrecorded ran there, and the measured,
+    // compensated self time is exact.
+    if (It == ByRecorded.end() ||
+        std::all_of(It->second.begin(), It->second.end(), [Site = Site](const Share &S) {
+          return S.Site == Site || S.Site == MeasurementSite;
+        })) {
+      Own[Site] += Time.Cpu;
       continue;
     }
+    double CpuNs = AllAddressed ? Time.Raw : Time.Cpu;
     double Total = 0;
     for (const Share &S : It->second)
       Total += S.Weight;
     // A function with no call in the filter (a throttled one none of whose calls was drawn)
     // has no row to show its share in: the recorded call keeps it, as without samples.
     for (const Share &S : It->second)
-      Own[Sites.count(S.Site) ? S.Site : Site] += CpuNs * S.Weight / Total;
+      Own[S.Site == MeasurementSite || Sites.count(S.Site) ? S.Site : Site] += CpuNs * S.Weight / Total;
   }
   for (auto &[Site, St] : Sites) {
     double Cpu = Own[Site];
     auto Mine = Exclusive.find(Site);
-    double Waiting = Mine == Exclusive.end() ? 0 : std::max(0.0, Mine->second.second - Mine->second.first);
+    double Waiting = Mine == Exclusive.end() ? 0 : std::max(0.0, Mine->second.Wall - Mine->second.Cpu);
     St.SelfCpuNs = static_cast<int64_t>(Cpu);
     St.SelfNs = static_cast<int64_t>(Cpu + Waiting);
     // Not the calls' weighted waits: a drawn call that waited 4 ms would count 64 times over.
@@ -253,7 +274,7 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   std::map<int64_t, Recorded> Sums;
   /// Per site, the CPU and wall time its recorded calls had outside their recorded children, once
   /// each (a sample of a throttled site is one call here).
-  std::map<int64_t, std::pair<double, double>> Exclusive;
+  std::map<int64_t, ExclusiveTime> Exclusive;
   // A sample of a throttled site stands for `weight` calls.
   auto Group = Db.prepare(
       // total(), not sum(): a float that cannot overflow, whatever a damaged log held.
@@ -264,7 +285,8 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
       "total(weight * cpu_ns), total(weight * self_cpu_ns), total(weight * (duration_ns - "
       "cpu_ns)), total(weight * (self_ns - self_cpu_ns)), count(self_cpu_ns), total(" +
       Duration + "), total(weight) - count(*), total(coalesce(self_cpu_ns, self_ns)), "
-      "total(self_ns) FROM calls WHERE " + Where + " GROUP BY site_id");
+      "total(self_ns), total(coalesce(self_cpu_ns, self_ns) + raw_self_ns - self_ns) "
+      "FROM calls WHERE " + Where + " GROUP BY site_id");
   bindFilter(Group);
   while (Group.step()) {
     SiteStats &St = Sites[Group.integer(0)];
@@ -284,7 +306,7 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.SelfCpuCalls = Group.integer(15);
     St.Estimated = Group.integer(17);
     Sums[Group.integer(0)] = {Group.real(16), Group.real(7)};
-    Exclusive[Group.integer(0)] = {Group.real(18), Group.real(19)};
+    Exclusive[Group.integer(0)] = {Group.real(18), Group.real(19), Group.real(20)};
   }
   // Allocations: only where a thread counted them, so a run without them costs no table scan
   // (the calls_by_site index does not cover them).

@@ -85,6 +85,12 @@ enum EntryType : uint8_t {
                         ///< weight, u64 ticks): at each sample of the thread's CPU time, the
                         ///< site of its innermost open call, and of its innermost recorded call
                         ///< (NoSite: none); weight: the periods it stands for (a timer's overruns)
+  EntryModule = 14,     ///< u64 start, u64 end, u64 file offset, u64 mtime ns, u64 size, u32 len
+                        ///< + path: an executable mapping of the process (/proc/self/maps) and
+                        ///< the file it maps as it was then; described in a file before the first
+                        ///< EntryCpuSamplesAt sample whose address lies in it
+  EntryCpuSamplesAt = 15, ///< as EntryCpuSamples, each sample followed by u64 address: the
+                          ///< instruction the sample interrupted (0: not known)
 };
 
 /// Bits of an EntryCase's flags.
@@ -119,7 +125,8 @@ constexpr uint32_t NoSite = 0xffffffffu;
 
 /// ExtMemory has no payload: its start and end fields are the allocations and bytes of the call
 /// record that follows it, and the low 40 bits of its meta the call's peak live bytes.
-/// ExtCpuSample has none either: its meta's low 32 bits are its weight, see EntryCpuSamples.
+/// ExtCpuSample's meta's low 32 bits are its weight (see EntryCpuSamples); one unit follows it,
+/// whose meta is the address of the instruction the sample interrupted (0: not known).
 /// ExtCase's payload is EntryCase's fields with the name's bytes last, unprefixed.
 enum ExtType : uint8_t {
   ExtException = 1,
@@ -127,9 +134,9 @@ enum ExtType : uint8_t {
   ExtThreadName = 3,
   ExtMemory = 4,
   ExtCase = 5,
-  ExtCpuSample = 6, ///< no payload: the weight in the meta's low bits, start the time, end the
-                    ///< thread's marks (scopeprof_thread::open_mark in bits 0-31,
-                    ///< recorded_mark in bits 32-63)
+  ExtCpuSample = 6, ///< the weight in the meta's low bits, start the time, end the thread's
+                    ///< marks (scopeprof_thread::open_mark in bits 0-31, recorded_mark in bits
+                    ///< 32-63); then the unit of the address
 };
 
 /// CRC-32C (Castagnoli): the SSE4.2 instruction where the CPU has it (the writer checks about

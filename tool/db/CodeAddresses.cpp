@@ -1,0 +1,267 @@
+// Code addresses to instrumented functions (CodeAddresses.h). Each instrumented function holds
+// a static `scopeprof_site_` (scope.h's SCOPEPROF_FN): its DWARF variable is a child of the
+// function's DIE, and the static's bytes in the file hold the site's stable id. So a file's
+// debug information maps function DIEs to sites exactly, templates' instantiations and C
+// functions included, with no name matching. An address then goes to the innermost function
+// there, through inlined calls, that is instrumented or is scopeprof's own code.
+#include "CodeAddresses.h"
+
+#include <elfutils/libdw.h>
+#include <dwarf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fmt/core.h>
+#include <string_view>
+#include <unordered_map>
+
+namespace scopeprof::db {
+namespace {
+
+constexpr std::string_view SiteVariable = "scopeprof_site_";
+
+bool startsWith(std::string_view S, std::string_view Prefix) { return S.substr(0, Prefix.size()) == Prefix; }
+bool endsWith(std::string_view S, std::string_view Suffix) {
+  return S.size() >= Suffix.size() && S.substr(S.size() - Suffix.size()) == Suffix;
+}
+
+/// The DIE a concrete or inlined instance stands for: its abstract origin, which owns the
+/// function's static variables.
+Dwarf_Off originOf(Dwarf_Die Die) {
+  Dwarf_Attribute A;
+  for (int Hops = 0; Hops < 8 && dwarf_attr(&Die, DW_AT_abstract_origin, &A); ++Hops) {
+    Dwarf_Die Origin;
+    if (!dwarf_formref_die(&A, &Origin))
+      break;
+    Die = Origin;
+  }
+  return dwarf_dieoffset(&Die);
+}
+
+/// scope.h's inline scope code, or the runtime's functions (linked statically, or inlined).
+bool isMeasurement(Dwarf_Die *Die) {
+  const char *Name = dwarf_diename(Die);
+  if (Name && startsWith(Name, "scopeprof_"))
+    return true;
+  Dwarf_Attribute A;
+  const char *Linkage = dwarf_formstring(dwarf_attr_integrate(Die, DW_AT_linkage_name, &A));
+  if (Linkage && (startsWith(Linkage, "_ZN9scopeprof") || startsWith(Linkage, "_ZNK9scopeprof")))
+    return true;
+  const char *File = dwarf_decl_file(Die);
+  return File && endsWith(File, "/scopeprof/scope.h");
+}
+
+bool isCodeScope(int Tag) {
+  return Tag == DW_TAG_subprogram || Tag == DW_TAG_inlined_subroutine ||
+         Tag == DW_TAG_lexical_block || Tag == DW_TAG_try_block || Tag == DW_TAG_catch_block;
+}
+
+} // namespace
+
+struct CodeAddresses::File {
+  int Fd = -1;
+  Elf *E = nullptr;
+  Dwarf *D = nullptr;
+  bool Runtime = false; ///< the runtime library: every address in it is measurement
+  struct Load {
+    uint64_t Offset, FileSize, Vaddr;
+  };
+  std::vector<Load> Loads;
+  struct Range {
+    Dwarf_Addr Low, High;
+    Dwarf_Die Function;
+  };
+  std::vector<Range> Functions;                      ///< concrete functions' code, by Low
+  std::unordered_map<Dwarf_Off, uint64_t> SiteByDie; ///< origin DIE offset -> stable site id
+  std::unordered_map<uint64_t, CodeAt> Cache;        ///< by file address
+
+  ~File() {
+    if (D)
+      dwarf_end(D);
+    if (E)
+      elf_end(E);
+    if (Fd >= 0)
+      close(Fd);
+  }
+
+  /// The stable id in the site static at \p Address (scopeprof_site: u32 state, u32 index, u64 id).
+  bool readSiteId(uint64_t Address, uint64_t &Id) {
+    Elf_Scn *Scn = nullptr;
+    while ((Scn = elf_nextscn(E, Scn))) {
+      GElf_Shdr Sh;
+      if (!gelf_getshdr(Scn, &Sh) || Sh.sh_type != SHT_PROGBITS || !(Sh.sh_flags & SHF_ALLOC) ||
+          Address < Sh.sh_addr || Address + 16 > Sh.sh_addr + Sh.sh_size)
+        continue;
+      Elf_Data *Data = elf_getdata(Scn, nullptr);
+      if (!Data || !Data->d_buf || Address + 16 - Sh.sh_addr > Data->d_size)
+        return false;
+      std::memcpy(&Id, static_cast<const char *>(Data->d_buf) + (Address + 8 - Sh.sh_addr), 8);
+      return true;
+    }
+    return false;
+  }
+
+  void noteSite(Dwarf_Die *Function, Dwarf_Die *Variable) {
+    Dwarf_Attribute A;
+    Dwarf_Op *Ops;
+    size_t N;
+    uint64_t Id;
+    if (dwarf_attr_integrate(Variable, DW_AT_location, &A) && dwarf_getlocation(&A, &Ops, &N) == 0 &&
+        N == 1 && Ops[0].atom == DW_OP_addr && readSiteId(Ops[0].number, Id))
+      SiteByDie[originOf(*Function)] = Id;
+  }
+
+  /// Every DIE under \p Parent: site statics, and the code ranges of concrete functions.
+  /// \p Function: the function whose body \p Parent is in (a block of it, or itself), if any.
+  void index(Dwarf_Die *Parent, Dwarf_Die *Function) {
+    Dwarf_Die Child;
+    if (dwarf_child(Parent, &Child) != 0)
+      return;
+    do {
+      int Tag = dwarf_tag(&Child);
+      if (Tag == DW_TAG_variable) {
+        const char *Name = dwarf_diename(&Child);
+        if (Function && Name && Name == SiteVariable)
+          noteSite(Function, &Child);
+        continue;
+      }
+      if (Tag == DW_TAG_subprogram) {
+        Dwarf_Addr Base, Low, High;
+        for (ptrdiff_t At = 0; (At = dwarf_ranges(&Child, At, &Base, &Low, &High)) > 0;)
+          Functions.push_back({Low, High, Child});
+      }
+      if (dwarf_haschildren(&Child))
+        index(&Child, Tag == DW_TAG_subprogram ? &Child
+                      : Tag == DW_TAG_lexical_block ? Function
+                                                    : nullptr);
+    } while (dwarf_siblingof(&Child, &Child) == 0);
+  }
+
+  bool open(const std::string &Path) {
+    Fd = ::open(Path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (Fd < 0)
+      return false;
+    E = elf_begin(Fd, ELF_C_READ_MMAP, nullptr);
+    if (!E || elf_kind(E) != ELF_K_ELF)
+      return false;
+    size_t Count = 0;
+    elf_getphdrnum(E, &Count);
+    for (size_t I = 0; I < Count; ++I) {
+      GElf_Phdr Ph;
+      if (gelf_getphdr(E, static_cast<int>(I), &Ph) && Ph.p_type == PT_LOAD)
+        Loads.push_back({Ph.p_offset, Ph.p_filesz, Ph.p_vaddr});
+    }
+    D = dwarf_begin_elf(E, DWARF_C_READ, nullptr);
+    if (!D)
+      return true; // readable, but only as a whole
+    Dwarf_CU *Cu = nullptr;
+    Dwarf_Die CuDie;
+    uint8_t UnitType;
+    while (dwarf_get_units(D, Cu, &Cu, nullptr, &UnitType, &CuDie, nullptr) == 0)
+      if (UnitType == DW_UT_compile || UnitType == DW_UT_partial)
+        index(&CuDie, nullptr);
+    std::sort(Functions.begin(), Functions.end(),
+              [](const Range &A, const Range &B) { return A.Low < B.Low; });
+    return true;
+  }
+
+  /// The file address of offset \p Offset of the file, through its loadable segments.
+  bool fileAddress(uint64_t Offset, uint64_t &Address) const {
+    for (const Load &L : Loads)
+      if (L.Offset <= Offset && Offset < L.Offset + L.FileSize) {
+        Address = Offset - L.Offset + L.Vaddr;
+        return true;
+      }
+    return false;
+  }
+
+  /// The innermost instrumented or measurement function at \p Pc, through inlined calls.
+  CodeAt resolve(Dwarf_Addr Pc) {
+    auto After = std::upper_bound(Functions.begin(), Functions.end(), Pc,
+                                  [](Dwarf_Addr A, const Range &R) { return A < R.Low; });
+    const Range *Hit = nullptr;
+    for (auto It = After; It != Functions.begin() && !Hit;) {
+      --It;
+      if (Pc < It->High)
+        Hit = &*It;
+      else if (After - It > 64)
+        break; // functions do not nest: one far before cannot hold it
+    }
+    if (!Hit)
+      return {};
+    // The chain from the function down to the innermost inlined call holding the address.
+    std::vector<Dwarf_Die> Chain{Hit->Function};
+    Dwarf_Die Scope = Hit->Function;
+    for (bool Deeper = true; Deeper;) {
+      Deeper = false;
+      Dwarf_Die Child;
+      if (dwarf_child(&Scope, &Child) != 0)
+        break;
+      do {
+        int Tag = dwarf_tag(&Child);
+        if (isCodeScope(Tag) && Tag != DW_TAG_subprogram && dwarf_haspc(&Child, Pc) == 1) {
+          if (Tag == DW_TAG_inlined_subroutine)
+            Chain.push_back(Child);
+          Scope = Child;
+          Deeper = true;
+          break;
+        }
+      } while (dwarf_siblingof(&Child, &Child) == 0);
+    }
+    for (auto It = Chain.rbegin(); It != Chain.rend(); ++It) {
+      if (isMeasurement(&*It))
+        return {CodeAt::Measurement, 0};
+      auto Site = SiteByDie.find(originOf(*It));
+      if (Site != SiteByDie.end())
+        return {CodeAt::Function, Site->second};
+    }
+    return {};
+  }
+};
+
+CodeAddresses::CodeAddresses() { elf_version(EV_CURRENT); }
+CodeAddresses::~CodeAddresses() = default;
+
+CodeAt CodeAddresses::at(const logreader::Module &M, uint64_t Address,
+                         std::vector<std::string> &Notes) {
+  std::string Key = fmt::format("{}\n{}\n{}", M.Path, M.MtimeNs, M.Size);
+  auto &F = Files[Key];
+  if (!F) {
+    F = std::make_unique<File>();
+    std::string Name = M.Path.substr(M.Path.rfind('/') + 1);
+    F->Runtime = startsWith(Name, "libscopeprof");
+    struct stat St;
+    if (F->Runtime) {
+      // Known by its name: nothing to read.
+    } else if (stat(M.Path.c_str(), &St) != 0 || !F->open(M.Path)) {
+      Notes.push_back(fmt::format("cannot read '{}' ({}): its CPU samples are charged to the "
+                                  "functions open in their threads", M.Path, std::strerror(errno)));
+      F->Loads.clear();
+    } else if (static_cast<uint64_t>(St.st_size) != M.Size ||
+               static_cast<uint64_t>(St.st_mtim.tv_sec) * 1'000'000'000u +
+                       static_cast<uint64_t>(St.st_mtim.tv_nsec) != M.MtimeNs) {
+      Notes.push_back(fmt::format("'{}' changed since the run: its CPU samples are charged to "
+                                  "the functions open in their threads", M.Path));
+      F->Loads.clear();
+    } else if (!F->D && F->Loads.size() && !startsWith(M.Path, "/usr/") && !startsWith(M.Path, "/lib")) {
+      Notes.push_back(fmt::format("'{}' has no debug information (build with -g): its CPU samples "
+                                  "are charged to the functions open in their threads", M.Path));
+    }
+  }
+  if (F->Runtime)
+    return {CodeAt::Measurement, 0};
+  uint64_t FileAddr;
+  if (!F->D || Address < M.Start || !F->fileAddress(Address - M.Start + M.Offset, FileAddr))
+    return {};
+  auto Cached = F->Cache.find(FileAddr);
+  if (Cached != F->Cache.end())
+    return Cached->second;
+  return F->Cache[FileAddr] = F->resolve(FileAddr);
+}
+
+} // namespace scopeprof::db
