@@ -267,21 +267,40 @@ bool parseBatch(const std::string &Payload, Clock &Conv, Visitor &V, std::string
         V.summary(Index, Calls, Total);
       break;
     }
-    case fmt::EntryCpuSamples:
-    case fmt::EntryCpuSamplesAt: {
+    case fmt::EntryCpuSamples: {
       auto Count = C.get<uint32_t>();
-      const size_t Size = Type == fmt::EntryCpuSamplesAt ? 28 : 20;
+      constexpr size_t Size = 20;
       const char *Samples = C.raw(static_cast<size_t>(Count) * Size);
       for (uint32_t I = 0; Samples && I < Count; ++I) {
-        uint32_t Index, Recorded, Weight;
-        uint64_t At, Address = 0;
-        std::memcpy(&Index, Samples + I * Size, 4);
-        std::memcpy(&Recorded, Samples + I * Size + 4, 4);
-        std::memcpy(&Weight, Samples + I * Size + 8, 4);
+        CpuSample S;
+        uint64_t At;
+        std::memcpy(&S.SiteIndex, Samples + I * Size, 4);
+        std::memcpy(&S.RecordedIndex, Samples + I * Size + 4, 4);
+        std::memcpy(&S.Weight, Samples + I * Size + 8, 4);
         std::memcpy(&At, Samples + I * Size + 12, 8);
-        if (Size == 28)
-          std::memcpy(&Address, Samples + I * Size + 20, 8);
-        V.cpuSample(Index, Recorded, Weight, Conv(At), Address);
+        S.AtNs = Conv(At);
+        V.cpuSample(S);
+      }
+      break;
+    }
+    case fmt::EntryCpuSamplesAt: {
+      auto Count = C.get<uint32_t>();
+      for (uint32_t I = 0; C.ok() && I < Count; ++I) {
+        CpuSample S;
+        S.SiteIndex = C.get<uint32_t>();
+        S.RecordedIndex = C.get<uint32_t>();
+        S.Weight = C.get<uint32_t>();
+        auto At = C.get<uint64_t>();
+        S.Address = C.get<uint64_t>();
+        S.StackPointer = C.get<uint64_t>();
+        S.FramePointer = C.get<uint64_t>();
+        auto StackBytes = C.get<uint32_t>();
+        const char *Stack = C.raw(StackBytes);
+        if (!C.ok())
+          break;
+        S.Stack = std::string_view(Stack, StackBytes);
+        S.AtNs = Conv(At);
+        V.cpuSample(S);
       }
       break;
     }

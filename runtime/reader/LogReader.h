@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace scopeprof::logreader {
@@ -81,6 +82,19 @@ struct Module {
   std::string Path;
 };
 
+/// A sample of a thread's CPU time (format::EntryCpuSamples, EntryCpuSamplesAt).
+struct CpuSample {
+  /// The site of the thread's innermost open call (of a site on or throttled), and of its
+  /// innermost recorded call (format::NoSite: none).
+  uint32_t SiteIndex = 0, RecordedIndex = 0;
+  uint32_t Weight = 1; ///< the sampling periods it stands for
+  uint64_t AtNs = 0;
+  /// The instruction it interrupted, the stack and frame pointers then (0: not known; older
+  /// logs), and the stack's bytes from the stack pointer up (may be empty).
+  uint64_t Address = 0, StackPointer = 0, FramePointer = 0;
+  std::string_view Stack;
+};
+
 /// Callbacks in file order. A site is always described before the first call that uses it;
 /// exception() describes the exception behind the broken calls that follow it.
 class Visitor {
@@ -101,12 +115,8 @@ public:
   /// The thread was off the CPU from \p OutNs to \p InNs (format::OffCpuKind \p Kind; for
   /// OffCpuUnknown its state then is unknown). In time order, before the calls they overlap.
   virtual void offCpu(uint64_t /*OutNs*/, uint64_t /*InNs*/, uint8_t /*Kind*/) {}
-  /// A sample of the thread's CPU time found it inside a call of site \p SiteIndex (its
-  /// innermost open call of a site on or throttled), whose innermost recorded call was of site
-  /// \p RecordedIndex (format::NoSite: none); it stands for \p Weight sampling periods.
-  /// \p Address: the instruction it interrupted (0: not known; older logs).
-  virtual void cpuSample(uint32_t /*SiteIndex*/, uint32_t /*RecordedIndex*/, uint32_t /*Weight*/,
-                         uint64_t /*AtNs*/, uint64_t /*Address*/) {}
+  /// A sample of the thread's CPU time; its Stack is valid during the call only.
+  virtual void cpuSample(const CpuSample &) {}
   /// A mapping that sample addresses after it may lie in.
   virtual void module(const Module &) {}
   /// A case ended; it is written by the thread that ended it, so a file may hold none.

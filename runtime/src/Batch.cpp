@@ -299,7 +299,9 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   uint64_t &Allocs = L.Allocs, &AllocBytes = L.AllocBytes, &AllocPeak = L.AllocPeak;
   struct CpuSample {
     uint32_t Index, Recorded, Weight;
-    uint64_t Ticks, Address;
+    uint64_t Ticks, Address, Sp, Fp;
+    const scopeprof_record *Stack;
+    size_t StackUnits;
   };
   std::vector<CpuSample> CpuSamples;
   // The live aggregates take in the batch whole, so `ctl results` never sees half of one.
@@ -325,11 +327,12 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
           FlushRun();
           Describe(Site);
         }
-      // The handler writes the address unit with it; a damaged buffer may not hold it.
-      uint64_t Address = I + 1 < N ? Units[I + 1].meta : 0;
+      // The handler publishes the address and the stack with it.
+      size_t StackUnits = (U.meta >> fmt::ExtStackUnitsShift) & fmt::ExtStackUnitsMask;
+      const scopeprof_record &At = Units[I + 1];
       CpuSamples.push_back({Index, Recorded, static_cast<uint32_t>(U.meta & fmt::MetaIndexMask),
-                            U.start, Address});
-      I += 2;
+                            U.start, At.meta, At.start, At.end, &Units[I + 2], StackUnits});
+      I += 2 + StackUnits;
       continue;
     }
     if (U.meta & fmt::FlagExt) {
@@ -435,6 +438,10 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
       P.u32(S.Weight);
       P.u64(S.Ticks);
       P.u64(S.Address);
+      P.u64(S.Sp);
+      P.u64(S.Fp);
+      P.u32(static_cast<uint32_t>(S.StackUnits * sizeof(scopeprof_record)));
+      P.S.append(reinterpret_cast<const char *>(S.Stack), S.StackUnits * sizeof(scopeprof_record));
     }
   }
   // Renames by pthread_setname_np on the thread itself arrive as units above; this catches

@@ -4,12 +4,14 @@
 
 #include "Recorder.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/ucontext.h>
@@ -31,17 +33,22 @@ bool Decide = false; ///< samplesDecide() was called (atomic)
 /// The calling thread's sampler, for the handler.
 __thread CpuSampler *ThreadSampler __attribute__((tls_model("initial-exec"))) = nullptr;
 
-/// The instruction the signal interrupted, from the context the kernel saved; 0 where this
-/// architecture's is not read here.
-uint64_t interruptedAddress(const void *Context) {
+/// Where the signal interrupted the thread: the instruction, the stack and frame pointers (0
+/// where this architecture's are not read here).
+struct Interrupted {
+  uint64_t Pc = 0, Sp = 0, Fp = 0;
+};
+Interrupted interruptedAt(const void *Context) {
   const auto *C = static_cast<const ucontext_t *>(Context);
 #if defined(__x86_64__)
-  return static_cast<uint64_t>(C->uc_mcontext.gregs[REG_RIP]);
+  return {static_cast<uint64_t>(C->uc_mcontext.gregs[REG_RIP]),
+          static_cast<uint64_t>(C->uc_mcontext.gregs[REG_RSP]),
+          static_cast<uint64_t>(C->uc_mcontext.gregs[REG_RBP])};
 #elif defined(__aarch64__)
-  return C->uc_mcontext.pc;
+  return {C->uc_mcontext.pc, C->uc_mcontext.sp, C->uc_mcontext.regs[29]};
 #else
   (void)C;
-  return 0;
+  return {};
 #endif
 }
 
@@ -66,13 +73,21 @@ void onSample(int, siginfo_t *Info, void *Context) {
   T.busy = 1;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   scopeprof_record *U = T.pos;
-  // Full: this sample is lost rather than the buffer handed over from here. Both units are
-  // published at once, so a flush never takes one without the other.
+  // Full: this sample is lost rather than the buffer handed over from here. Its units are
+  // published at once, so a flush never takes one without the others. The stack above the
+  // interrupted frame goes along where there is room: the loader unwinds it when the address
+  // is in code no instrumented function owns (a callee's initializer calling operator new).
+  Interrupted At = interruptedAt(Context);
   if (T.end - U >= 2) {
-    U[0] = {fmt::FlagExt | (uint64_t{fmt::ExtCpuSample} << fmt::ExtTypeShift) | Weight,
+    uint64_t StackUnits = Sampler->stackUnits(At.Sp);
+    if (T.end - U < static_cast<ptrdiff_t>(2 + StackUnits))
+      StackUnits = 0;
+    U[0] = {fmt::FlagExt | (uint64_t{fmt::ExtCpuSample} << fmt::ExtTypeShift) |
+                (StackUnits << fmt::ExtStackUnitsShift) | Weight,
             scopeprof_now(), Marks};
-    U[1] = {interruptedAddress(Context), 0, 0};
-    __atomic_store_n(&T.pos, U + 2, __ATOMIC_RELEASE);
+    U[1] = {At.Pc, At.Sp, At.Fp};
+    std::memcpy(U + 2, reinterpret_cast<const void *>(At.Sp), StackUnits * sizeof(scopeprof_record));
+    __atomic_store_n(&T.pos, U + 2 + StackUnits, __ATOMIC_RELEASE);
   }
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   T.busy = 0;
@@ -101,9 +116,31 @@ bool installSampleHandler(bool Verbose) {
   return sigaction(sampleSignal(), &Action, nullptr) == 0;
 }
 
+uint64_t CpuSampler::stackUnits(uint64_t Sp) const {
+  if (Sp < StackLow || Sp >= StackHigh)
+    return 0; // on an alternate signal stack, or bounds unknown
+  return std::min<uint64_t>(StackHigh - Sp, fmt::MaxSampleStackBytes) / sizeof(scopeprof_record);
+}
+
+void CpuSampler::findStack() {
+  // For the handler's copy: only what lies above the interrupted frame and below the stack's
+  // end, all mapped.
+  pthread_attr_t Attr;
+  if (pthread_getattr_np(pthread_self(), &Attr) != 0)
+    return;
+  void *Low;
+  size_t Size;
+  if (pthread_attr_getstack(&Attr, &Low, &Size) == 0) {
+    StackLow = reinterpret_cast<uint64_t>(Low);
+    StackHigh = StackLow + Size;
+  }
+  pthread_attr_destroy(&Attr);
+}
+
 bool CpuSampler::start(uint64_t Period, bool Verbose) {
   stop();
   PeriodNs = Period;
+  findStack();
   uint32_t Start = __atomic_load_n(&Decide, __ATOMIC_RELAXED) ? 1 : UndecidedFactor;
   auto Tid = static_cast<pid_t>(syscall(SYS_gettid));
   perf_event_attr Attr;

@@ -31,10 +31,14 @@ public:
   /// In the signal handler: the periods this sample stands for (before any overrun), and the
   /// switch to the full rate once samples decide (async-signal-safe: one system call).
   uint32_t takeSample();
+  /// In the signal handler: how many record-sized units of the stack above \p Sp to copy.
+  uint64_t stackUnits(uint64_t Sp) const;
 
 private:
   /// Samples every \p Periods periods from now on.
   bool arm(uint32_t Periods);
+  /// The calling thread's stack bounds, for stackUnits().
+  void findStack();
 
   int Fd = -1;
   timer_t Timer{};
@@ -42,6 +46,7 @@ private:
   bool Switched = false; ///< the switch to the full rate was made, or tried
   uint64_t PeriodNs = 0;
   uint32_t Factor = 1; ///< periods between two samples
+  uint64_t StackLow = 0, StackHigh = 0; ///< the thread's stack, found at start
 };
 
 /// Samples decide a function's time only where calls go unrecorded: a throttled function's, or

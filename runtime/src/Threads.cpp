@@ -195,12 +195,14 @@ uint64_t callsIn(const scopeprof_record *Units, size_t N) {
       ++I;
       continue;
     }
-    // A CPU sample keeps its weight (its address is the one unit after it), a call's
+    // A CPU sample keeps its weight (its address and stack are the units after it), a call's
     // allocations their peak, where the others keep their payload's size.
     auto Type = static_cast<uint8_t>(Meta >> fmt::ExtTypeShift);
-    size_t Size = Type == fmt::ExtCpuSample ? sizeof(scopeprof_record)
-                  : Type == fmt::ExtMemory  ? 0
-                                            : static_cast<size_t>(Meta & fmt::MetaIndexMask);
+    size_t Size = Type == fmt::ExtCpuSample
+                      ? (1 + ((Meta >> fmt::ExtStackUnitsShift) & fmt::ExtStackUnitsMask)) *
+                            sizeof(scopeprof_record)
+                  : Type == fmt::ExtMemory ? 0
+                                           : static_cast<size_t>(Meta & fmt::MetaIndexMask);
     I += 1 + (Size + sizeof(scopeprof_record) - 1) / sizeof(scopeprof_record);
   }
   return Calls;

@@ -189,18 +189,22 @@ void step() {
   spinFor(5000);
   tiny();
 }
-// CPU samples charged by address: Built's member initializer does all its work before its
-// scope opens, while its caller's mark is the innermost; countUp() is tiny and throttled, so
-// most of its samples fall in its scope's code.
+// CPU samples charged by address: Built's member initializers do all its work before its
+// scope opens, while its caller's mark is the innermost: inline code, and a call of code that
+// is not instrumented (as operator new would be). countUp() is tiny and throttled, so most of
+// its samples fall in its scope's code.
 static inline __attribute__((__always_inline__)) uint64_t spinInline(int Iterations) {
   uint64_t X = SpinState;
   for (int I = 0; I < Iterations; ++I)
     __asm__ volatile("" : "+r"(X));
   return X;
 }
+__attribute__((__noinline__)) uint64_t spinOutOfLine(int Iterations) { return spinInline(Iterations); }
 struct Built {
-  uint64_t Value;
-  explicit Built(int Iterations) : Value(spinInline(Iterations)) { FN(0x150, "Built::Built(int)"); }
+  uint64_t Value, More;
+  explicit Built(int Iterations) : Value(spinInline(Iterations)), More(spinOutOfLine(Iterations)) {
+    FN(0x150, "Built::Built(int)");
+  }
 };
 void countUp() {
   FN(0x151, "countUp()");
@@ -211,8 +215,8 @@ int initializers(int Rounds) {
   for (int I = 0; I < Rounds * 2000; ++I)
     countUp();
   for (int I = 0; I < Rounds; ++I) {
-    Built B(200000);
-    SpinState = B.Value;
+    Built B(100000);
+    SpinState = B.Value + B.More;
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 #include "CodeAddresses.h"
 
 #include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
 #include <dwarf.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -17,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fmt/core.h>
+#include <set>
 #include <string_view>
 #include <unordered_map>
 
@@ -227,41 +229,175 @@ struct CodeAddresses::File {
 CodeAddresses::CodeAddresses() { elf_version(EV_CURRENT); }
 CodeAddresses::~CodeAddresses() = default;
 
-CodeAt CodeAddresses::at(const logreader::Module &M, uint64_t Address,
-                         std::vector<std::string> &Notes) {
+CodeAddresses::File &CodeAddresses::file(const logreader::Module &M, std::vector<std::string> &Notes) {
   std::string Key = fmt::format("{}\n{}\n{}", M.Path, M.MtimeNs, M.Size);
   auto &F = Files[Key];
-  if (!F) {
-    F = std::make_unique<File>();
-    std::string Name = M.Path.substr(M.Path.rfind('/') + 1);
-    F->Runtime = startsWith(Name, "libscopeprof");
-    struct stat St;
-    if (F->Runtime) {
-      // Known by its name: nothing to read.
-    } else if (stat(M.Path.c_str(), &St) != 0 || !F->open(M.Path)) {
-      Notes.push_back(fmt::format("cannot read '{}' ({}): its CPU samples are charged to the "
-                                  "functions open in their threads", M.Path, std::strerror(errno)));
-      F->Loads.clear();
-    } else if (static_cast<uint64_t>(St.st_size) != M.Size ||
-               static_cast<uint64_t>(St.st_mtim.tv_sec) * 1'000'000'000u +
-                       static_cast<uint64_t>(St.st_mtim.tv_nsec) != M.MtimeNs) {
-      Notes.push_back(fmt::format("'{}' changed since the run: its CPU samples are charged to "
-                                  "the functions open in their threads", M.Path));
-      F->Loads.clear();
-    } else if (!F->D && F->Loads.size() && !startsWith(M.Path, "/usr/") && !startsWith(M.Path, "/lib")) {
-      Notes.push_back(fmt::format("'{}' has no debug information (build with -g): its CPU samples "
-                                  "are charged to the functions open in their threads", M.Path));
-    }
+  if (F)
+    return *F;
+  F = std::make_unique<File>();
+  std::string Name = M.Path.substr(M.Path.rfind('/') + 1);
+  F->Runtime = startsWith(Name, "libscopeprof");
+  struct stat St;
+  if (F->Runtime) {
+    // Known by its name: nothing to read.
+  } else if (stat(M.Path.c_str(), &St) != 0 || !F->open(M.Path)) {
+    Notes.push_back(fmt::format("cannot read '{}' ({}): its CPU samples are charged to the "
+                                "functions open in their threads", M.Path, std::strerror(errno)));
+    F->Loads.clear();
+  } else if (static_cast<uint64_t>(St.st_size) != M.Size ||
+             static_cast<uint64_t>(St.st_mtim.tv_sec) * 1'000'000'000u +
+                     static_cast<uint64_t>(St.st_mtim.tv_nsec) != M.MtimeNs) {
+    Notes.push_back(fmt::format("'{}' changed since the run: its CPU samples are charged to "
+                                "the functions open in their threads", M.Path));
+    F->Loads.clear();
+  } else if (!F->D && !startsWith(M.Path, "/usr/") && !startsWith(M.Path, "/lib")) {
+    Notes.push_back(fmt::format("'{}' has no debug information (build with -g): its CPU samples "
+                                "are charged to the functions open in their threads", M.Path));
   }
-  if (F->Runtime)
+  return *F;
+}
+
+CodeAt CodeAddresses::at(const logreader::Module &M, uint64_t Address,
+                         std::vector<std::string> &Notes) {
+  File &F = file(M, Notes);
+  if (F.Runtime)
     return {CodeAt::Measurement, 0};
   uint64_t FileAddr;
-  if (!F->D || Address < M.Start || !F->fileAddress(Address - M.Start + M.Offset, FileAddr))
+  if (!F.D || Address < M.Start || !F.fileAddress(Address - M.Start + M.Offset, FileAddr))
     return {};
-  auto Cached = F->Cache.find(FileAddr);
-  if (Cached != F->Cache.end())
+  auto Cached = F.Cache.find(FileAddr);
+  if (Cached != F.Cache.end())
     return Cached->second;
-  return F->Cache[FileAddr] = F->resolve(FileAddr);
+  return F.Cache[FileAddr] = F.resolve(FileAddr);
+}
+
+bool CodeAddresses::loadBias(const logreader::Module &M, uint64_t &Bias,
+                             std::vector<std::string> &Notes) {
+  File &F = file(M, Notes);
+  uint64_t FileAddr;
+  if (!F.fileAddress(M.Offset, FileAddr))
+    return false;
+  Bias = M.Start - FileAddr;
+  return true;
+}
+
+/// libdwfl's view of one process: its mapped files at their biases, and the sample being
+/// unwound, whose stack copy is the only memory it reads.
+struct SampleAttribution::Unwinder {
+  Dwfl *D = nullptr;
+  const logreader::CpuSample *Sample = nullptr;
+
+  ~Unwinder() {
+    if (D)
+      dwfl_end(D);
+  }
+
+  static pid_t nextThread(Dwfl *, void *Arg, void **ThreadArg) {
+    if (*ThreadArg)
+      return 0;
+    *ThreadArg = Arg;
+    return 1;
+  }
+  static bool readMemory(Dwfl *, Dwarf_Addr Address, Dwarf_Word *Result, void *Arg) {
+    const logreader::CpuSample &S = *static_cast<Unwinder *>(Arg)->Sample;
+    if (Address < S.StackPointer || Address - S.StackPointer + sizeof(Dwarf_Word) > S.Stack.size())
+      return false;
+    std::memcpy(Result, S.Stack.data() + (Address - S.StackPointer), sizeof(Dwarf_Word));
+    return true;
+  }
+  static bool initialRegisters(Dwfl_Thread *Thread, void *Arg) {
+    const logreader::CpuSample &S = *static_cast<Unwinder *>(Arg)->Sample;
+    // x86-64's DWARF registers: 6 the frame pointer, 7 the stack pointer, 16 the return address
+    // column (the pc). The others are not saved with the sample: call frame information finds
+    // a frame's caller from these.
+    Dwarf_Word Registers[17] = {};
+    Registers[6] = S.FramePointer;
+    Registers[7] = S.StackPointer;
+    Registers[16] = S.Address;
+    return dwfl_thread_state_registers(Thread, 0, 17, Registers);
+  }
+
+  bool start(const std::vector<std::pair<const logreader::Module *, uint64_t>> &Files) {
+    static const Dwfl_Callbacks Callbacks = {dwfl_build_id_find_elf, dwfl_standard_find_debuginfo,
+                                             dwfl_offline_section_address, nullptr};
+    static const Dwfl_Thread_Callbacks ThreadCallbacks = {nextThread, nullptr, readMemory,
+                                                          initialRegisters, nullptr, nullptr};
+    D = dwfl_begin(&Callbacks);
+    if (!D)
+      return false;
+    dwfl_report_begin(D);
+    for (const auto &[M, Bias] : Files)
+      dwfl_report_elf(D, M->Path.c_str(), M->Path.c_str(), -1, Bias, false);
+    dwfl_report_end(D, nullptr, nullptr);
+    return dwfl_attach_state(D, nullptr, 1, &ThreadCallbacks, this);
+  }
+};
+
+SampleAttribution::SampleAttribution(CodeAddresses &Code) : Code(Code) {}
+SampleAttribution::~SampleAttribution() = default;
+
+void SampleAttribution::addModule(const logreader::Module &M) {
+  Modules.push_back(M);
+  Unwind.reset();
+}
+
+const logreader::Module *SampleAttribution::moduleAt(uint64_t Address) const {
+  for (auto It = Modules.rbegin(); Address && It != Modules.rend(); ++It)
+    if (It->Start <= Address && Address < It->End)
+      return &*It;
+  return nullptr;
+}
+
+CodeAt SampleAttribution::charge(const logreader::CpuSample &S, std::vector<std::string> &Notes) {
+  const logreader::Module *M = moduleAt(S.Address);
+  CodeAt Here = M ? Code.at(*M, S.Address, Notes) : CodeAt{};
+#if defined(__x86_64__)
+  if (Here.What != CodeAt::Unknown || S.Stack.empty())
+    return Here;
+  if (!Unwind) {
+    // Each file once, newest mapping first (a library unloaded and another mapped there).
+    std::vector<std::pair<const logreader::Module *, uint64_t>> Files;
+    std::set<std::string> Seen;
+    for (auto It = Modules.rbegin(); It != Modules.rend(); ++It) {
+      uint64_t Bias;
+      if (Seen.insert(It->Path).second && Code.loadBias(*It, Bias, Notes))
+        Files.push_back({&*It, Bias});
+    }
+    Unwind = std::make_unique<Unwinder>();
+    if (!Unwind->start(Files))
+      return Here;
+  }
+  if (!Unwind->D)
+    return Here;
+  struct Walk {
+    SampleAttribution *Self;
+    std::vector<std::string> *Notes;
+    int Frames = 0;
+    CodeAt Found;
+  } W{this, &Notes, 0, {}};
+  Unwind->Sample = &S;
+  dwfl_getthread_frames(
+      Unwind->D, 1,
+      [](Dwfl_Frame *Frame, void *Arg) -> int {
+        auto &W = *static_cast<Walk *>(Arg);
+        Dwarf_Addr Pc;
+        bool Activation;
+        if (++W.Frames > 64 || !dwfl_frame_pc(Frame, &Pc, &Activation))
+          return DWARF_CB_ABORT;
+        if (W.Frames == 1)
+          return DWARF_CB_OK; // the sample's own address, looked up already
+        if (!Activation)
+          --Pc; // a return address: the call is the instruction before it
+        const logreader::Module *M = W.Self->moduleAt(Pc);
+        W.Found = M ? W.Self->Code.at(*M, Pc, *W.Notes) : CodeAt{};
+        return W.Found.What == CodeAt::Unknown ? DWARF_CB_OK : DWARF_CB_ABORT;
+      },
+      &W);
+  Unwind->Sample = nullptr;
+  return W.Found;
+#else
+  return Here; // the registers unwinding starts from are x86-64's
+#endif
 }
 
 } // namespace scopeprof::db

@@ -33,9 +33,37 @@ public:
   /// information, or changed since the run adds one line to \p Notes, the first time.
   CodeAt at(const logreader::Module &M, uint64_t Address, std::vector<std::string> &Notes);
 
+  /// The load bias of the file mapped by \p M (what its addresses are moved by), if it can be read.
+  bool loadBias(const logreader::Module &M, uint64_t &Bias, std::vector<std::string> &Notes);
+
 private:
   struct File;
+  File &file(const logreader::Module &M, std::vector<std::string> &Notes);
   std::map<std::string, std::unique_ptr<File>> Files; ///< by path, time and size
+};
+
+/// What one thread's CPU samples are charged to (docs/runtime.md, "CPU samples").
+class SampleAttribution {
+public:
+  explicit SampleAttribution(CodeAddresses &Code);
+  ~SampleAttribution();
+  SampleAttribution(const SampleAttribution &) = delete;
+  SampleAttribution &operator=(const SampleAttribution &) = delete;
+
+  /// A mapping of the thread's process that samples after it may lie in.
+  void addModule(const logreader::Module &M);
+  /// The code at the sample's address; where that is no instrumented function's nor scopeprof's
+  /// (a library, or uninstrumented code a callee's initializer called before its scope opened),
+  /// the first caller up the sample's copied stack that is one: its frames are unwound by their
+  /// call frame information (libdwfl, as perf does), in the mapped files.
+  CodeAt charge(const logreader::CpuSample &S, std::vector<std::string> &Notes);
+
+private:
+  struct Unwinder;
+  const logreader::Module *moduleAt(uint64_t Address) const;
+  CodeAddresses &Code;
+  std::vector<logreader::Module> Modules;
+  std::unique_ptr<Unwinder> Unwind; ///< rebuilt when a module was added since
 };
 
 } // namespace scopeprof::db

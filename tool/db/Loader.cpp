@@ -293,48 +293,40 @@ public:
         .run();
   }
 
-  void module(const logreader::Module &M) override { Modules.push_back(M); }
+  void module(const logreader::Module &M) override { Samples.addModule(M); }
 
-  /// A sample is charged to the instrumented function at its address, inline frames included:
-  /// the marks name the innermost open call, but a callee's prologue and its constructor's
-  /// member initializers run before its scope opens, its epilogue after it closed. A sample
-  /// in scopeprof's own code is the measurement's (docs/runtime.md, "CPU samples"). Inside a
-  /// manual scope (kinds 0) the marks stay: its code is its function's.
-  void cpuSample(uint32_t Index, uint32_t RecordedIndex, uint32_t Weight, uint64_t AtNs,
-                 uint64_t Address) override {
-    auto Site = SiteIds.find(Index);
-    auto Recorded = SiteIds.find(RecordedIndex);
+  /// A sample is charged to the instrumented function at its address, inline frames included,
+  /// or up its stack (SampleAttribution): the marks name the innermost open call, but a
+  /// callee's prologue and its constructor's member initializers run before its scope opens,
+  /// its epilogue after it closed. A sample in scopeprof's own code is the measurement's
+  /// (docs/runtime.md, "CPU samples"). Inside a manual scope (kinds 0) the marks stay: its
+  /// code is its function's.
+  void cpuSample(const logreader::CpuSample &Sample) override {
+    auto Site = SiteIds.find(Sample.SiteIndex);
+    auto Recorded = SiteIds.find(Sample.RecordedIndex);
     if (Loaded || Site == SiteIds.end())
       return; // the writer describes a site before its first sample
     int64_t Charged = Site->second;
     bool ByAddress = false, Measurement = false;
-    if (const logreader::Module *M = moduleAt(Address)) {
-      CodeAt Code = S.Code.at(*M, Address, Notes);
+    if (Sample.Address) {
+      CodeAt Code = Samples.charge(Sample, Notes);
       Measurement = Code.What == CodeAt::Measurement;
-      if (Code.What == CodeAt::Function && !ManualScopes.count(Index))
+      if (Code.What == CodeAt::Function && !ManualScopes.count(Sample.SiteIndex))
         if (auto Found = S.describedSite(Code.SiteId)) {
           ByAddress = *Found != Charged;
           Charged = *Found;
         }
     }
-    S.InsertCpuSample.bind(1, Run).bind(2, Thread).bind(3, Charged).bind(4, AtNs).bind(5, Weight);
+    S.InsertCpuSample.bind(1, Run).bind(2, Thread).bind(3, Charged).bind(4, Sample.AtNs).bind(5, Sample.Weight);
     if (Recorded != SiteIds.end())
       S.InsertCpuSample.bind(6, Recorded->second);
     else
       S.InsertCpuSample.bindNull(6);
-    if (Address)
-      S.InsertCpuSample.bind(7, static_cast<int64_t>(Address));
+    if (Sample.Address)
+      S.InsertCpuSample.bind(7, static_cast<int64_t>(Sample.Address));
     else
       S.InsertCpuSample.bindNull(7);
     S.InsertCpuSample.bind(8, ByAddress ? 1 : 0).bind(9, Measurement ? 1 : 0).run();
-  }
-
-  /// The newest mapping described before that holds \p Address.
-  const logreader::Module *moduleAt(uint64_t Address) const {
-    for (auto It = Modules.rbegin(); Address && It != Modules.rend(); ++It)
-      if (It->Start <= Address && Address < It->End)
-        return &*It;
-    return nullptr;
   }
 
   void offCpu(uint64_t OutNs, uint64_t InNs, uint8_t Kind) override {
@@ -580,7 +572,7 @@ private:
   bool Loaded = false;
   std::unordered_map<uint32_t, int64_t> SiteIds; ///< the file's site index -> sites.id
   std::set<uint32_t> ManualScopes;               ///< site indexes of SCOPEPROF_SCOPE blocks
-  std::vector<logreader::Module> Modules;        ///< the process's mappings the file described
+  SampleAttribution Samples{S.Code};
   std::unordered_map<uint32_t, std::string> Names;
   std::vector<OpenCall> Stack;
   uint64_t Batch = 0; ///< the offset of the batch being read

@@ -89,8 +89,10 @@ enum EntryType : uint8_t {
                         ///< + path: an executable mapping of the process (/proc/self/maps) and
                         ///< the file it maps as it was then; described in a file before the first
                         ///< EntryCpuSamplesAt sample whose address lies in it
-  EntryCpuSamplesAt = 15, ///< as EntryCpuSamples, each sample followed by u64 address: the
-                          ///< instruction the sample interrupted (0: not known)
+  EntryCpuSamplesAt = 15, ///< as EntryCpuSamples, each sample followed by u64 address (the
+                          ///< instruction the sample interrupted; 0: not known), u64 stack
+                          ///< pointer, u64 frame pointer, u32 len + the stack's bytes from the
+                          ///< stack pointer up (for unwinding; may be empty)
 };
 
 /// Bits of an EntryCase's flags.
@@ -120,13 +122,20 @@ constexpr uint32_t SamplePeriod = 64;
 constexpr uint64_t FlagExt = 1ull << 63;
 constexpr unsigned ExtTypeShift = 40; // in an extension unit's meta; low 32 bits: payload bytes
 constexpr uint64_t ExtMemoryPeakMask = (1ull << ExtTypeShift) - 1;
+constexpr unsigned ExtStackUnitsShift = 32;
+constexpr uint64_t ExtStackUnitsMask = 0xff;
+/// What a CPU sample copies of the stack above the interrupted frame, at most: enough to unwind
+/// out of the uninstrumented code it interrupted (operator new, a libc call) to its caller.
+constexpr uint64_t MaxSampleStackBytes = 2040;
 /// An EntryCpuSamples sample taken outside every recorded call.
 constexpr uint32_t NoSite = 0xffffffffu;
 
 /// ExtMemory has no payload: its start and end fields are the allocations and bytes of the call
 /// record that follows it, and the low 40 bits of its meta the call's peak live bytes.
-/// ExtCpuSample's meta's low 32 bits are its weight (see EntryCpuSamples); one unit follows it,
-/// whose meta is the address of the instruction the sample interrupted (0: not known).
+/// ExtCpuSample's meta's low 32 bits are its weight (see EntryCpuSamples), bits 32-39 the
+/// number of stack units at its end; the unit after it holds the interrupted instruction's
+/// address and the stack and frame pointers then (0: not known), then come the stack's bytes
+/// from the stack pointer up.
 /// ExtCase's payload is EntryCase's fields with the name's bytes last, unprefixed.
 enum ExtType : uint8_t {
   ExtException = 1,
