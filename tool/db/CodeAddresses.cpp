@@ -388,9 +388,14 @@ CodeAt SampleAttribution::charge(const logreader::CpuSample &S, std::vector<std:
           return DWARF_CB_OK; // the sample's own address, looked up already
         if (!Activation)
           --Pc; // a return address: the call is the instruction before it
+        // Past scopeprof's frames: the program's malloc reached through the runtime's counting
+        // one is the program's cost, not the measurement's.
         const logreader::Module *M = W.Self->moduleAt(Pc);
-        W.Found = M ? W.Self->Code.at(*M, Pc, *W.Notes) : CodeAt{};
-        return W.Found.What == CodeAt::Unknown ? DWARF_CB_OK : DWARF_CB_ABORT;
+        CodeAt Caller = M ? W.Self->Code.at(*M, Pc, *W.Notes) : CodeAt{};
+        if (Caller.What != CodeAt::Function)
+          return DWARF_CB_OK;
+        W.Found = Caller;
+        return DWARF_CB_ABORT;
       },
       &W);
   Unwind->Sample = nullptr;

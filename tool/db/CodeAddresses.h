@@ -54,8 +54,9 @@ public:
   void addModule(const logreader::Module &M);
   /// The code at the sample's address; where that is no instrumented function's nor scopeprof's
   /// (a library, or uninstrumented code a callee's initializer called before its scope opened),
-  /// the first caller up the sample's copied stack that is one: its frames are unwound by their
-  /// call frame information (libdwfl, as perf does), in the mapped files.
+  /// the first instrumented caller up the sample's copied stack, past scopeprof's frames (the
+  /// runtime's malloc calling the program's): its frames are unwound by their call frame
+  /// information (libdwfl, as perf does), in the mapped files.
   CodeAt charge(const logreader::CpuSample &S, std::vector<std::string> &Notes);
 
 private:
