@@ -408,15 +408,14 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   FlushRun();
   CloseCalls();
   if (!CpuSamples.empty()) {
-    // The mappings the addresses lie in, each described once per file.
+    // Every mapping known, each described once per file: the loader unwinds a sample's stack
+    // through files no sample's address lies in (the runtime's malloc calling libc's). A new
+    // address sends the writer to read the mappings again, once per batch.
     bool MayRescan = true;
-    for (const CpuSample &S : CpuSamples) {
-      int Module = moduleAt(R, S.Address, MayRescan);
-      if (Module < 0)
-        continue;
-      auto Index = static_cast<size_t>(Module);
-      if (L.ModulesDescribed.size() <= Index)
-        L.ModulesDescribed.resize(Index + 1);
+    for (const CpuSample &S : CpuSamples)
+      moduleAt(R, S.Address, MayRescan);
+    L.ModulesDescribed.resize(R.Modules.size());
+    for (size_t Index = 0; Index < R.Modules.size(); ++Index) {
       if (L.ModulesDescribed[Index])
         continue;
       L.ModulesDescribed[Index] = 1;

@@ -1,8 +1,10 @@
 // Allocations of known sizes, for SCOPEPROF_COUNTERS=memory (linked with the shared runtime,
 // whose malloc counts them). check_db.py's memory scenario knows every figure below.
+// `initializers N`: allocations before a constructor's scope opens (CPU samples unwound).
 #include "scopeprof/scope.h"
 
 #include <cstdio>
+#include <malloc.h>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -83,9 +85,35 @@ __attribute__((noinline)) void catcher() {
   }
 }
 
+// CPU samples unwound through the runtime's malloc (check_db.py's cpu-samples-by-address):
+// Mapped's member initializer allocates a block malloc takes from the kernel each time (mmap;
+// munmap in the destructor), so the samples land in libc, under the runtime's malloc, before
+// Mapped's scope opens.
+struct Mapped {
+  char *Block;
+  Mapped() : Block(static_cast<char *>(std::malloc(1 << 20))) { FN(0x310, "Mapped::Mapped()"); }
+  ~Mapped() {
+    FN(0x312, "Mapped::~Mapped()");
+    std::free(Block);
+  }
+};
+
+__attribute__((noinline)) void mapper(int N) {
+  FN(0x311, "mapper(int)");
+  mallopt(M_MMAP_THRESHOLD, 64 * 1024); // fixed: freeing a mapped block would raise it
+  for (int I = 0; I < N; ++I) {
+    Mapped M;
+    keep(M.Block);
+  }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
+  if (argc > 2 && std::strcmp(argv[1], "initializers") == 0) {
+    mapper(std::atoi(argv[2]));
+    return 0;
+  }
   if (argc > 1)
     ExtraBytes = std::strtoul(argv[1], nullptr, 10);
   parent(1000);

@@ -69,7 +69,9 @@ struct CodeAddresses::File {
   int Fd = -1;
   Elf *E = nullptr;
   Dwarf *D = nullptr;
-  bool Runtime = false; ///< the runtime library: every address in it is measurement
+  /// The runtime library: every address in it is measurement. Still read: unwinding goes
+  /// through its frames (its malloc calls the program's).
+  bool Runtime = false;
   struct Load {
     uint64_t Offset, FileSize, Vaddr;
   };
@@ -237,22 +239,25 @@ CodeAddresses::File &CodeAddresses::file(const logreader::Module &M, std::vector
   F = std::make_unique<File>();
   std::string Name = M.Path.substr(M.Path.rfind('/') + 1);
   F->Runtime = startsWith(Name, "libscopeprof");
+  // The runtime's samples are the measurement's whatever its file says: nothing to note.
+  auto Note = [&](std::string Text) {
+    if (!F->Runtime)
+      Notes.push_back(std::move(Text));
+  };
   struct stat St;
-  if (F->Runtime) {
-    // Known by its name: nothing to read.
-  } else if (stat(M.Path.c_str(), &St) != 0 || !F->open(M.Path)) {
-    Notes.push_back(fmt::format("cannot read '{}' ({}): its CPU samples are charged to the "
-                                "functions open in their threads", M.Path, std::strerror(errno)));
+  if (stat(M.Path.c_str(), &St) != 0 || !F->open(M.Path)) {
+    Note(fmt::format("cannot read '{}' ({}): its CPU samples are charged to the functions open "
+                     "in their threads", M.Path, std::strerror(errno)));
     F->Loads.clear();
   } else if (static_cast<uint64_t>(St.st_size) != M.Size ||
              static_cast<uint64_t>(St.st_mtim.tv_sec) * 1'000'000'000u +
                      static_cast<uint64_t>(St.st_mtim.tv_nsec) != M.MtimeNs) {
-    Notes.push_back(fmt::format("'{}' changed since the run: its CPU samples are charged to "
-                                "the functions open in their threads", M.Path));
+    Note(fmt::format("'{}' changed since the run: its CPU samples are charged to the functions "
+                     "open in their threads", M.Path));
     F->Loads.clear();
   } else if (!F->D && !startsWith(M.Path, "/usr/") && !startsWith(M.Path, "/lib")) {
-    Notes.push_back(fmt::format("'{}' has no debug information (build with -g): its CPU samples "
-                                "are charged to the functions open in their threads", M.Path));
+    Note(fmt::format("'{}' has no debug information (build with -g): its CPU samples are charged "
+                     "to the functions open in their threads", M.Path));
   }
   return *F;
 }

@@ -87,8 +87,8 @@ enum EntryType : uint8_t {
                         ///< (NoSite: none); weight: the periods it stands for (a timer's overruns)
   EntryModule = 14,     ///< u64 start, u64 end, u64 file offset, u64 mtime ns, u64 size, u32 len
                         ///< + path: an executable mapping of the process (/proc/self/maps) and
-                        ///< the file it maps as it was then; described in a file before the first
-                        ///< EntryCpuSamplesAt sample whose address lies in it
+                        ///< the file it maps as it was then; each mapping known is described in a
+                        ///< file before its next EntryCpuSamplesAt
   EntryCpuSamplesAt = 15, ///< as EntryCpuSamples, each sample followed by u64 address (the
                           ///< instruction the sample interrupted; 0: not known), u64 stack
                           ///< pointer, u64 frame pointer, u32 len + the stack's bytes from the
