@@ -327,8 +327,10 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
           FlushRun();
           Describe(Site);
         }
-      // The handler publishes the address and the stack with it.
+      // The handler publishes the address and the stack with it, in the same buffer.
       size_t StackUnits = (U.meta >> fmt::ExtStackUnitsShift) & fmt::ExtStackUnitsMask;
+      if (I + 2 + StackUnits > N)
+        break;
       const scopeprof_record &At = Units[I + 1];
       CpuSamples.push_back({Index, Recorded, static_cast<uint32_t>(U.meta & fmt::MetaIndexMask),
                             U.start, At.meta, At.start, At.end, &Units[I + 2], StackUnits});

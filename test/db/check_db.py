@@ -2219,14 +2219,19 @@ def scenario_cpu_samples_by_address(tmp):
     # half a call of code that is not instrumented (the copied stack, unwound, does). countUp()
     # is throttled and tiny: the samples in its scope's code are the measurement's
     # (in_scopeprof), in nobody's own time.
-    out = os.path.join(tmp, 'out')
-    e = dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_CPU_SAMPLES='1ms')
-    p = subprocess.run([WORKLOAD, 'initializers', '3000'], env=e, capture_output=True, text=True)
-    expect(p.returncode == 0, f'initializers workload failed: {p.stderr}')
-    db = os.path.join(tmp, 'a.db')
-    load(db, out)
-    by = dict(rows(db, '''SELECT s.signature, total(c.weight) FROM cpu_samples c JOIN sites s
-                          ON s.id = c.site_id WHERE NOT c.in_scopeprof GROUP BY 1'''))
+    def sampled(program, rounds, name):
+        """Runs `program initializers rounds` sampled every 1 ms; its database and the periods
+        the samples outside scopeprof's code charged to each function."""
+        out = os.path.join(tmp, name)
+        p = subprocess.run([program, 'initializers', str(rounds)], capture_output=True, text=True,
+                           env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_CPU_SAMPLES='1ms'))
+        expect(p.returncode == 0, f'{program} initializers failed: {p.stderr}')
+        db = os.path.join(tmp, name + '.db')
+        load(db, out)
+        return db, dict(rows(db, '''SELECT s.signature, total(c.weight) FROM cpu_samples c JOIN sites s
+                                    ON s.id = c.site_id WHERE NOT c.in_scopeprof GROUP BY 1'''))
+
+    db, by = sampled(WORKLOAD, 3000, 'static')
     built, caller = by.get('Built::Built(int)', 0), by.get('initializers(int)', 0)
     expect(built > 50 and built >= 4 * caller,
            f'the initializer\'s samples go to the constructor by address: {by}')
@@ -2243,15 +2248,7 @@ def scenario_cpu_samples_by_address(tmp):
 
     # Through the shared runtime: Mapped's initializer allocates blocks malloc maps from the kernel
     # each time; the samples in libc, under the runtime's malloc, are unwound to the constructor.
-    program = os.path.join(os.path.dirname(WORKLOAD), 'runtime-memory-workload')
-    out3 = os.path.join(tmp, 'out3')
-    p = subprocess.run([program, 'initializers', '30000'], env=dict(e, SCOPEPROF_OUT=out3),
-                       capture_output=True, text=True)
-    expect(p.returncode == 0, f'memory workload failed: {p.stderr}')
-    db3 = os.path.join(tmp, 'c.db')
-    load(db3, out3)
-    by = dict(rows(db3, '''SELECT s.signature, total(c.weight) FROM cpu_samples c JOIN sites s
-                           ON s.id = c.site_id WHERE NOT c.in_scopeprof GROUP BY 1'''))
+    _, by = sampled(os.path.join(os.path.dirname(WORKLOAD), 'runtime-memory-workload'), 30000, 'shared')
     mapped, mapper = by.get('Mapped::Mapped()', 0), by.get('mapper(int)', 0)
     expect(mapped > 20 and mapped >= 3 * mapper, f'samples under the runtime\'s malloc go to the constructor: {by}')
 
@@ -2259,8 +2256,8 @@ def scenario_cpu_samples_by_address(tmp):
     copy = os.path.join(tmp, 'workload-copy')
     shutil.copy2(WORKLOAD, copy)
     out2 = os.path.join(tmp, 'out2')
-    p = subprocess.run([copy, 'initializers', '1000'], env=dict(e, SCOPEPROF_OUT=out2),
-                       capture_output=True, text=True)
+    p = subprocess.run([copy, 'initializers', '1000'], capture_output=True, text=True,
+                       env=dict(os.environ, SCOPEPROF_OUT=out2, SCOPEPROF_CPU_SAMPLES='1ms'))
     expect(p.returncode == 0, f'copied workload failed: {p.stderr}')
     with open(copy, 'ab') as f:
         f.write(b'rebuilt')
