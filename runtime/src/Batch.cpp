@@ -411,14 +411,14 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
   CloseCalls();
   if (!CpuSamples.empty()) {
     // Every mapping known, each described once per file: the loader unwinds a sample's stack
-    // through files no sample's address lies in (the runtime's malloc calling libc's). A new
-    // address sends the writer to read the mappings again, once per batch.
-    bool MayRescan = true;
+    // through files no sample's address lies in (the runtime's malloc calling libc's).
+    bool AddressUnknown = false;
     for (const CpuSample &S : CpuSamples)
-      moduleAt(R, S.Address, MayRescan);
+      AddressUnknown = AddressUnknown || (S.Address && !inKnownModule(R, S.Address));
+    refreshModules(R, AddressUnknown, AnchorNs);
     L.ModulesDescribed.resize(R.Modules.size());
     for (size_t Index = 0; Index < R.Modules.size(); ++Index) {
-      if (L.ModulesDescribed[Index])
+      if (L.ModulesDescribed[Index] || R.Modules[Index].Gone)
         continue;
       L.ModulesDescribed[Index] = 1;
       NewModules.push_back(Index);
@@ -441,8 +441,10 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
       P.u64(S.Address);
       P.u64(S.Sp);
       P.u64(S.Fp);
-      P.u32(static_cast<uint32_t>(S.StackUnits * sizeof(scopeprof_record)));
-      P.S.append(reinterpret_cast<const char *>(S.Stack), S.StackUnits * sizeof(scopeprof_record));
+      // Past the log budget the stacks go (2 KiB a sample); the samples stay, 44 bytes each.
+      size_t StackBytes = OverBudget ? 0 : S.StackUnits * sizeof(scopeprof_record);
+      P.u32(static_cast<uint32_t>(StackBytes));
+      P.S.append(reinterpret_cast<const char *>(S.Stack), StackBytes);
     }
   }
   // Renames by pthread_setname_np on the thread itself arrive as units above; this catches

@@ -9,16 +9,18 @@
 #include <cstdlib>
 #include <cstring>
 #include <sys/stat.h>
+#include <vector>
 
 namespace scopeprof::runtime {
 namespace {
 
-/// Appends the executable file mappings not seen before. Known ones keep their index: a file's
-/// log refers to modules by what it has described.
+/// Appends the executable file mappings not seen before and marks those no longer there gone.
+/// Known ones keep their index: a file's log refers to modules by what it has described.
 void rescan(Recorder &R) {
   FILE *Maps = std::fopen("/proc/self/maps", "re");
   if (!Maps)
     return;
+  std::vector<bool> Present(R.Modules.size());
   char *Line = nullptr;
   size_t Capacity = 0;
   while (getline(&Line, &Capacity, Maps) > 0) {
@@ -32,13 +34,15 @@ void rescan(Recorder &R) {
     std::string Path(Line + PathAt);
     while (!Path.empty() && Path.back() == '\n')
       Path.pop_back();
-    struct stat St;
-    if (stat(Path.c_str(), &St) != 0)
-      continue; // deleted or replaced since: nothing to read it from later
     bool Known = false;
-    for (const MappedModule &M : R.Modules)
-      Known = Known || (M.Start == Start && M.End == End && M.Offset == Offset && M.Path == Path);
-    if (!Known)
+    for (size_t I = 0; I < R.Modules.size() && !Known; ++I) {
+      const MappedModule &M = R.Modules[I];
+      Known = M.Start == Start && M.End == End && M.Offset == Offset && M.Path == Path;
+      if (Known)
+        Present[I] = true;
+    }
+    struct stat St;
+    if (!Known && stat(Path.c_str(), &St) == 0) // else deleted or replaced: nothing to read later
       R.Modules.push_back({Start, End, Offset,
                            static_cast<uint64_t>(St.st_mtim.tv_sec) * 1'000'000'000u +
                                static_cast<uint64_t>(St.st_mtim.tv_nsec),
@@ -46,26 +50,25 @@ void rescan(Recorder &R) {
   }
   std::free(Line);
   std::fclose(Maps);
-}
-
-int find(const Recorder &R, uint64_t Address) {
-  // The newest first: a library unloaded and another mapped at its place.
-  for (size_t I = R.Modules.size(); I-- > 0;)
-    if (R.Modules[I].Start <= Address && Address < R.Modules[I].End)
-      return static_cast<int>(I);
-  return -1;
+  for (size_t I = 0; I < Present.size(); ++I)
+    R.Modules[I].Gone = !Present[I];
 }
 
 } // namespace
 
-int moduleAt(Recorder &R, uint64_t Address, bool &MayRescan) {
-  int Index = find(R, Address);
-  if (Index < 0 && MayRescan && Address) {
-    MayRescan = false;
-    rescan(R);
-    Index = find(R, Address);
-  }
-  return Index;
+bool inKnownModule(const Recorder &R, uint64_t Address) {
+  for (const MappedModule &M : R.Modules)
+    if (!M.Gone && M.Start <= Address && Address < M.End)
+      return true;
+  return false;
+}
+
+void refreshModules(Recorder &R, bool AddressUnknown, uint64_t NowNs) {
+  uint64_t Since = NowNs - R.ModulesScannedNs;
+  if (R.ModulesScannedNs && Since < (AddressUnknown ? ModulesRescanUnknownNs : ModulesRescanNs))
+    return;
+  R.ModulesScannedNs = NowNs;
+  rescan(R);
 }
 
 } // namespace scopeprof::runtime

@@ -90,7 +90,13 @@ struct MappedModule {
   uint64_t Start = 0, End = 0, Offset = 0;
   uint64_t MtimeNs = 0, Size = 0;
   std::string Path;
+  bool Gone = false; ///< unmapped since (dlclose): its range may hold another file now
 };
+/// How often the writer reads /proc/self/maps again while it writes CPU samples: when an address
+/// lies in no known mapping ([vdso] and JIT code never will), and in any case (a library reached
+/// only by unwinding, or mapped where another was unloaded).
+constexpr uint64_t ModulesRescanUnknownNs = 100'000'000;
+constexpr uint64_t ModulesRescanNs = 1'000'000'000;
 
 /// What the writer has seen of one site, for the auto-throttle. Owned by the writer.
 struct SiteLoad {
@@ -176,8 +182,10 @@ struct Recorder {
   pthread_mutex_t LiveM = PTHREAD_MUTEX_INITIALIZER;
   std::vector<LiveSite> Live;
   uint64_t LiveCalls = 0;
-  /// The executable mappings seen so far, under LiveM (batches are written under it).
+  /// The executable mappings seen so far, and when they were last read; under LiveM (batches
+  /// are written under it).
   std::vector<MappedModule> Modules;
+  uint64_t ModulesScannedNs = 0;
 
   // The control channel (Control.cpp): the listening socket and where it is bound, and the
   // connection being served (a fork child closes its copy).
@@ -253,11 +261,11 @@ bool siteOn(Recorder &R, uint32_t Index);
 int openLogFile(const Recorder &R, const ThreadLog &L);
 void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t N);
 
-// Modules.cpp
-/// The index in R.Modules of the mapping that holds \p Address, reading /proc/self/maps again
-/// when none does and \p MayRescan (then cleared: once per batch); -1 when none is known.
-/// Under R.LiveM.
-int moduleAt(Recorder &R, uint64_t Address, bool &MayRescan);
+// Modules.cpp, under R.LiveM
+/// Whether \p Address lies in a mapping known and not gone.
+bool inKnownModule(const Recorder &R, uint64_t Address);
+/// Reads /proc/self/maps again if it is time to (see ModulesRescanNs).
+void refreshModules(Recorder &R, bool AddressUnknown, uint64_t NowNs);
 
 // Writer.cpp
 void drainQueue(Recorder &R);

@@ -2252,6 +2252,21 @@ def scenario_cpu_samples_by_address(tmp):
     mapped, mapper = by.get('Mapped::Mapped()', 0), by.get('mapper(int)', 0)
     expect(mapped > 20 and mapped >= 3 * mapper, f'samples under the runtime\'s malloc go to the constructor: {by}')
 
+    # Compiled by clang, whose DWARF 5 gives a static's address as an index into an address
+    # table; linked as the build links (SCOPEPROF_TEST_LINK, set by test/CMakeLists.txt).
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    clang_built = os.path.join(tmp, 'workload-clang')
+    for command in (['clang++-19', '-std=c++17', '-O2', '-g', '-c', '-I', os.path.join(root, 'runtime', 'include'),
+                     os.path.join(root, 'test', 'runtime', 'Workload.cpp'), '-o', clang_built + '.o'],
+                    os.environ.get('SCOPEPROF_TEST_LINK', 'c++').split() +
+                    [clang_built + '.o', os.path.join(os.path.dirname(os.path.dirname(WORKLOAD)), 'runtime', 'libscopeprof.a'),
+                     '-lpthread', '-ldl', '-o', clang_built]):
+        p = subprocess.run(command, capture_output=True, text=True)
+        expect(p.returncode == 0, f'clang build of the workload: {" ".join(command)}\n{p.stderr[-2000:]}')
+    _, by = sampled(clang_built, 3000, 'clang')
+    built, caller = by.get('Built::Built(int)', 0), by.get('initializers(int)', 0)
+    expect(built > 50 and built >= 4 * caller, f'clang\'s build, by address and stack: {by}')
+
     # The program changed after the run: its samples are charged by the marks, and load says so.
     copy = os.path.join(tmp, 'workload-copy')
     shutil.copy2(WORKLOAD, copy)

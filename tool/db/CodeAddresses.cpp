@@ -73,7 +73,8 @@ struct CodeAddresses::File {
   /// through its frames (its malloc calls the program's).
   bool Runtime = false;
   struct Load {
-    uint64_t Offset, FileSize, Vaddr;
+    uint64_t Offset, Vaddr;
+    bool Executable;
   };
   std::vector<Load> Loads;
   struct Range {
@@ -114,9 +115,19 @@ struct CodeAddresses::File {
     Dwarf_Attribute A;
     Dwarf_Op *Ops;
     size_t N;
+    if (!dwarf_attr_integrate(Variable, DW_AT_location, &A) || dwarf_getlocation(&A, &Ops, &N) != 0 ||
+        N != 1)
+      return;
+    // gcc writes the static's address; clang's DWARF 5 an index into the unit's address table.
+    Dwarf_Addr Address;
+    Dwarf_Attribute Indexed;
+    if (Ops[0].atom == DW_OP_addr)
+      Address = Ops[0].number;
+    else if (!((Ops[0].atom == DW_OP_addrx || Ops[0].atom == DW_OP_GNU_addr_index) &&
+               dwarf_getlocation_attr(&A, Ops, &Indexed) == 0 && dwarf_formaddr(&Indexed, &Address) == 0))
+      return;
     uint64_t Id;
-    if (dwarf_attr_integrate(Variable, DW_AT_location, &A) && dwarf_getlocation(&A, &Ops, &N) == 0 &&
-        N == 1 && Ops[0].atom == DW_OP_addr && readSiteId(Ops[0].number, Id))
+    if (readSiteId(Address, Id))
       SiteByDie[originOf(*Function)] = Id;
   }
 
@@ -158,7 +169,7 @@ struct CodeAddresses::File {
     for (size_t I = 0; I < Count; ++I) {
       GElf_Phdr Ph;
       if (gelf_getphdr(E, static_cast<int>(I), &Ph) && Ph.p_type == PT_LOAD)
-        Loads.push_back({Ph.p_offset, Ph.p_filesz, Ph.p_vaddr});
+        Loads.push_back({Ph.p_offset, Ph.p_vaddr, (Ph.p_flags & PF_X) != 0});
     }
     D = dwarf_begin_elf(E, DWARF_C_READ, nullptr);
     if (!D)
@@ -174,11 +185,14 @@ struct CodeAddresses::File {
     return true;
   }
 
-  /// The file address of offset \p Offset of the file, through its loadable segments.
-  bool fileAddress(uint64_t Offset, uint64_t &Address) const {
+  /// What mapping \p M moved the file's addresses by. The loader maps an executable segment
+  /// from its offset and at its address, both rounded down to a page; the segment's offset
+  /// need not be page-aligned (lld packs segments), so the mapping's offset is matched rounded.
+  bool bias(const logreader::Module &M, uint64_t &Bias) const {
+    const auto Page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
     for (const Load &L : Loads)
-      if (L.Offset <= Offset && Offset < L.Offset + L.FileSize) {
-        Address = Offset - L.Offset + L.Vaddr;
+      if (L.Executable && (L.Offset & ~(Page - 1)) == M.Offset) {
+        Bias = M.Start - (L.Vaddr & ~(Page - 1));
         return true;
       }
     return false;
@@ -244,16 +258,20 @@ CodeAddresses::File &CodeAddresses::file(const logreader::Module &M, std::vector
     if (!F->Runtime)
       Notes.push_back(std::move(Text));
   };
+  // Checked before it is opened: a file that is not the one that ran is not read at all.
   struct stat St;
-  if (stat(M.Path.c_str(), &St) != 0 || !F->open(M.Path)) {
+  errno = 0;
+  if (stat(M.Path.c_str(), &St) != 0 || !S_ISREG(St.st_mode)) {
     Note(fmt::format("cannot read '{}' ({}): its CPU samples are charged to the functions open "
-                     "in their threads", M.Path, std::strerror(errno)));
-    F->Loads.clear();
+                     "in their threads", M.Path, errno ? std::strerror(errno) : "not a file"));
   } else if (static_cast<uint64_t>(St.st_size) != M.Size ||
              static_cast<uint64_t>(St.st_mtim.tv_sec) * 1'000'000'000u +
                      static_cast<uint64_t>(St.st_mtim.tv_nsec) != M.MtimeNs) {
     Note(fmt::format("'{}' changed since the run: its CPU samples are charged to the functions "
                      "open in their threads", M.Path));
+  } else if (!F->open(M.Path)) {
+    Note(fmt::format("cannot read '{}' ({}): its CPU samples are charged to the functions open "
+                     "in their threads", M.Path, errno ? std::strerror(errno) : "not an ELF file"));
     F->Loads.clear();
   } else if (!F->D && !startsWith(M.Path, "/usr/") && !startsWith(M.Path, "/lib")) {
     Note(fmt::format("'{}' has no debug information (build with -g): its CPU samples are charged "
@@ -267,9 +285,10 @@ CodeAt CodeAddresses::at(const logreader::Module &M, uint64_t Address,
   File &F = file(M, Notes);
   if (F.Runtime)
     return {CodeAt::Measurement, 0};
-  uint64_t FileAddr;
-  if (!F.D || Address < M.Start || !F.fileAddress(Address - M.Start + M.Offset, FileAddr))
+  uint64_t Bias;
+  if (!F.D || !F.bias(M, Bias))
     return {};
+  uint64_t FileAddr = Address - Bias;
   auto Cached = F.Cache.find(FileAddr);
   if (Cached != F.Cache.end())
     return Cached->second;
@@ -278,12 +297,7 @@ CodeAt CodeAddresses::at(const logreader::Module &M, uint64_t Address,
 
 bool CodeAddresses::loadBias(const logreader::Module &M, uint64_t &Bias,
                              std::vector<std::string> &Notes) {
-  File &F = file(M, Notes);
-  uint64_t FileAddr;
-  if (!F.fileAddress(M.Offset, FileAddr))
-    return false;
-  Bias = M.Start - FileAddr;
-  return true;
+  return file(M, Notes).bias(M, Bias);
 }
 
 /// libdwfl's view of one process: its mapped files at their biases, and the sample being
@@ -323,8 +337,13 @@ struct SampleAttribution::Unwinder {
   }
 
   bool start(const std::vector<std::pair<const logreader::Module *, uint64_t>> &Files) {
-    static const Dwfl_Callbacks Callbacks = {dwfl_build_id_find_elf, dwfl_standard_find_debuginfo,
-                                             dwfl_offline_section_address, nullptr};
+    // No search for separate debug information (debuginfod could go to the network): the
+    // files' own .eh_frame is what unwinding reads.
+    static const Dwfl_Callbacks Callbacks = {
+        dwfl_build_id_find_elf,
+        [](Dwfl_Module *, void **, const char *, Dwarf_Addr, const char *, const char *, GElf_Word,
+           char **) { return -1; },
+        dwfl_offline_section_address, nullptr};
     static const Dwfl_Thread_Callbacks ThreadCallbacks = {nextThread, nullptr, readMemory,
                                                           initialRegisters, nullptr, nullptr};
     D = dwfl_begin(&Callbacks);
@@ -332,7 +351,7 @@ struct SampleAttribution::Unwinder {
       return false;
     dwfl_report_begin(D);
     for (const auto &[M, Bias] : Files)
-      dwfl_report_elf(D, M->Path.c_str(), M->Path.c_str(), -1, Bias, false);
+      dwfl_report_elf(D, M->Path.c_str(), M->Path.c_str(), -1, Bias, true); // true: a bias
     dwfl_report_end(D, nullptr, nullptr);
     return dwfl_attach_state(D, nullptr, 1, &ThreadCallbacks, this);
   }

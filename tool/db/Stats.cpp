@@ -87,19 +87,14 @@ void splitByCpuSamples(Database &Db, const CallFilter &Filter, BindFn BindFilter
   std::map<int64_t, std::vector<Share>> ByRecorded; ///< samples inside recorded calls, by site
   std::map<int64_t, double> Own;                    ///< CPU ns by site
   // A sample in scopeprof's own code is the measurement's: its share of the recorded call it
-  // fell in is nobody's. Where every sample knows its address, such samples measure what all
-  // scopes cost inside the recorded calls, so those calls' raw times are shared out, not the
-  // times compensated by the calibrated cost, which would take it out twice.
+  // fell in is nobody's.
   constexpr int64_t MeasurementSite = -1;
   auto Samples = Db.prepare("SELECT CASE WHEN s.in_scopeprof THEN -1 ELSE s.site_id END, "
-                            "s.recorded_site_id, total(s.weight), total(s.weight * t.cpu_sample_ns), "
-                            "count(s.address) = count(*) FROM cpu_samples s JOIN threads t "
-                            "ON t.id = s.thread_id WHERE " + Threads +
-                            Filter.casesClause("s.case_id") + " GROUP BY 1, 2");
+                            "s.recorded_site_id, total(s.weight), total(s.weight * t.cpu_sample_ns) "
+                            "FROM cpu_samples s JOIN threads t ON t.id = s.thread_id WHERE " +
+                            Threads + Filter.casesClause("s.case_id") + " GROUP BY 1, 2");
   BindFilter(Samples);
-  bool AllAddressed = true;
   while (Samples.step()) {
-    AllAddressed = AllAddressed && Samples.integer(4);
     if (Samples.isNull(1))
       Own[Samples.integer(0)] += Samples.real(3);
     else
@@ -116,10 +111,17 @@ void splitByCpuSamples(Database &Db, const CallFilter &Filter, BindFn BindFilter
       Own[Site] += Time.Cpu;
       continue;
     }
-    double CpuNs = AllAddressed ? Time.Raw : Time.Cpu;
+    // Where samples found scopeprof's code inside a site's calls, they measured what the scopes
+    // cost there: the calls' raw time is shared out, not the time compensated by the calibrated
+    // cost, which would take it out twice. Where none did (no address, no debug information, or
+    // too few samples to catch it), the compensated time.
     double Total = 0;
-    for (const Share &S : It->second)
+    bool Measured = false;
+    for (const Share &S : It->second) {
       Total += S.Weight;
+      Measured = Measured || S.Site == MeasurementSite;
+    }
+    double CpuNs = Measured ? Time.Raw : Time.Cpu;
     // A function with no call in the filter (a throttled one none of whose calls was drawn)
     // has no row to show its share in: the recorded call keeps it, as without samples.
     for (const Share &S : It->second)
