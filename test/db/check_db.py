@@ -2316,6 +2316,15 @@ def scenario_cpu_samples_modules_crafted(tmp):
     report = {r['function']: r for r in json.loads(scopeprof('report', '--format', 'json', db).stdout)}
     expect(report['parent()']['self_ns'] == 6000, f"parent() keeps two thirds of its time: {report['parent()']}")
 
+    # A sample whose stack runs past the end of its batch: the batch is named, the rest loads.
+    cut = cpu_samples_at_entry([(P, P, 1, 100, 0x1500)])[:-4] + struct.pack('<I', 100) + b'short'
+    bad = os.path.join(tmp, 'bad')
+    log_file(os.path.join(bad, '1-1.splog'), batch(site_entry(P, 'parent()'), calls_entry([(P, 0, 0, 9000, False)])),
+             batch(cut), cpu_sample_ns=100000)
+    r = load(os.path.join(tmp, 'bad.db'), bad, expect_rc=1)
+    expect('1-1.splog' in r.stderr and 'runs past the end of its batch' in r.stderr, f'the damaged batch is named: {r.stderr}')
+    expect(one(os.path.join(tmp, 'bad.db'), 'SELECT count(*) FROM calls') == 1, 'the batch before it loads')
+
 
 def scenario_cpu_samples_rate(tmp):
     # Samples decide nothing until calls go unrecorded, and on a VM each costs tens of us: until
