@@ -72,12 +72,13 @@ void judgeSite(Recorder &R, Bytes &P, uint32_t Index, SiteLoad &Load, CloseFn Cl
   Load.NextCheck *= 2;
   if (Load.Ticks >= Load.Calls * R.ThrottleTicks)
     return;
-  if (!throttleSite(R, Index)) {
+  double MeanTicks = static_cast<double>(Load.Ticks) / static_cast<double>(Load.Calls);
+  if (!throttleSite(R, Index, MeanTicks >= R.MarkWorthTicks)) {
     Load.Exempt = true;
     return;
   }
-  // After the switch the site is sampled; a call that still saw it on and starts later is
-  // discarded, not recorded.
+  // After the switch the site is off, marked or sampled; a call that still saw it on and starts
+  // later is discarded, not recorded.
   Load.CutTicks = scopeprof_now();
   ++R.SitesThrottled;
   Close();
@@ -159,7 +160,7 @@ std::string headerFrame(const Recorder &R, const ThreadLog &L) {
   P.keyU64(fmt::KeyCountedCalls, 1);
   P.keyU64(fmt::KeyThrottleCalls, R.Cfg.ThrottleCalls);
   P.keyU64(fmt::KeyThrottleNs, R.Cfg.ThrottleNs);
-  P.keyU64(fmt::KeySamplePeriod, fmt::SamplePeriod);
+  P.keyU64(fmt::KeySamplePeriod, R.ThrottledOff ? 0 : fmt::SamplePeriod);
   if (uint64_t Period = L.Sampler.periodNs())
     P.keyU64(fmt::KeyCpuSampleNs, Period);
   if (uint64_t Since = L.Switches.sinceNs())
@@ -319,7 +320,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     }
     if ((U.meta & fmt::FlagExt) &&
         static_cast<uint8_t>(U.meta >> fmt::ExtTypeShift) == fmt::ExtCpuSample) {
-      // The marks are site indexes + 1, the innermost call's never 0 (the handler checks).
+      // The marks are site indexes + 1; 0 - 1: NoSite (a sample outside every marked call).
       auto Index = static_cast<uint32_t>(U.end & fmt::MetaIndexMask) - 1;
       auto Recorded = static_cast<uint32_t>(U.end >> 32) - 1; // 0 - 1: NoSite
       for (uint32_t Site : {Index, Recorded})

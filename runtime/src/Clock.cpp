@@ -74,6 +74,14 @@ __attribute__((noinline)) void sampledCall() {
   __asm__ volatile("");
 }
 
+// A marked site: a throttled call's mark and unmark around the call, nothing recorded.
+scopeprof_site CalibrationMarkedSite = {SCOPEPROF_SITE_MARKED, 0, 0, "", "", 0, 0, nullptr};
+__attribute__((noinline)) void markedCall() {
+  scopeprof::detail::RecordedCall C;
+  scopeprof::detail::Scope S(&CalibrationMarkedSite, &C);
+  __asm__ volatile("");
+}
+
 /// The mean of the values under the 95th percentile: ticks are coarse (10 ns on some
 /// machines), so a small difference shows in means, not medians; an interrupt must not.
 double trimmedMean(std::vector<double> V) {
@@ -108,7 +116,7 @@ void measureScopeCost(Recorder &R) {
   constexpr int Calls = 64, Rounds = 101;
   scopeprof_record Records[Calls + 1];
   scopeprof_thread Saved = scopeprof_tls;
-  std::vector<double> Plain, Scoped, Inner, Sampled, Throttled;
+  std::vector<double> Plain, Scoped, Inner, Sampled, Throttled, Marked;
   for (int Round = 0; Round < Rounds; ++Round) {
     scopeprof_tls.pos = Records;
     scopeprof_tls.end = Records + Calls + 1;
@@ -135,6 +143,12 @@ void measureScopeCost(Recorder &R) {
       sampledCall();
     }
     Throttled.push_back(static_cast<double>(scopeprof_now() - T3));
+    uint64_t T4 = scopeprof_now();
+    for (int I = 0; I < Calls; ++I) {
+      between();
+      markedCall();
+    }
+    Marked.push_back(static_cast<double>(scopeprof_now() - T4));
     for (scopeprof_record *U = Records; U != scopeprof_tls.pos; ++U)
       Sampled.push_back(static_cast<double>(U->end - U->start));
   }
@@ -144,6 +158,8 @@ void measureScopeCost(Recorder &R) {
   if (!Sampled.empty())
     R.SampledExtraTicks = std::max(0.0, trimmedMean(Sampled) - trimmedMean(Inner));
   R.ThrottledCallTicks = std::max(0.0, (median(Throttled) - median(Plain)) / Calls);
+  // Not less than a tick: on a coarse clock the difference can come out as nothing.
+  R.MarkWorthTicks = std::max(1.0, (median(Marked) - median(Plain)) / Calls) / MarkCostShare;
 }
 
 } // namespace scopeprof::runtime

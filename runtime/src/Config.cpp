@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <string_view>
 #include <strings.h>
 
 namespace scopeprof::runtime {
@@ -133,16 +135,32 @@ Config readConfig() {
       C.MaxLogBytes = B;
   }
   if (const char *V = std::getenv("SCOPEPROF_THROTTLE"); V && *V) {
-    // CALLS or CALLS:DURATION.
+    // CALLS, CALLS:DURATION or CALLS:DURATION:THEN.
     uint64_t Ns = C.ThrottleNs;
+    Config::ThrottleThen Then = Config::ThenAuto;
+    std::string_view Rest = V;
     char *End = nullptr;
     uint64_t Calls = std::strtoull(V, &End, 10);
-    bool Ok = End != V && (*End == '\0' || (*End == ':' && parseDuration(End + 1, Ns)));
+    bool Ok = End != V;
+    Rest.remove_prefix(static_cast<size_t>(End - V));
+    if (Ok && !Rest.empty()) {
+      std::string_view Duration = Rest.substr(1, Rest.find(':', 1) - 1);
+      std::string_view After = Rest.substr(std::min(Rest.size(), Duration.size() + 1));
+      Ok = Rest[0] == ':' && parseDuration(std::string(Duration).c_str(), Ns);
+      if (After == ":off")
+        Then = Config::ThenOff;
+      else if (After == ":sampled")
+        Then = Config::ThenSampled;
+      else
+        Ok = Ok && After.empty();
+    }
     if (Ok || std::strcmp(V, "off") == 0) {
       C.ThrottleCalls = Ok ? Calls : 0;
       C.ThrottleNs = Ns;
+      C.Then = Then;
     } else {
-      warn("SCOPEPROF_THROTTLE", V, "CALLS:DURATION (e.g. 10000:1us) or 0", "10000:10us");
+      warn("SCOPEPROF_THROTTLE", V, "CALLS:DURATION[:off|:sampled] (e.g. 10000:1us) or 0",
+           "10000:10us");
     }
   }
   if (const char *V = std::getenv("SCOPEPROF_ON_FULL"); V && *V) {

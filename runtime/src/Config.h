@@ -22,6 +22,10 @@ struct Config {
   /// CALLS calls (and at every doubling after) is switched off. ThrottleCalls 0: never.
   uint64_t ThrottleCalls = 10'000;
   uint64_t ThrottleNs = 10'000;
+  /// SCOPEPROF_THROTTLE's third part: what becomes of a cut site's calls. Off: none is recorded
+  /// (its own time comes from the CPU samples, found by address), and a call costs a load and a
+  /// branch; sampled: one in 64 is. Auto: off where CPU samples are taken, else sampled.
+  enum ThrottleThen { ThenAuto, ThenOff, ThenSampled } Then = ThenAuto;
   bool DropWhenFull = false;
   bool RecordCmdline = true; ///< SCOPEPROF_RECORD_CMDLINE=0: the program's path, no arguments
   bool Verbose = false;

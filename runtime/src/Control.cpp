@@ -35,14 +35,19 @@ Json refusal(const std::string &Message) {
   return {{"version", ctl::ProtocolVersion}, {"ok", false}, {"error", Message}};
 }
 
-const char *stateName(uint32_t State) {
-  switch (State & ~uint32_t{SCOPEPROF_SITE_COUNT}) {
+/// on, sampled (throttled, one call in 64 recorded), throttled (no call recorded since the cut)
+/// or off (by the rules, or recording is off). Under SitesM.
+const char *stateName(const Recorder &R, const scopeprof_site *S) {
+  switch (__atomic_load_n(&S->state, __ATOMIC_RELAXED) & ~uint32_t{SCOPEPROF_SITE_COUNT}) {
   case SCOPEPROF_SITE_ON:
     return "on";
   case SCOPEPROF_SITE_SAMPLED:
     return "sampled";
+  case SCOPEPROF_SITE_MARKED:
+    return "throttled";
   default:
-    return "off";
+    bool Cut = S->index < R.Throttled.size() && R.Throttled[S->index] != NotCut;
+    return Cut && R.GlobalEnabled ? "throttled" : "off";
   }
 }
 
@@ -130,18 +135,17 @@ Json status(Recorder &R) {
   }
   {
     Lock G(R.SitesM);
-    uint64_t Recording = 0, Sampled = 0, Counting = 0;
+    uint64_t Recording = 0, Throttled = 0, Counting = 0;
     for (const scopeprof_site *S : R.SitesByIndex) {
-      uint32_t State = __atomic_load_n(&S->state, __ATOMIC_RELAXED);
-      Counting += (State & SCOPEPROF_SITE_COUNT) != 0;
-      State &= ~uint32_t{SCOPEPROF_SITE_COUNT};
-      Recording += State == SCOPEPROF_SITE_ON;
-      Sampled += State == SCOPEPROF_SITE_SAMPLED;
+      Counting += (__atomic_load_n(&S->state, __ATOMIC_RELAXED) & SCOPEPROF_SITE_COUNT) != 0;
+      std::string_view State = stateName(R, S);
+      Recording += State == "on";
+      Throttled += State == "sampled" || State == "throttled";
     }
     Out["recording"] = R.GlobalEnabled;
     Out["rules"] = rulesText(R);
     Out["sites"] = {
-        {"known", R.SitesByIndex.size()}, {"recording", Recording}, {"throttled", Sampled},
+        {"known", R.SitesByIndex.size()}, {"recording", Recording}, {"throttled", Throttled},
         {"counting_memory", Counting}};
   }
   {
@@ -158,11 +162,11 @@ Json status(Recorder &R) {
   return Out;
 }
 
-Json siteRow(const scopeprof_site *S) {
+Json siteRow(const Recorder &R, const scopeprof_site *S) {
   return {{"function", S->signature ? S->signature : ""},
           {"file", S->file ? S->file : ""},
           {"line", S->line},
-          {"state", stateName(__atomic_load_n(&S->state, __ATOMIC_RELAXED))},
+          {"state", stateName(R, S)},
           {"memory", (__atomic_load_n(&S->state, __ATOMIC_RELAXED) & SCOPEPROF_SITE_COUNT) != 0},
           {"calls", 0}};
 }
@@ -191,7 +195,7 @@ Json results(Recorder &R) {
     double Mean = static_cast<double>(Ns(L.TotalTicks)) / Calls;
     double Variance =
         std::max(0.0, L.SumSquaresTicks * NsPerTick * NsPerTick / Calls - Mean * Mean);
-    Json Row = siteRow(R.SitesByIndex[Index]);
+    Json Row = siteRow(R, R.SitesByIndex[Index]);
     Row["calls"] = L.Calls;
     Row["total_ns"] = Ns(L.TotalTicks);
     Row["self_ns"] = Ns(L.SelfTicks);
@@ -219,7 +223,7 @@ Json results(Recorder &R) {
         continue;
       for (uint32_t Index : Traced)
         if (Listed.insert(Index).second)
-          NoData.push_back(siteRow(R.SitesByIndex[Index]));
+          NoData.push_back(siteRow(R, R.SitesByIndex[Index]));
       if (Traced.empty()) {
         std::string What = Rule.Text.substr(Rule.Text.find(' ') + 1);
         if (What.rfind("function:", 0) == 0)

@@ -332,6 +332,7 @@ void initialize() {
   atexit(finalFlush);
   if (R->Cfg.CpuSampleNs)
     R->SamplesCpu = installSampleHandler(R->Cfg.Verbose);
+  R->ThrottledOff = R->Cfg.Then == Config::ThenOff || (R->Cfg.Then == Config::ThenAuto && R->SamplesCpu);
   if (R->Cfg.MinDurationNs || R->Cfg.MaxDepth)
     samplesDecide(); // calls are only counted from the start
   startControl(*R);

@@ -32,6 +32,8 @@ namespace fmt = scopeprof::format;
 constexpr uint64_t PeriodicFlushNs = 100'000'000;
 /// While a thread's switch ring fills fast, the writer drains it this often.
 constexpr uint64_t BusySwitchesFlushNs = 1'000'000;
+/// The most of a throttled site's mean call its mark may cost (Recorder::MarkWorthTicks).
+constexpr double MarkCostShare = 0.02;
 
 struct Buffer {
   scopeprof_record *Data = nullptr;
@@ -146,6 +148,9 @@ struct Recorder {
   /// marked for the CPU samples): the loader takes it out of the site's sampled own time.
   double ThrottledCallTicks = 0;
   uint64_t ThrottleTicks = 0;
+  /// A throttled site whose mean call is at least this long is marked rather than off
+  /// (SCOPEPROF_SITE_MARKED): there the mark costs at most MarkCostShare of a call.
+  double MarkWorthTicks = 0;
   /// This runtime's malloc is the one the program calls (Memory.cpp).
   bool MemoryCountable = false;
   /// Allocations are counted (scopeprof_count_memory): SCOPEPROF_COUNTERS=memory, or a
@@ -157,6 +162,8 @@ struct Recorder {
   bool RulesTrackCpu = false;
   /// SCOPEPROF_CPU_SAMPLES is on and the sampler's signal handler is installed.
   bool SamplesCpu = false;
+  /// A site the auto-throttle cuts records no call from then on (Config::ThrottleThen).
+  bool ThrottledOff = false;
   std::vector<SiteLoad> Loads; ///< by site index; the writer's
   uint64_t LoadsRulesGeneration = 0;
   uint64_t SitesThrottled = 0;
@@ -170,7 +177,8 @@ struct Recorder {
   std::unordered_map<uint64_t, scopeprof_site *> RegionSites;
   bool GlobalEnabled = true;
   std::optional<rules::RuleSet> Rules;
-  std::vector<uint8_t> Throttled; ///< by site index
+  /// By site index: 0, or how the auto-throttle cut it (a ThrottleCut).
+  std::vector<uint8_t> Throttled;
   uint64_t RulesGeneration = 0;   ///< bumped by every re-evaluation (atomic read by the writer)
 
   pthread_key_t ExitKey{};
@@ -252,8 +260,15 @@ void measureScopeCost(Recorder &R);
 uint32_t siteState(Recorder &R, const scopeprof_site *S);
 void reevaluateSites(Recorder &R);
 void registerLocked(Recorder &R, scopeprof_site *S);
-/// Switches site \p Index off for the auto-throttle; false when a rule names it (exempt).
-bool throttleSite(Recorder &R, uint32_t Index);
+/// How the auto-throttle cut a site (Recorder::Throttled): with CPU samples, its calls are off,
+/// or marked where their mean is long enough to pay for it (the samples that fell in them are
+/// theirs even where the address cannot say); without, one call in 64 is recorded.
+enum ThrottleCut : uint8_t { NotCut = 0, CutOff = 1, CutMarked = 2, CutSampled = 3 };
+/// The state of a site the auto-throttle cut so.
+uint32_t cutState(ThrottleCut Cut);
+/// Cuts site \p Index for the auto-throttle (marked if \p Marked and CPU samples are taken);
+/// false when a rule names it (exempt).
+bool throttleSite(Recorder &R, uint32_t Index, bool Marked);
 /// For the writer: after rules changed, whether site \p Index is recording again.
 bool siteOn(Recorder &R, uint32_t Index);
 

@@ -74,8 +74,9 @@ void onSample(int, siginfo_t *Info, void *Context) {
   uint32_t Periods = Sampler->takeSample();
   errno = SavedErrno;
   scopeprof_thread &T = scopeprof_tls;
-  // Inside the recorder (its own cost: nobody's), or outside every instrumented call.
-  if (!T.open_mark || T.busy)
+  // Inside the recorder: its own cost, nobody's. Outside every recorded call, the sample is
+  // still taken: a throttled function's calls mark nothing, and the loader finds them by address.
+  if (T.busy)
     return;
   uint64_t Marks = T.open_mark | (uint64_t{T.recorded_mark} << 32);
   // A POSIX timer's overruns: the samples that fell due before this signal was delivered.

@@ -1,8 +1,8 @@
 // The CPU-time sampler: every period of a thread's own CPU time (every 8 until samples decide
-// anything, samplesDecide()), a signal notes the sites of the thread's innermost open and
-// innermost recorded calls (scopeprof_tls's open_mark and recorded_mark). The loader takes a
-// throttled site's own time from these samples: its few recorded calls are too short for a
-// per-call measurement (a 10 ns clock, and a scope cost that varies by as much as the call
+// anything, samplesDecide()), a signal notes the interrupted address and stack and the site of
+// the thread's innermost recorded call (scopeprof_tls's marks). The loader takes a throttled
+// site's own time from these samples: its calls are not recorded, or too few and too short for
+// a per-call measurement (a 10 ns clock, and a scope cost that varies by as much as the call
 // takes). docs/runtime.md, "CPU samples".
 #pragma once
 

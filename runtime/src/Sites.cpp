@@ -124,9 +124,11 @@ uint32_t siteState(Recorder &R, const scopeprof_site *S) {
       return SCOPEPROF_SITE_OFF;
   }
   if (S->index < R.Throttled.size() && R.Throttled[S->index]) {
-    if (!namedByRule(R, S))
-      return SCOPEPROF_SITE_SAMPLED | countBit(R, S);
-    R.Throttled[S->index] = 0;
+    if (!namedByRule(R, S)) {
+      auto Cut = static_cast<ThrottleCut>(R.Throttled[S->index]);
+      return cutState(Cut) | (Cut == CutSampled ? countBit(R, S) : 0);
+    }
+    R.Throttled[S->index] = NotCut;
   }
   return SCOPEPROF_SITE_ON | countBit(R, S);
 }
@@ -146,16 +148,28 @@ void reevaluateSites(Recorder &R) {
   __atomic_add_fetch(&R.RulesGeneration, 1, __ATOMIC_RELEASE);
 }
 
-bool throttleSite(Recorder &R, uint32_t Index) {
+uint32_t cutState(ThrottleCut Cut) {
+  switch (Cut) {
+  case CutMarked:
+    return SCOPEPROF_SITE_MARKED;
+  case CutSampled:
+    return SCOPEPROF_SITE_SAMPLED;
+  default:
+    return SCOPEPROF_SITE_OFF;
+  }
+}
+
+bool throttleSite(Recorder &R, uint32_t Index, bool Marked) {
   Lock G(R.SitesM);
   if (Index >= R.SitesByIndex.size() || namedByRule(R, R.SitesByIndex[Index]))
     return false;
   if (R.Throttled.size() <= Index)
     R.Throttled.resize(Index + 1);
-  R.Throttled[Index] = 1;
+  ThrottleCut Cut = !R.ThrottledOff ? CutSampled : Marked ? CutMarked : CutOff;
+  R.Throttled[Index] = Cut;
   scopeprof_site *S = R.SitesByIndex[Index];
   uint32_t Count = __atomic_load_n(&S->state, __ATOMIC_RELAXED) & SCOPEPROF_SITE_COUNT;
-  __atomic_store_n(&S->state, SCOPEPROF_SITE_SAMPLED | Count, __ATOMIC_RELEASE);
+  __atomic_store_n(&S->state, cutState(Cut) | (Cut == CutSampled ? Count : 0), __ATOMIC_RELEASE);
   samplesDecide(); // its own time comes from the CPU samples now
   return true;
 }
@@ -182,6 +196,10 @@ using namespace scopeprof::runtime;
 extern "C" {
 
 int scopeprof_register_site(scopeprof_site *S) {
+  // Registered already: a state this call's scope.h did not know (a program built against an
+  // older runtime's header), which asks here on every call, without taking a lock.
+  if (uint32_t State = __atomic_load_n(&S->state, __ATOMIC_ACQUIRE); State != SCOPEPROF_SITE_NEW)
+    return (State & ~uint32_t{SCOPEPROF_SITE_COUNT}) == SCOPEPROF_SITE_ON;
   BusyGuard Busy;
   if (!Busy)
     return 0; // inside the recorder (a signal handler): registered at its next call

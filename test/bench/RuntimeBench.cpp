@@ -67,6 +67,19 @@ void BM_SampledSite(benchmark::State &State) {
 }
 BENCHMARK(BM_SampledSite);
 
+// A site the auto-throttle cut to a mark (CPU samples on, calls long enough): the thread's open
+// mark set and restored per call, nothing recorded. Set here as the writer sets it.
+void BM_MarkedSite(benchmark::State &State) {
+  for (auto _ : State) {
+    SCOPEPROF_FN(0xbe0010, "bench::marked()", "test/bench/RuntimeBench.cpp", __LINE__,
+                 SCOPEPROF_KIND_FREE);
+    if (__builtin_expect(scopeprof_site_.state == SCOPEPROF_SITE_ON, 0))
+      __atomic_store_n(&scopeprof_site_.state, SCOPEPROF_SITE_MARKED, __ATOMIC_RELAXED);
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_MarkedSite);
+
 // Allocation counting from the scope's side: 0, a site that is simply on (no counters: the
 // default cost); 1, the site counts (its state as SCOPEPROF_COUNTERS=memory or a `counters
 // memory` rules line sets it: the static runtime here has no counting malloc, so the bit is set

@@ -824,10 +824,10 @@ def scenario_fuzz_corpus(tmp):
 
 def scenario_throttle(tmp):
     # tiny() is cut after 1000 calls: every call that started before the cut is recorded, the cut
-    # is recorded, after it only samples (about one call in 64, each standing for 64); a rule
-    # naming it switches it back on.
+    # is recorded, after it only samples (about one call in 64, each standing for 64; `sampled`,
+    # the default without CPU samples); a rule naming it switches it back on.
     n, m = 20000, 300
-    run = record(tmp, 'throttled', n, m, env={'SCOPEPROF_THROTTLE': '1000:1us'})
+    run = record(tmp, 'throttled', n, m, env={'SCOPEPROF_THROTTLE': '1000:1us:sampled'})
     db = os.path.join(tmp, 'throttle.db')
     load(db, run)
     cut = rows(db, 'SELECT s.signature, t.after_calls, t.at_ns FROM throttled t JOIN sites s ON s.id = t.site_id')
@@ -858,6 +858,24 @@ def scenario_throttle(tmp):
     note = {r['function']: r['note'] for r in report}
     expect(f'throttled after {cut[0][1]} calls, then sampled' in note['tiny()']
            and note['step()'] is None, f'notes {note}')
+    expect(one(db, 'SELECT sampled FROM throttled') == 1, 'the cut says its calls were sampled')
+
+    # With CPU samples (the default), a cut site records no call until a rule names it again;
+    # its calls are a lower bound, and the report says so.
+    run = record(tmp, 'throttled', n, m, env={'SCOPEPROF_THROTTLE': '1000:1us', 'SCOPEPROF_CPU_SAMPLES': '1ms'})
+    dboff = os.path.join(tmp, 'throttle-off.db')
+    load(dboff, run)
+    (after, at, sampled), = rows(dboff, '''SELECT t.after_calls, t.at_ns, t.sampled FROM throttled t JOIN sites s
+                                           ON s.id = t.site_id WHERE s.signature = 'tiny()' ''')
+    tiny = rows(dboff, '''SELECT c.start_ns, c.weight FROM calls c JOIN sites s ON s.id = c.site_id
+                          WHERE s.signature = 'tiny()' ORDER BY c.start_ns''')
+    before = [w for t, w in tiny if t < at]
+    expect(sampled == 0 and len(before) >= after and set(w for _, w in tiny) == {1} and len(tiny) == len(before) + m,
+           f'cut after {after} calls: {len(before)} recorded before, {len(tiny) - len(before)} after (expected the rule\'s {m})')
+    calls = one(dboff, "SELECT st.calls FROM site_stats st JOIN sites s ON s.id = st.site_id WHERE s.signature = 'tiny()'")
+    expect(calls == len(before) + m, f'tiny() calls {calls}: only those recorded')
+    note = {r['function']: r['note'] for r in json.loads(scopeprof('report', '--format', 'json', dboff).stdout)}
+    expect(f'throttled after {after} calls, not counted since' in note['tiny()'], f'notes {note}')
     # SCOPEPROF_THROTTLE=0 records every call.
     run = record(tmp, 'throttled', 2000, 0, env={'SCOPEPROF_THROTTLE': '0'})
     db0 = os.path.join(tmp, 'off.db')
@@ -865,6 +883,33 @@ def scenario_throttle(tmp):
     expect(one(db0, 'SELECT count(*) FROM throttled') == 0 and
            one(db0, "SELECT count(*) FROM calls c JOIN sites s ON s.id = c.site_id WHERE s.signature = 'tiny()'") == 2000,
            'SCOPEPROF_THROTTLE=0 keeps every call')
+
+
+def scenario_throttle_marked(tmp):
+    # medium() (some 2 us a call) is cut and marked: its calls are not recorded, but the CPU
+    # samples taken inside them are its own even where their addresses say nothing (here the
+    # program changed after the run); outerStep(), its recorded caller, keeps the rest.
+    copy = os.path.join(tmp, 'workload-copy')
+    shutil.copy2(WORKLOAD, copy)
+    out = os.path.join(tmp, 'out')
+    p = subprocess.run([copy, 'marked', '40000'], capture_output=True, text=True,
+                       env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='1000:5us', SCOPEPROF_CPU_SAMPLES='1ms'))
+    expect(p.returncode == 0, f'marked workload failed: {p.stderr}')
+    with open(copy, 'ab') as f:
+        f.write(b'rebuilt')
+    db = os.path.join(tmp, 'marked.db')
+    load(db, out)
+    cut = rows(db, 'SELECT s.signature, t.at_ns, t.sampled FROM throttled t JOIN sites s ON s.id = t.site_id')
+    expect(len(cut) == 1 and cut[0][0] == 'medium()' and cut[0][2] == 0, f'medium() cut, nothing sampled: {cut}')
+    calls = rows(db, "SELECT count(*), count(*) FILTER (WHERE c.start_ns >= ?) FROM calls c JOIN sites s "
+                     "ON s.id = c.site_id WHERE s.signature = 'medium()'", cut[0][1])
+    expect(calls[0][0] >= 1000 and calls[0][1] == 0, f'medium() calls recorded, in all and after the cut: {calls}')
+    by = dict(rows(db, '''SELECT s.signature, total(c.weight) FROM cpu_samples c JOIN sites s ON s.id = c.site_id
+                          WHERE NOT c.by_address GROUP BY 1'''))
+    total = sum(by.values())
+    # medium() is a sixth of each step; a mark-less cut would leave it nothing.
+    expect(total > 100 and 0.06 * total <= by.get('medium()', 0) <= 0.4 * total,
+           f'the marks give medium() its samples: {by}')
 
 
 def scenario_compensation(tmp):
@@ -937,7 +982,7 @@ def scenario_sampled(tmp):
     out = os.path.join(tmp, 'out')
     rounds, spin, grand_spin = 2000, 300, 200
     p = subprocess.run([WORKLOAD, 'compensation', str(rounds), str(spin), str(grand_spin)],
-                       env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='2000:1us'),
+                       env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='2000:1us:sampled'),
                        capture_output=True, text=True)
     expect(p.returncode == 0, p.stderr)
     words = p.stdout.split()
@@ -1817,7 +1862,9 @@ def scenario_schema_migration(tmp):
     case = b'\x0b' + struct.pack('<QQII', 15, 40, 1, 0) + text('Suite::name')
     log_file(os.path.join(run, '1-1.splog'), batch(site_entry(0, 'f()'), calls_entry(leaf_calls(3)), case), run='run-other')
     load(db, run)
-    expect(one(db, 'PRAGMA user_version') == 10, 'migrated to version 10')
+    expect(one(db, 'PRAGMA user_version') == 11, 'migrated to version 11')
+    expect(one(db, "SELECT count(*) FROM pragma_table_info('throttled') WHERE name = 'sampled'") == 1,
+           'throttled says how each cut went')
     expect(one(db, "SELECT count(*) FROM pragma_table_info('cpu_samples') WHERE name IN ('address', 'by_address', 'in_scopeprof')") == 3,
            'cpu_samples has the address columns')
     expect(rows(db, 'SELECT c.start_ns, k.name FROM calls c JOIN cases k ON k.id = c.case_id') == [(20, 'Suite::name')],
@@ -2217,14 +2264,15 @@ def scenario_cpu_samples_by_address(tmp):
     # Built's constructor spends its time in member initializers, before its scope opens: the
     # marks name its caller. Half of it is inline code (the address names the constructor),
     # half a call of code that is not instrumented (the copied stack, unwound, does). countUp()
-    # is throttled and tiny: the samples in its scope's code are the measurement's
-    # (in_scopeprof), in nobody's own time.
+    # is throttled and tiny, and sampled (one call in 64 recorded) rather than off: the samples
+    # in its scope's code are the measurement's (in_scopeprof), in nobody's own time.
     def sampled(program, rounds, name):
         """Runs `program initializers rounds` sampled every 1 ms; its database and the periods
         the samples outside scopeprof's code charged to each function."""
         out = os.path.join(tmp, name)
         p = subprocess.run([program, 'initializers', str(rounds)], capture_output=True, text=True,
-                           env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_CPU_SAMPLES='1ms'))
+                           env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_CPU_SAMPLES='1ms',
+                                    SCOPEPROF_THROTTLE='10000:10us:sampled'))
         expect(p.returncode == 0, f'{program} initializers failed: {p.stderr}')
         db = os.path.join(tmp, name + '.db')
         load(db, out)

@@ -1,6 +1,6 @@
 // A program with known calls, for exact runtime checks (test/runtime/check_runtime.py).
 // Modes: exact T N K | exit-with-threads T N | spin | exec-child N | manual | timed N | calls N
-//        throttled N M | compensation ROUNDS [CHILD_SPIN [GRANDCHILD_SPIN]] | signals MS | sigterm-exit | clone-exec | deep N
+//        throttled N M | marked N | compensation ROUNDS [CHILD_SPIN [GRANDCHILD_SPIN]] | signals MS | sigterm-exit | clone-exec | deep N
 //        paced MS | future | migrate | long-exception | cpu MS | exec-perf-fds | ping-pong ROUNDS
 //        rename-seen-first | initializers ROUNDS
 #include "scopeprof/scope.h"
@@ -218,6 +218,23 @@ int initializers(int Rounds) {
     Built B(100000);
     SpinState = B.Value + B.More;
   }
+  return 0;
+}
+
+// A throttled function long enough to be marked: under SCOPEPROF_THROTTLE=1000:5us, medium()
+// (some 2 us a call) is cut, its calls marked, not recorded; outerStep() (some 12 us) is not.
+void medium() {
+  FN(0x186, "medium()");
+  spinFor(6000);
+}
+void outerStep() {
+  FN(0x187, "outerStep()");
+  spinFor(30000);
+  medium();
+}
+int marked(int N) {
+  for (int I = 0; I < N; ++I)
+    outerStep();
   return 0;
 }
 
@@ -698,6 +715,8 @@ int main(int Argc, char **Argv) {
     return initializers(Arg(2));
   if (Mode == "throttled")
     return throttled(Arg(2), Arg(3));
+  if (Mode == "marked")
+    return marked(Arg(2));
   if (Mode == "compensation") {
     ChildSpin = Arg(3);
     GrandchildSpin = Arg(4);
@@ -715,7 +734,7 @@ int main(int Argc, char **Argv) {
     return execPerfFds();
   std::fprintf(stderr,
                "usage: %s exact T N K | exit-with-threads T N | spin | manual | timed N | calls N | "
-               "throttled N M | compensation ROUNDS [CHILD_SPIN [GRANDCHILD_SPIN]] | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception | cpu MS | reset-signals MS | exec-perf-fds | ping-pong ROUNDS\n",
+               "throttled N M | marked N | compensation ROUNDS [CHILD_SPIN [GRANDCHILD_SPIN]] | signals MS | sigterm-exit | clone-exec | deep N | paced MS | future | migrate | long-exception | cpu MS | reset-signals MS | exec-perf-fds | ping-pong ROUNDS\n",
                Argv[0]);
   return 2;
 }

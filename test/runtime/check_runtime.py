@@ -299,6 +299,9 @@ def scenario_bad_environment(tmp):
                 'SCOPEPROF_COUNTERS=\'cpu,cycles\' is not a list of counters from: cpu, memory (or none); using cpu'):
         expect(p.stderr.count(var) == 1, f'one warning for {var}: {p.stderr}')
     expect(dump(tmp)[0][0].count('outer(int)') == 100, 'defaults used')
+    # What a cut site's calls become: off or sampled, nothing else.
+    p = run([WORKLOAD, 'calls', '10'], {'SCOPEPROF_THROTTLE': '1000:1us:maybe'}, os.path.join(tmp, 'then'))
+    expect(p.returncode == 0 and p.stderr.count("SCOPEPROF_THROTTLE='1000:1us:maybe' is not") == 1, p.stderr)
     # A buffer larger than a reader takes as one frame is refused, not written unreadable.
     big = os.path.join(tmp, 'big')
     p = run([WORKLOAD, 'calls', '10'], {'SCOPEPROF_BUFFER_SIZE': '64M'}, big)

@@ -252,9 +252,10 @@ int printResults(const Json &R, const std::string &By, size_t Top, Format F) {
   for (const Json &S : Sites) {
     double Share = AllSelf > 0 ? 100.0 * S["self_ns"].get<double>() / AllSelf : 0;
     std::string State = str(S, "state");
-    std::string Note = State == "sampled" ? "throttled, then sampled"
-                       : State == "off"   ? "not recording now"
-                                          : "";
+    std::string Note = State == "sampled"     ? "throttled, then sampled"
+                       : State == "throttled" ? "throttled, not counted since"
+                       : State == "off"       ? "not recording now"
+                                              : "";
     T.Rows.push_back(
         {Cell::text(str(S, "function")), Cell::integer(static_cast<int64_t>(num(S, "calls"))),
          Duration(S["total_ns"]), Duration(S["self_ns"]),

@@ -262,7 +262,7 @@ int runReport(const std::vector<std::string> &Argv) {
       // What compensation took away is more than what is left: the self time is the scopes'
       // cost, not the function's, and no number printed for it would be true.
       // A throttled site whose own time the CPU samples gave was not measured call by call.
-      bool FromSamples = St.OwnFromCpuSamples && St.Estimated > 0;
+      bool FromSamples = St.OwnFromCpuSamples && (St.Estimated > 0 || St.CutOff);
       int64_t Correction = St.RawSelfNs - St.SelfNs;
       bool OverheadBound = !Filter.Raw && !FromSamples && Correction > St.SelfNs;
       Cell SelfCell = Duration(static_cast<double>(St.SelfNs));
@@ -274,7 +274,9 @@ int runReport(const std::vector<std::string> &Argv) {
                                     formatDuration(static_cast<double>(St.RawSelfNs))));
       }
       if (St.ThrottledAfter)
-        Notes.push_back(fmt::format("throttled after {} calls, then sampled", St.ThrottledAfter));
+        Notes.push_back(fmt::format(St.CutOff ? "throttled after {} calls, not counted since"
+                                              : "throttled after {} calls, then sampled",
+                                    St.ThrottledAfter));
       if (FromSamples)
         Notes.push_back("self time from CPU samples");
       // Counted calls never have a CPU time, nor do calls whose thread was not tracked then.

@@ -302,11 +302,15 @@ public:
   /// (docs/runtime.md, "CPU samples"). Inside a manual scope (kinds 0) the marks stay: its
   /// code is its function's.
   void cpuSample(const logreader::CpuSample &Sample) override {
+    if (Loaded)
+      return;
+    // The site of the innermost marked call, if any (the writer describes a site before its
+    // first sample): outside every recorded call, only the address can say whose it is.
     auto Site = SiteIds.find(Sample.SiteIndex);
     auto Recorded = SiteIds.find(Sample.RecordedIndex);
-    if (Loaded || Site == SiteIds.end())
-      return; // the writer describes a site before its first sample
-    int64_t Charged = Site->second;
+    std::optional<int64_t> Charged;
+    if (Site != SiteIds.end())
+      Charged = Site->second;
     bool ByAddress = false, Measurement = false;
     if (Sample.Address) {
       CodeAt Code = Samples.charge(Sample, Notes);
@@ -317,7 +321,9 @@ public:
           Charged = *Found;
         }
     }
-    S.InsertCpuSample.bind(1, Run).bind(2, Thread).bind(3, Charged).bind(4, Sample.AtNs).bind(5, Sample.Weight);
+    if (!Charged)
+      return; // in code no instrumented function owns, under no recorded call
+    S.InsertCpuSample.bind(1, Run).bind(2, Thread).bind(3, *Charged).bind(4, Sample.AtNs).bind(5, Sample.Weight);
     if (Recorded != SiteIds.end())
       S.InsertCpuSample.bind(6, Recorded->second);
     else
@@ -508,7 +514,10 @@ public:
     storePerSite("INSERT INTO counted VALUES(?1,?2,?3,?4,?5) ON CONFLICT(thread_id, site_id) "
                  "DO UPDATE SET calls=excluded.calls, total_ns=excluded.total_ns",
                  Thread, Counted);
-    storePerSite("INSERT OR IGNORE INTO throttled VALUES(?1,?2,?3,?4,?5)", Process, Throttled);
+    // Without a sample period, a cut site's later calls went unrecorded (SCOPEPROF_THROTTLE's off).
+    storePerSite(Header.SamplePeriod ? "INSERT OR IGNORE INTO throttled VALUES(?1,?2,?3,?4,?5,1)"
+                                     : "INSERT OR IGNORE INTO throttled VALUES(?1,?2,?3,?4,?5,0)",
+                 Process, Throttled);
     S.Db.prepare("UPDATE threads SET name=?2, dropped_calls=?3 WHERE id=?1")
         .bind(1, Thread)
         .bind(2, ThreadName)
@@ -606,6 +615,19 @@ void assignCases(Database &Db, int64_t Run) {
              "THEN k.id END FROM cases k WHERE k.process_id = (SELECT process_id FROM threads "
              "WHERE id = cpu_samples.thread_id) AND k.start_ns <= cpu_samples.at_ns ORDER BY "
              "k.start_ns DESC LIMIT 1) WHERE run_id=?1 AND case_id IS NULL")
+      .bind(1, Run)
+      .run();
+}
+
+/// Drops the samples of \p Run taken outside every recorded or marked call that the address
+/// charged to a function the auto-throttle had not cut off in that process by then: its calls
+/// were off by choice (rules, recording switched off), not for its cost. After the run's files
+/// are in: a cut is written in the log of whichever thread the writer was serving.
+void dropUnwantedSamples(Database &Db, int64_t Run) {
+  Db.prepare("DELETE FROM cpu_samples WHERE run_id=?1 AND recorded_site_id IS NULL AND by_address "
+             "AND NOT EXISTS (SELECT 1 FROM throttled c JOIN threads t ON t.process_id = "
+             "c.process_id WHERE t.id = cpu_samples.thread_id AND c.site_id = cpu_samples.site_id "
+             "AND NOT c.sampled AND c.at_ns <= cpu_samples.at_ns)")
       .bind(1, Run)
       .run();
 }
@@ -708,8 +730,10 @@ LoadSummary loadRuns(Database &Db, const std::vector<std::string> &Inputs,
       Summary.UnchangedFiles = UnchangedBefore;
       continue; // T rolls back
     }
-    for (int64_t Run : RunIds)
+    for (int64_t Run : RunIds) {
       assignCases(Db, Run);
+      dropUnwantedSamples(Db, Run);
+    }
     for (int64_t Run : RunIds)
       if (Bulk)
         NeedStats.insert(Run);

@@ -1,4 +1,4 @@
-// Schema version 9. Changing a table means a new version and a migration step below.
+// Schema version 11. Changing a table means a new version and a migration step below.
 #include "Schema.h"
 
 #include "Traceback.h"
@@ -292,6 +292,12 @@ ALTER TABLE cpu_samples ADD COLUMN by_address INTEGER NOT NULL DEFAULT 0; -- sit
 ALTER TABLE cpu_samples ADD COLUMN in_scopeprof INTEGER NOT NULL DEFAULT 0; -- measurement code
 )sql";
 
+/// Version 11: whether a throttled site's calls were still sampled after the cut, or none was
+/// recorded (SCOPEPROF_THROTTLE's off, the default where CPU samples are taken).
+constexpr const char *MigrateToV11 = R"sql(
+ALTER TABLE throttled ADD COLUMN sampled INTEGER NOT NULL DEFAULT 1; -- 0: no call recorded after
+)sql";
+
 /// Version 2 stored each broken call's traceback (innermost up to it). A thread's calls are
 /// stored in the order they ended, so the broken calls of one exception follow each other,
 /// each the parent of the one before; the last one's traceback is the whole one.
@@ -447,6 +453,8 @@ std::unique_ptr<Database> openForLoad(const std::string &Path) {
     Db->exec(std::string(MigrateToV9) + "PRAGMA user_version=9");
   if (Version < 10)
     Db->exec(std::string(MigrateToV10) + "PRAGMA user_version=10");
+  if (Version < 11)
+    Db->exec(std::string(MigrateToV11) + "PRAGMA user_version=11");
   T.commit();
   return Db;
 }

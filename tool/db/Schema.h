@@ -8,7 +8,7 @@
 namespace scopeprof::db {
 
 /// PRAGMA user_version of a database this scopeprof writes.
-constexpr int SchemaVersion = 10;
+constexpr int SchemaVersion = 11;
 
 /// Opens \p Path for loading: creates the schema in a new or empty file, migrates an older
 /// scopeprof database, refuses anything else (DbError naming the file and why).

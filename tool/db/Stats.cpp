@@ -352,15 +352,17 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.RawSelfNs = addSaturating(St.RawSelfNs, Counted.integer(2));
   }
   auto Throttled = Db.prepare(
-      "SELECT t.site_id, sum(t.after_calls) FROM throttled t JOIN processes p ON p.id = "
-      "t.process_id WHERE t.run_id=?1" +
+      "SELECT t.site_id, sum(t.after_calls), min(t.sampled) FROM throttled t JOIN processes p "
+      "ON p.id = t.process_id WHERE t.run_id=?1" +
       std::string(Filter.Pid ? " AND p.pid=?2" : "") + " GROUP BY t.site_id");
   Throttled.bind(1, Run);
   if (Filter.Pid)
     Throttled.bind(2, *Filter.Pid);
   while (Throttled.step())
-    if (auto It = Sites.find(Throttled.integer(0)); It != Sites.end())
+    if (auto It = Sites.find(Throttled.integer(0)); It != Sites.end()) {
       It->second.ThrottledAfter = Throttled.integer(1);
+      It->second.CutOff = Throttled.integer(2) == 0;
+    }
   // Calls counted under SCOPEPROF_MIN_DURATION are known to be shorter than it: they are the
   // lowest ranks of the distribution, and a percentile that falls among them is "< threshold".
   auto Limit =

@@ -45,7 +45,9 @@ enum HeaderKey : uint16_t {
   /// CLOCK_MONOTONIC ns since which the thread's context switches are tracked (EntryOffCpu).
   /// Absent or 0: not tracked, so "no off-CPU interval" means nothing.
   KeySwitchesSinceNs = 22,
-  KeySamplePeriod = 23,  ///< a throttled site's calls are sampled one in this many, on average
+  /// A throttled site's calls are sampled one in this many, on average. 0 (or absent): none is
+  /// recorded after the cut (SCOPEPROF_THROTTLE's `off`; its time is in the CPU samples).
+  KeySamplePeriod = 23,
   KeySampledExtraPs = 24, ///< picoseconds a sample costs inside its interval beyond KeyScopeInnerPs
   /// 1: the thread's allocations were counted (SCOPEPROF_COUNTERS=memory): a call with no
   /// EntryMemory before it allocated nothing. Absent or 0: not counted.
@@ -57,8 +59,7 @@ enum HeaderKey : uint16_t {
   /// SCOPEPROF_CPU_SAMPLES: the thread's CPU time between two EntryCpuSamples samples, in ns.
   /// Absent or 0: the thread was not sampled.
   KeyCpuSampleNs = 27,
-  /// Picoseconds a call of a throttled site costs on average, measured at start: inside its own
-  /// CPU samples (scope.h marks it before the draw).
+  /// Picoseconds a call of a sampled throttled site costs on average, measured at start.
   KeyThrottledCallPs = 28,
 };
 
@@ -72,7 +73,8 @@ enum EntryType : uint8_t {
   EntryDropped = 6,    ///< u64 cumulative calls dropped under SCOPEPROF_ON_FULL=drop
   EntryRegion = 7,     ///< u32 index, u32 depth, u64 start ticks, u64 end ticks, u64 paused ticks
   EntryThrottle = 8,   ///< u32 index, u64 calls seen, u64 cut ticks: of the calls of the site
-                       ///< starting at or after the cut, only samples (FlagSampled) are recorded
+                       ///< starting at or after the cut, only samples (FlagSampled) are recorded,
+                       ///< if any (KeySamplePeriod)
   EntryOffCpu = 9,     ///< u32 count, count x (u64 switch-out ns, u64 switch-in ns, u8 OffCpuKind):
                        ///< the thread's stretches off the CPU, CLOCK_MONOTONIC, in time order
   EntryMemory = 10,    ///< u64 allocations, u64 bytes: of the next call record (inclusive)

@@ -20,18 +20,22 @@
 #define SCOPEPROF_ALWAYS_INLINE __inline__ __attribute__((__always_inline__))
 #define SCOPEPROF_INLINE static SCOPEPROF_ALWAYS_INLINE
 /* What the inline part of a scope leaves to a call: all but the test of the site's state and a
- * throttled call's mark and draw. The smaller the inline part, the more an instrumented function
- * is inlined into its callers as the plain one is (leveldb's db_bench with every site off: 1.33x
- * the plain run's time with the whole scope inline, 1.18x with this split). */
+ * sampled throttled call's countdown. The smaller the inline part, the more an instrumented
+ * function is inlined into its callers as the plain one is (leveldb's db_bench with every site
+ * off: 1.33x the plain run's time with the whole scope inline, 1.18x with this split). */
 #define SCOPEPROF_NOINLINE __attribute__((__noinline__))
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Site states. The hot path tests for SCOPEPROF_SITE_ON first; a new site is registered
- * (rules evaluated, index assigned) the first time it runs; a site the auto-throttle cut is
- * sampled: about one of its calls in 64 is recorded (docs/runtime.md, "Auto-throttle"). */
+/* Site states. The hot path tests for SCOPEPROF_SITE_OFF first: the state of the sites the
+ * auto-throttle cut while CPU samples are taken whose calls are too short to pay even for a
+ * mark (docs/runtime.md, "Auto-throttle"), so the densest calls cost one load and one branch.
+ * A new site is registered (rules evaluated, index assigned) the first time it runs. Of the
+ * other sites the auto-throttle cut: a marked one records nothing but marks the thread as
+ * inside it while its call runs, for the CPU samples; a sampled one (no CPU samples) records
+ * about one call in 64. */
 enum {
   SCOPEPROF_SITE_OFF = 0,
   SCOPEPROF_SITE_ON = 1,
@@ -40,7 +44,8 @@ enum {
   /* Or'ed into ON or SAMPLED: the site's calls read the thread's allocation counters (rules
    * `counters memory`, or SCOPEPROF_COUNTERS=memory). Such a state is not ON, so the hot path's
    * one test sends counted sites to the branch that already handles the other states. */
-  SCOPEPROF_SITE_COUNT = 4
+  SCOPEPROF_SITE_COUNT = 4,
+  SCOPEPROF_SITE_MARKED = 8
 };
 
 /* Kind bits, the same as the rules language's kind: selector. */
@@ -110,11 +115,11 @@ typedef struct scopeprof_thread {
   uint64_t live_bytes;
   uint64_t peak_bytes;
   /* What the CPU-time sampler reads (docs/runtime.md, "CPU samples"): the site of the
-   * thread's innermost open call that is on or throttled, recorded or not, and the site of its
-   * innermost recorded call. Each is the site's index + 1; 0: none. Two words: a throttled
-   * call stores its own site without reading the other; a recorded call sets and restores
-   * both with one 64-bit store (scopeprof_marks_word), so the handler, which runs on the
-   * thread itself between two instructions, never sees half of it. */
+   * thread's innermost open call that is recorded or marked, and the site of its innermost
+   * recorded call. Each is the site's index + 1; 0: none. Two words: a marked call stores its
+   * own site without reading the other; a recorded call sets and restores both with one 64-bit
+   * store (scopeprof_marks_word), so the handler, which runs on the thread itself between two
+   * instructions, never sees half of it. */
   uint32_t open_mark __attribute__((__aligned__(8)));
   uint32_t recorded_mark;
 } scopeprof_thread;
@@ -245,7 +250,7 @@ typedef uint64_t __attribute__((__may_alias__)) scopeprof_marks_word;
 
 /* A recorded call marks itself as the innermost open and the innermost recorded call, in one
  * store; returns both marks at entry, as a word, for scopeprof_unmark_recorded. Read as two
- * words: a 64-bit load just after a throttled call's 32-bit store would wait for it. */
+ * words: a 64-bit load just after a marked call's 32-bit store would wait for it. */
 SCOPEPROF_INLINE uint64_t scopeprof_mark_recorded(uint32_t index) {
   uint64_t outer = SCOPEPROF_MARKS_WORD(scopeprof_tls.open_mark, scopeprof_tls.recorded_mark);
   *(volatile scopeprof_marks_word *)&scopeprof_tls.open_mark =
@@ -294,7 +299,7 @@ SCOPEPROF_INLINE void scopeprof_close_counted(scopeprof_thread *t, uint64_t allo
  *
  * What a recorded call keeps until it ends is a separate object in the instrumented function's
  * frame, left uninitialized, whose address only the out-of-line begin and end see. The scope
- * itself never escapes, so its few fields stay in registers on the paths that record nothing (a
+ * itself never escapes, so its mode stays in a register on the paths that record nothing (a
  * site off, a throttled call not drawn): no stores to the stack, no loads back at exit. */
 typedef struct scopeprof_c_call {
   scopeprof_site *site;
@@ -302,42 +307,36 @@ typedef struct scopeprof_c_call {
   uint64_t start;
   uint32_t depth;
   uint32_t sampled;
-  uint64_t outer; /* the thread's marks at entry (open only, when MARKED) */
+  uint64_t outer; /* the thread's marks at entry */
   uint64_t allocs, alloc_bytes; /* the thread's counts at entry, when the site counts them */
   uint64_t live_bytes, peak_bytes;
   uint64_t counted; /* SCOPEPROF_FLAG_COUNTED, or 0 */
 } scopeprof_c_call;
 
-/* What a scope's begin left: nothing, a recorded call, or a throttled call marked, not drawn. */
+/* What a scope's entry left: nothing, a recorded call, or a marked call. */
 enum { SCOPEPROF_SCOPE_IDLE = 0, SCOPEPROF_SCOPE_RECORDED = 1, SCOPEPROF_SCOPE_MARKED = 2 };
 
 typedef struct scopeprof_c_scope {
   scopeprof_c_call *call;
-  scopeprof_thread *thread; /* set while a throttled call not drawn is marked */
-  uint32_t outer;           /* the thread's open mark at entry, then */
+  scopeprof_thread *thread; /* of a marked call, whose mark only its own thread undoes */
+  uint32_t outer;           /* the thread's open mark at a marked call's entry */
   uint32_t mode;            /* SCOPEPROF_SCOPE_* */
 } scopeprof_c_scope;
 
-/* A call that is recorded begins (out of line, see SCOPEPROF_NOINLINE). DRAWN: a throttled
- * call already marked and drawn; else the site's state decides. Returns SCOPEPROF_SCOPE_*;
- * MARKED leaves the thread and its marks at entry in C. */
+/* A call of a site that is not off begins (out of line, see SCOPEPROF_NOINLINE). COUNTED_DOWN:
+ * a throttled call whose countdown the inline part ran out; else the site's state decides.
+ * Returns SCOPEPROF_SCOPE_*. */
 static SCOPEPROF_NOINLINE __attribute__((__unused__)) uint32_t
-scopeprof_c_begin(scopeprof_c_call *c, scopeprof_site *site, uint32_t state, int drawn) {
-  if (!drawn && state != SCOPEPROF_SITE_ON) {
-    if ((state & ~(uint32_t)SCOPEPROF_SITE_COUNT) == SCOPEPROF_SITE_SAMPLED) {
-      c->thread = &scopeprof_tls; /* marked before the draw, as in scopeprof_c_enter */
-      c->outer = scopeprof_mark(site->index);
-      if (!scopeprof_drawn())
-        return SCOPEPROF_SCOPE_MARKED;
-      scopeprof_unmark((uint32_t)c->outer);
-      drawn = 1;
-    } else if (!scopeprof_wanted(site, state)) {
+scopeprof_c_begin(scopeprof_c_call *c, scopeprof_site *site, uint32_t state, int counted_down) {
+  uint32_t drawn = 0;
+  if (state != SCOPEPROF_SITE_ON) {
+    if (counted_down ? !scopeprof_draw_sample() : !scopeprof_wanted(site, state))
       return SCOPEPROF_SCOPE_IDLE;
-    }
+    drawn = (state & ~(uint32_t)SCOPEPROF_SITE_COUNT) == SCOPEPROF_SITE_SAMPLED;
     if (state == SCOPEPROF_SITE_NEW) /* just registered: the counters the rules gave it */
       state = __atomic_load_n(&site->state, __ATOMIC_RELAXED);
   }
-  c->sampled = (uint32_t)drawn;
+  c->sampled = drawn;
   c->site = site;
   c->thread = &scopeprof_tls;
   c->depth = c->thread->depth++;
@@ -369,6 +368,8 @@ static SCOPEPROF_NOINLINE __attribute__((__unused__)) void scopeprof_c_end(scope
                        c->counted,
                    c->start, end);
 }
+/* The inline part: a site off (throttled, or left out by the rules) costs a load and a branch;
+ * a marked call, a mark; a sampled throttled call not drawn, a decrement. */
 SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site, scopeprof_c_call *call) {
   scopeprof_c_scope s;
   /* Acquire: a site switched on at run time (enable, rules, ctl) was registered by another
@@ -378,29 +379,21 @@ SCOPEPROF_INLINE scopeprof_c_scope scopeprof_c_enter(scopeprof_site *site, scope
   s.thread = 0;
   s.outer = 0;
   s.mode = SCOPEPROF_SCOPE_IDLE;
-  if (state == SCOPEPROF_SITE_SAMPLED) {
-    /* Marked before the draw: the whole cost of a throttled call's scope is inside its own CPU
-     * samples, where the loader takes the calibrated cost back out. */
-    s.thread = &scopeprof_tls;
-    s.outer = scopeprof_mark(site->index);
-    if (__builtin_expect(!scopeprof_drawn(), 1))
-      return s;
-    scopeprof_unmark(s.outer); /* marked again as every recorded call is */
-    s.thread = 0;
-    s.mode = scopeprof_c_begin(call, site, state, 1);
-  } else if (state != SCOPEPROF_SITE_OFF) {
-    s.mode = scopeprof_c_begin(call, site, state, 0);
-    if (__builtin_expect(s.mode == SCOPEPROF_SCOPE_MARKED, 0)) {
-      s.thread = call->thread;
-      s.outer = (uint32_t)call->outer;
+  if (__builtin_expect(state != SCOPEPROF_SITE_OFF, 0)) {
+    if (state == SCOPEPROF_SITE_MARKED) {
+      s.thread = &scopeprof_tls;
+      s.outer = scopeprof_mark(site->index);
+      s.mode = SCOPEPROF_SCOPE_MARKED;
+    } else if (state != SCOPEPROF_SITE_SAMPLED || --scopeprof_tls.sample_countdown == 0) {
+      s.mode = scopeprof_c_begin(call, site, state, state == SCOPEPROF_SITE_SAMPLED);
     }
   }
   return s;
 }
 SCOPEPROF_INLINE void scopeprof_c_exit(scopeprof_c_scope *s) {
-  if (s->mode == SCOPEPROF_SCOPE_RECORDED)
+  if (__builtin_expect(s->mode == SCOPEPROF_SCOPE_RECORDED, 0))
     scopeprof_c_end(s->call);
-  else if (s->thread == &scopeprof_tls) /* null when not marked */
+  else if (s->mode == SCOPEPROF_SCOPE_MARKED && s->thread == &scopeprof_tls)
     scopeprof_unmark(s->outer);
 }
 
@@ -423,12 +416,12 @@ namespace detail {
 
 /* What a recorded call keeps until it ends: a separate object in the instrumented function's
  * frame, left uninitialized, whose address only the out-of-line begin() and end() see. The
- * Scope itself never escapes, so its few fields stay in registers on the paths that record
+ * Scope itself never escapes, so its mode stays in a register on the paths that record
  * nothing (a site off, a throttled call not drawn). */
 struct RecordedCall {
   scopeprof_site *Site;
   scopeprof_thread *Thread;
-  uint64_t Outer; /* the thread's marks at entry (open only, when MARKED) */
+  uint64_t Outer; /* the thread's marks at entry */
   uint64_t Start;
   uint32_t Epoch;
   uint32_t Depth;
@@ -437,23 +430,17 @@ struct RecordedCall {
   uint64_t Live, Peak;
 };
 
-/* A call that is recorded begins (out of line, see SCOPEPROF_NOINLINE). Drawn: a throttled
- * call already marked and drawn (SCOPEPROF_FLAG_SAMPLED); else the site's state decides.
+/* A call of a site that is not off begins (out of line, see SCOPEPROF_NOINLINE). CountedDown:
+ * a throttled call whose countdown the inline part ran out; else the site's state decides.
  * Returns SCOPEPROF_SCOPE_*, as scopeprof_c_begin. */
 SCOPEPROF_NOINLINE inline uint32_t beginCall(RecordedCall *C, scopeprof_site *S, uint32_t State,
-                                             uint64_t Drawn) noexcept {
-  uint64_t Flags = Drawn;
-  if (!Drawn && State != SCOPEPROF_SITE_ON) {
-    if ((State & ~uint32_t{SCOPEPROF_SITE_COUNT}) == SCOPEPROF_SITE_SAMPLED) {
-      C->Thread = &scopeprof_tls; // marked before the draw, as in the constructor
-      C->Outer = scopeprof_mark(S->index);
-      if (!scopeprof_drawn())
-        return SCOPEPROF_SCOPE_MARKED;
-      scopeprof_unmark(static_cast<uint32_t>(C->Outer));
-      Flags = SCOPEPROF_FLAG_SAMPLED;
-    } else if (!scopeprof_wanted(S, State)) {
+                                             bool CountedDown) noexcept {
+  uint64_t Flags = 0;
+  if (State != SCOPEPROF_SITE_ON) {
+    if (CountedDown ? !scopeprof_draw_sample() : !scopeprof_wanted(S, State))
       return SCOPEPROF_SCOPE_IDLE;
-    }
+    if ((State & ~uint32_t{SCOPEPROF_SITE_COUNT}) == SCOPEPROF_SITE_SAMPLED)
+      Flags = SCOPEPROF_FLAG_SAMPLED;
     if (State == SCOPEPROF_SITE_NEW) // just registered: the counters the rules gave it
       State = __atomic_load_n(&S->state, __ATOMIC_RELAXED);
   }
@@ -498,39 +485,33 @@ SCOPEPROF_NOINLINE inline void endCall(RecordedCall *C) noexcept {
     scopeprof_append(scopeprof_meta(C->Site->index, C->Depth) | C->Flags, C->Start, End);
 }
 
-/* The RAII scope SCOPEPROF_FN declares. A throw in this thread while the scope is open
- * bumps throw_epoch; only then does the destructor take the slow path to find out whether
- * it is being unwound. The depth at entry is kept and restored at exit (a longjmp over scopes
- * cannot leave it wrong past the next exit), and so is the thread: a scope that ends on
- * another thread (a coroutine resumed elsewhere) is counted, never written with a wrong depth. */
+/* The RAII scope SCOPEPROF_FN declares. A site off (throttled, or left out by the rules) costs
+ * a load and a branch at entry and a test of a register at exit; a marked call, a mark; a
+ * sampled throttled call not drawn, a decrement. A throw in this thread while the scope is open bumps throw_epoch;
+ * only then does the destructor take the slow path to find out whether it is being unwound.
+ * The depth at entry is kept and restored at exit (a longjmp over scopes cannot leave it wrong
+ * past the next exit), and so is the thread: a scope that ends on another thread (a coroutine
+ * resumed elsewhere) is counted, never written with a wrong depth. */
 class Scope {
 public:
   SCOPEPROF_ALWAYS_INLINE Scope(scopeprof_site *S, RecordedCall *C) noexcept
       : Call(C), Thread(nullptr), Outer(0), Mode(SCOPEPROF_SCOPE_IDLE) {
     // Acquire, as in scopeprof_c_enter: the index was written by the registering thread.
     uint32_t State = __atomic_load_n(&S->state, __ATOMIC_ACQUIRE);
-    if (State == SCOPEPROF_SITE_SAMPLED) {
-      // Marked before the draw: the whole cost of a throttled call's scope is inside its own
-      // CPU samples, where the loader takes the calibrated cost back out.
-      Thread = &scopeprof_tls;
-      Outer = scopeprof_mark(S->index);
-      if (__builtin_expect(!scopeprof_drawn(), 1))
-        return;
-      scopeprof_unmark(Outer); // marked again as every recorded call is
-      Thread = nullptr;
-      Mode = beginCall(C, S, State, SCOPEPROF_FLAG_SAMPLED);
-    } else if (State != SCOPEPROF_SITE_OFF) {
-      Mode = beginCall(C, S, State, 0);
-      if (__builtin_expect(Mode == SCOPEPROF_SCOPE_MARKED, 0)) {
-        Thread = C->Thread;
-        Outer = static_cast<uint32_t>(C->Outer);
+    if (__builtin_expect(State != SCOPEPROF_SITE_OFF, 0)) {
+      if (State == SCOPEPROF_SITE_MARKED) {
+        Thread = &scopeprof_tls;
+        Outer = scopeprof_mark(S->index);
+        Mode = SCOPEPROF_SCOPE_MARKED;
+      } else if (State != SCOPEPROF_SITE_SAMPLED || --scopeprof_tls.sample_countdown == 0) {
+        Mode = beginCall(C, S, State, State == SCOPEPROF_SITE_SAMPLED);
       }
     }
   }
   SCOPEPROF_ALWAYS_INLINE ~Scope() {
-    if (Mode == SCOPEPROF_SCOPE_RECORDED)
+    if (__builtin_expect(Mode == SCOPEPROF_SCOPE_RECORDED, 0))
       endCall(Call);
-    else if (Thread == &scopeprof_tls) // null when not marked
+    else if (Mode == SCOPEPROF_SCOPE_MARKED && Thread == &scopeprof_tls)
       scopeprof_unmark(Outer);
   }
   Scope(const Scope &) = delete;
@@ -538,8 +519,8 @@ public:
 
 private:
   RecordedCall *Call;
-  scopeprof_thread *Thread; /* set while a throttled call not drawn is marked */
-  uint32_t Outer;           /* the thread's open mark at entry, then */
+  scopeprof_thread *Thread; /* of a marked call, whose mark only its own thread undoes */
+  uint32_t Outer;           /* the thread's open mark at a marked call's entry */
   uint32_t Mode;
 };
 
