@@ -35,6 +35,11 @@ Json refusal(const std::string &Message) {
   return {{"version", ctl::ProtocolVersion}, {"ok", false}, {"error", Message}};
 }
 
+rules::Subject subjectOf(const scopeprof_site *S) {
+  std::string_view Sig = S->signature ? S->signature : "";
+  return {S->file ? S->file : "", rules::qualifiedNameOf(Sig), Sig, S->kinds};
+}
+
 /// on, sampled (throttled, one call in 64 recorded), throttled (no call recorded since the cut)
 /// or off (by the rules, or recording is off). Under SitesM.
 const char *stateName(const Recorder &R, const scopeprof_site *S) {
@@ -46,14 +51,11 @@ const char *stateName(const Recorder &R, const scopeprof_site *S) {
   case SCOPEPROF_SITE_MARKED:
     return "throttled";
   default:
-    bool Cut = S->index < R.Throttled.size() && R.Throttled[S->index] != NotCut;
-    return Cut && R.GlobalEnabled ? "throttled" : "off";
+    if (!R.GlobalEnabled || S->index >= R.Throttled.size() || R.Throttled[S->index] == NotCut)
+      return "off";
+    // Cut, and left out by the rules since: off for the rules' sake.
+    return R.Rules && !R.Rules->decide(subjectOf(S)).Included ? "off" : "throttled";
   }
-}
-
-rules::Subject subjectOf(const scopeprof_site *S) {
-  std::string_view Sig = S->signature ? S->signature : "";
-  return {S->file ? S->file : "", rules::qualifiedNameOf(Sig), Sig, S->kinds};
 }
 
 /// A glob from the command line as a rule selector: a qualified-name glob unless it names

@@ -332,7 +332,11 @@ void initialize() {
   atexit(finalFlush);
   if (R->Cfg.CpuSampleNs)
     R->SamplesCpu = installSampleHandler(R->Cfg.Verbose);
-  R->ThrottledOff = R->Cfg.Then == Config::ThenOff || (R->Cfg.Then == Config::ThenAuto && R->SamplesCpu);
+  // Not where calls are only counted (SCOPEPROF_MIN_DURATION, SCOPEPROF_MAX_DEPTH): the loader
+  // does not share out such a run's times by the samples, and a cut function's would be lost.
+  R->ThrottledOff = R->Cfg.Then == Config::ThenOff ||
+                    (R->Cfg.Then == Config::ThenAuto && R->SamplesCpu && !R->Cfg.MinDurationNs &&
+                     !R->Cfg.MaxDepth);
   if (R->Cfg.MinDurationNs || R->Cfg.MaxDepth)
     samplesDecide(); // calls are only counted from the start
   startControl(*R);

@@ -165,7 +165,8 @@ bool throttleSite(Recorder &R, uint32_t Index, bool Marked) {
     return false;
   if (R.Throttled.size() <= Index)
     R.Throttled.resize(Index + 1);
-  ThrottleCut Cut = !R.ThrottledOff ? CutSampled : Marked ? CutMarked : CutOff;
+  // A mark is for the CPU samples: without them, nothing would read it.
+  ThrottleCut Cut = !R.ThrottledOff ? CutSampled : Marked && R.SamplesCpu ? CutMarked : CutOff;
   R.Throttled[Index] = Cut;
   scopeprof_site *S = R.SitesByIndex[Index];
   uint32_t Count = __atomic_load_n(&S->state, __ATOMIC_RELAXED) & SCOPEPROF_SITE_COUNT;

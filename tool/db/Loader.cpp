@@ -619,19 +619,6 @@ void assignCases(Database &Db, int64_t Run) {
       .run();
 }
 
-/// Drops the samples of \p Run taken outside every recorded or marked call that the address
-/// charged to a function the auto-throttle had not cut off in that process by then: its calls
-/// were off by choice (rules, recording switched off), not for its cost. After the run's files
-/// are in: a cut is written in the log of whichever thread the writer was serving.
-void dropUnwantedSamples(Database &Db, int64_t Run) {
-  Db.prepare("DELETE FROM cpu_samples WHERE run_id=?1 AND recorded_site_id IS NULL AND by_address "
-             "AND NOT EXISTS (SELECT 1 FROM throttled c JOIN threads t ON t.process_id = "
-             "c.process_id WHERE t.id = cpu_samples.thread_id AND c.site_id = cpu_samples.site_id "
-             "AND NOT c.sampled AND c.at_ns <= cpu_samples.at_ns)")
-      .bind(1, Run)
-      .run();
-}
-
 /// Log files grouped by run directory (one transaction each), in a stable order.
 std::map<std::string, std::vector<std::string>> findRuns(const std::vector<std::string> &Inputs,
                                                          LoadSummary &Summary) {
@@ -730,10 +717,8 @@ LoadSummary loadRuns(Database &Db, const std::vector<std::string> &Inputs,
       Summary.UnchangedFiles = UnchangedBefore;
       continue; // T rolls back
     }
-    for (int64_t Run : RunIds) {
+    for (int64_t Run : RunIds)
       assignCases(Db, Run);
-      dropUnwantedSamples(Db, Run);
-    }
     for (int64_t Run : RunIds)
       if (Bulk)
         NeedStats.insert(Run);

@@ -89,10 +89,17 @@ void splitByCpuSamples(Database &Db, const CallFilter &Filter, BindFn BindFilter
   // A sample in scopeprof's own code is the measurement's: its share of the recorded call it
   // fell in is nobody's.
   constexpr int64_t MeasurementSite = -1;
-  auto Samples = Db.prepare("SELECT CASE WHEN s.in_scopeprof THEN -1 ELSE s.site_id END, "
-                            "s.recorded_site_id, total(s.weight), total(s.weight * t.cpu_sample_ns) "
-                            "FROM cpu_samples s JOIN threads t ON t.id = s.thread_id WHERE " +
-                            Threads + Filter.casesClause("s.case_id") + " GROUP BY 1, 2");
+  // A sample outside every recorded or marked call that its address charged to a function no
+  // process of the run had cut off by then counts for nobody: that function's calls were off by
+  // choice (rules, recording switched off), not for their cost. (Any process: a forked child
+  // inherits its parent's cuts without writing them again.)
+  auto Samples = Db.prepare(
+      "SELECT CASE WHEN s.in_scopeprof THEN -1 ELSE s.site_id END, s.recorded_site_id, "
+      "total(s.weight), total(s.weight * t.cpu_sample_ns) FROM cpu_samples s JOIN threads t ON "
+      "t.id = s.thread_id WHERE " + Threads + Filter.casesClause("s.case_id") +
+      " AND (s.recorded_site_id IS NOT NULL OR NOT s.by_address OR EXISTS (SELECT 1 FROM "
+      "throttled c WHERE c.run_id = s.run_id AND c.site_id = s.site_id AND NOT c.sampled AND "
+      "c.at_ns <= s.at_ns)) GROUP BY 1, 2");
   BindFilter(Samples);
   while (Samples.step()) {
     if (Samples.isNull(1))
@@ -394,7 +401,11 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.Calls = addSaturating(St.Calls, addSaturating(St.Recorded, St.Estimated));
     if (!St.Calls)
       continue;
-    St.MeanNs = static_cast<double>(St.TotalNs) / static_cast<double>(St.Calls);
+    // A function cut off uncounted: its calls stop at the cut, its total holds what the samples
+    // found after it; the mean is its recorded calls'.
+    St.MeanNs = St.CutOff && St.Recorded
+                    ? Sums[Site].TotalNs / static_cast<double>(St.Recorded)
+                    : static_cast<double>(St.TotalNs) / static_cast<double>(St.Calls);
     if (St.Recorded > 1) {
       double N = static_cast<double>(St.Recorded), Mean = Sums[Site].TotalNs / N;
       St.StddevNs = std::sqrt(std::max(0.0, (Sums[Site].SumSquares - N * Mean * Mean) / (N - 1)));
