@@ -60,7 +60,7 @@ void endFrame(std::string &Out, size_t FrameStart, uint32_t Type) {
 }
 
 /// The auto-throttle's verdict on a site the writer has seen \p Load of: at ThrottleCalls calls
-/// and every doubling after, a site whose mean call is under the threshold is switched off, and
+/// and every doubling after, a site whose mean call is under the threshold is cut (throttleSite), and
 /// the cut is written (after \p Close ends the calls block) so the loader can mark it.
 template <typename CloseFn>
 void judgeSite(Recorder &R, Bytes &P, uint32_t Index, SiteLoad &Load, CloseFn Close) {
@@ -442,7 +442,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
       P.u64(S.Address);
       P.u64(S.Sp);
       P.u64(S.Fp);
-      // Past the log budget the stacks go (2 KiB a sample); the samples stay, 44 bytes each.
+      // Past the log budget the stacks go (4 KiB a sample); the samples stay, 44 bytes each.
       size_t StackBytes = OverBudget ? 0 : S.StackUnits * sizeof(scopeprof_record);
       P.u32(static_cast<uint32_t>(StackBytes));
       P.S.append(reinterpret_cast<const char *>(S.Stack), StackBytes);

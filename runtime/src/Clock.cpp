@@ -158,8 +158,11 @@ void measureScopeCost(Recorder &R) {
   if (!Sampled.empty())
     R.SampledExtraTicks = std::max(0.0, trimmedMean(Sampled) - trimmedMean(Inner));
   R.ThrottledCallTicks = std::max(0.0, (median(Throttled) - median(Plain)) / Calls);
-  // Not less than a tick: on a coarse clock the difference can come out as nothing.
-  R.MarkWorthTicks = std::max(1.0, (median(Marked) - median(Plain)) / Calls) / MarkCostShare;
+  // A mark costs more inside real code than in this loop (its stores wait on the function's
+  // own): never marked under MinMarkedCallNs.
+  double MarkTicks = (median(Marked) - median(Plain)) / Calls;
+  double MinTicks = static_cast<double>(MinMarkedCallNs * R.TicksPerSecond) / 1e9;
+  R.MarkWorthTicks = std::max(MarkTicks / MarkCostShare, MinTicks);
 }
 
 } // namespace scopeprof::runtime

@@ -159,7 +159,7 @@ Config readConfig() {
       C.ThrottleNs = Ns;
       C.Then = Then;
     } else {
-      warn("SCOPEPROF_THROTTLE", V, "CALLS:DURATION[:off|:sampled] (e.g. 10000:1us) or 0",
+      warn("SCOPEPROF_THROTTLE", V, "CALLS:DURATION[:off|:sampled] (e.g. 10000:1us), 0 or off",
            "10000:10us");
     }
   }

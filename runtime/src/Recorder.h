@@ -32,8 +32,10 @@ namespace fmt = scopeprof::format;
 constexpr uint64_t PeriodicFlushNs = 100'000'000;
 /// While a thread's switch ring fills fast, the writer drains it this often.
 constexpr uint64_t BusySwitchesFlushNs = 1'000'000;
-/// The most of a throttled site's mean call its mark may cost (Recorder::MarkWorthTicks).
+/// The most of a throttled site's mean call its mark may cost (Recorder::MarkWorthTicks), and
+/// the shortest mean call marked whatever the calibration says.
 constexpr double MarkCostShare = 0.02;
+constexpr uint64_t MinMarkedCallNs = 200;
 
 struct Buffer {
   scopeprof_record *Data = nullptr;
@@ -144,8 +146,8 @@ struct Recorder {
   double ScopeInnerTicks = 0, ScopeOuterTicks = 0;
   /// What a sample of a throttled site costs inside its interval beyond an ordinary call.
   double SampledExtraTicks = 0;
-  /// What a call of a throttled site costs on average (recorded one time in 64, else only
-  /// marked for the CPU samples): the loader takes it out of the site's sampled own time.
+  /// What a call of a sampled throttled site costs on average (recorded one time in 64): stored
+  /// in the log (key 28), not taken out of anything.
   double ThrottledCallTicks = 0;
   uint64_t ThrottleTicks = 0;
   /// A throttled site whose mean call is at least this long is marked rather than off

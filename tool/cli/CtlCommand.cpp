@@ -206,7 +206,7 @@ int printStatus(pid_t Pid, const Json &S, Format F) {
   fmt::print("process     {} ({})\n", Pid, printable(str(S, "name")));
   fmt::print("recording   {}\n", S.value("recording", false) ? "on" : "off");
   fmt::print("rules       {}\n", Indented.empty() ? "(none: every function)" : printable(Indented));
-  fmt::print("functions   {} known, {} recording, {} throttled (sampled)\n", num(Sites, "known"),
+  fmt::print("functions   {} known, {} recording, {} throttled\n", num(Sites, "known"),
              num(Sites, "recording"), num(Sites, "throttled"));
   fmt::print("calls       {} recorded, {} dropped\n", num(S, "calls_recorded"),
              num(S, "calls_dropped"));

@@ -60,6 +60,9 @@ struct SideSite {
   /// Its calls hold enough calls of a sampled function that were not recorded to matter: their
   /// time is in its calls' own times, so it cannot vote on the machine factor.
   bool HidesCalls = false;
+  /// The auto-throttle cut it off in some run: its calls there stop at the cut, a lower bound
+  /// that says nothing of a change in how often it is called.
+  bool CountsCut = false;
 };
 
 /// A time the comparison knows: the column of calls it samples, and where a site keeps it.
@@ -113,6 +116,7 @@ std::map<std::string, SideSite> readCaseSide(const RunSet &Side, bool WithCpu, b
       Names.reset();
       Site.SiteIdByRun[Run] = St.SiteId;
       Site.CallsByRun[Run] = static_cast<double>(St.Calls);
+      Site.CountsCut = Site.CountsCut || St.CutOff;
       Site.Wall.TotalByRun[Run] = static_cast<double>(St.TotalNs);
       Site.Wall.SelfByRun[Run] = static_cast<double>(St.SelfNs);
       Site.Wall.Recorded += St.Recorded;
@@ -729,8 +733,9 @@ DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &O
     SiteDiff D = describe(*M.Key, B, Base.Runs, false);
     D.HeadCalls = meanOver(H.CallsByRun, Head.Runs);
     // Clearly more or fewer calls are beyond noise whatever the times of each.
-    bool CallsChanged = std::fabs(D.HeadCalls - D.BaseCalls) >
-                        Options.ThresholdPct / 100 * std::max(D.BaseCalls, 1.0);
+    bool CallsChanged = !B.CountsCut && !H.CountsCut &&
+                        std::fabs(D.HeadCalls - D.BaseCalls) >
+                            Options.ThresholdPct / 100 * std::max(D.BaseCalls, 1.0);
     D.Wall = compareTimes(B.Wall, H.Wall, settle(Base, B, Head, H, WallTime, M.Wall, WallSpeed),
                           Base, B, Head, H, CallsChanged, Options);
     Out.Regressions += D.Wall.Result == Regression;

@@ -323,7 +323,8 @@ public:
     }
     if (!Charged)
       return; // in code no instrumented function owns, under no recorded call
-    S.InsertCpuSample.bind(1, Run).bind(2, Thread).bind(3, *Charged).bind(4, Sample.AtNs).bind(5, Sample.Weight);
+    S.InsertCpuSample.bind(1, Run).bind(2, Thread).bind(3, *Charged).bind(4, Sample.AtNs);
+    S.InsertCpuSample.bind(5, Sample.Weight);
     if (Recorded != SiteIds.end())
       S.InsertCpuSample.bind(6, Recorded->second);
     else

@@ -128,7 +128,8 @@ constexpr unsigned ExtStackUnitsShift = 32;
 constexpr uint64_t ExtStackUnitsMask = 0xff;
 /// What a CPU sample copies of the stack above the interrupted frame, at most: enough to unwind
 /// out of the uninstrumented code it interrupted (operator new, a libc call) to its caller.
-constexpr uint64_t MaxSampleStackBytes = 2040;
+/// 2 KiB did not reach past `sscanf`'s frames (2.2 KiB) to tinyxml2's `ToInt`.
+constexpr uint64_t MaxSampleStackBytes = 4080;
 /// An EntryCpuSamples sample taken outside every recorded call.
 constexpr uint32_t NoSite = 0xffffffffu;
 

@@ -19,10 +19,11 @@
  * off), and a function that calls nothing can then no longer be inlined into its caller's loop. */
 #define SCOPEPROF_ALWAYS_INLINE __inline__ __attribute__((__always_inline__))
 #define SCOPEPROF_INLINE static SCOPEPROF_ALWAYS_INLINE
-/* What the inline part of a scope leaves to a call: all but the test of the site's state and a
- * sampled throttled call's countdown. The smaller the inline part, the more an instrumented
- * function is inlined into its callers as the plain one is (leveldb's db_bench with every site
- * off: 1.33x the plain run's time with the whole scope inline, 1.18x with this split). */
+/* What the inline part of a scope leaves to a call: all but the test of the site's state, a
+ * marked call's mark and a sampled throttled call's countdown. The smaller the inline part, the
+ * more an instrumented function is inlined into its callers as the plain one is (leveldb's
+ * db_bench with every site off: 1.33x the plain run's time with the whole scope inline, 1.18x
+ * with this split). */
 #define SCOPEPROF_NOINLINE __attribute__((__noinline__))
 
 #ifdef __cplusplus
@@ -487,8 +488,9 @@ SCOPEPROF_NOINLINE inline void endCall(RecordedCall *C) noexcept {
 
 /* The RAII scope SCOPEPROF_FN declares. A site off (throttled, or left out by the rules) costs
  * a load and a branch at entry and a test of a register at exit; a marked call, a mark; a
- * sampled throttled call not drawn, a decrement. A throw in this thread while the scope is open bumps throw_epoch;
- * only then does the destructor take the slow path to find out whether it is being unwound.
+ * sampled throttled call not drawn, a decrement. A throw in this thread while the scope is
+ * open bumps throw_epoch; only then does the destructor take the slow path to find out whether
+ * it is being unwound.
  * The depth at entry is kept and restored at exit (a longjmp over scopes cannot leave it wrong
  * past the next exit), and so is the thread: a scope that ends on another thread (a coroutine
  * resumed elsewhere) is counted, never written with a wrong depth. */
