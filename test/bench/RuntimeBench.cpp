@@ -54,31 +54,21 @@ void BM_DisabledSite(benchmark::State &State) {
 }
 BENCHMARK(BM_DisabledSite);
 
-// A site the auto-throttle cut to a sample: a countdown per call, one call in about 64 recorded.
-// The state is set here as the writer sets it (the throttle would take its time to judge).
-void BM_SampledSite(benchmark::State &State) {
+// A site the auto-throttle cut, its state set here as the writer sets it (the throttle would
+// take its time to judge): sampled, a countdown per call and one call in about 64 recorded
+// (no CPU samples); marked, the thread's open mark set and restored per call, nothing recorded
+// (CPU samples on, calls long enough). A site cut off costs what BM_DisabledSite does.
+template <uint32_t CutState> void BM_CutSite(benchmark::State &State) {
   for (auto _ : State) {
-    SCOPEPROF_FN(0xbe0003, "bench::sampled()", "test/bench/RuntimeBench.cpp", __LINE__,
+    SCOPEPROF_FN(0xbe0003, "bench::cut()", "test/bench/RuntimeBench.cpp", __LINE__,
                  SCOPEPROF_KIND_FREE);
     if (__builtin_expect(scopeprof_site_.state == SCOPEPROF_SITE_ON, 0))
-      __atomic_store_n(&scopeprof_site_.state, SCOPEPROF_SITE_SAMPLED, __ATOMIC_RELAXED);
+      __atomic_store_n(&scopeprof_site_.state, CutState, __ATOMIC_RELAXED);
     benchmark::ClobberMemory();
   }
 }
-BENCHMARK(BM_SampledSite);
-
-// A site the auto-throttle cut to a mark (CPU samples on, calls long enough): the thread's open
-// mark set and restored per call, nothing recorded. Set here as the writer sets it.
-void BM_MarkedSite(benchmark::State &State) {
-  for (auto _ : State) {
-    SCOPEPROF_FN(0xbe0010, "bench::marked()", "test/bench/RuntimeBench.cpp", __LINE__,
-                 SCOPEPROF_KIND_FREE);
-    if (__builtin_expect(scopeprof_site_.state == SCOPEPROF_SITE_ON, 0))
-      __atomic_store_n(&scopeprof_site_.state, SCOPEPROF_SITE_MARKED, __ATOMIC_RELAXED);
-    benchmark::ClobberMemory();
-  }
-}
-BENCHMARK(BM_MarkedSite);
+BENCHMARK_TEMPLATE(BM_CutSite, SCOPEPROF_SITE_SAMPLED)->Name("BM_SampledSite");
+BENCHMARK_TEMPLATE(BM_CutSite, SCOPEPROF_SITE_MARKED)->Name("BM_MarkedSite");
 
 // Allocation counting from the scope's side: 0, a site that is simply on (no counters: the
 // default cost); 1, the site counts (its state as SCOPEPROF_COUNTERS=memory or a `counters
