@@ -60,8 +60,9 @@ void endFrame(std::string &Out, size_t FrameStart, uint32_t Type) {
 }
 
 /// The auto-throttle's verdict on a site the writer has seen \p Load of: at ThrottleCalls calls
-/// and every doubling after, a site whose mean call is under the threshold is cut (throttleSite), and
-/// the cut is written (after \p Close ends the calls block) so the loader can mark it.
+/// and every doubling after, a site whose mean call is under the threshold is cut
+/// (throttleSite), and the cut is written (after \p Close ends the calls block) so the loader
+/// can mark it.
 template <typename CloseFn>
 void judgeSite(Recorder &R, Bytes &P, uint32_t Index, SiteLoad &Load, CloseFn Close) {
   if (!Load.NextCheck) {
