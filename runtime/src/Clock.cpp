@@ -159,10 +159,13 @@ void measureScopeCost(Recorder &R) {
     R.SampledExtraTicks = std::max(0.0, trimmedMean(Sampled) - trimmedMean(Inner));
   R.ThrottledCallTicks = std::max(0.0, (median(Throttled) - median(Plain)) / Calls);
   // A mark costs more inside real code than in this loop (its stores wait on the function's
-  // own): never marked under MinMarkedCallNs.
+  // own): never marked under MinMarkedCallNs. And a mark is two stores: where this loop finds
+  // more than MaxMarkedCallNs * MarkCostShare, it measured something else (a sanitizer's
+  // instrumentation of every access), and calls of MaxMarkedCallNs are marked anyway.
   double MarkTicks = (median(Marked) - median(Plain)) / Calls;
-  double MinTicks = static_cast<double>(MinMarkedCallNs * R.TicksPerSecond) / 1e9;
-  R.MarkWorthTicks = std::max(MarkTicks / MarkCostShare, MinTicks);
+  auto Ticks = [&R](uint64_t Ns) { return static_cast<double>(Ns * R.TicksPerSecond) / 1e9; };
+  R.MarkWorthTicks =
+      std::clamp(MarkTicks / MarkCostShare, Ticks(MinMarkedCallNs), Ticks(MaxMarkedCallNs));
 }
 
 } // namespace scopeprof::runtime

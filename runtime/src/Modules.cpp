@@ -7,7 +7,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <string>
 #include <sys/stat.h>
 #include <vector>
 

@@ -33,9 +33,9 @@ constexpr uint64_t PeriodicFlushNs = 100'000'000;
 /// While a thread's switch ring fills fast, the writer drains it this often.
 constexpr uint64_t BusySwitchesFlushNs = 1'000'000;
 /// The most of a throttled site's mean call its mark may cost (Recorder::MarkWorthTicks), and
-/// the shortest mean call marked whatever the calibration says.
+/// the shortest and the longest mean call whose marking the calibration decides.
 constexpr double MarkCostShare = 0.02;
-constexpr uint64_t MinMarkedCallNs = 200;
+constexpr uint64_t MinMarkedCallNs = 200, MaxMarkedCallNs = 2000;
 
 struct Buffer {
   scopeprof_record *Data = nullptr;

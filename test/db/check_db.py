@@ -886,14 +886,14 @@ def scenario_throttle(tmp):
 
 
 def scenario_throttle_marked(tmp):
-    # medium() (some 2 us a call) is cut and marked: its calls are not recorded, but the CPU
+    # medium() (some 20 us a call) is cut and marked: its calls are not recorded, but the CPU
     # samples taken inside them are its own even where their addresses say nothing (here the
     # program changed after the run); outerStep(), its recorded caller, keeps the rest.
     copy = os.path.join(tmp, 'workload-copy')
     shutil.copy2(WORKLOAD, copy)
     out = os.path.join(tmp, 'out')
-    p = subprocess.run([copy, 'marked', '40000'], capture_output=True, text=True,
-                       env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='1000:5us', SCOPEPROF_CPU_SAMPLES='1ms'))
+    p = subprocess.run([copy, 'marked', '6000'], capture_output=True, text=True,
+                       env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='1000:50us', SCOPEPROF_CPU_SAMPLES='1ms'))
     expect(p.returncode == 0, f'marked workload failed: {p.stderr}')
     with open(copy, 'ab') as f:
         f.write(b'rebuilt')
@@ -2260,6 +2260,19 @@ def scenario_cpu_samples(tmp):
            f'a bad value: {p.stderr}')
 
 
+def samples_by_function(tmp, name, command, **env):
+    """Runs command sampled every 1 ms (with env); its database and the periods the samples
+    outside scopeprof's code charged to each function."""
+    out = os.path.join(tmp, name)
+    p = subprocess.run(command, capture_output=True, text=True,
+                       env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_CPU_SAMPLES='1ms', **env))
+    expect(p.returncode == 0, f'{" ".join(command)} failed: {p.stderr}')
+    db = os.path.join(tmp, name + '.db')
+    load(db, out)
+    return db, dict(rows(db, '''SELECT s.signature, total(c.weight) FROM cpu_samples c JOIN sites s
+                                ON s.id = c.site_id WHERE NOT c.in_scopeprof GROUP BY 1'''))
+
+
 def scenario_cpu_samples_by_address(tmp):
     # Built's constructor spends its time in member initializers, before its scope opens: the
     # marks name its caller. Half of it is inline code (the address names the constructor),
@@ -2267,17 +2280,8 @@ def scenario_cpu_samples_by_address(tmp):
     # is throttled and tiny, and sampled (one call in 64 recorded) rather than off: the samples
     # in its scope's code are the measurement's (in_scopeprof), in nobody's own time.
     def sampled(program, rounds, name):
-        """Runs `program initializers rounds` sampled every 1 ms; its database and the periods
-        the samples outside scopeprof's code charged to each function."""
-        out = os.path.join(tmp, name)
-        p = subprocess.run([program, 'initializers', str(rounds)], capture_output=True, text=True,
-                           env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_CPU_SAMPLES='1ms',
-                                    SCOPEPROF_THROTTLE='10000:10us:sampled'))
-        expect(p.returncode == 0, f'{program} initializers failed: {p.stderr}')
-        db = os.path.join(tmp, name + '.db')
-        load(db, out)
-        return db, dict(rows(db, '''SELECT s.signature, total(c.weight) FROM cpu_samples c JOIN sites s
-                                    ON s.id = c.site_id WHERE NOT c.in_scopeprof GROUP BY 1'''))
+        return samples_by_function(tmp, name, [program, 'initializers', str(rounds)],
+                                   SCOPEPROF_THROTTLE='10000:10us:sampled')
 
     db, by = sampled(WORKLOAD, 3000, 'static')
     built, caller = by.get('Built::Built(int)', 0), by.get('initializers(int)', 0)
@@ -2331,14 +2335,7 @@ def scenario_cpu_samples_through_malloc(tmp):
     # the kernel each time; the samples in libc, under the runtime's malloc, before Mapped's
     # scope opens, are unwound to the constructor.
     program = os.path.join(os.path.dirname(WORKLOAD), 'runtime-memory-workload')
-    out = os.path.join(tmp, 'out')
-    p = subprocess.run([program, 'initializers', '30000'], capture_output=True, text=True,
-                       env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_CPU_SAMPLES='1ms'))
-    expect(p.returncode == 0, f'memory workload failed: {p.stderr}')
-    db = os.path.join(tmp, 'm.db')
-    load(db, out)
-    by = dict(rows(db, '''SELECT s.signature, total(c.weight) FROM cpu_samples c JOIN sites s
-                          ON s.id = c.site_id WHERE NOT c.in_scopeprof GROUP BY 1'''))
+    _, by = samples_by_function(tmp, 'm', [program, 'initializers', '30000'])
     mapped, mapper = by.get('Mapped::Mapped()', 0), by.get('mapper(int)', 0)
     expect(mapped > 20 and mapped >= 3 * mapper, f'samples under the runtime\'s malloc go to the constructor: {by}')
 

@@ -221,15 +221,17 @@ int initializers(int Rounds) {
   return 0;
 }
 
-// A throttled function long enough to be marked: under SCOPEPROF_THROTTLE=1000:5us, medium()
-// (some 2 us a call) is cut, its calls marked, not recorded; outerStep() (some 12 us) is not.
+// A throttled function long enough to be marked: under SCOPEPROF_THROTTLE=1000:50us, medium()
+// (some 20 us a call) is cut, its calls marked, not recorded; outerStep() (some 120 us) is not.
+// Long calls: under a sanitizer a mark costs tens of ns, and a function is marked only where
+// its mark is at most 2% of its call.
 void medium() {
   FN(0x186, "medium()");
-  spinFor(6000);
+  spinFor(60000);
 }
 void outerStep() {
   FN(0x187, "outerStep()");
-  spinFor(30000);
+  spinFor(300000);
   medium();
 }
 int marked(int N) {
