@@ -490,10 +490,9 @@ SCOPEPROF_NOINLINE inline void endCall(RecordedCall *C) noexcept {
  * a load and a branch at entry and a test of a register at exit; a marked call, a mark; a
  * sampled throttled call not drawn, a decrement. A throw in this thread while the scope is
  * open bumps throw_epoch; only then does the destructor take the slow path to find out whether
- * it is being unwound.
- * The depth at entry is kept and restored at exit (a longjmp over scopes cannot leave it wrong
- * past the next exit), and so is the thread: a scope that ends on another thread (a coroutine
- * resumed elsewhere) is counted, never written with a wrong depth. */
+ * it is being unwound. The depth at entry is kept and restored at exit (a longjmp over scopes
+ * cannot leave it wrong past the next exit), and so is the thread: a scope that ends on another
+ * thread (a coroutine resumed elsewhere) is counted, never written with a wrong depth. */
 class Scope {
 public:
   SCOPEPROF_ALWAYS_INLINE Scope(scopeprof_site *S, RecordedCall *C) noexcept
