@@ -110,6 +110,8 @@ void onSample(int, siginfo_t *Info, void *Context) {
 
 void samplesDecide() { __atomic_store_n(&Decide, true, __ATOMIC_RELAXED); }
 
+bool samplesDecided() { return __atomic_load_n(&Decide, __ATOMIC_RELAXED); }
+
 bool installSampleHandler(bool Verbose) {
   struct sigaction Old;
   if (sigaction(sampleSignal(), nullptr, &Old) == 0 &&
@@ -155,6 +157,7 @@ bool CpuSampler::start(uint64_t Period, bool Verbose) {
   PeriodNs = Period;
   findStack();
   uint32_t Start = __atomic_load_n(&Decide, __ATOMIC_RELAXED) ? 1 : UndecidedFactor;
+  Switched = Start == 1; // not visible to the writer yet (attachThread)
   auto Tid = static_cast<pid_t>(syscall(SYS_gettid));
   perf_event_attr Attr;
   std::memset(&Attr, 0, sizeof(Attr));
@@ -213,7 +216,7 @@ bool CpuSampler::arm(uint32_t Periods) {
     Armed = timer_settime(Timer, 0, &Spec, nullptr) == 0;
   }
   if (Armed)
-    Factor = Periods;
+    __atomic_store_n(&Factor, Periods, __ATOMIC_RELAXED);
   return Armed;
 }
 
@@ -223,13 +226,17 @@ bool CpuSampler::sentThis(const siginfo_t &Info) const {
 }
 
 uint32_t CpuSampler::takeSample() {
-  uint32_t Periods = Factor;
-  // Once: a kernel that refuses the new period keeps the old one, and the weight says so.
-  if (Periods > 1 && !Switched && __atomic_load_n(&Decide, __ATOMIC_RELAXED)) {
-    Switched = true;
-    arm(1);
-  }
+  uint32_t Periods = __atomic_load_n(&Factor, __ATOMIC_RELAXED);
+  if (Periods > 1 && __atomic_load_n(&Decide, __ATOMIC_RELAXED))
+    switchToFullRate();
   return Periods;
+}
+
+void CpuSampler::switchToFullRate() {
+  // Once, by the writer or the thread's handler, whichever comes first: a kernel that refuses
+  // the new period keeps the old one, and the weight says so.
+  if (Running && !__atomic_exchange_n(&Switched, true, __ATOMIC_ACQ_REL))
+    arm(1);
 }
 
 void CpuSampler::stop() {

@@ -12,7 +12,8 @@
 
 namespace scopeprof::runtime {
 
-/// The sampling timer of one thread; started and stopped by the thread itself.
+/// The sampling timer of one thread; started and stopped by the thread itself, switched to the
+/// full rate by the thread's handler or by the writer (switchToFullRate).
 class CpuSampler {
 public:
   /// Starts sampling the calling thread every \p PeriodNs of its CPU time (every 8 with a weight
@@ -31,6 +32,12 @@ public:
   /// In the signal handler: the periods this sample stands for (before any overrun), and the
   /// switch to the full rate once samples decide (async-signal-safe: one system call).
   uint32_t takeSample();
+  /// Samples every period from now on, once (async-signal-safe). Called by the writer as soon as
+  /// samples decide, under the recorder's lock that the thread stops its sampler under: at the
+  /// thread's next sample, up to 8 periods later, a function just cut off went unsampled for
+  /// that long, or had its first sample weigh 8 periods (on the example, beside a busy loop,
+  /// Generator::line() took 12 ms in one run and 7 in the next of one build).
+  void switchToFullRate();
   /// In the signal handler: how many record-sized units of the stack above \p Sp to copy.
   uint64_t stackUnits(uint64_t Sp) const;
 
@@ -43,9 +50,9 @@ private:
   int Fd = -1;
   timer_t Timer{};
   bool HasTimer = false, Running = false;
-  bool Switched = false; ///< the switch to the full rate was made, or tried
+  bool Switched = false; ///< the switch to the full rate was made, or tried (atomic)
   uint64_t PeriodNs = 0;
-  uint32_t Factor = 1; ///< periods between two samples
+  uint32_t Factor = 1; ///< periods between two samples (atomic: the writer may arm)
   uint64_t StackLow = 0, StackHigh = 0; ///< the thread's stack, found at start
 };
 
@@ -53,8 +60,10 @@ private:
 /// calls only counted (SCOPEPROF_MIN_DURATION, SCOPEPROF_MAX_DEPTH, the log budget). Until one
 /// does, threads are sampled 8 times more slowly, each sample standing for as many
 /// periods: on a VM a sample costs some 70 us of CPU. Called when calls start to go unrecorded;
-/// each thread takes the full rate at its next sample.
+/// the writer then switches every thread to the full rate (switchSamplers).
 void samplesDecide();
+/// Whether samplesDecide() was called.
+bool samplesDecided();
 
 /// Installs the signal handler, once per process, before the first thread starts sampling.
 /// False when the signal is taken by the program (its handler is left alone).

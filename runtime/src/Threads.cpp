@@ -29,9 +29,9 @@ scopeprof_record *discard() {
 void threadExit(void *Arg) {
   auto *L = static_cast<ThreadLog *>(Arg);
   Recorder &R = *Rec;
-  L->Sampler.stop();
   {
     Lock G(R.M);
+    L->Sampler.stop(); // under the lock: the writer may be switching its rate
     Buffer &B = L->Buffers[L->Current];
     B.Count = static_cast<size_t>(scopeprof_tls.pos - B.Data);
     B.State = Buffer::Full;

@@ -10,6 +10,17 @@
 
 namespace scopeprof::runtime {
 
+/// Once samples decide, every running thread samples at the full rate from now on, not from its
+/// next sample (CpuSampler::switchToFullRate): called after each batch, whose records may have
+/// cut a function off. Holds M: an exiting thread stops its sampler under it.
+void switchSamplers(Recorder &R) {
+  if (!samplesDecided())
+    return;
+  for (ThreadLog *L : R.Threads)
+    if (L->Owner)
+      L->Sampler.switchToFullRate();
+}
+
 /// Writes queued full buffers, oldest first, and frees them. Holds M.
 void drainQueue(Recorder &R) {
   while (!R.Queue.empty()) {
@@ -19,6 +30,7 @@ void drainQueue(Recorder &R) {
     pthread_mutex_unlock(&R.M);
     writeBatch(R, *L, B.Data + B.Flushed, B.Count - B.Flushed);
     pthread_mutex_lock(&R.M);
+    switchSamplers(R);
     B.State = Buffer::Free;
     B.Flushed = 0;
     B.Count = 0;
@@ -50,6 +62,7 @@ void flushRunningThreads(Recorder &R) {
     pthread_mutex_unlock(&R.M);
     writeBatch(R, *L, Scratch.data(), Scratch.size());
     pthread_mutex_lock(&R.M);
+    switchSamplers(R);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <random>
 
 namespace scopeprof::db {
@@ -38,6 +39,15 @@ struct Series {
   /// drawn calls' spread (w^2 times the sum of (d - mean)^2 over the k drawn calls, weight w).
   /// Not the calls' number: how many there were is judged apart. 0 where every call was recorded.
   std::map<int64_t, double> SamplingVarByRun;
+  /// The mean of a call recorded one by one, stalls capped: of a function the auto-throttle cut
+  /// off, the calls before the cut, measured where its total after the cut is counted in CPU
+  /// samples (a millisecond each: a function of 3 ms after the cut had none in one run of six).
+  std::map<int64_t, double> RecordedMeanByRun;
+  /// Of a function cut off: the variance of its own time after the cut, CPU samples each
+  /// standing for its periods, as many as chance made them (Poisson: the square of what each
+  /// stands for, summed). 10 ns calls of the example's parseMethod had 0 to 3 samples a run of
+  /// one build, and totals from 0.65 to 5 ms.
+  std::map<int64_t, double> CutSamplesVarByRun;
   int64_t Recorded = 0;
 };
 
@@ -90,14 +100,14 @@ bool everyRunHas(const RunSet &Side, const char *Condition) {
 
 /// " AND case_id IN (...)": the side's selected cases (ids are unique across runs), or "" when
 /// the side compares all calls.
-std::string casesOf(const RunSet &Side) {
+std::string casesOf(const RunSet &Side, const std::string &Column = "case_id") {
   if (Side.Cases.empty())
     return "";
   CallFilter Filter;
   Filter.Cases.emplace();
   for (const auto &[Run, Ids] : Side.Cases)
     Filter.Cases->insert(Filter.Cases->end(), Ids.begin(), Ids.end());
-  return Filter.casesClause();
+  return Filter.casesClause(Column);
 }
 
 /// The side's statistics computed from its selected cases' calls, not read from site_stats.
@@ -157,6 +167,8 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
       "SELECT site_id, sum(weight), count(*), sum(weight * allocs), sum(weight * alloc_bytes) "
       "FROM calls WHERE run_id=?1 AND allocs IS NOT NULL "
       "GROUP BY site_id");
+  auto Cut =
+      Side.Db->prepare("SELECT DISTINCT site_id FROM throttled WHERE run_id=?1 AND NOT sampled");
   // The time of the unrecorded calls of a sampled function in the calls of their callers.
   auto Hiding = Side.Db->prepare("SELECT p.site_id, total((c.weight - 1) * c.duration_ns) FROM "
                                  "calls c JOIN calls p ON p.id = c.parent_id WHERE c.run_id=?1 AND "
@@ -191,6 +203,11 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
         Site.Cpu.SelfByRun[Run] = static_cast<double>(S.integer(10));
     }
     S.reset();
+    Cut.bind(1, Run);
+    while (Cut.step())
+      if (auto It = ById.find(Cut.integer(0)); It != ById.end())
+        It->second->CountsCut = true;
+    Cut.reset();
     Hiding.bind(1, Run);
     while (Hiding.step())
       if (auto It = ById.find(Hiding.integer(0)); It != ById.end()) {
@@ -215,6 +232,26 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
     Counted.reset();
   }
   return Sites;
+}
+
+/// Notes the variance of the own time that CPU samples give the side's cut-off functions.
+void addCutSamplesVariance(const RunSet &Side, std::map<std::string, SideSite> &Sites) {
+  auto S = Side.Db->prepare(
+      "SELECT s.site_id, total(s.weight * s.weight * t.cpu_sample_ns * t.cpu_sample_ns) FROM "
+      "cpu_samples s JOIN threads t ON t.id = s.thread_id WHERE s.run_id=?1 AND NOT s.in_scopeprof" +
+      casesOf(Side, "s.case_id") + " GROUP BY s.site_id");
+  for (int64_t Run : Side.Runs) {
+    std::map<int64_t, SideSite *> Cut;
+    for (auto &[Key, Site] : Sites)
+      if (auto It = Site.SiteIdByRun.find(Run); Site.CountsCut && It != Site.SiteIdByRun.end())
+        Cut[It->second] = &Site;
+    S.bind(1, Run);
+    while (S.step())
+      if (auto It = Cut.find(S.integer(0)); It != Cut.end())
+        It->second->Wall.CutSamplesVarByRun[Run] = It->second->Cpu.CutSamplesVarByRun[Run] =
+            S.real(1);
+    S.reset();
+  }
 }
 
 /// Per-call figures of a site in one run, a uniform sample of its recorded calls.
@@ -284,6 +321,10 @@ void capStalls(const RunSet &Side, SideSite &Site, const Measure &M, double Cap,
                                         "FROM calls WHERE run_id=?1 AND site_id=?2 AND "
                                         "({0} > ?3 OR {1} > ?4){2}",
                                         M.Column, M.Own, casesOf(Side)));
+  auto Recorded = Side.Db->prepare(
+      fmt::format("SELECT avg(min({0}, ?3)) FROM calls WHERE run_id=?1 AND site_id=?2 AND "
+                  "weight = 1 AND {0} IS NOT NULL{1}",
+                  M.Column, casesOf(Side)));
   // Stalls capped here as in the totals.
   auto Drawn = Side.Db->prepare(fmt::format("SELECT count(*), total(weight * min({0}, ?3)), "
                                             "total(weight * weight * min({0}, ?3) * min({0}, ?3)) "
@@ -301,6 +342,12 @@ void capStalls(const RunSet &Side, SideSite &Site, const Measure &M, double Cap,
         It->second = std::max(0.0, It->second - S.real(1));
     }
     S.reset();
+    if (Site.CountsCut) {
+      Recorded.bind(1, Run).bind(2, SiteId).bind(3, RunCap);
+      if (Recorded.step() && !Recorded.isNull(0))
+        Of.RecordedMeanByRun[Run] = Recorded.real(0);
+      Recorded.reset();
+    }
     Drawn.bind(1, Run).bind(2, SiteId).bind(3, RunCap);
     if (Drawn.step() && Drawn.integer(0) > 1) {
       double K = static_cast<double>(Drawn.integer(0));
@@ -318,6 +365,10 @@ void normalize(Series &Of, const RunFactors &Factors) {
     V /= factorOf(Factors, Run);
   for (auto &[Run, V] : Of.SamplingVarByRun)
     V /= factorOf(Factors, Run) * factorOf(Factors, Run);
+  for (auto &[Run, V] : Of.RecordedMeanByRun)
+    V /= factorOf(Factors, Run);
+  for (auto &[Run, V] : Of.CutSamplesVarByRun)
+    V /= factorOf(Factors, Run) * factorOf(Factors, Run);
 }
 
 double meanOver(const std::map<int64_t, double> &ByRun, const std::vector<int64_t> &Runs) {
@@ -328,16 +379,31 @@ double meanOver(const std::map<int64_t, double> &ByRun, const std::vector<int64_
   return Runs.empty() ? 0 : Sum / static_cast<double>(Runs.size());
 }
 
-std::pair<double, double> rangeOver(const std::map<int64_t, double> &ByRun,
-                                    const std::vector<int64_t> &Runs) {
-  double Lo = INFINITY, Hi = -INFINITY;
-  for (int64_t Run : Runs) {
+/// The log of each of the side's runs' values; a run without one counts as 1 ns.
+std::vector<double> logsOver(const std::map<int64_t, double> &ByRun, const RunSet &Side) {
+  std::vector<double> Logs;
+  for (int64_t Run : Side.Runs) {
     auto It = ByRun.find(Run);
-    double V = It == ByRun.end() ? 0 : It->second;
-    Lo = std::min(Lo, V);
-    Hi = std::max(Hi, V);
+    Logs.push_back(std::log(std::max(It == ByRun.end() ? 0 : It->second, 1.0)));
   }
-  return {Lo, Hi};
+  return Logs;
+}
+
+/// The run is the unit of replication: every head run beyond every base run (above them when
+/// \p Up), and the change of the mean more than twice either side's spread from run to run.
+/// Three runs a side of identical builds separate by chance one time in ten per function (2 of
+/// the 20 ways to split six runs); a change that is only just past the spread is such a chance.
+/// On a log scale: a machine's noise is a factor, and a function made 3 times slower spreads 3
+/// times as wide in linear terms (a Report::add of the example, 2.5 times slower in every head
+/// run, was missed for a head spread of 7.6 ms against a change of 11 ms).
+bool runsSeparate(const std::vector<double> &Base, const std::vector<double> &Head, bool Up) {
+  auto [BLo, BHi] = std::minmax_element(Base.begin(), Base.end());
+  auto [HLo, HHi] = std::minmax_element(Head.begin(), Head.end());
+  auto Mean = [](const std::vector<double> &V) {
+    return std::accumulate(V.begin(), V.end(), 0.0) / static_cast<double>(V.size());
+  };
+  double Change = Mean(Head) - Mean(Base), Spread = std::max(*BHi - *BLo, *HHi - *HLo);
+  return (Up ? *HLo > *BHi : *HHi < *BLo) && std::fabs(Change) > 2 * Spread;
 }
 
 SiteDiff describe(const std::string &Key, const SideSite &Site, const std::vector<int64_t> &Runs,
@@ -435,15 +501,17 @@ MachineSpeed machineSpeed(const std::vector<std::vector<double>> &Voters, const 
 
 /// Whether a function's calls went as fast as the machine factors say. Within a side whose runs
 /// ran at different speeds, its runs' median calls should lie closer together divided by the
-/// factors than as measured; if they lie closer as measured, in every such side, the function
-/// did not change speed with the machine. (Within a side: between sides a regression can mimic
-/// or cancel a machine's change.) A machine does not always change speed alike for every
+/// factors than as measured; if they lie closer as measured, taken over such sides together (the
+/// log ranges summed: one side's hint does not outvote the other's clear no), the function did
+/// not change speed with the machine. (Within a side: between sides a regression can mimic or
+/// cancel a machine's change.) A machine does not always change speed alike for every
 /// function: on a 2-core VM beside a busy loop a regex's calls took 1.7 times as long in some
 /// runs, a short arithmetic function's no longer, and divided by those runs' factors the
 /// arithmetic one looked 66% slower in a head that had two of them. Runs with too few calls for
 /// a steady median say nothing either way.
 bool followsFactors(const Sampled &S, const MachineSpeed &Speed) {
   bool Judged = false;
+  double Closer = 0; ///< how much closer divided than measured, summed over the sides judged
   for (int Side : {0, 1}) {
     double Lo[3] = {INFINITY, INFINITY, INFINITY}, Hi[3] = {-INFINITY, -INFINITY, -INFINITY};
     for (const auto &[Run, Sample] : Side ? S.Head : S.Base) {
@@ -459,11 +527,10 @@ bool followsFactors(const Sampled &S, const MachineSpeed &Speed) {
     }
     if (!(Hi[2] - Lo[2] > std::log(MinSpeedChange)))
       continue; // its runs ran alike: nothing to tell
-    if (Hi[1] - Lo[1] <= Hi[0] - Lo[0])
-      return true;
+    Closer += (Hi[0] - Lo[0]) - (Hi[1] - Lo[1]);
     Judged = true;
   }
-  return !Judged;
+  return !Judged || Closer >= 0;
 }
 
 /// Caps the stalls of both sides' calls of a site (where both recorded calls) and expresses
@@ -515,11 +582,8 @@ TimeDiff compareTimes(const Series &B, const Series &H,
     D.PValue = mannWhitneyP(std::move(Calls.first), std::move(Calls.second));
     Shifted = *D.PValue < Options.Alpha;
   }
+  bool CallsSeparate = false; // a function cut off: its recorded calls' mean, run by run
   if (Base.Runs.size() > 1 && Head.Runs.size() > 1) {
-    // The run is the unit of replication: every head run beyond every base run, and the
-    // change more than twice either side's spread from run to run. Three runs a side of
-    // identical builds separate by chance one time in ten per function (2 of the 20 ways
-    // to split six runs); a change that is only just past the spread is such a chance.
     // A throttled function's call counts are estimates as well (its drawn calls times 64: ±8%
     // a run for 10 000 unrecorded calls), and a count that changed is judged apart: unless it
     // did, its runs are compared by their mean time of a call.
@@ -533,18 +597,23 @@ TimeDiff compareTimes(const Series &B, const Series &H,
           Mean[Run] = Total / It->second;
       return Mean;
     };
-    auto BaseRuns = PerRun(B, BaseSite), HeadRuns = PerRun(H, HeadSite);
-    auto [BLo, BHi] = rangeOver(BaseRuns, Base.Runs);
-    auto [HLo, HHi] = rangeOver(HeadRuns, Head.Runs);
-    double Change = ByCall ? meanOver(HeadRuns, Head.Runs) - meanOver(BaseRuns, Base.Runs)
-                           : D.ChangeNs;
-    double Spread = std::max(BHi - BLo, HHi - HLo);
-    D.RunsSeparate = (Change > 0 ? HLo > BHi : HHi < BLo) && std::fabs(Change) > 2 * Spread &&
-                     (Change > 0) == (D.ChangeNs > 0);
+    bool Up = D.ChangeNs > 0;
+    D.RunsSeparate =
+        runsSeparate(logsOver(PerRun(B, BaseSite), Base), logsOver(PerRun(H, HeadSite), Head), Up);
+    // A function cut off: its recorded calls' mean speaks for its calls' speed, where its total
+    // after the cut is a handful of samples; by more than the threshold, or it says nothing of
+    // a change of the total that large.
+    double BaseMean = meanOver(B.RecordedMeanByRun, Base.Runs),
+           HeadMean = meanOver(H.RecordedMeanByRun, Head.Runs);
+    CallsSeparate = BaseMean > 0 && HeadMean > 0 &&
+                    std::fabs(HeadMean / BaseMean - 1) * 100 > Options.ThresholdPct &&
+                    runsSeparate(logsOver(B.RecordedMeanByRun, Base),
+                                 logsOver(H.RecordedMeanByRun, Head), Up);
+    D.RunsSeparate = D.RunsSeparate || CallsSeparate;
   }
   // A throttled function's totals are estimates: a change within three standard errors of
-  // sampling is chance (drawn calls that met an interrupt, weighted 64 each), however the runs
-  // fall.
+  // sampling is chance (drawn calls that met an interrupt, weighted 64 each; CPU samples of a
+  // function cut off), however the runs fall.
   auto MeanVar = [](const std::map<int64_t, double> &ByRun, const std::vector<int64_t> &Runs) {
     double Sum = 0;
     for (int64_t Run : Runs)
@@ -552,9 +621,12 @@ TimeDiff compareTimes(const Series &B, const Series &H,
         Sum += It->second;
     return Runs.empty() ? 0 : Sum / static_cast<double>(Runs.size() * Runs.size());
   };
-  D.SamplingErrorNs = std::sqrt(MeanVar(B.SamplingVarByRun, Base.Runs) +
-                                MeanVar(H.SamplingVarByRun, Head.Runs));
-  bool BeyondSampling = std::fabs(D.ChangeNs) > 3 * D.SamplingErrorNs;
+  D.SamplingErrorNs = std::sqrt(
+      MeanVar(B.SamplingVarByRun, Base.Runs) + MeanVar(H.SamplingVarByRun, Head.Runs) +
+      MeanVar(B.CutSamplesVarByRun, Base.Runs) + MeanVar(H.CutSamplesVarByRun, Head.Runs));
+  // Calls that all got slower are no chance of sampling: the total's change is then the best
+  // estimate of its size, however few samples it rests on.
+  bool BeyondSampling = std::fabs(D.ChangeNs) > 3 * D.SamplingErrorNs || CallsSeparate;
   D.BeyondNoise = (Shifted || CallsChanged) && D.RunsSeparate && BeyondSampling;
   bool Large =
       std::fabs(D.ChangePct) > Options.ThresholdPct && std::fabs(D.ChangeNs) > Options.MinTimeNs;
@@ -694,6 +766,8 @@ DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &O
   bool WithCpu = Out.BaseCpu && Out.HeadCpu, WithMemory = Out.BaseMemory && Out.HeadMemory;
   auto BaseSites = readSide(Base, WithCpu, WithMemory);
   auto HeadSites = readSide(Head, WithCpu, WithMemory);
+  addCutSamplesVariance(Base, BaseSites);
+  addCutSamplesVariance(Head, HeadSites);
   struct Matched {
     const std::string *Key;
     SideSite *B, *H;
@@ -756,11 +830,17 @@ DiffResult diffRuns(const RunSet &Base, const RunSet &Head, const DiffOptions &O
   for (const auto &[Key, H] : HeadSites)
     if (!BaseSites.count(Key))
       Out.Added.push_back(describe(Key, H, Head.Runs, true));
-  auto Order = [](const SiteDiff &A, const SiteDiff &B) {
+  // Where CPU times were compared, by the change of self CPU time: a thread pool's worker whose
+  // own wall time is waiting for work moved by 20 ms between runs of one build, more than the
+  // function made four times slower in head that it waited for.
+  auto RankBy = [](const SiteDiff &D) {
+    return std::fabs(D.Cpu ? D.Cpu->SelfChangeNs : D.Wall.SelfChangeNs);
+  };
+  auto Order = [&RankBy](const SiteDiff &A, const SiteDiff &B) {
     if (A.Wall.Result != B.Wall.Result)
       return A.Wall.Result == Regression ||
              (A.Wall.Result == Improvement && B.Wall.Result == Unchanged);
-    return std::fabs(A.Wall.SelfChangeNs) > std::fabs(B.Wall.SelfChangeNs);
+    return RankBy(A) > RankBy(B);
   };
   std::sort(Out.Sites.begin(), Out.Sites.end(), Order);
   auto ByTotal = [](const SiteDiff &A, const SiteDiff &B) {
