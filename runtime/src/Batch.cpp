@@ -245,6 +245,17 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     P.str(S->signature ? S->signature : "");
     P.str(S->file ? S->file : "");
   };
+  // A fork child's cuts, inherited: cut after none of its own calls, when its parent cut them.
+  const bool Restating = R.RestateCuts;
+  R.RestateCuts = false;
+  for (uint32_t Index = 0; Restating && Index < R.Loads.size(); ++Index)
+    if (R.Loads[Index].CutTicks) {
+      Describe(Index);
+      P.u8(fmt::EntryThrottle);
+      P.u32(Index);
+      P.u64(0);
+      P.u64(R.Loads[Index].CutTicks);
+    }
   const uint64_t TicksPerSecond = R.TicksPerSecond ? R.TicksPerSecond : 1;
   const bool OverBudget = __atomic_load_n(&R.OverBudget, __ATOMIC_RELAXED);
   const bool Filtering = R.MinDurationTicks || R.Cfg.MaxDepth || OverBudget;
@@ -505,6 +516,7 @@ void writeBatch(Recorder &R, ThreadLog &L, const scopeprof_record *Units, size_t
     for (uint32_t Index : SummariesWritten)
       L.Summaries[Index].Dirty = true;
     L.DroppedWritten = DroppedBefore;
+    R.RestateCuts = R.RestateCuts || Restating;
     __atomic_fetch_add(&L.Dropped, BatchCalls, __ATOMIC_RELAXED);
     return;
   }

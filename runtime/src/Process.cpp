@@ -3,6 +3,7 @@
 #include "Recorder.h"
 #include "scopeprof/RunDirectory.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -219,6 +220,8 @@ void afterForkChild() {
   R.ParentName = R.ProcessName;
   R.Pid = getpid();
   exportIdentity(R);
+  R.RestateCuts = std::any_of(R.Loads.begin(), R.Loads.end(),
+                              [](const SiteLoad &Load) { return Load.CutTicks != 0; });
   // Throttled calls are drawn apart from the parent's: the inherited state repeats its draws.
   scopeprof_tls.sample_countdown = 1;
   scopeprof_tls.sample_random = 0;

@@ -167,6 +167,9 @@ struct Recorder {
   /// A site the auto-throttle cuts records no call from then on (Config::ThrottleThen).
   bool ThrottledOff = false;
   std::vector<SiteLoad> Loads; ///< by site index; the writer's
+  /// A fork child's first batch writes the cuts it inherited (Loads' CutTicks): its log would
+  /// otherwise hold calls that stop short with nothing to say why.
+  bool RestateCuts = false;
   uint64_t LoadsRulesGeneration = 0;
   uint64_t SitesThrottled = 0;
   /// Dropped calls whose count no log holds (the disk stayed full): said at exit. Under M.

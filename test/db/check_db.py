@@ -885,6 +885,29 @@ def scenario_throttle(tmp):
            'SCOPEPROF_THROTTLE=0 keeps every call')
 
 
+def scenario_throttle_fork(tmp):
+    # tiny() is cut off in the parent before it forks: the child inherits the cut, records none
+    # of its calls, and its log says so (cut before its first call), for its report to note.
+    run = record(tmp, 'throttled-fork', 5000, env={'SCOPEPROF_THROTTLE': '1000:1us', 'SCOPEPROF_CPU_SAMPLES': '1ms'})
+    db = os.path.join(tmp, 'fork.db')
+    load(db, run)
+    cuts = rows(db, """SELECT p.pid, t.after_calls, t.sampled FROM throttled t JOIN processes p ON p.id = t.process_id
+                       JOIN sites s ON s.id = t.site_id WHERE s.signature = 'tiny()' ORDER BY p.start_ns""")
+    expect(len(cuts) == 2 and cuts[0][1] >= 1000 and cuts[1][1:] == (0, 0), f'cuts {cuts}')
+    child = cuts[1][0]
+    recorded = one(db, """SELECT count(*) FROM calls c JOIN sites s ON s.id = c.site_id JOIN threads t
+                          ON t.id = c.thread_id WHERE s.signature = 'tiny()' AND t.pid = ?""", child)
+    steps = one(db, """SELECT count(*) FROM calls c JOIN sites s ON s.id = c.site_id JOIN threads t
+                       ON t.id = c.thread_id WHERE s.signature = 'step()' AND t.pid = ?""", child)
+    expect(recorded == 0 and steps == 5000, f'the child recorded {recorded} tiny() calls, {steps} steps')
+    note = {r['function']: r['note'] for r in
+            json.loads(scopeprof('report', '--format', 'json', '--pid', str(child), db).stdout)}
+    expect('throttled before this process called it (inherited at fork), not counted since' in note.get('tiny()', ''),
+           f'notes of the child {note}')
+    note = {r['function']: r['note'] for r in json.loads(scopeprof('report', '--format', 'json', db).stdout)}
+    expect(f'throttled after {cuts[0][1]} calls, not counted since' in note['tiny()'], f'notes of the run {note}')
+
+
 def scenario_throttle_marked(tmp):
     # medium() (some 20 us a call) is cut and marked: its calls are not recorded, but the CPU
     # samples taken inside them are its own even where their addresses say nothing (here the

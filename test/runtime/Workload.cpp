@@ -249,6 +249,23 @@ int throttled(int N, int M) {
   return 0;
 }
 
+// tiny() is cut in the parent (the flush has the writer judge its calls first); a child forked
+// after the cut inherits the cut.
+int throttledFork(int N) {
+  for (int I = 0; I < N; ++I)
+    step();
+  scopeprof::flush();
+  pid_t Pid = fork();
+  if (Pid == 0) {
+    for (int I = 0; I < N; ++I)
+      step();
+    std::exit(0);
+  }
+  int Status = 0;
+  waitpid(Pid, &Status, 0);
+  return WIFEXITED(Status) && WEXITSTATUS(Status) == 0 ? 0 : 1;
+}
+
 // Overhead compensation: parent() does known work around 200 calls of a tiny child (or of a
 // child doing CHILD_SPIN iterations of work). Their true times are measured here with the
 // scopes switched off (a disabled scope costs a load and a branch), in rounds interleaved with
@@ -717,6 +734,8 @@ int main(int Argc, char **Argv) {
     return initializers(Arg(2));
   if (Mode == "throttled")
     return throttled(Arg(2), Arg(3));
+  if (Mode == "throttled-fork")
+    return throttledFork(Arg(2));
   if (Mode == "marked")
     return marked(Arg(2));
   if (Mode == "compensation") {

@@ -273,10 +273,13 @@ int runReport(const std::vector<std::string> &Argv) {
                                     formatDuration(static_cast<double>(Correction)),
                                     formatDuration(static_cast<double>(St.RawSelfNs))));
       }
-      if (St.ThrottledAfter)
-        Notes.push_back(fmt::format(St.CutOff ? "throttled after {} calls, not counted since"
-                                              : "throttled after {} calls, then sampled",
-                                    St.ThrottledAfter));
+      if (St.Throttled) {
+        std::string When = St.ThrottledAfter
+                               ? fmt::format("after {} calls", St.ThrottledAfter)
+                               : std::string("before this process called it (inherited at fork)");
+        Notes.push_back(St.CutOff ? "throttled " + When + ", not counted since"
+                                  : "throttled " + When + ", then sampled");
+      }
       if (FromSamples)
         Notes.push_back("self time from CPU samples");
       // Counted calls never have a CPU time, nor do calls whose thread was not tracked then.

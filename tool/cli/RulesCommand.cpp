@@ -174,7 +174,7 @@ int suggest(const std::vector<std::string> &Argv) {
           formatDuration(Spent), formatDuration(Own));
       if (Own > 0)
         Why += fmt::format(" ({:.0f}%)", 100 * Ratio);
-      if (St.ThrottledAfter)
+      if (St.Throttled)
         Why += "; throttled at run time";
       Excluded.push_back({Sites[St.SiteId].Signature, Why, Ratio});
     }

@@ -338,6 +338,21 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
       St.MaxPeakBytes = Memory.integer(7);
     }
   }
+  // A throttled site has a row even without a call here (a fork child inherits its parent's
+  // cuts and records none), for the samples that found it and the note that it was cut.
+  auto Throttled = Db.prepare(
+      "SELECT t.site_id, sum(t.after_calls), min(t.sampled) FROM throttled t JOIN processes p "
+      "ON p.id = t.process_id WHERE t.run_id=?1" +
+      std::string(Filter.Pid ? " AND p.pid=?2" : "") + " GROUP BY t.site_id");
+  Throttled.bind(1, Run);
+  if (Filter.Pid)
+    Throttled.bind(2, *Filter.Pid);
+  while (Throttled.step()) {
+    SiteStats &St = Sites[Throttled.integer(0)];
+    St.Throttled = true;
+    St.ThrottledAfter = Throttled.integer(1);
+    St.CutOff = Throttled.integer(2) == 0;
+  }
   splitByCpuSamples(Db, Filter, bindFilter, Sites, Exclusive);
   subtractUnsampled(Db, Filter, bindFilter, Self, Sites);
   // Counted calls have no interval, so no case: a case's figures are its recorded calls.
@@ -358,18 +373,6 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
     St.RawTotalNs = addSaturating(St.RawTotalNs, Counted.integer(2));
     St.RawSelfNs = addSaturating(St.RawSelfNs, Counted.integer(2));
   }
-  auto Throttled = Db.prepare(
-      "SELECT t.site_id, sum(t.after_calls), min(t.sampled) FROM throttled t JOIN processes p "
-      "ON p.id = t.process_id WHERE t.run_id=?1" +
-      std::string(Filter.Pid ? " AND p.pid=?2" : "") + " GROUP BY t.site_id");
-  Throttled.bind(1, Run);
-  if (Filter.Pid)
-    Throttled.bind(2, *Filter.Pid);
-  while (Throttled.step())
-    if (auto It = Sites.find(Throttled.integer(0)); It != Sites.end()) {
-      It->second.ThrottledAfter = Throttled.integer(1);
-      It->second.CutOff = Throttled.integer(2) == 0;
-    }
   // Calls counted under SCOPEPROF_MIN_DURATION are known to be shorter than it: they are the
   // lowest ranks of the distribution, and a percentile that falls among them is "< threshold".
   auto Limit =
@@ -399,12 +402,14 @@ std::vector<SiteStats> computeSiteStats(Database &Db, int64_t Run, const CallFil
   for (auto &[Site, St] : Sites) {
     St.SiteId = Site;
     St.Calls = addSaturating(St.Calls, addSaturating(St.Recorded, St.Estimated));
-    if (!St.Calls)
+    // A throttled site without a call here: shown where the samples found it, or for a whole
+    // process (a fork child's inherited cut), not for a thread or a case that never called it.
+    if (!St.Calls && !(St.Throttled && (St.SelfNs > 0 || (!Filter.Tid && !Filter.Cases))))
       continue;
     // A function cut off uncounted: its calls stop at the cut, its total holds what the samples
-    // found after it; the mean is its recorded calls'.
-    St.MeanNs = St.CutOff && St.Recorded
-                    ? Sums[Site].TotalNs / static_cast<double>(St.Recorded)
+    // found after it; the mean is its recorded calls' (none: 0).
+    St.MeanNs = St.CutOff || !St.Calls
+                    ? (St.Recorded ? Sums[Site].TotalNs / static_cast<double>(St.Recorded) : 0)
                     : static_cast<double>(St.TotalNs) / static_cast<double>(St.Calls);
     if (St.Recorded > 1) {
       double N = static_cast<double>(St.Recorded), Mean = Sums[Site].TotalNs / N;

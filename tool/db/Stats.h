@@ -36,6 +36,9 @@ struct SiteStats {
   int64_t CpuCalls = 0, SelfCpuCalls = 0; ///< self CPU time needs the children's too
   int64_t CpuNs = 0, SelfCpuNs = 0, WaitNs = 0, SelfWaitNs = 0;
   int64_t ThrottledAfter = 0; ///< calls seen when the auto-throttle cut it (summed over processes)
+  /// The auto-throttle cut it: after ThrottledAfter calls, or, in a fork child, before any (the
+  /// parent's cut, inherited).
+  bool Throttled = false;
   /// Cut with no call recorded after (in some process): its calls are a lower bound.
   bool CutOff = false;
   /// A throttled site whose self time (wall and CPU) is what the CPU samples found it innermost
