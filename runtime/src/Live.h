@@ -27,6 +27,13 @@ inline size_t liveBucketOf(uint64_t Ticks) {
   return LiveSubBuckets + (Octave - LiveSubBits) * LiveSubBuckets + Sub;
 }
 
+/// The part of call \p U that its children written one by one so far in \p L's log did not take.
+inline uint64_t ownTicks(const ThreadLog &L, const scopeprof_record &U) {
+  uint64_t Ticks = U.end > U.start ? U.end - U.start : 0;
+  auto Depth = static_cast<size_t>((U.meta >> fmt::MetaDepthShift) & fmt::MetaDepthMask);
+  return Ticks - std::min(Ticks, Depth + 1 < L.ChildTicks.size() ? L.ChildTicks[Depth + 1] : 0);
+}
+
 /// Adds call \p U of site \p Index, \p Written one by one or counted in \p L's log, to the live
 /// aggregates. Holds LiveM.
 inline void noteCall(Recorder &R, ThreadLog &L, const scopeprof_record &U, uint32_t Index,
@@ -37,9 +44,9 @@ inline void noteCall(Recorder &R, ThreadLog &L, const scopeprof_record &U, uint3
   // they took, summed per depth, is what its own time leaves out. As the loader computes it,
   // only calls written one by one count as children (a counted call is only in a sum).
   auto Depth = static_cast<size_t>((U.meta >> fmt::MetaDepthShift) & fmt::MetaDepthMask);
+  uint64_t Self = ownTicks(L, U);
   if (L.ChildTicks.size() < Depth + 2)
     L.ChildTicks.resize(Depth + 2);
-  uint64_t Self = Ticks - std::min(Ticks, L.ChildTicks[Depth + 1]);
   L.ChildTicks[Depth + 1] = 0;
   if (Written)
     L.ChildTicks[Depth] += Ticks;

@@ -32,8 +32,9 @@ namespace fmt = scopeprof::format;
 constexpr uint64_t PeriodicFlushNs = 100'000'000;
 /// While a thread's switch ring fills fast, the writer drains it this often.
 constexpr uint64_t BusySwitchesFlushNs = 1'000'000;
-/// The most of a throttled site's mean call its mark may cost (Recorder::MarkWorthTicks), and
-/// the shortest and the longest mean call whose marking the calibration decides.
+/// The most of a throttled site's mean own time of a call its mark may cost
+/// (Recorder::MarkWorthTicks), and the shortest and the longest whose marking the calibration
+/// decides.
 constexpr double MarkCostShare = 0.02;
 constexpr uint64_t MinMarkedCallNs = 200, MaxMarkedCallNs = 2000;
 
@@ -105,6 +106,8 @@ constexpr uint64_t ModulesRescanNs = 1'000'000'000;
 /// What the writer has seen of one site, for the auto-throttle. Owned by the writer.
 struct SiteLoad {
   uint64_t Calls = 0, Ticks = 0;
+  /// The calls' own part: less their children written one by one (what the mark would share).
+  uint64_t OwnTicks = 0;
   uint64_t NextCheck = 0; ///< judged at ThrottleCalls calls, then at every doubling
   uint64_t CutTicks = 0;  ///< throttled: calls starting at or after this are not recorded
   bool Exempt = false;    ///< named by a rule: never throttled

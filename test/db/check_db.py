@@ -10,6 +10,7 @@ import io
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -912,18 +913,25 @@ def scenario_throttle_marked(tmp):
     # medium() (some 20 us a call) is cut and marked: its calls are not recorded, but the CPU
     # samples taken inside them are its own even where their addresses say nothing (here the
     # program changed after the run); outerStep(), its recorded caller, keeps the rest.
+    # everyEighth() is cut too, not marked: its calls are long, but hardly any of it is its own.
     copy = os.path.join(tmp, 'workload-copy')
     shutil.copy2(WORKLOAD, copy)
     out = os.path.join(tmp, 'out')
-    p = subprocess.run([copy, 'marked', '6000'], capture_output=True, text=True,
-                       env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='1000:50us', SCOPEPROF_CPU_SAMPLES='1ms'))
+    p = subprocess.run([copy, 'marked', '12000'], capture_output=True, text=True,
+                       env=dict(os.environ, SCOPEPROF_OUT=out, SCOPEPROF_THROTTLE='1000:50us', SCOPEPROF_CPU_SAMPLES='1ms',
+                                SCOPEPROF_VERBOSE='1'))
     expect(p.returncode == 0, f'marked workload failed: {p.stderr}')
+    said = {m.group(1): m.group(2) for m in re.finditer(r'scopeprof: throttled (\S+) after \d+ calls \(mean \d+ ns, '
+                                                        r'own \d+ ns\): (.*)', p.stderr)}
+    expect(said == {'medium()': 'off, marked', 'everyEighth(int)': 'off'}, f'what verbose said of the cuts: {p.stderr}')
     with open(copy, 'ab') as f:
         f.write(b'rebuilt')
     db = os.path.join(tmp, 'marked.db')
     load(db, out)
-    cut = rows(db, 'SELECT s.signature, t.at_ns, t.sampled FROM throttled t JOIN sites s ON s.id = t.site_id')
-    expect(len(cut) == 1 and cut[0][0] == 'medium()' and cut[0][2] == 0, f'medium() cut, nothing sampled: {cut}')
+    cut = rows(db, 'SELECT s.signature, t.at_ns, t.sampled FROM throttled t JOIN sites s ON s.id = t.site_id '
+                   'ORDER BY s.signature')
+    expect([(c[0], c[2]) for c in cut] == [('everyEighth(int)', 0), ('medium()', 0)], f'cut, nothing sampled: {cut}')
+    cut = [c for c in cut if c[0] == 'medium()']
     calls = rows(db, "SELECT count(*), count(*) FILTER (WHERE c.start_ns >= ?) FROM calls c JOIN sites s "
                      "ON s.id = c.site_id WHERE s.signature = 'medium()'", cut[0][1])
     expect(calls[0][0] >= 1000 and calls[0][1] == 0, f'medium() calls recorded, in all and after the cut: {calls}')

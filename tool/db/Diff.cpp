@@ -238,7 +238,8 @@ std::map<std::string, SideSite> readSide(const RunSet &Side, bool WithCpu, bool 
 void addCutSamplesVariance(const RunSet &Side, std::map<std::string, SideSite> &Sites) {
   auto S = Side.Db->prepare(
       "SELECT s.site_id, total(s.weight * s.weight * t.cpu_sample_ns * t.cpu_sample_ns) FROM "
-      "cpu_samples s JOIN threads t ON t.id = s.thread_id WHERE s.run_id=?1 AND NOT s.in_scopeprof" +
+      "cpu_samples s JOIN threads t ON t.id = s.thread_id WHERE s.run_id=?1 AND NOT "
+      "s.in_scopeprof" +
       casesOf(Side, "s.case_id") + " GROUP BY s.site_id");
   for (int64_t Run : Side.Runs) {
     std::map<int64_t, SideSite *> Cut;
@@ -605,10 +606,10 @@ TimeDiff compareTimes(const Series &B, const Series &H,
     // a change of the total that large.
     double BaseMean = meanOver(B.RecordedMeanByRun, Base.Runs),
            HeadMean = meanOver(H.RecordedMeanByRun, Head.Runs);
-    CallsSeparate = BaseMean > 0 && HeadMean > 0 &&
-                    std::fabs(HeadMean / BaseMean - 1) * 100 > Options.ThresholdPct &&
-                    runsSeparate(logsOver(B.RecordedMeanByRun, Base),
-                                 logsOver(H.RecordedMeanByRun, Head), Up);
+    CallsSeparate =
+        BaseMean > 0 && HeadMean > 0 &&
+        std::fabs(HeadMean / BaseMean - 1) * 100 > Options.ThresholdPct &&
+        runsSeparate(logsOver(B.RecordedMeanByRun, Base), logsOver(H.RecordedMeanByRun, Head), Up);
     D.RunsSeparate = D.RunsSeparate || CallsSeparate;
   }
   // A throttled function's totals are estimates: a change within three standard errors of
