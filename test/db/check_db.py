@@ -1629,7 +1629,6 @@ def scenario_diff_cut(tmp):
     # its calls took as long: no regression. Every call three times as long in head is one
     # against every choice of base runs, though a handful of samples spread its head totals
     # from 7 to 12 ms: the mean of the calls recorded before the cut separates the runs.
-    # (Samples after the cut are as many as chance makes them: the sampling error of a total.)
     def side(name, runs, r_ns):
         db = os.path.join(tmp, name + '.db')
         for run_no, (recorded, samples) in enumerate(runs):
